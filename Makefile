@@ -1,0 +1,66 @@
+# Levée — every target sets up what it needs; `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+
+setup: install ## Migrate the embedded database and load the demo data (idempotent)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py demo_load
+
+demo: setup ## Serve the portal with its demo data on http://127.0.0.1:$(PORT)
+	@echo "Levée : http://127.0.0.1:$(PORT)/  (Ctrl+C pour arrêter ; emails dans var/mail/)"
+	$(VENV)/bin/gunicorn levee.wsgi -b 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+reset: ## Delete the embedded database, the mails and the uploads (start the tutorials over)
+	rm -rf var/levee.sqlite3 var/levee.sqlite3-wal var/levee.sqlite3-shm var/mail var/media var/private
+	@echo "Base de démonstration effacée : « make demo » la recrée."
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's 'chromium' package: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; \
+	fi
+
+test: install chromium ## Run the whole suite (DATABASE_URL selects PostgreSQL, default SQLite)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## Run the unit and view tests only (no browser)
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: install ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Format the code with ruff
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: ## Re-pin the dependencies from pyproject.toml
+	$(PY) -m piptools compile -q --strip-extras -o requirements.lock pyproject.toml
+	$(PY) -m piptools compile -q --strip-extras --extra dev -o requirements-dev.lock pyproject.toml
+
+.PHONY: help install setup demo reset chromium test test-fast lint format lock

@@ -1,0 +1,77 @@
+"""Fixtures shared by the whole suite: private storage in a temporary folder, the demo
+cast, and Chromium driven by Playwright (Debian's binary, never a download)."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings as django_settings
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+try:
+    from hypothesis import settings as hypothesis_settings
+
+    hypothesis_settings.register_profile("ci", max_examples=30, deadline=None)
+    hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+    hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+except ImportError:  # pragma: no cover
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path_factory):
+    root = tmp_path_factory.mktemp("files")
+    settings.MEDIA_ROOT = root / "media"
+    settings.PRIVATE_ROOT = root / "private"
+    storages = dict(django_settings.STORAGES)
+    storages["private"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(root / "private"), "base_url": None},
+    }
+    storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = storages
+    settings.ALTCHA_MAX_NUMBER = 2000  # cheap proof of work in tests
+    # Argon2 stays the hasher, with the lowest cost, so the suite is fast but real.
+    settings.PASSWORD_HASHERS = ["levee.accounts.hashers.FastArgon2PasswordHasher"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "browser" in item.fixturenames or "page" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        pytest.fail("Browser tests need Debian's 'chromium' package (apt-get install chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser, live_server):
+    context = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BackofficeConfig(AppConfig):
+    name = "levee.backoffice"
+    label = "backoffice"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,13 @@
+"""The periodic jobs, run by cron or a systemd timer every few minutes."""
+
+from django.core.management.base import BaseCommand
+
+from levee.mailing.services import outbox_sweep
+
+
+class Command(BaseCommand):
+    help = "Runs the periodic jobs: the mail outbox sweep (and, later, waiting payments, purges)."
+
+    def handle(self, *args, **options):
+        sent = outbox_sweep()
+        self.stdout.write(f"outbox: {sent} message(s) sent")

@@ -1,0 +1,138 @@
+from django.db import models
+
+
+from levee.lib.models import TimeStampedModel
+from levee.lib.text import fold_compact
+
+
+class Category(models.TextChoices):
+    PARTICULIER = "particulier", "Particulier"
+    PROFESSIONNEL = "professionnel", "Professionnel"
+    ADMINISTRATION = "administration", "Administration"
+    ASSOCIATION = "association", "Association"
+
+
+class Civility(models.TextChoices):
+    M = "M", "M"
+    MME = "Mme", "Mme"
+    M_OU_MME = "M ou Mme", "M ou Mme"
+
+
+class Account(TimeStampedModel):
+    """A compte usager: the party billed for one dwelling (point de production)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    code = models.CharField("code usager", max_length=20)
+    portal_key = models.CharField("identifiant portail", max_length=20)
+    category = models.CharField(
+        "catégorie", max_length=20, choices=Category.choices, default=Category.PARTICULIER
+    )
+    civility = models.CharField("civilité", max_length=10, choices=Civility.choices, blank=True)
+    last_name = models.CharField("nom", max_length=100, blank=True)
+    first_name = models.CharField("prénom", max_length=100, blank=True)
+    company_name = models.CharField("raison sociale", max_length=200, blank=True)
+    household_size = models.PositiveSmallIntegerField("nombre de personnes du foyer", null=True, blank=True)
+    email = models.EmailField("email", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    mobile = models.CharField("mobile", max_length=20, blank=True)
+    # Billing address (adresse facturation), French postal style.
+    billing_country = models.CharField("pays", max_length=2, default="FR")
+    billing_number = models.CharField("n°", max_length=10, blank=True)
+    billing_number_suffix = models.CharField("ext.", max_length=10, blank=True)
+    billing_street = models.CharField("rue", max_length=200, blank=True)
+    billing_line2 = models.CharField("adresse ligne 2", max_length=200, blank=True)
+    billing_postal_code = models.CharField("code postal", max_length=10, blank=True)
+    billing_city = models.CharField("ville", max_length=100, blank=True)
+    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = "compte usager"
+        verbose_name_plural = "comptes usagers"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "code"], name="unique_account_code"),
+            models.UniqueConstraint(fields=["authority", "portal_key"], name="unique_portal_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.holder_name}"
+
+    @property
+    def holder_name(self) -> str:
+        if self.company_name:
+            return self.company_name
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @property
+    def billing_address_line(self) -> str:
+        number = " ".join(p for p in (self.billing_number, self.billing_number_suffix) if p)
+        street = " ".join(p for p in (number, self.billing_street) if p)
+        parts = [street, self.billing_line2, f"{self.billing_postal_code} {self.billing_city}".strip()]
+        return " ".join(p for p in parts if p)
+
+    def matches_name(self, typed: str) -> bool:
+        """The « Nom / Raison sociale » typed at sign-up, case, accents and spaces ignored."""
+        typed_key = fold_compact(typed)
+        return bool(typed_key) and typed_key in {
+            k for k in (fold_compact(self.last_name), fold_compact(self.company_name)) if k
+        }
+
+    @staticmethod
+    def name_key_for(last_name: str, company_name: str) -> str:
+        return fold_compact(company_name or last_name)
+
+
+class SubscriptionKind(models.TextChoices):
+    BAC = "bac", "Bac"
+    SAC = "sac", "Sac"
+    BADGE = "badge", "Badge"
+
+
+class PaymentMode(models.TextChoices):
+    UNKNOWN = "", "Mode de paiement non renseigné"
+    INVOICE = "facture", "À réception de facture"
+    DIRECT_DEBIT = "prelevement", "Prélèvement"
+
+
+class Subscription(TimeStampedModel):
+    """An abonnement / forfait of an account, at its dwelling address (adresse habitation)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
+    reference = models.CharField("référence", max_length=20)
+    kind = models.CharField("type de forfait", max_length=10, choices=SubscriptionKind.choices)
+    subscribed_on = models.DateField("souscrit le")
+    ended_on = models.DateField("terminé le", null=True, blank=True)
+    payment_mode = models.CharField(
+        "mode de paiement", max_length=20, choices=PaymentMode.choices, blank=True, default=""
+    )
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT)
+    number = models.CharField("n°", max_length=10, blank=True)
+    number_suffix = models.CharField("ext.", max_length=10, blank=True)
+    street = models.CharField("rue", max_length=200)
+    complement = models.CharField("complément d'adresse", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=5)
+
+    class Meta:
+        verbose_name = "abonnement"
+        ordering = ["-subscribed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "reference"], name="unique_subscription_reference"),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("subscribed_on")),
+                name="subscription_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} ({self.get_kind_display()})"
+
+    @property
+    def address_line(self) -> str:
+        number = " ".join(p for p in (self.number, self.number_suffix) if p)
+        street = " ".join(p for p in (number, self.street) if p)
+        parts = [street, self.complement, f"{self.postal_code} {self.commune.name}"]
+        return " ".join(p for p in parts if p)
+
+
+

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("backoffice/", include("levee.backoffice.urls")),
+    path("", include("levee.accounts.urls")),
+    path("", include("levee.authorities.urls")),
+    path("", include("levee.space.urls")),
+]
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(
+        0, re_path(r"^media/(?P<path>logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+admin.site.site_header = "Levée — administration de la plateforme"
+admin.site.site_title = "Levée"
+admin.site.index_title = "Opérateur de la plateforme"
