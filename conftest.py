@@ -7,7 +7,9 @@ import shutil
 import pytest
 from django.conf import settings as django_settings
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+os.environ.setdefault(
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+)  # Playwright's sync API runs an event loop
 
 try:
     from hypothesis import settings as hypothesis_settings
@@ -75,3 +77,46 @@ def page(chromium_browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+}
+
+
+@pytest.fixture
+def assert_accessible():
+    """Runs axe-core on the current page: no WCAG 2.1 A/AA violation allowed."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page):
+        results = axe.run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check
+
+
+@pytest.fixture
+def mailbox():
+    """The messages sent so far (locmem backend), and the links they carry."""
+    import re
+
+    from django.core import mail
+
+    class Mailbox:
+        @property
+        def messages(self):
+            return list(mail.outbox)
+
+        def last_link(self, to: str, contains: str) -> str:
+            for message in reversed(mail.outbox):
+                if to in message.to:
+                    for link in re.findall(r"https?://\S+", message.body):
+                        if contains in link:
+                            return link
+            raise AssertionError(f"no message to {to} with a link containing {contains!r}")
+
+    return Mailbox()

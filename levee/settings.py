@@ -20,12 +20,18 @@ DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 # The embedded default needs no secret to be set; production must set one (check --deploy).
-SECRET_KEY = os.environ.get("SECRET_KEY") or "embedded-only-insecure-key-set-SECRET_KEY-in-production"
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY") or "embedded-only-insecure-key-set-SECRET_KEY-in-production"
+)
 
 PORT = os.environ.get("PORT", "8000")
 SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -100,11 +106,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "levee.accounts.passwords.CharacterClassesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "accounts:login_platform"
 # Activation and reset links stay valid three days.
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
@@ -148,13 +157,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "levee_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "levee_cache",
+        }
+    }
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        ),
     }
 }
 
@@ -186,7 +204,9 @@ SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
@@ -199,7 +219,25 @@ LOGGING = {
 
 # Paths of the platform that an authority slug may never take.
 RESERVED_SLUGS = {
-    "admin", "backoffice", "api", "static", "media", "usager", "connexion", "deconnexion",
-    "compte", "comptes", "mot-de-passe", "communes", "commune", "espace", "activation",
-    "healthz", "robots.txt", "favicon.ico", "altcha", "mentions-legales", "accessibilite",
+    "admin",
+    "backoffice",
+    "api",
+    "static",
+    "media",
+    "usager",
+    "connexion",
+    "deconnexion",
+    "compte",
+    "comptes",
+    "mot-de-passe",
+    "communes",
+    "commune",
+    "espace",
+    "activation",
+    "healthz",
+    "robots.txt",
+    "favicon.ico",
+    "altcha",
+    "mentions-legales",
+    "accessibilite",
 }

@@ -7,8 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("levee.backoffice.urls")),
     path("", include("levee.accounts.urls")),
-    path("", include("levee.authorities.urls")),
     path("", include("levee.space.urls")),
+    path("", include("levee.authorities.urls")),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns.insert(

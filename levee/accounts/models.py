@@ -57,12 +57,16 @@ class AccountAccess(TimeStampedModel):
 
     authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_accesses")
-    account = models.ForeignKey("subscribers.Account", on_delete=models.CASCADE, related_name="accesses")
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.CASCADE, related_name="accesses"
+    )
 
     class Meta:
         verbose_name = "accès à un compte"
         verbose_name_plural = "accès aux comptes"
-        constraints = [models.UniqueConstraint(fields=["user", "account"], name="unique_user_account")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="unique_user_account")
+        ]
 
     def __str__(self):
         return f"{self.user} → {self.account}"
@@ -87,7 +91,9 @@ class AccountOpeningRequest(TimeStampedModel):
 
     authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="opening_requests")
-    status = models.CharField(max_length=20, choices=OpeningStatus.choices, default=OpeningStatus.EMAIL_PENDING)
+    status = models.CharField(
+        max_length=20, choices=OpeningStatus.choices, default=OpeningStatus.EMAIL_PENDING
+    )
     legal_form = models.CharField("nature juridique", max_length=20, choices=LegalForm.choices)
     civility = models.CharField("civilité", max_length=10)
     last_name = models.CharField("nom", max_length=100)
@@ -100,7 +106,9 @@ class AccountOpeningRequest(TimeStampedModel):
     number = models.CharField("numéro de voie", max_length=10, blank=True)
     number_suffix = models.CharField("suffixe", max_length=10, blank=True)
     complement = models.CharField("complément d'adresse", max_length=200, blank=True)
-    proof = models.FileField("justificatif de domicile", storage="private", upload_to="proofs/%Y/%m/")
+    proof = models.FileField(
+        "justificatif de domicile", storage="private", upload_to="proofs/%Y/%m/"
+    )
     proof_content_type = models.CharField(max_length=50)
     cgu_accepted_at = models.DateTimeField()
     email_confirmed_at = models.DateTimeField(null=True, blank=True)

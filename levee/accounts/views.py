@@ -1,1 +1,434 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from levee.authorities.models import Authority
+from levee.authorities.selectors import authority_get_by_slug
+from levee.lib import captcha, throttle
+from levee.mailing.services import mail_enqueue
+
+from . import selectors, services
+from .forms import (
+    ChangePasswordForm,
+    CommuneChoiceForm,
+    LoginForm,
+    OpeningRequestForm,
+    ResetRequestForm,
+    ResetSetPasswordForm,
+    SignupForm,
+)
+from .models import AccountOpeningRequest, OpeningStatus, User
+from .tokens import activation_token, decode_uid, encode_uid, opening_request_pk_from_token
+
+GENERIC_REFERENCES_ERROR = (
+    "Nous ne trouvons pas de compte avec ce nom et cette référence usager. Vérifiez qu'ils "
+    "sont identiques à ceux de votre facture."
+)
+THROTTLED = "Trop de tentatives. Par sécurité, réessayez dans {minutes} minutes."
+
+
+def _throttled_message(limit: throttle.Limit) -> str:
+    return THROTTLED.format(minutes=limit.window_seconds // 60)
+
+
+# --- « Je crée mon espace » (seed 004) -------------------------------------------------
+
+
+def signup(request, slug):
+    authority = authority_get_by_slug(slug)
+    if not authority.signup_with_references:
+        raise Http404
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(throttle.SIGNUP, ip):
+            form.add_error(None, _throttled_message(throttle.SIGNUP))
+        else:
+            account = selectors.account_find_by_references(
+                authority=authority,
+                name=form.cleaned_data["name"],
+                portal_key=form.cleaned_data["portal_key"],
+            )
+            if account is None:
+                throttle.hit(throttle.SIGNUP, ip)
+                form.add_error("portal_key", GENERIC_REFERENCES_ERROR)
+            else:
+                try:
+                    services.signup_with_references(
+                        authority=authority,
+                        account=account,
+                        email=form.cleaned_data["email"],
+                        password=form.cleaned_data["password"],
+                    )
+                except services.EmailAlreadyUsed:
+                    form.add_error(
+                        "email",
+                        "Un espace existe déjà avec cette adresse email : connectez-vous, ou "
+                        "utilisez « Mot de passe oublié ».",
+                    )
+                else:
+                    request.session["signup_email"] = form.cleaned_data["email"]
+                    return redirect("accounts:signup_done", authority.slug)
+    return render(request, "accounts/signup.html", {"authority": authority, "form": form})
+
+
+def signup_done(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(
+        request,
+        "accounts/signup_done.html",
+        {"authority": authority, "email": request.session.get("signup_email", "")},
+    )
+
+
+def activate(request, slug, uidb64, token):
+    authority = authority_get_by_slug(slug)
+    pk = decode_uid(uidb64)
+    user = User.objects.filter(pk=pk).first() if pk else None
+    if user is None or not activation_token.check_token(user, token):
+        already = user is not None and user.is_active
+        return render(
+            request,
+            "accounts/activation_invalid.html",
+            {"authority": authority, "already_active": already},
+            status=400,
+        )
+    services.user_activate(user=user)
+    messages.success(
+        request, "Votre espace est activé : connectez-vous avec votre email et votre mot de passe."
+    )
+    return redirect("accounts:login", authority.slug)
+
+
+# --- Log in, log out (flow 5) ------------------------------------------------------------
+
+
+def _login_redirect(request, user, authority: Authority | None) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    accesses = list(selectors.accesses_for_user(user))
+    if authority is not None and any(a.authority_id == authority.pk for a in accesses):
+        return reverse("space:home", args=[authority.slug])
+    if accesses:
+        return reverse("space:home", args=[accesses[0].authority.slug])
+    if user.agent_roles.filter(is_active=True).exists():
+        return reverse("backoffice:dashboard")
+    if user.is_staff:
+        return reverse("admin:index")
+    return reverse("space:no_account")
+
+
+def _inactive_reason(user: User) -> str:
+    opening = user.opening_requests.order_by("-created_at").first()
+    if opening is None:
+        return (
+            "Votre espace n'est pas encore activé : cliquez sur le lien d'activation reçu par "
+            "email. Vous pouvez en demander un nouveau ci-dessous."
+        )
+    if opening.status == OpeningStatus.EMAIL_PENDING:
+        return "Confirmez d'abord votre demande en cliquant sur le lien reçu par email."
+    if opening.status == OpeningStatus.PENDING:
+        return (
+            "Votre demande d'ouverture de compte est en cours de traitement par la collectivité. "
+            "Vous recevrez un email dès qu'elle sera validée."
+        )
+    return (
+        "Votre demande d'ouverture de compte a été refusée : consultez l'email que vous avez reçu."
+    )
+
+
+def login(request, slug=None):
+    authority = authority_get_by_slug(slug) if slug else None
+    form = LoginForm(request.POST or None)
+    show_resend = False
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip()
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(throttle.LOGIN, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
+            form.add_error(None, _throttled_message(throttle.LOGIN))
+        else:
+            user = selectors.user_get_by_email(email)
+            if user is None or not user.check_password(form.cleaned_data["password"]):
+                throttle.hit(throttle.LOGIN, email)
+                throttle.hit(throttle.LOGIN_IP, ip)
+                form.add_error(None, "Identifiant ou mot de passe incorrect.")
+            elif not user.is_active:
+                form.add_error(None, _inactive_reason(user))
+                show_resend = not user.opening_requests.exists() and authority is not None
+                request.session["resend_user"] = user.pk if show_resend else None
+            else:
+                throttle.reset(throttle.LOGIN, email)
+                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                request.session.set_expiry(
+                    settings.SESSION_COOKIE_AGE if form.cleaned_data["remember"] else 0
+                )
+                return redirect(_login_redirect(request, user, authority))
+    template = "accounts/login.html" if authority else "accounts/login_platform.html"
+    return render(
+        request,
+        template,
+        {
+            "authority": authority,
+            "form": form,
+            "show_resend": show_resend,
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@require_POST
+def activation_resend(request, slug):
+    authority = authority_get_by_slug(slug)
+    pk = request.session.pop("resend_user", None)
+    user = User.objects.filter(pk=pk, is_active=False).first() if pk else None
+    if user is not None and not throttle.is_blocked(throttle.RESET, user.email):
+        throttle.hit(throttle.RESET, user.email)
+        services.activation_resend(authority=authority, user=user)
+    messages.info(
+        request, "Si votre espace attend son activation, un nouveau lien vient de vous être envoyé."
+    )
+    return redirect("accounts:login", authority.slug)
+
+
+@require_POST
+def logout(request, slug=None):
+    auth_logout(request)
+    messages.info(request, "Vous êtes déconnecté.")
+    if slug:
+        return redirect("authorities:home", authority_get_by_slug(slug).slug)
+    return redirect("authorities:platform_home")
+
+
+# --- Password reset and change ------------------------------------------------------------
+
+RESET_SENT = (
+    "Si un espace existe avec cette adresse, un email vient de lui être envoyé avec un lien "
+    "pour choisir un nouveau mot de passe. Pensez à vérifier vos courriers indésirables."
+)
+
+
+def password_reset(request, slug):
+    authority = authority_get_by_slug(slug)
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip()
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(throttle.RESET, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
+            form.add_error(None, _throttled_message(throttle.RESET))
+        else:
+            throttle.hit(throttle.RESET, email)
+            throttle.hit(throttle.LOGIN_IP, ip)
+            user = selectors.user_get_by_email(email)
+            if user is not None and user.is_active and user.has_usable_password():
+                with transaction.atomic():
+                    mail_enqueue(
+                        to=user.email,
+                        template="password_reset",
+                        context={
+                            "reset_url": reverse(
+                                "accounts:password_reset_confirm",
+                                args=[
+                                    authority.slug,
+                                    encode_uid(user.pk),
+                                    default_token_generator.make_token(user),
+                                ],
+                            )
+                        },
+                        authority=authority,
+                    )
+            messages.info(request, RESET_SENT)
+            return redirect("accounts:login", authority.slug)
+    return render(request, "accounts/password_reset.html", {"authority": authority, "form": form})
+
+
+class ResetConfirmView(PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetSetPasswordForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.authority = authority_get_by_slug(kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_success_url(self):
+        return reverse("accounts:login", args=[self.authority.slug])
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request, "Votre mot de passe est modifié : connectez-vous avec le nouveau."
+        )
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "authority": self.authority}
+
+
+password_reset_confirm = ResetConfirmView.as_view()
+
+
+@login_required
+def password_change(request, slug):
+    authority = authority_get_by_slug(slug)
+    form = ChangePasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, "Votre mot de passe est modifié.")
+        return redirect("space:home", authority.slug)
+    return render(request, "accounts/password_change.html", {"authority": authority, "form": form})
+
+
+# --- « Ouvrir un compte maintenant » (seed 000) ---------------------------------------------
+
+
+def _commune_choices(authority):
+    """(label, commune, postal code) of every commune the authority serves."""
+    rows = []
+    for commune in authority.communes.prefetch_related("postal_codes").order_by("name"):
+        for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
+            rows.append((f"{pc} {commune.name.upper()}", commune, pc))
+    return rows
+
+
+def _resolve_commune(authority, typed: str):
+    from levee.lib.text import fold
+
+    wanted = fold(typed)
+    rows = _commune_choices(authority)
+    exact = [r for r in rows if fold(r[0]) == wanted]
+    if exact:
+        return exact[0]
+    matches = [r for r in rows if wanted and (wanted == r[2] or wanted == fold(r[1].name))]
+    return matches[0] if len(matches) == 1 else None
+
+
+def opening_start(request, slug):
+    authority = authority_get_by_slug(slug)
+    if not authority.signup_with_proof:
+        raise Http404
+    form = CommuneChoiceForm(request.GET or None)
+    if request.GET and form.is_valid():
+        found = _resolve_commune(authority, form.cleaned_data["commune"])
+        if found is None:
+            form.add_error(
+                "commune",
+                "Cette commune n'est pas desservie par la collectivité : choisissez une commune "
+                "dans la liste proposée.",
+            )
+        else:
+            _label, commune, postal_code = found
+            return redirect("accounts:opening_form", authority.slug, commune.insee, postal_code)
+    return render(
+        request,
+        "accounts/opening_commune.html",
+        {"authority": authority, "form": form, "choices": _commune_choices(authority)},
+    )
+
+
+def opening_form(request, slug, insee, postal_code):
+    authority = authority_get_by_slug(slug)
+    if not authority.signup_with_proof:
+        raise Http404
+    commune = authority.communes.filter(insee=insee, postal_codes__postal_code=postal_code).first()
+    if commune is None:
+        raise Http404
+    form = OpeningRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(throttle.OPENING, ip):
+            form.is_valid()
+            form.add_error(None, _throttled_message(throttle.OPENING))
+        elif form.is_valid():
+            throttle.hit(throttle.OPENING, ip)
+            data = {
+                k: form.cleaned_data[k]
+                for k in (
+                    "legal_form",
+                    "civility",
+                    "last_name",
+                    "first_name",
+                    "phone",
+                    "mobile",
+                    "street",
+                    "number",
+                    "number_suffix",
+                    "complement",
+                )
+            }
+            try:
+                services.opening_request_submit(
+                    authority=authority,
+                    commune=commune,
+                    postal_code=postal_code,
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password"],
+                    data=data,
+                    proof=form.cleaned_data["proof"],
+                    proof_content_type=form.proof_content_type,
+                )
+            except services.EmailAlreadyUsed:
+                form.add_error(
+                    "email",
+                    "Un espace existe déjà avec cette adresse email : connectez-vous, ou utilisez "
+                    "« Mot de passe oublié ».",
+                )
+            else:
+                request.session["opening_email"] = form.cleaned_data["email"]
+                return redirect("accounts:opening_submitted", authority.slug)
+    return render(
+        request,
+        "accounts/opening_form.html",
+        {
+            "authority": authority,
+            "form": form,
+            "commune": commune,
+            "postal_code": postal_code,
+            "altcha_challenge": captcha.challenge_json(),
+            "altcha_strings": captcha.widget_strings_json(),
+        },
+    )
+
+
+def opening_submitted(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(
+        request,
+        "accounts/opening_submitted.html",
+        {"authority": authority, "email": request.session.get("opening_email", "")},
+    )
+
+
+def opening_confirm(request, slug, token):
+    authority = authority_get_by_slug(slug)
+    pk = opening_request_pk_from_token(token, max_age=settings.PASSWORD_RESET_TIMEOUT)
+    opening = (
+        AccountOpeningRequest.objects.filter(pk=pk, authority=authority)
+        .select_related("user")
+        .first()
+        if pk
+        else None
+    )
+    if opening is None:
+        return render(
+            request, "accounts/opening_confirm_invalid.html", {"authority": authority}, status=400
+        )
+    first_time = services.opening_request_confirm_email(opening=opening)
+    return render(
+        request,
+        "accounts/opening_confirmed.html",
+        {"authority": authority, "opening": opening, "first_time": first_time},
+    )

@@ -3,4 +3,8 @@ from django.urls import path
 from . import views
 
 app_name = "space"
-urlpatterns: list = []
+urlpatterns = [
+    path("espace/", views.no_account, name="no_account"),
+    path("espace/changer-de-compte/", views.switch_account, name="switch_account"),
+    path("<slug:slug>/espace/", views.home, name="home"),
+]

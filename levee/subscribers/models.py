@@ -1,6 +1,5 @@
 from django.db import models
 
-
 from levee.lib.models import TimeStampedModel
 from levee.lib.text import fold_compact
 
@@ -31,7 +30,9 @@ class Account(TimeStampedModel):
     last_name = models.CharField("nom", max_length=100, blank=True)
     first_name = models.CharField("prénom", max_length=100, blank=True)
     company_name = models.CharField("raison sociale", max_length=200, blank=True)
-    household_size = models.PositiveSmallIntegerField("nombre de personnes du foyer", null=True, blank=True)
+    household_size = models.PositiveSmallIntegerField(
+        "nombre de personnes du foyer", null=True, blank=True
+    )
     email = models.EmailField("email", blank=True)
     phone = models.CharField("téléphone", max_length=20, blank=True)
     mobile = models.CharField("mobile", max_length=20, blank=True)
@@ -66,7 +67,11 @@ class Account(TimeStampedModel):
     def billing_address_line(self) -> str:
         number = " ".join(p for p in (self.billing_number, self.billing_number_suffix) if p)
         street = " ".join(p for p in (number, self.billing_street) if p)
-        parts = [street, self.billing_line2, f"{self.billing_postal_code} {self.billing_city}".strip()]
+        parts = [
+            street,
+            self.billing_line2,
+            f"{self.billing_postal_code} {self.billing_city}".strip(),
+        ]
         return " ".join(p for p in parts if p)
 
     def matches_name(self, typed: str) -> bool:
@@ -117,9 +122,12 @@ class Subscription(TimeStampedModel):
         verbose_name = "abonnement"
         ordering = ["-subscribed_on"]
         constraints = [
-            models.UniqueConstraint(fields=["authority", "reference"], name="unique_subscription_reference"),
+            models.UniqueConstraint(
+                fields=["authority", "reference"], name="unique_subscription_reference"
+            ),
             models.CheckConstraint(
-                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("subscribed_on")),
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("subscribed_on")),
                 name="subscription_ends_after_start",
             ),
         ]
@@ -133,6 +141,3 @@ class Subscription(TimeStampedModel):
         street = " ".join(p for p in (number, self.street) if p)
         parts = [street, self.complement, f"{self.postal_code} {self.commune.name}"]
         return " ".join(p for p in parts if p)
-
-
-

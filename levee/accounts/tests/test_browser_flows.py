@@ -1,0 +1,148 @@
+"""Flows 3, 4 and 5 of PRODUCT.md in Chromium, as a new user would, following the links
+of the messages sent."""
+
+import pytest
+from playwright.sync_api import expect
+
+from levee.lib.testing import PASSWORD, ccfi_world, pilat_world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def site(settings, live_server):
+    settings.SITE_URL = live_server.url
+    return live_server
+
+
+def test_seed_004_creer_mon_espace_word_by_word(page, site, mailbox, assert_accessible):
+    ccfi_world()
+    page.goto("/flandre-interieure/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Je crée mon espace").click()
+    assert_accessible(page)
+    page.get_by_label("Email").fill("dupont59@gmail.com")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirmation mot de passe").fill(PASSWORD)
+    page.get_by_label("Nom / Raison sociale").fill("DUPONT")
+    page.get_by_label("Référence usager").fill("PSEMCSMJ")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_role("heading", name="Vérifiez votre messagerie")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(mailbox.last_link("dupont59@gmail.com", "/activation/"))
+    expect(page.get_by_text("Votre espace est activé")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_label("Rester connecté").check()
+    page.get_by_role("button", name="Connexion").click()
+    expect(
+        page.get_by_text(
+            "PIERRE DUPONT - dupont59@gmail.com | Référence abonné : 00001 | Type de forfait : Bac | "
+            "Souscrit le : 30 juin 2022 | Terminé le :"
+        )
+    ).to_be_visible()
+    expect(
+        page.get_by_text("Adresse habitation : 29 ROUTE DE MÉTEREN 59270 BAILLEUL")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("Adresse facturation : 29 ROUTE DE MÉTEREN 59270 BAILLEUL")
+    ).to_be_visible()
+    assert_accessible(page)
+    # « Rester connecté »: the session cookie outlives the browser (30 days).
+    session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    assert session["expires"] > 0
+
+
+def test_a_wrong_reference_gets_one_generic_message_in_the_browser(page, site, assert_accessible):
+    ccfi_world()
+    page.goto("/flandre-interieure/creer-mon-espace/")
+    page.get_by_label("Email").fill("dupont59@gmail.com")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirmation mot de passe").fill(PASSWORD)
+    page.get_by_label("Nom / Raison sociale").fill("DURAND")
+    page.get_by_label("Référence usager").fill("PSEMCSMJ")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(
+        page.get_by_text("Nous ne trouvons pas de compte avec ce nom et cette référence usager")
+    ).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("dupont59@gmail.com")
+    expect(page.get_by_label("Mot de passe", exact=True)).to_have_value("")
+    assert_accessible(page)
+
+
+def test_flow_5_login_logout_and_forgotten_password(page, site, mailbox, assert_accessible):
+    from levee.lib.testing import make_user
+
+    _, account = ccfi_world()
+    make_user("dupont59@gmail.com", accounts=[account])
+    page.goto("/flandre-interieure/")
+    page.get_by_role("link", name="J'accède à mon espace").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Mot de passe oublié").click()
+    assert_accessible(page)
+    page.get_by_label("Adresse email").fill("dupont59@gmail.com")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("Si un espace existe avec cette adresse")).to_be_visible()
+
+    page.goto(mailbox.last_link("dupont59@gmail.com", "/mot-de-passe-oublie/"))
+    assert_accessible(page)
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("Nouveau2passe!")
+    page.get_by_label("Confirmation du nouveau mot de passe").fill("Nouveau2passe!")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text("Votre mot de passe est modifié")).to_be_visible()
+
+    page.get_by_label("Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    page.get_by_label("Mot de passe", exact=True).fill("Nouveau2passe!")
+    page.get_by_label("Mot de passe", exact=True).press("Enter")  # the keyboard is enough
+    expect(page.get_by_text("Référence abonné : 00001")).to_be_visible()
+    # Without « Rester connecté », the session ends with the browser.
+    session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    assert session["expires"] == -1
+    page.get_by_role("button", name="Déconnexion").click()
+    expect(page.get_by_role("link", name="J'accède à mon espace")).to_be_visible()
+
+
+def test_seed_000_account_opening_until_the_email_is_confirmed(
+    page, site, mailbox, assert_accessible, tmp_path
+):
+    from levee.accounts.models import AccountOpeningRequest, OpeningStatus
+    from levee.lib.testing import png_bytes
+
+    pilat_world()
+    proof = tmp_path / "justificatif.png"
+    proof.write_bytes(png_bytes())
+    page.goto("/pilat-rhodanien/")
+    page.get_by_role("link", name="Ouvrir un compte maintenant").click()
+    assert_accessible(page)
+    page.get_by_label("Code postal ou nom de votre commune").fill("42410")
+    page.get_by_label("Code postal ou nom de votre commune").fill("42410 PÉLUSSIN")
+    page.get_by_role("button", name="Valider ma commune").click()
+    expect(page.get_by_role("heading", name="Demande d'ouverture de mon compte")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Nature juridique").select_option(label="Particulier")
+    page.get_by_label("Civilité").select_option(label="M")
+    page.get_by_label("Nom", exact=True).fill("Martin")
+    page.get_by_label("Prénom").fill("Paul")
+    page.get_by_label("Mobile").fill("0612345678")
+    page.get_by_label("Nom de voie").fill("rue du Pilat")
+    page.get_by_label("Numéro de voie").fill("12")
+    page.get_by_label("Suffixe (B, bis, ter…)").select_option(label="bis")
+    page.get_by_label("Email").fill("paul.martin@example.org")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
+    page.get_by_label("Justificatif de domicile").set_input_files(str(proof))
+    page.get_by_label("J'accepte les conditions générales d'utilisation du service (CGU)").check()
+    page.get_by_label("Je ne suis pas un robot").check()
+    expect(page.get_by_text("Vérifié : vous n'êtes pas un robot")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Valider ma demande").click()
+    expect(page.get_by_role("heading", name="Confirmez votre demande")).to_be_visible()
+
+    page.goto(mailbox.last_link("paul.martin@example.org", "/confirmer/"))
+    expect(
+        page.get_by_role("heading", name="Votre demande d'inscription est confirmée")
+    ).to_be_visible()
+    assert_accessible(page)
+    assert AccountOpeningRequest.objects.get().status == OpeningStatus.PENDING

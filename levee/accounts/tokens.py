@@ -1,0 +1,44 @@
+"""Signed one-time links: activation of a space and confirmation of an opening request."""
+
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import signing
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+
+class ActivationTokenGenerator(PasswordResetTokenGenerator):
+    """Valid until the login is activated (is_active enters the hash), then never again."""
+
+    key_salt = "levee.accounts.ActivationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}{user.password}{user.is_active}{timestamp}{user.email}"
+
+
+activation_token = ActivationTokenGenerator()
+
+
+def encode_uid(pk: int) -> str:
+    return urlsafe_base64_encode(force_bytes(pk))
+
+
+def decode_uid(uidb64: str) -> int | None:
+    try:
+        return int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+OPENING_SALT = "levee.accounts.opening-confirm"
+
+
+def opening_confirm_token(request_pk: int) -> str:
+    return signing.dumps({"r": request_pk}, salt=OPENING_SALT, compress=True)
+
+
+def opening_request_pk_from_token(token: str, *, max_age: int) -> int | None:
+    """The request's id, or None for a forged or expired link (signing.BadSignature)."""
+    try:
+        return int(signing.loads(token, salt=OPENING_SALT, max_age=max_age)["r"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None

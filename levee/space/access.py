@@ -1,0 +1,37 @@
+"""Access helpers of the resident's space: an account is reached only through the
+person's own links (AccountAccess), filtered by authority; anything else is a 404."""
+
+from django.http import Http404
+
+from levee.accounts.models import AccountAccess
+
+SESSION_KEY = "space_account"
+
+
+def accesses_in_authority(user, authority):
+    return (
+        AccountAccess.objects.filter(user=user, authority=authority)
+        .select_related("account")
+        .order_by("account__code")
+    )
+
+
+def get_account_for_user(request, authority, account_pk=None):
+    """The account of `authority` the logged-in person looks at: the one asked for (if his),
+    else the one kept in the session, else his first; 404 when he has none there."""
+    accesses = list(accesses_in_authority(request.user, authority))
+    if not accesses:
+        raise Http404
+    by_pk = {a.account_id: a.account for a in accesses}
+    if account_pk is not None:
+        if account_pk not in by_pk:
+            raise Http404
+        chosen = by_pk[account_pk]
+    else:
+        remembered = request.session.get(SESSION_KEY, {}).get(str(authority.pk))
+        chosen = by_pk.get(remembered) or accesses[0].account
+    selected = dict(request.session.get(SESSION_KEY, {}))
+    if selected.get(str(authority.pk)) != chosen.pk:
+        selected[str(authority.pk)] = chosen.pk
+        request.session[SESSION_KEY] = selected
+    return chosen
