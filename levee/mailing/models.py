@@ -12,13 +12,17 @@ class OutboxStatus(models.TextChoices):
 class OutboxMessage(TimeStampedModel):
     """An email stored with the change that causes it, delivered later (transactional outbox)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.SET_NULL, null=True, blank=True)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.SET_NULL, null=True, blank=True
+    )
     to = models.EmailField()
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField()
     template = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

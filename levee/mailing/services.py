@@ -1,6 +1,7 @@
 """The transactional outbox: a message is stored in the transaction of the change that
 causes it, then delivered by a task, and swept by `manage.py periodic` until delivered."""
 
+import enum
 import logging
 from datetime import timedelta
 
@@ -11,45 +12,57 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from levee.lib.tasks import retry_delay
+
 from .models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this is taken to belong to a worker that died mid-send.
+# A claim older than this is taken to belong to a worker that died mid-send (far above
+# EMAIL_TIMEOUT, so a slow but living worker is never overtaken).
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# A sweep stops after this many failures in a row: the SMTP server is most likely down, and
+# trying every waiting message against it would keep the periodic job running for hours.
+SWEEP_MAX_CONSECUTIVE_FAILURES = 3
+SUBJECT_MAX_LENGTH = OutboxMessage._meta.get_field("subject").max_length
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, 8… minutes, at most 6 hours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+class Delivery(enum.Enum):
+    SENT = "sent"  # went out now
+    FAILED = "failed"  # tried and failed: due again at next_attempt_at
+    SKIPPED = "skipped"  # already sent, not due yet, or being sent by another worker
 
 
 def mail_enqueue(*, to: str, template: str, context: dict, authority=None) -> OutboxMessage:
     """Stores a message rendered from `emails/<template>.{subject.txt,txt,html}`.
 
     Call it inside the transaction of the change: the message exists if and only if the
-    change does, and its delivery is enqueued once the transaction commits.
+    change does, and its delivery is enqueued once the transaction commits. Templates get
+    `SITE_URL` (links in emails must be absolute) and `authority`.
     """
     context = {"SITE_URL": settings.SITE_URL, "authority": authority, **context}
-    subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
     message = OutboxMessage.objects.create(
         authority=authority,
         to=to,
-        subject=" ".join(subject.split()),
+        subject=subject[:SUBJECT_MAX_LENGTH],
         body_text=render_to_string(f"emails/{template}.txt", context),
         body_html=render_to_string(f"emails/{template}.html", context),
         template=template,
     )
     from .tasks import outbox_deliver_task
 
-    transaction.on_commit(lambda: outbox_deliver_task.enqueue(message.pk))
+    # robust: a task backend that cannot take the task must not turn the committed change
+    # into an error page; the message is stored and the periodic sweep will send it.
+    transaction.on_commit(lambda: outbox_deliver_task.enqueue(message.pk), robust=True)
     return message
 
 
-def outbox_deliver(*, message_id: int) -> bool:
-    """Sends one message if it is still waiting; returns True when it went out now.
+def outbox_deliver(*, message_id: int) -> Delivery:
+    """Sends one message if it is still waiting and due.
 
-    The conditional claim makes two workers (or a task and the sweep) send it once.
+    The conditional claim (PENDING → SENDING) makes two workers, or a task and the sweep,
+    send it once. A failure puts it back to PENDING, due after a growing delay.
     """
     now = timezone.now()
     claimed = (
@@ -58,7 +71,7 @@ def outbox_deliver(*, message_id: int) -> bool:
         .update(status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
-        return False
+        return Delivery.SKIPPED
     message = OutboxMessage.objects.get(pk=message_id)
     email = EmailMultiAlternatives(
         subject=message.subject,
@@ -75,27 +88,42 @@ def outbox_deliver(*, message_id: int) -> bool:
         OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(
             status=OutboxStatus.PENDING,
             claimed_at=None,
-            last_error=str(exc)[:2000],
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
             next_attempt_at=timezone.now() + retry_delay(message.attempts),
         )
-        return False
+        return Delivery.FAILED
     OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(
-        status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
+        status=OutboxStatus.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
     )
-    return True
+    return Delivery.SENT
+
+
+def outbox_release_stale_claims() -> int:
+    """Puts back to PENDING the messages claimed by a worker that died before finishing."""
+    return OutboxMessage.objects.filter(
+        status=OutboxStatus.SENDING, claimed_at__lt=timezone.now() - CLAIM_TIMEOUT
+    ).update(status=OutboxStatus.PENDING, claimed_at=None)
 
 
 def outbox_sweep(*, limit: int = 500) -> int:
-    """Delivers what is due (failed earlier, or enqueued while no worker ran); returns the count sent."""
-    now = timezone.now()
-    # Release claims of workers that died between the claim and the send.
-    OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
-        status=OutboxStatus.PENDING, claimed_at=None
-    )
-    due = (
+    """Delivers what is due (failed earlier, or enqueued while no worker ran); returns the
+    count sent now."""
+    outbox_release_stale_claims()
+    due = list(
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
-        .exclude(next_attempt_at__gt=now)
+        .exclude(next_attempt_at__gt=timezone.now())
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(1 for pk in list(due) if outbox_deliver(message_id=pk))
+    sent = failures_in_a_row = 0
+    for pk in due:
+        result = outbox_deliver(message_id=pk)
+        if result is Delivery.SENT:
+            sent += 1
+            failures_in_a_row = 0
+        elif result is Delivery.FAILED:
+            failures_in_a_row += 1
+            if failures_in_a_row >= SWEEP_MAX_CONSECUTIVE_FAILURES:
+                logger.warning("outbox sweep stopped after %s failures in a row", failures_in_a_row)
+                break
+    return sent

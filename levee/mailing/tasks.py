@@ -1,8 +1,15 @@
 from django_tasks import task
 
+from levee.lib.tasks import enqueue_retry
+
 from . import services
+from .models import OutboxMessage
 
 
 @task()
-def outbox_deliver_task(message_id: int) -> bool:
-    return services.outbox_deliver(message_id=message_id)
+def outbox_deliver_task(message_id: int) -> str:
+    result = services.outbox_deliver(message_id=message_id)
+    if result is services.Delivery.FAILED:
+        attempts = OutboxMessage.objects.values_list("attempts", flat=True).get(pk=message_id)
+        enqueue_retry(outbox_deliver_task, message_id, attempt=attempts)
+    return result.value
