@@ -27,10 +27,6 @@ def _isolated_files(settings, tmp_path_factory):
     settings.MEDIA_ROOT = root / "media"
     settings.PRIVATE_ROOT = root / "private"
     storages = dict(django_settings.STORAGES)
-    storages["private"] = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(root / "private"), "base_url": None},
-    }
     storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     settings.STORAGES = storages
     settings.ALTCHA_MAX_NUMBER = 2000  # cheap proof of work in tests

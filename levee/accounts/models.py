@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from levee.lib.models import TimeStampedModel
+from levee.lib.storage import private_storage
 
 
 class UserManager(BaseUserManager):
@@ -107,7 +108,7 @@ class AccountOpeningRequest(TimeStampedModel):
     number_suffix = models.CharField("suffixe", max_length=10, blank=True)
     complement = models.CharField("complément d'adresse", max_length=200, blank=True)
     proof = models.FileField(
-        "justificatif de domicile", storage="private", upload_to="proofs/%Y/%m/"
+        "justificatif de domicile", storage=private_storage, upload_to="proofs/%Y/%m/"
     )
     proof_content_type = models.CharField(max_length=50)
     cgu_accepted_at = models.DateTimeField()

@@ -31,7 +31,9 @@ class CommunePostalCode(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["commune", "postal_code"], name="unique_commune_postal_code")
+            models.UniqueConstraint(
+                fields=["commune", "postal_code"], name="unique_commune_postal_code"
+            )
         ]
 
     def __str__(self):
@@ -97,7 +99,9 @@ class Authority(TimeStampedModel):
         validators=[RegexValidator(r"^\d{5}$", "Le code collectivité compte 5 chiffres.")],
     )
     epci_siren = models.CharField("EPCI (SIREN)", max_length=9, blank=True)
-    communes = models.ManyToManyField(Commune, through="AuthorityCommune", related_name="authorities")
+    communes = models.ManyToManyField(
+        Commune, through="AuthorityCommune", related_name="authorities"
+    )
     logo = models.ImageField("logo", upload_to="logos/", blank=True)
     primary_color = models.CharField(
         "couleur principale",
@@ -117,9 +121,15 @@ class Authority(TimeStampedModel):
         validators=[RegexValidator(r"^\d{14}$", "Le SIRET compte 14 chiffres.")],
     )
     payment_recipient = models.CharField("destinataire des paiements", max_length=200, blank=True)
-    payment_recipient_address = models.TextField("adresse du destinataire des paiements", blank=True)
-    payment_recipient_phone = models.CharField("téléphone du destinataire", max_length=20, blank=True)
-    payment_recipient_hours = models.CharField("horaires du destinataire", max_length=200, blank=True)
+    payment_recipient_address = models.TextField(
+        "adresse du destinataire des paiements", blank=True
+    )
+    payment_recipient_phone = models.CharField(
+        "téléphone du destinataire", max_length=20, blank=True
+    )
+    payment_recipient_hours = models.CharField(
+        "horaires du destinataire", max_length=200, blank=True
+    )
     dpo_contact = models.CharField(
         "contact du délégué à la protection des données", max_length=200, blank=True
     )

@@ -3,4 +3,11 @@ from django.urls import path
 from . import views
 
 app_name = "authorities"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.platform_home, name="platform_home"),
+    path("communes/recherche", views.commune_search_json, name="commune_search"),
+    path("<slug:slug>/", views.home, name="home"),
+    path("<slug:slug>/cgu/", views.cgu, name="cgu"),
+    path("<slug:slug>/mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("<slug:slug>/donnees-personnelles/", views.personal_data, name="personal_data"),
+]

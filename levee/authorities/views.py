@@ -1,1 +1,68 @@
+import re
 
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+
+from .selectors import authority_get_by_slug, commune_choice, commune_search
+
+KEY_RE = re.compile(r"^(\d[0-9AB]\d{3})-(\d{5})$")
+
+
+def platform_home(request):
+    """Flow 1: find my authority, with or without JavaScript."""
+    query = request.GET.get("q", "").strip()[:80]
+    key = request.GET.get("commune", "").strip()
+    context = {"query": query, "results": None, "error": "", "not_served": None}
+    if key:
+        match = KEY_RE.match(key)
+        choice = commune_choice(match.group(1), match.group(2)) if match else None
+        if choice is None:
+            context["error"] = "Choisissez votre commune dans la liste proposée."
+        elif choice.authority_slug is None:
+            context["not_served"] = choice
+        else:
+            return redirect("authorities:home", choice.authority_slug)
+    if query and not context["not_served"]:
+        results = commune_search(query, limit=20)
+        context["results"] = results
+        if not results:
+            context["error"] = (
+                "Aucune commune ne correspond à « "
+                + query
+                + " ». Vérifiez l'orthographe ou saisissez le code postal."
+            )
+    elif "q" in request.GET and not key:
+        context["error"] = "Saisissez le code postal ou le nom de votre commune."
+    return render(request, "authorities/platform_home.html", context)
+
+
+def commune_search_json(request):
+    results = commune_search(request.GET.get("q", ""), limit=10)
+    return JsonResponse(
+        {
+            "results": [
+                {"key": r.key, "label": r.label, "served": r.authority_slug is not None}
+                for r in results
+            ]
+        }
+    )
+
+
+def home(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(request, "authorities/home.html", {"authority": authority})
+
+
+def cgu(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(request, "authorities/cgu.html", {"authority": authority})
+
+
+def legal_notice(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(request, "authorities/legal_notice.html", {"authority": authority})
+
+
+def personal_data(request, slug):
+    authority = authority_get_by_slug(slug)
+    return render(request, "authorities/personal_data.html", {"authority": authority})

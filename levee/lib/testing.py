@@ -155,7 +155,7 @@ def altcha_payload() -> str:
 
     challenge = json.loads(captcha.challenge_json())
     solution = solve_challenge(
-        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxnumber"]
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"]
     )
     payload = {
         "algorithm": challenge["algorithm"],
