@@ -165,3 +165,10 @@ def altcha_payload() -> str:
         "signature": challenge["signature"],
     }
     return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def field(page, label: str):
+    """The form control whose label is exactly `label` (the required-field star aside)."""
+    import re
+
+    return page.get_by_label(re.compile(r"^\s*" + re.escape(label) + r"(\s*\*)?\s*$"))
