@@ -1,1 +1,178 @@
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from levee.accounts.selectors import user_get_by_email
+from levee.lib import throttle
+from levee.subscribers.models import Account
+
+from . import selectors, services
+from .access import SESSION_KEY, agent_required, get_opening_request_for_agent
+from .forms import AcceptForm, AgentLoginForm, RefuseForm
+from .models import Agent
+
+GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent non autorisé."
+
+
+def login(request):
+    form = AgentLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip()
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(throttle.LOGIN, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
+            form.add_error(None, "Trop de tentatives. Par sécurité, réessayez dans 15 minutes.")
+        else:
+            user = user_get_by_email(email)
+            ok = (
+                user is not None
+                and user.is_active
+                and user.check_password(form.cleaned_data["password"])
+                and Agent.objects.filter(
+                    user=user, is_active=True, authority__is_active=True
+                ).exists()
+            )
+            if not ok:
+                throttle.hit(throttle.LOGIN, email)
+                throttle.hit(throttle.LOGIN_IP, ip)
+                form.add_error(None, GENERIC_LOGIN_ERROR)
+            else:
+                throttle.reset(throttle.LOGIN, email)
+                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                request.session.set_expiry(0)
+                target = request.GET.get("next", "")
+                if target.startswith("/backoffice/") and url_has_allowed_host_and_scheme(
+                    target, {request.get_host()}
+                ):
+                    return redirect(target)
+                return redirect("backoffice:dashboard")
+    return render(request, "backoffice/login.html", {"form": form})
+
+
+@require_POST
+def logout(request):
+    auth_logout(request)
+    return redirect("backoffice:login")
+
+
+@agent_required
+@require_POST
+def switch_authority(request):
+    wanted = request.POST.get("authority", "")
+    for agent in request.agent_roles:
+        if str(agent.authority_id) == wanted:
+            request.session[SESSION_KEY] = agent.authority_id
+    return redirect("backoffice:dashboard")
+
+
+@agent_required
+def dashboard(request):
+    pending = list(selectors.opening_requests_pending(authority=request.agent.authority))
+    return render(request, "backoffice/dashboard.html", {"pending": pending})
+
+
+@agent_required
+def opening_detail(request, pk):
+    opening = get_opening_request_for_agent(request, pk)
+    query = request.GET.get("recherche", "")
+    candidates = selectors.account_candidates(
+        authority=request.agent.authority, opening=opening, query=query
+    )
+    return render(
+        request,
+        "backoffice/opening_detail.html",
+        {
+            "opening": opening,
+            "candidates": candidates,
+            "query": query,
+            "accept_form": AcceptForm(candidates=candidates),
+            "refuse_form": RefuseForm(),
+        },
+    )
+
+
+@agent_required
+def opening_proof(request, pk):
+    opening = get_opening_request_for_agent(request, pk)
+    try:
+        handle = opening.proof.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404
+    response = FileResponse(handle, content_type=opening.proof_content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _detail_with_errors(request, opening, *, accept_form=None, refuse_form=None, status=200):
+    candidates = selectors.account_candidates(authority=request.agent.authority, opening=opening)
+    return render(
+        request,
+        "backoffice/opening_detail.html",
+        {
+            "opening": opening,
+            "candidates": candidates,
+            "query": "",
+            "accept_form": accept_form or AcceptForm(candidates=candidates),
+            "refuse_form": refuse_form or RefuseForm(),
+        },
+        status=status,
+    )
+
+
+@agent_required
+@require_POST
+def opening_accept(request, pk):
+    opening = get_opening_request_for_agent(request, pk)
+    # The candidates offered are those of the page the agent saw, or the one he searched.
+    candidates = selectors.account_candidates(
+        authority=request.agent.authority, opening=opening, query=request.POST.get("recherche", "")
+    )
+    picked = request.POST.get("account", "")
+    if picked.isdigit() and picked not in {str(c.pk) for c in candidates}:
+        extra = list(Account.objects.filter(authority=request.agent.authority, pk=int(picked)))
+        candidates += extra
+    form = AcceptForm(request.POST, candidates=candidates)
+    if not form.is_valid():
+        return _detail_with_errors(request, opening, accept_form=form)
+    try:
+        account = services.opening_request_accept(
+            opening_request=opening, agent_user=request.user, account=form.cleaned_data["account"]
+        )
+    except services.AlreadyDecided:
+        messages.error(request, "Cette demande a déjà été traitée.")
+        return redirect("backoffice:opening_detail", opening.pk)
+    messages.success(
+        request,
+        f"Demande validée : {opening.last_name.upper()} {opening.first_name} est rattaché(e) au compte "
+        f"{account.code}, et en est informé(e) par email.",
+    )
+    return redirect("backoffice:opening_detail", opening.pk)
+
+
+@agent_required
+@require_POST
+def opening_refuse(request, pk):
+    opening = get_opening_request_for_agent(request, pk)
+    form = RefuseForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_errors(request, opening, refuse_form=form)
+    try:
+        services.opening_request_refuse(
+            opening_request=opening, agent_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.AlreadyDecided:
+        messages.error(request, "Cette demande a déjà été traitée.")
+        return redirect("backoffice:opening_detail", opening.pk)
+    messages.success(
+        request, "Demande refusée : la personne en est informée par email, avec le motif."
+    )
+    return redirect("backoffice:opening_detail", opening.pk)

@@ -1,0 +1,36 @@
+from django.db.models import Q
+
+from levee.accounts.models import AccountOpeningRequest, OpeningStatus
+from levee.subscribers.models import Account
+
+
+def opening_requests_pending(*, authority):
+    return (
+        AccountOpeningRequest.objects.filter(authority=authority, status=OpeningStatus.PENDING)
+        .select_related("commune", "user")
+        .order_by("created_at")
+    )
+
+
+def account_candidates(
+    *, authority, opening: AccountOpeningRequest, query: str = "", limit: int = 10
+):
+    """Accounts an agent may link a request to: those matching the typed text (code,
+    name, street), else those with the requester's name in his commune."""
+    accounts = Account.objects.filter(authority=authority).prefetch_related(
+        "subscriptions__commune"
+    )
+    query = query.strip()[:100]
+    if query:
+        accounts = accounts.filter(
+            Q(code__iexact=query)
+            | Q(last_name__icontains=query)
+            | Q(company_name__icontains=query)
+            | Q(billing_street__icontains=query)
+        )
+    else:
+        accounts = accounts.filter(
+            Q(last_name__iexact=opening.last_name)
+            | Q(subscriptions__commune=opening.commune, last_name__iexact=opening.last_name)
+        )
+    return list(accounts.distinct().order_by("code")[:limit])
