@@ -148,3 +148,57 @@ def test_seed_000_account_opening_until_the_email_is_confirmed(
     ).to_be_visible()
     assert_accessible(page)
     assert AccountOpeningRequest.objects.get().status == OpeningStatus.PENDING
+
+
+def test_seed_000_the_agent_validates_then_the_person_logs_in(
+    page, chromium_browser, site, mailbox, assert_accessible, tmp_path
+):
+    from levee.backoffice.models import Agent
+    from levee.lib.testing import make_user, png_bytes
+
+    pilat, _ = pilat_world()
+    Agent.objects.create(authority=pilat, user=make_user("agent.pilat@example.org"))
+    proof = tmp_path / "justificatif.png"
+    proof.write_bytes(png_bytes())
+    page.goto("/pilat-rhodanien/ouvrir-un-compte/")
+    field(page, "Code postal ou nom de votre commune").fill("42410 PÉLUSSIN")
+    page.get_by_role("button", name="Valider ma commune").click()
+    field(page, "Civilité").select_option(label="Mme")
+    field(page, "Nom").fill("Durand")
+    field(page, "Nom de voie").fill("place de l'Église")
+    field(page, "Email").fill("claire.durand@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    field(page, "Confirmez le mot de passe").fill(PASSWORD)
+    field(page, "Justificatif de domicile").set_input_files(str(proof))
+    field(page, "J'accepte les conditions générales d'utilisation du service (CGU)").check()
+    field(page, "Je ne suis pas un robot").click()
+    expect(page.get_by_text("Vérifié : vous n'êtes pas un robot")).to_be_visible()
+    page.get_by_role("button", name="Valider ma demande").click()
+    page.goto(mailbox.last_link("claire.durand@example.org", "/confirmer/"))
+    expect(
+        page.get_by_role("heading", name="Votre demande d'inscription est confirmée")
+    ).to_be_visible()
+
+    agent = chromium_browser.new_context(base_url=site.url, locale="fr-FR").new_page()
+    agent.goto("/backoffice/")
+    field(agent, "Adresse email").fill("agent.pilat@example.org")
+    field(agent, "Mot de passe").fill(PASSWORD)
+    agent.get_by_role("button", name="Connexion").click()
+    assert_accessible(agent)
+    agent.get_by_role("link", name="Traiter la demande de Durand").click()
+    expect(agent.get_by_role("img", name="Justificatif de domicile de Durand")).to_be_visible()
+    assert agent.evaluate("document.querySelector('.proof-image').naturalWidth") == 40
+    assert_accessible(agent)
+    agent.get_by_label("Créer un nouveau compte").check()
+    agent.get_by_role("button", name="Valider", exact=True).click()
+    expect(agent.get_by_text("Demande validée")).to_be_visible()
+    agent.context.close()
+
+    page.goto(mailbox.last_link("claire.durand@example.org", "/connexion/"))
+    field(page, "Identifiant (adresse mail)").fill("claire.durand@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(
+        page.get_by_text("Adresse habitation : PLACE DE L'ÉGLISE 42410 PÉLUSSIN")
+    ).to_be_visible()
+    assert_accessible(page)
