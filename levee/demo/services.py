@@ -235,11 +235,12 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def demo_load() -> None:
     """Loads the reference communes, then the demo data (only what is missing)."""
     call_command("communes_load")
-    _demo_data_load()
+    demo_data_load()
 
 
 @transaction.atomic
-def _demo_data_load() -> None:
+def demo_data_load() -> None:
+    """The demo data alone, the communes being loaded already."""
     ccfi = _authority_ensure(siren=CCFI_EPCI_SIREN, **CCFI)
     pelussin = Commune.objects.get(insee=PELUSSIN_INSEE)
     pilat = _authority_ensure(siren=pelussin.epci_siren, **PILAT)
