@@ -116,3 +116,13 @@ def mailbox():
             raise AssertionError(f"no message to {to} with a link containing {contains!r}")
 
     return Mailbox()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The commune reference data, loaded once into the test database (browser tests,
+    which flush the database, run last and load it again when they need it)."""
+    from levee.authorities.services import communes_load
+
+    with django_db_blocker.unblock():
+        communes_load()
