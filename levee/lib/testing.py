@@ -113,7 +113,7 @@ def ccfi_world():
 
 def pilat_world():
     pelussin = make_commune(
-        insee="42168", name="Pélussin", postal_codes=["42410"], epci="244200770"
+        insee="42168", name="Pélussin", postal_codes=["42410"], epci="244200895"
     )
     authority = make_authority(
         slug="pilat-rhodanien",
