@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
@@ -33,6 +34,7 @@ class AuthorityAdminForm(forms.ModelForm):
 @admin.register(Authority)
 class AuthorityAdmin(admin.ModelAdmin):
     form = AuthorityAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "code", "contact_email", "is_active"]
     search_fields = ["name", "slug", "code"]
     prepopulated_fields = {"slug": ["name"]}
