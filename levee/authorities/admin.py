@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
 
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
@@ -13,6 +12,7 @@ class AuthorityCommuneInline(admin.TabularInline):
 
 
 class AuthorityAdminForm(forms.ModelForm):
+    website = forms.URLField(label="Site internet", required=False, assume_scheme="https")
     attach_epci = forms.CharField(
         label="Rattacher les communes d'un EPCI (SIREN)",
         required=False,
@@ -34,7 +34,6 @@ class AuthorityAdminForm(forms.ModelForm):
 @admin.register(Authority)
 class AuthorityAdmin(admin.ModelAdmin):
     form = AuthorityAdminForm
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "code", "contact_email", "is_active"]
     search_fields = ["name", "slug", "code"]
     prepopulated_fields = {"slug": ["name"]}
