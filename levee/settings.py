@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "levee.accounts",
     "levee.mailing",
     "levee.space",
+    "levee.collection",
+    "levee.calendars",
     "levee.backoffice",
     "levee.demo",
 ]

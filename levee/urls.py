@@ -8,6 +8,8 @@ urlpatterns = [
     path("backoffice/", include("levee.backoffice.urls")),
     path("", include("levee.accounts.urls")),
     path("", include("levee.space.urls")),
+    path("", include("levee.collection.urls")),
+    path("", include("levee.calendars.urls")),
     path("", include("levee.authorities.urls")),
 ]
 if settings.SERVE_MEDIA:
