@@ -160,3 +160,52 @@ def opening_request_confirm_email(*, opening: AccountOpeningRequest) -> bool:
             authority=opening.authority,
         )
     return bool(confirmed)
+
+
+@transaction.atomic
+def account_associate(*, user: User, account) -> bool:
+    """Links one more account to the login (flow 12); False if it already was."""
+    _access, created = AccountAccess.objects.get_or_create(
+        user=user, account=account, defaults={"authority": account.authority}
+    )
+    if created:
+        others = (
+            AccountAccess.objects.filter(account=account, user__is_active=True)
+            .exclude(user=user)
+            .select_related("user")
+        )
+        for other in others:
+            mail_enqueue(
+                to=other.user.email,
+                template="account_shared",
+                context={"account": account, "new_email": user.email},
+                authority=account.authority,
+            )
+    return created
+
+
+@transaction.atomic
+def account_dissociate(*, user: User, account) -> bool:
+    """Removes the login's link to an account; the account itself stays."""
+    deleted, _ = AccountAccess.objects.filter(
+        user=user, account=account, authority=account.authority
+    ).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def account_data_choices_update(
+    *, account, objects_to_other_uses: bool, refuses_automated_erasure: bool
+) -> None:
+    """« Modifier mes choix »: the two data-processing choices, with their date."""
+    account.objects_to_other_uses = objects_to_other_uses
+    account.refuses_automated_erasure = refuses_automated_erasure
+    account.data_choices_updated_at = timezone.now()
+    account.save(
+        update_fields=[
+            "objects_to_other_uses",
+            "refuses_automated_erasure",
+            "data_choices_updated_at",
+            "updated_at",
+        ]
+    )

@@ -46,3 +46,6 @@ def reset(limit: Limit, subject: str) -> None:
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+ASSOCIATION = Limit("association", 10, 60 * 60)

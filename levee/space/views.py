@@ -1,14 +1,18 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from levee.accounts.services import account_data_choices_update
 from levee.authorities.selectors import authority_get_by_slug
 
 from .access import get_account_for_user
-from .selectors import space_accounts_for_user, subscription_current
+from .forms import DataChoicesForm
+from .selectors import space_accounts_for_user, subscription_current, subscriptions_of
 
 
-def _space_context(request, authority, account):
+def space_context(request, authority, account) -> dict:
+    """What every page of the space shows: the header of flow 6, its menu, the selector."""
     return {
         "authority": authority,
         "account": account,
@@ -17,16 +21,56 @@ def _space_context(request, authority, account):
     }
 
 
+def account_from_request(request, authority):
+    """The account shown: ?compte=<id> when it is one of the person's, else the selected one."""
+    raw = request.GET.get("compte")
+    try:
+        account_pk = int(raw) if raw else None
+    except ValueError:
+        account_pk = -1
+    return get_account_for_user(request, authority, account_pk)
+
+
 @login_required
 def home(request, slug):
     authority = authority_get_by_slug(slug)
-    account_pk = request.GET.get("compte")
-    try:
-        account_pk = int(account_pk) if account_pk else None
-    except ValueError:
-        account_pk = -1
-    account = get_account_for_user(request, authority, account_pk)
-    return render(request, "space/home.html", _space_context(request, authority, account))
+    account = account_from_request(request, authority)
+    return render(request, "space/home.html", space_context(request, authority, account))
+
+
+@login_required
+def informations(request, slug):
+    """« Mes informations » (flow 7): coordonnées, data-processing choices, subscriptions."""
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    form = DataChoicesForm(
+        request.POST or None,
+        initial={
+            "objects_to_other_uses": account.objects_to_other_uses,
+            "refuses_automated_erasure": account.refuses_automated_erasure,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        account_data_choices_update(account=account, **form.cleaned_data)
+        messages.success(request, "Vos choix sont enregistrés.")
+        return redirect("space:informations", authority.slug)
+    return render(
+        request,
+        "space/informations.html",
+        {
+            **space_context(request, authority, account),
+            "form": form,
+            "subscriptions": subscriptions_of(account),
+        },
+    )
+
+
+@login_required
+def profile(request, slug):
+    """« Mon profil »: the login, the accounts it reaches, « Services disponibles »."""
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    return render(request, "space/profile.html", space_context(request, authority, account))
 
 
 @login_required

@@ -45,6 +45,10 @@ class Account(TimeStampedModel):
     billing_postal_code = models.CharField("code postal", max_length=10, blank=True)
     billing_city = models.CharField("ville", max_length=100, blank=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    # « Traitement de mes données personnelles » (seed 004), saved by « Modifier mes choix ».
+    objects_to_other_uses = models.BooleanField("droit à l'opposition", default=False)
+    refuses_automated_erasure = models.BooleanField("droit de rétraction", default=False)
+    data_choices_updated_at = models.DateTimeField("choix modifiés le", null=True, blank=True)
 
     class Meta:
         verbose_name = "compte usager"
@@ -134,6 +138,15 @@ class Subscription(TimeStampedModel):
 
     def __str__(self):
         return f"{self.reference} ({self.get_kind_display()})"
+
+    @property
+    def iban_masked(self) -> str:
+        """« FR76 **** **** **** **** ***1 234 »: only the country, the key and the end show."""
+        iban = "".join(self.iban.split()).upper()
+        if len(iban) < 8:
+            return ""
+        hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
+        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
 
     @property
     def address_line(self) -> str:

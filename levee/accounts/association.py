@@ -1,0 +1,209 @@
+"""« Associer un autre compte » (flow 12, seed 002): commune, clé d'activation, then the
+account found, each step with « Annuler »; and dissociation from « Mon profil »."""
+
+import re
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from levee.authorities.selectors import authority_get_by_slug, commune_choice, commune_search
+from levee.lib import throttle
+from levee.lib.forms import Form
+from levee.space.views import account_from_request, space_context
+from levee.subscribers.models import Account, Subscription
+
+from . import services
+
+SESSION_KEY = "association"
+KEY_RE = re.compile(r"^(\d[0-9AB]\d{3})-(\d{5})$")
+LOCKED = (
+    "Trop de clés d'activation erronées : l'association de comptes est bloquée pendant une "
+    "heure. Réessayez plus tard, ou contactez votre collectivité."
+)
+
+
+class KeyForm(Form):
+    key = forms.CharField(
+        label="Clé d'activation",
+        max_length=40,
+        help_text=(
+            "Cette clé vous a été transmise par votre collectivité, inscrite sur une facture ou tout "
+            "autre document personnel (c'est aussi l'« identifiant portail »)."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
+def mask(value: str) -> str:
+    """« DUPONT » → « D*****T »: enough to recognise one's own account, not to learn another's."""
+    words = []
+    for word in value.split():
+        words.append(word if len(word) <= 2 else word[0] + "*" * (len(word) - 2) + word[-1])
+    return " ".join(words)
+
+
+def _context(request, slug, **extra):
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    return {**space_context(request, authority, account), **extra}
+
+
+@login_required
+def associate_commune(request, slug):
+    context = _context(request, slug)
+    query = request.GET.get("q", "").strip()[:80]
+    key = request.GET.get("commune", "").strip()
+    error, results = "", None
+    if key:
+        match = KEY_RE.match(key)
+        choice = commune_choice(match.group(1), match.group(2)) if match else None
+        if choice is None:
+            error = "Choisissez la commune dans la liste proposée."
+        elif choice.authority_slug is None:
+            error = f"La commune de {choice.name} n'est desservie par aucune collectivité de la plateforme."
+        else:
+            request.session[SESSION_KEY] = {
+                "insee": choice.insee,
+                "postal_code": choice.postal_code,
+            }
+            return redirect("accounts:associate_key", context["authority"].slug)
+    elif query:
+        results = commune_search(query, limit=20)
+        if not results:
+            error = f"Aucune commune ne correspond à « {query} »."
+    elif "q" in request.GET:
+        error = "Saisissez le code postal ou le nom de la commune."
+    return render(
+        request,
+        "accounts/associate_commune.html",
+        {**context, "query": query, "results": results, "error": error},
+    )
+
+
+def _chosen_commune(request):
+    data = request.session.get(SESSION_KEY) or {}
+    if not data.get("insee"):
+        return None
+    return commune_choice(data["insee"], data["postal_code"])
+
+
+@login_required
+def associate_key(request, slug):
+    context = _context(request, slug)
+    commune = _chosen_commune(request)
+    if commune is None or commune.authority_slug is None:
+        return redirect("accounts:associate_commune", context["authority"].slug)
+    form = KeyForm(request.POST or None)
+    locked = throttle.is_blocked(throttle.ASSOCIATION, str(request.user.pk))
+    if request.method == "POST" and form.is_valid():
+        if locked:
+            form.add_error("key", LOCKED)
+        else:
+            typed = "".join(form.cleaned_data["key"].split()).upper()
+            account = (
+                Account.objects.filter(
+                    authority__slug=commune.authority_slug,
+                    authority__is_active=True,
+                    portal_key=typed,
+                    subscriptions__commune__insee=commune.insee,
+                )
+                .distinct()
+                .first()
+            )
+            if account is None:
+                attempts = throttle.hit(throttle.ASSOCIATION, str(request.user.pk))
+                form.add_error(
+                    "key",
+                    LOCKED
+                    if attempts >= throttle.ASSOCIATION.max_attempts
+                    else "Cette clé d'activation ne correspond à aucun compte de cette commune. Vérifiez-la sur votre facture.",
+                )
+            elif account.accesses.filter(user=request.user).exists():
+                form.add_error("key", "Ce compte est déjà associé à votre espace.")
+            else:
+                request.session[SESSION_KEY] = {
+                    **request.session[SESSION_KEY],
+                    "account": account.pk,
+                }
+                return redirect("accounts:associate_confirm", context["authority"].slug)
+    return render(
+        request,
+        "accounts/associate_key.html",
+        {**context, "form": form, "commune": commune, "locked": locked},
+    )
+
+
+@login_required
+def associate_confirm(request, slug):
+    context = _context(request, slug)
+    data = request.session.get(SESSION_KEY) or {}
+    found = (
+        Account.objects.filter(pk=data.get("account"), authority__is_active=True)
+        .select_related("authority")
+        .first()
+    )
+    if found is None:
+        return redirect("accounts:associate_commune", context["authority"].slug)
+    subscription = (
+        Subscription.objects.filter(authority=found.authority, account=found)
+        .select_related("commune")
+        .first()
+    )
+    if request.method == "POST":
+        services.account_associate(user=request.user, account=found)
+        request.session.pop(SESSION_KEY, None)
+        messages.success(request, "Le nouveau compte est maintenant associé !")
+        return redirect(f"/{found.authority.slug}/espace/?compte={found.pk}")
+    return render(
+        request,
+        "accounts/associate_confirm.html",
+        {
+            **context,
+            "found": found,
+            "found_holder": mask(found.holder_name.upper()),
+            "found_address": mask(subscription.address_line.upper()) if subscription else "",
+        },
+    )
+
+
+@login_required
+def associate_cancel(request, slug):
+    request.session.pop(SESSION_KEY, None)
+    return redirect("space:profile", slug)
+
+
+@login_required
+def key_unknown(request, slug):
+    context = _context(request, slug)
+    commune = _chosen_commune(request)
+    target = (
+        authority_get_by_slug(commune.authority_slug)
+        if commune and commune.authority_slug
+        else context["authority"]
+    )
+    return render(request, "accounts/key_unknown.html", {**context, "target": target})
+
+
+@login_required
+def dissociate(request, slug, account_pk):
+    context = _context(request, slug)
+    access = (
+        request.user.account_accesses.filter(account_id=account_pk)
+        .select_related("account", "authority")
+        .first()
+    )
+    if access is None:
+        raise Http404
+    if request.method == "POST":
+        services.account_dissociate(user=request.user, account=access.account)
+        messages.success(
+            request, f"Le compte {access.account.code} n'est plus associé à votre espace."
+        )
+        remaining = request.user.account_accesses.select_related("authority").first()
+        if remaining is None:
+            return redirect("space:no_account")
+        return redirect("space:profile", remaining.authority.slug)
+    return render(request, "accounts/dissociate_confirm.html", {**context, "access": access})

@@ -1,0 +1,71 @@
+from html import unescape
+
+import pytest
+
+from levee.lib.testing import ccfi_world, make_account, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return unescape(response.content.decode())
+
+
+@pytest.fixture
+def dupont(client):
+    authority, account = ccfi_world()
+    sub = account.subscriptions.get()
+    sub.iban = "FR7630006000011234567890189"
+    sub.payment_mode = "prelevement"
+    sub.save(update_fields=["iban", "payment_mode"])
+    user = make_user("dupont59@gmail.com", accounts=[account])
+    client.force_login(user)
+    return account
+
+
+def test_mes_informations_shows_the_coordinates_and_a_masked_iban(client, dupont):
+    page = text(client.get("/flandre-interieure/espace/mes-informations/"))
+    assert "Mes coordonnées" in page and "Email : dupont59@gmail.com" in page
+    assert "FR76 **** **** **** **** ***0 189" in page
+    assert "1234567890" not in page
+    assert "Référence : 00001" in page and "Souscrit le : 30/06/2022" in page
+    assert "Modifier mes coordonnées" not in page  # comes with the requests issue
+
+
+def test_the_data_choices_are_saved_with_their_date(client, dupont):
+    response = client.post(
+        "/flandre-interieure/espace/mes-informations/", {"objects_to_other_uses": "on"}, follow=True
+    )
+    page = text(response)
+    assert "Vos choix sont enregistrés." in page and "Choix enregistrés le" in page
+    dupont.refresh_from_db()
+    assert dupont.objects_to_other_uses and not dupont.refuses_automated_erasure
+    assert dupont.data_choices_updated_at is not None
+
+
+def test_mon_profil_offers_the_services(client, dupont):
+    page = text(client.get("/flandre-interieure/espace/mon-profil/"))
+    assert "Services disponibles" in page and "Associer un autre compte" in page
+
+
+@pytest.mark.parametrize("path", ["", "mes-informations/", "mon-profil/"])
+def test_another_resident_or_an_agent_elsewhere_gets_404(client, dupont, path):
+    from levee.backoffice.models import Agent
+    from levee.lib.testing import pilat_world
+
+    pilat, _ = pilat_world()
+    agent = make_user("agent@example.org")
+    Agent.objects.create(authority=pilat, user=agent)
+    client.force_login(agent)
+    assert client.get(f"/flandre-interieure/espace/{path}").status_code == 404
+    other = make_account(dupont.authority, code="00099", portal_key="OTHERKEY", last_name="MARTIN")
+    client.force_login(make_user("martin@example.org", accounts=[other]))
+    page = client.get(f"/flandre-interieure/espace/{path}?compte={dupont.pk}")
+    assert page.status_code == 404
+
+
+def test_the_space_takes_a_constant_number_of_queries(
+    client, dupont, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        client.get("/flandre-interieure/espace/mes-informations/")
