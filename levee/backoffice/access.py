@@ -44,3 +44,12 @@ def get_opening_request_for_agent(request, pk: int) -> AccountOpeningRequest:
     if opening is None:
         raise Http404
     return opening
+
+
+def get_account_for_agent(request, pk: int):
+    from levee.subscribers.models import Account
+
+    account = Account.objects.filter(pk=pk, authority=request.agent.authority).first()
+    if account is None:
+        raise Http404
+    return account

@@ -34,3 +34,18 @@ def account_candidates(
             | Q(subscriptions__commune=opening.commune, last_name__iexact=opening.last_name)
         )
     return list(accounts.distinct().order_by("code")[:limit])
+
+
+def accounts_search(*, authority, query: str, limit: int = 50):
+    query = query.strip()[:100]
+    accounts = Account.objects.filter(authority=authority)
+    if query:
+        accounts = accounts.filter(
+            Q(code__iexact=query)
+            | Q(portal_key__iexact=query)
+            | Q(last_name__icontains=query)
+            | Q(company_name__icontains=query)
+            | Q(billing_street__icontains=query)
+            | Q(email__icontains=query)
+        )
+    return list(accounts.order_by("code")[:limit])

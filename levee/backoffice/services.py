@@ -172,3 +172,34 @@ def opening_request_refuse(
         context={"reason": reason, "opening": opening_request},
         authority=authority,
     )
+
+
+@transaction.atomic
+def account_key_regenerate(*, account: Account, agent_user: User) -> str:
+    """A new clé d'activation (identifiant portail); the old one stops working at once."""
+    old = account.portal_key
+    account.portal_key = portal_key_new(authority=account.authority)
+    account.save(update_fields=["portal_key", "updated_at"])
+    audit_write(
+        authority=account.authority,
+        actor=agent_user,
+        action="account.key_regenerate",
+        obj=account,
+        before={"portal_key": old},
+        after={"portal_key": account.portal_key},
+    )
+    return account.portal_key
+
+
+@transaction.atomic
+def account_access_revoke(*, access: AccountAccess, agent_user: User) -> None:
+    """The agent dissociates a login from an account (the login and the account stay)."""
+    audit_write(
+        authority=access.authority,
+        actor=agent_user,
+        action="account.dissociate",
+        obj=access.account,
+        before={"login": access.user.email},
+        after={},
+    )
+    access.delete()

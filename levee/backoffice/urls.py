@@ -12,4 +12,16 @@ urlpatterns = [
     path("ouvertures/<int:pk>/justificatif/", views.opening_proof, name="opening_proof"),
     path("ouvertures/<int:pk>/valider/", views.opening_accept, name="opening_accept"),
     path("ouvertures/<int:pk>/refuser/", views.opening_refuse, name="opening_refuse"),
+    path("comptes/", views.accounts, name="accounts"),
+    path("comptes/<int:pk>/", views.account_detail, name="account_detail"),
+    path(
+        "comptes/<int:pk>/nouvelle-cle/",
+        views.account_key_regenerate,
+        name="account_key_regenerate",
+    ),
+    path(
+        "comptes/<int:pk>/dissocier/<int:access_pk>/",
+        views.account_dissociate,
+        name="account_dissociate",
+    ),
 ]

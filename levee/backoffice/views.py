@@ -11,7 +11,12 @@ from levee.lib import throttle
 from levee.subscribers.models import Account
 
 from . import selectors, services
-from .access import SESSION_KEY, agent_required, get_opening_request_for_agent
+from .access import (
+    SESSION_KEY,
+    agent_required,
+    get_account_for_agent,
+    get_opening_request_for_agent,
+)
 from .forms import AcceptForm, AgentLoginForm, RefuseForm
 from .models import Agent
 
@@ -176,3 +181,49 @@ def opening_refuse(request, pk):
         request, "Demande refusée : la personne en est informée par email, avec le motif."
     )
     return redirect("backoffice:opening_detail", opening.pk)
+
+
+@agent_required
+def accounts(request):
+    query = request.GET.get("q", "")
+    found = selectors.accounts_search(authority=request.agent.authority, query=query)
+    return render(request, "backoffice/accounts.html", {"accounts": found, "query": query})
+
+
+@agent_required
+def account_detail(request, pk):
+    account = get_account_for_agent(request, pk)
+    accesses = account.accesses.filter(authority=request.agent.authority).select_related("user")
+    subscriptions = account.subscriptions.filter(authority=request.agent.authority).select_related(
+        "commune"
+    )
+    return render(
+        request,
+        "backoffice/account_detail.html",
+        {"account": account, "accesses": accesses, "subscriptions": subscriptions},
+    )
+
+
+@agent_required
+@require_POST
+def account_key_regenerate(request, pk):
+    account = get_account_for_agent(request, pk)
+    key = services.account_key_regenerate(account=account, agent_user=request.user)
+    messages.success(request, f"Nouvelle clé d'activation : {key}. L'ancienne ne fonctionne plus.")
+    return redirect("backoffice:account_detail", account.pk)
+
+
+@agent_required
+@require_POST
+def account_dissociate(request, pk, access_pk):
+    account = get_account_for_agent(request, pk)
+    access = (
+        account.accesses.filter(pk=access_pk, authority=request.agent.authority)
+        .select_related("user")
+        .first()
+    )
+    if access is None:
+        raise Http404
+    services.account_access_revoke(access=access, agent_user=request.user)
+    messages.success(request, f"{access.user.email} n'a plus accès au compte {account.code}.")
+    return redirect("backoffice:account_detail", account.pk)
