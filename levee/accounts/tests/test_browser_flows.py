@@ -187,6 +187,8 @@ def test_seed_000_the_agent_validates_then_the_person_logs_in(
     assert_accessible(agent)
     agent.get_by_role("link", name="Traiter la demande de Durand").click()
     expect(agent.get_by_role("img", name="Justificatif de domicile de Durand")).to_be_visible()
+    # The proof really loads inline (the access-checked view serves the image).
+    agent.wait_for_function("document.querySelector('.proof-image').complete")
     assert agent.evaluate("document.querySelector('.proof-image').naturalWidth") == 40
     assert_accessible(agent)
     agent.get_by_label("Créer un nouveau compte").check()
