@@ -19,6 +19,7 @@ from levee.lib import captcha, throttle
 from levee.mailing.services import mail_enqueue
 
 from . import selectors, services
+from .authentication import credentials_check, throttled_message
 from .forms import (
     ChangePasswordForm,
     CommuneChoiceForm,
@@ -35,11 +36,6 @@ GENERIC_REFERENCES_ERROR = (
     "Nous ne trouvons pas de compte avec ce nom et cette référence usager. Vérifiez qu'ils "
     "sont identiques à ceux de votre facture."
 )
-THROTTLED = "Trop de tentatives. Par sécurité, réessayez dans {minutes} minutes."
-
-
-def _throttled_message(limit: throttle.Limit) -> str:
-    return THROTTLED.format(minutes=limit.window_seconds // 60)
 
 
 # --- « Je crée mon espace » (seed 004) -------------------------------------------------
@@ -53,7 +49,7 @@ def signup(request, slug):
     if request.method == "POST" and form.is_valid():
         ip = throttle.client_ip(request)
         if throttle.is_blocked(throttle.SIGNUP, ip):
-            form.add_error(None, _throttled_message(throttle.SIGNUP))
+            form.add_error(None, throttled_message(throttle.SIGNUP))
         else:
             account = selectors.account_find_by_references(
                 authority=authority,
@@ -156,27 +152,24 @@ def login(request, slug=None):
     form = LoginForm(request.POST or None)
     show_resend = False
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip()
-        ip = throttle.client_ip(request)
-        if throttle.is_blocked(throttle.LOGIN, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
-            form.add_error(None, _throttled_message(throttle.LOGIN))
+        attempt = credentials_check(
+            request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
+        user = attempt.user
+        if attempt.throttled:
+            form.add_error(None, throttled_message())
+        elif user is None:
+            form.add_error(None, "Identifiant ou mot de passe incorrect.")
+        elif not user.is_active:
+            form.add_error(None, _inactive_reason(user))
+            show_resend = not user.opening_requests.exists() and authority is not None
+            request.session["resend_user"] = user.pk if show_resend else None
         else:
-            user = selectors.user_get_by_email(email)
-            if user is None or not user.check_password(form.cleaned_data["password"]):
-                throttle.hit(throttle.LOGIN, email)
-                throttle.hit(throttle.LOGIN_IP, ip)
-                form.add_error(None, "Identifiant ou mot de passe incorrect.")
-            elif not user.is_active:
-                form.add_error(None, _inactive_reason(user))
-                show_resend = not user.opening_requests.exists() and authority is not None
-                request.session["resend_user"] = user.pk if show_resend else None
-            else:
-                throttle.reset(throttle.LOGIN, email)
-                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                request.session.set_expiry(
-                    settings.SESSION_COOKIE_AGE if form.cleaned_data["remember"] else 0
-                )
-                return redirect(_login_redirect(request, user, authority))
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.set_expiry(
+                settings.SESSION_COOKIE_AGE if form.cleaned_data["remember"] else 0
+            )
+            return redirect(_login_redirect(request, user, authority))
     template = "accounts/login.html" if authority else "accounts/login_platform.html"
     return render(
         request,
@@ -228,7 +221,7 @@ def password_reset(request, slug):
         email = form.cleaned_data["email"].strip()
         ip = throttle.client_ip(request)
         if throttle.is_blocked(throttle.RESET, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
-            form.add_error(None, _throttled_message(throttle.RESET))
+            form.add_error(None, throttled_message(throttle.RESET))
         else:
             throttle.hit(throttle.RESET, email)
             throttle.hit(throttle.LOGIN_IP, ip)
@@ -351,7 +344,7 @@ def opening_form(request, slug, insee, postal_code):
         ip = throttle.client_ip(request)
         if throttle.is_blocked(throttle.OPENING, ip):
             form.is_valid()
-            form.add_error(None, _throttled_message(throttle.OPENING))
+            form.add_error(None, throttled_message(throttle.OPENING))
         elif form.is_valid():
             throttle.hit(throttle.OPENING, ip)
             data = {

@@ -6,8 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from levee.accounts.selectors import user_get_by_email
-from levee.lib import throttle
+from levee.accounts.authentication import credentials_check, throttled_message
 from levee.subscribers.models import Account
 
 from . import selectors, services
@@ -26,34 +25,30 @@ GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent 
 def login(request):
     form = AgentLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip()
-        ip = throttle.client_ip(request)
-        if throttle.is_blocked(throttle.LOGIN, email) or throttle.is_blocked(throttle.LOGIN_IP, ip):
-            form.add_error(None, "Trop de tentatives. Par sécurité, réessayez dans 15 minutes.")
-        else:
-            user = user_get_by_email(email)
-            ok = (
-                user is not None
-                and user.is_active
-                and user.check_password(form.cleaned_data["password"])
+        attempt = credentials_check(
+            request,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            accept=lambda user: (
+                user.is_active
                 and Agent.objects.filter(
                     user=user, is_active=True, authority__is_active=True
                 ).exists()
-            )
-            if not ok:
-                throttle.hit(throttle.LOGIN, email)
-                throttle.hit(throttle.LOGIN_IP, ip)
-                form.add_error(None, GENERIC_LOGIN_ERROR)
-            else:
-                throttle.reset(throttle.LOGIN, email)
-                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                request.session.set_expiry(0)
-                target = request.GET.get("next", "")
-                if target.startswith("/backoffice/") and url_has_allowed_host_and_scheme(
-                    target, {request.get_host()}
-                ):
-                    return redirect(target)
-                return redirect("backoffice:dashboard")
+            ),
+        )
+        if attempt.throttled:
+            form.add_error(None, throttled_message())
+        elif attempt.user is None:
+            form.add_error(None, GENERIC_LOGIN_ERROR)
+        else:
+            auth_login(request, attempt.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.set_expiry(0)
+            target = request.GET.get("next", "")
+            if target.startswith("/backoffice/") and url_has_allowed_host_and_scheme(
+                target, {request.get_host()}
+            ):
+                return redirect(target)
+            return redirect("backoffice:dashboard")
     return render(request, "backoffice/login.html", {"form": form})
 
 
