@@ -75,7 +75,6 @@ def _account_create_from_opening(opening: AccountOpeningRequest) -> Account:
         billing_line2=opening.complement,
         billing_postal_code=opening.postal_code,
         billing_city=opening.commune.name,
-        name_key=Account.name_key_for(opening.last_name, ""),
     )
     Subscription.objects.create(
         authority=authority,

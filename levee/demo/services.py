@@ -306,7 +306,6 @@ def _account_ensure(authority: Authority, demo: DemoAccount) -> Account:
         billing_street=demo.street,
         billing_postal_code=demo.postal_code,
         billing_city=commune.name,
-        name_key=Account.name_key_for(demo.last_name, ""),
     )
     Subscription.objects.create(
         authority=authority,
@@ -456,7 +455,6 @@ def _account_draw(rng, authority, code, communes, weights, used_keys, launch):
         billing_street=street,
         billing_postal_code=postal_code,
         billing_city=commune.name,
-        name_key=Account.name_key_for(last_name, company_name),
     )
     subscription = Subscription(
         authority=authority,

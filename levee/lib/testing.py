@@ -74,7 +74,6 @@ def make_account(
         billing_street=street,
         billing_postal_code=postal_code,
         billing_city=commune.name if commune else "",
-        name_key=Account.name_key_for(last_name, ""),
     )
     if commune is not None:
         Subscription.objects.create(

@@ -15,4 +15,3 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["authority"]
     search_fields = ["code", "last_name", "company_name", "portal_key"]
     inlines = [SubscriptionInline]
-    exclude = ["name_key"]

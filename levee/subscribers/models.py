@@ -44,7 +44,6 @@ class Account(TimeStampedModel):
     billing_line2 = models.CharField("adresse ligne 2", max_length=200, blank=True)
     billing_postal_code = models.CharField("code postal", max_length=10, blank=True)
     billing_city = models.CharField("ville", max_length=100, blank=True)
-    name_key = models.CharField(max_length=200, editable=False, db_index=True)
     # « Traitement de mes données personnelles » (seed 004), saved by « Modifier mes choix ».
     objects_to_other_uses = models.BooleanField("droit à l'opposition", default=False)
     refuses_automated_erasure = models.BooleanField("droit de rétraction", default=False)
@@ -84,10 +83,6 @@ class Account(TimeStampedModel):
         return bool(typed_key) and typed_key in {
             k for k in (fold_compact(self.last_name), fold_compact(self.company_name)) if k
         }
-
-    @staticmethod
-    def name_key_for(last_name: str, company_name: str) -> str:
-        return fold_compact(company_name or last_name)
 
 
 class SubscriptionKind(models.TextChoices):
