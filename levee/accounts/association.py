@@ -1,15 +1,18 @@
 """« Associer un autre compte » (flow 12, seed 002): commune, clé d'activation, then the
 account found, each step with « Annuler »; and dissociation from « Mon profil »."""
 
-import re
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from levee.authorities.selectors import authority_get_by_slug, commune_choice, commune_search
+from levee.authorities.selectors import (
+    authority_get_by_slug,
+    commune_choice,
+    commune_choice_from_key,
+    commune_search,
+)
 from levee.lib import throttle
 from levee.lib.forms import Form
 from levee.space.views import account_from_request, space_context
@@ -18,7 +21,6 @@ from levee.subscribers.models import Account, Subscription
 from . import services
 
 SESSION_KEY = "association"
-KEY_RE = re.compile(r"^(\d[0-9AB]\d{3})-(\d{5})$")
 LOCKED = (
     "Trop de clés d'activation erronées : l'association de comptes est bloquée pendant une "
     "heure. Réessayez plus tard, ou contactez votre collectivité."
@@ -58,8 +60,7 @@ def associate_commune(request, slug):
     key = request.GET.get("commune", "").strip()
     error, results = "", None
     if key:
-        match = KEY_RE.match(key)
-        choice = commune_choice(match.group(1), match.group(2)) if match else None
+        choice = commune_choice_from_key(key)
         if choice is None:
             error = "Choisissez la commune dans la liste proposée."
         elif choice.authority_slug is None:

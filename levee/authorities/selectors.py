@@ -1,3 +1,4 @@
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -155,3 +156,12 @@ def commune_choice(insee: str, postal_code: str) -> CommuneMatch | None:
         authority_slug=served.authority.slug if served else None,
         authority_name=served.authority.name if served else None,
     )
+
+
+CHOICE_KEY_RE = re.compile(r"^(\d[0-9AB]\d{3})-(\d{5})$")
+
+
+def commune_choice_from_key(key: str) -> CommuneMatch | None:
+    """The pair behind a list choice `<insee>-<postal code>` (CommuneMatch.key), or None."""
+    match = CHOICE_KEY_RE.match((key or "").strip())
+    return commune_choice(match.group(1), match.group(2)) if match else None

@@ -1,11 +1,7 @@
-import re
-
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from .selectors import authority_get_by_slug, commune_choice, commune_search
-
-KEY_RE = re.compile(r"^(\d[0-9AB]\d{3})-(\d{5})$")
+from .selectors import authority_get_by_slug, commune_choice_from_key, commune_search
 
 
 def platform_home(request):
@@ -14,8 +10,7 @@ def platform_home(request):
     key = request.GET.get("commune", "").strip()
     context = {"query": query, "results": None, "error": "", "not_served": None}
     if key:
-        match = KEY_RE.match(key)
-        choice = commune_choice(match.group(1), match.group(2)) if match else None
+        choice = commune_choice_from_key(key)
         if choice is None:
             context["error"] = "Choisissez votre commune dans la liste proposée."
         elif choice.authority_slug is None:
