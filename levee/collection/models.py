@@ -1,0 +1,201 @@
+"""The collection domain: bins (bacs), their lifts (levées), drop-offs (apports) and the
+imports that bring lifts in from the authorities' trucks.
+
+Every table carries `authority` itself (PRODUCT.md, decision « scale »): it is the tenant
+guard every query filters on, not something reached through a join.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from levee.lib.models import TimeStampedModel
+
+
+class Flux(models.TextChoices):
+    ORDURES_MENAGERES = "ordures_menageres", "Ordures ménagères"
+    RECYCLABLES = "recyclables", "Emballages recyclables"
+    BIODECHETS = "biodechets", "Biodéchets"
+    VERRE = "verre", "Verre"
+    PAPIER = "papier", "Papiers"
+
+
+class Bin(TimeStampedModel):
+    """A bac delivered to a subscription: identified by its RFID chip or its tank number."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    subscription = models.ForeignKey(
+        "subscribers.Subscription", on_delete=models.PROTECT, related_name="bins"
+    )
+    # Denormalised from the subscription so the resident's pages filter without a join.
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.PROTECT, related_name="bins"
+    )
+    flux = models.CharField("flux", max_length=20, choices=Flux.choices)
+    volume_litres = models.PositiveIntegerField("volume (litres)")
+    tank_number = models.CharField("n° de cuve", max_length=30, blank=True)
+    chip_number = models.CharField("n° de puce", max_length=30, blank=True)
+    delivered_on = models.DateField("livré le")
+    removed_on = models.DateField("retiré le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "bac"
+        ordering = ["delivered_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "chip_number"],
+                condition=~Q(chip_number=""),
+                name="unique_bin_chip_number",
+            ),
+            models.UniqueConstraint(
+                fields=["authority", "tank_number"],
+                condition=~Q(tank_number=""),
+                name="unique_bin_tank_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(chip_number="") | ~Q(tank_number=""),
+                name="bin_has_chip_or_tank",
+            ),
+            models.CheckConstraint(condition=Q(volume_litres__gt=0), name="bin_volume_positive"),
+        ]
+
+    def __str__(self):
+        number = self.chip_number or self.tank_number
+        return f"{self.get_flux_display()} {self.volume_litres} L ({number})"
+
+
+class ImportKind(models.TextChoices):
+    LIFTS = "lifts", "Levées"
+    DROPOFFS = "dropoffs", "Apports"
+    SUBSCRIBERS = "subscribers", "Abonnés"
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échoué"
+
+
+class ImportBatch(TimeStampedModel):
+    """One file imported by an agent or a command, with its counts and its rejected lines."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    kind = models.CharField("type", max_length=20, choices=ImportKind.choices)
+    filename = models.CharField("fichier", max_length=255)
+    status = models.CharField(
+        "statut", max_length=10, choices=ImportStatus.choices, default=ImportStatus.RUNNING
+    )
+    rows_total = models.PositiveIntegerField("lignes lues", default=0)
+    rows_imported = models.PositiveIntegerField("lignes importées", default=0)
+    rows_rejected = models.PositiveIntegerField("lignes rejetées", default=0)
+    # Why the whole file was refused (wrong header, not a CSV file…), in French.
+    message = models.TextField("message", blank=True)
+    # CSV « ligne;motif », the rejected lines in file order (the first REPORT_MAX_LINES).
+    rejected_report = models.TextField("rapport des rejets", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"
+
+    @property
+    def rows_already_present(self) -> int:
+        """Valid lines that added nothing: lifts imported before, or repeated in the file."""
+        return max(self.rows_total - self.rows_imported - self.rows_rejected, 0)
+
+
+class Lift(models.Model):
+    """A levée: one emptying of a bin by a truck."""
+
+    # The (authority, bin, lifted_at) index and the (bin, lifted_at) unique constraint cover
+    # the foreign keys' lookups: separate indexes would only slow the million-row imports.
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT, db_index=False)
+    bin = models.ForeignKey(Bin, on_delete=models.PROTECT, related_name="lifts", db_index=False)
+    lifted_at = models.DateTimeField("date et heure")
+    # Integer grams rather than a DecimalField: SQLite stores decimals as floats, so sums
+    # of 12.5 kg lifts would drift there; grams are exact on both databases, like cents.
+    net_weight_grams = models.PositiveIntegerField("poids net (g)")
+    vehicle = models.CharField("véhicule", max_length=30, blank=True)
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="lifts"
+    )
+
+    class Meta:
+        verbose_name = "levée"
+        ordering = ["-lifted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["bin", "lifted_at"], name="one_lift_per_bin_and_time"),
+        ]
+        indexes = [
+            models.Index(fields=["authority", "bin", "lifted_at"], name="lift_authority_bin_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.bin_id} {self.lifted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def net_weight_kg(self) -> Decimal:
+        return Decimal(self.net_weight_grams) / 1000
+
+
+class DropOffKind(models.TextChoices):
+    BADGE = "badge", "Ouverture de badge"
+    DECHETERIE = "decheterie", "Passage en déchèterie"
+
+
+class QuantityUnit(models.TextChoices):
+    NONE = "", "—"
+    LITRES = "litres", "L"
+    KG = "kg", "kg"
+
+
+class DropOff(models.Model):
+    """An apport: a badge opening at a drop-off container, or a déchèterie visit."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.PROTECT, related_name="dropoffs"
+    )
+    kind = models.CharField("type", max_length=20, choices=DropOffKind.choices)
+    occurred_at = models.DateTimeField("date et heure")
+    site = models.CharField("lieu", max_length=100)
+    flux = models.CharField("flux", max_length=20, choices=Flux.choices, blank=True)
+    quantity = models.DecimalField(
+        "quantité", max_digits=9, decimal_places=3, null=True, blank=True
+    )
+    quantity_unit = models.CharField(
+        "unité", max_length=10, choices=QuantityUnit.choices, blank=True, default=""
+    )
+    badge_number = models.CharField("n° de badge", max_length=30, blank=True)
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="dropoffs"
+    )
+
+    class Meta:
+        verbose_name = "apport"
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "occurred_at", "site"], name="one_dropoff_per_account_time_site"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | ~Q(quantity_unit=""),
+                name="dropoff_quantity_has_unit",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["authority", "account", "occurred_at"], name="dropoff_account_time"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M} {self.site}"
