@@ -13,6 +13,7 @@ in memory and the lifts inserted by bulk_create in chunks.
 
 import csv
 import datetime
+import functools
 import io
 import logging
 import re
@@ -319,7 +320,12 @@ def _parse(raw: bytes, separator: str, order: list[int], now) -> tuple | str:
         fields = text.split(separator)
     if len(fields) != len(COLUMNS):
         return f"{len(fields)} colonnes au lieu de {len(COLUMNS)}"
-    stamp, chip, tank, flux, weight, vehicle = (fields[i].strip() for i in order)
+    stamp = fields[order[0]].strip()
+    chip = fields[order[1]].strip()
+    tank = fields[order[2]].strip()
+    flux = fields[order[3]].strip()
+    weight = fields[order[4]].strip()
+    vehicle = fields[order[5]].strip()
 
     lifted_at = _timestamp(stamp)
     if isinstance(lifted_at, str):
@@ -334,7 +340,7 @@ def _parse(raw: bytes, separator: str, order: list[int], now) -> tuple | str:
     if isinstance(grams, str):
         return grams
     if flux:
-        code = FLUX_KEYS.get(fold_compact(flux))
+        code = _flux_code(flux)
         if code is None:
             return f"flux inconnu : « {flux} »"
         flux = code
@@ -343,29 +349,33 @@ def _parse(raw: bytes, separator: str, order: list[int], now) -> tuple | str:
     return lifted_at, chip, tank, flux, grams, vehicle
 
 
+@functools.lru_cache(maxsize=256)
+def _flux_code(text: str) -> str | None:
+    return FLUX_KEYS.get(fold_compact(text))
+
+
+TIMESTAMP_RE = re.compile(
+    r"(?:(\d{4})-(\d\d)-(\d\d)|(\d\d)/(\d\d)/(\d{4}))[ T](\d\d):(\d\d)(?::(\d\d))?",
+    re.ASCII,
+)
+
+
 def _timestamp(text: str) -> datetime.datetime | str:
-    """`AAAA-MM-JJ HH:MM[:SS]` or `JJ/MM/AAAA HH:MM[:SS]`, Paris time; sliced by hand
-    (strptime is the slowest part of a million-line file)."""
-    invalid = f"horodatage invalide : « {text} » (attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
-    size = len(text)
-    if size not in (16, 19) or not text.isascii() or text[10] not in " T" or text[13] != ":":
-        return invalid
-    if text[4] == "-" and text[7] == "-":
-        year, month, day = text[0:4], text[5:7], text[8:10]
-    elif text[2] == "/" and text[5] == "/":
-        day, month, year = text[0:2], text[3:5], text[6:10]
-    else:
-        return invalid
-    hour, minute, second = text[11:13], text[14:16], "00"
-    if size == 19:
-        if text[16] != ":":
-            return invalid
-        second = text[17:19]
-    parts = (year, month, day, hour, minute, second)
-    if not all(p.isdigit() for p in parts):
-        return invalid
+    """`AAAA-MM-JJ HH:MM[:SS]` or `JJ/MM/AAAA HH:MM[:SS]`, Paris time."""
+    match = TIMESTAMP_RE.fullmatch(text)
+    if match is None:
+        return f"horodatage invalide : « {text} » (attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
+    iso_year, iso_month, iso_day, day, month, year, hour, minute, second = match.groups()
     try:
-        return datetime.datetime(*(int(p) for p in parts), tzinfo=PARIS)
+        return datetime.datetime(
+            int(iso_year or year),
+            int(iso_month or month),
+            int(iso_day or day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=PARIS,
+        )
     except ValueError:
         return f"date impossible : « {text} »"
 

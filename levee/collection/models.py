@@ -117,7 +117,12 @@ class Lift(models.Model):
 
     # The (authority, bin, lifted_at) index and the (bin, lifted_at) unique constraint cover
     # the foreign keys' lookups: separate indexes would only slow the million-row imports.
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT, db_index=False)
+    # No database constraint on `authority` nor `import_batch`: PostgreSQL checks a foreign
+    # key row by row, a third of a million-line import each. `bin` keeps its constraint, and
+    # a lift's authority is its bin's, which every insert joins on.
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, db_index=False, db_constraint=False
+    )
     bin = models.ForeignKey(Bin, on_delete=models.PROTECT, related_name="lifts", db_index=False)
     lifted_at = models.DateTimeField("date et heure")
     # Integer grams rather than a DecimalField: SQLite stores decimals as floats, so sums
@@ -125,7 +130,12 @@ class Lift(models.Model):
     net_weight_grams = models.PositiveIntegerField("poids net (g)")
     vehicle = models.CharField("véhicule", max_length=30, blank=True)
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="lifts"
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lifts",
+        db_constraint=False,
     )
 
     class Meta:

@@ -1,0 +1,80 @@
+"""Reads for « Mes bacs/levées » (flow 8): each one a fixed number of queries, however long
+the account's history. Every query filters on the account's authority (tenant guard)."""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from levee.subscribers.models import Account
+
+from .models import Bin, Lift
+
+
+def bins_for_account(account: Account) -> QuerySet[Bin]:
+    """The account's bins, in service first, then by delivery date."""
+    return Bin.objects.filter(authority_id=account.authority_id, account=account).order_by(
+        "removed_on", "delivered_on", "pk"
+    )
+
+
+def lifts_for_account(
+    account: Account, *, year: int | None = None, flux: str | None = None
+) -> QuerySet[Lift]:
+    """The account's lifts, newest first, with their bin (one query)."""
+    lifts = Lift.objects.filter(
+        authority_id=account.authority_id, bin__account=account
+    ).select_related("bin")
+    if year is not None:
+        lifts = lifts.filter(lifted_at__year=year)
+    if flux:
+        lifts = lifts.filter(bin__flux=flux)
+    return lifts.order_by("-lifted_at", "-pk")
+
+
+def lift_years(account: Account) -> list[int]:
+    """The years that have lifts, newest first (for the year filter)."""
+    return list(
+        Lift.objects.filter(authority_id=account.authority_id, bin__account=account)
+        .annotate(year=ExtractYear("lifted_at"))
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+
+
+def monthly_totals(
+    account: Account, year: int, *, flux: str | None = None
+) -> list[tuple[int, int, Decimal]]:
+    """(month 1–12, number of lifts, kilograms) for every month of `year`, in Paris time."""
+    rows = (
+        lifts_for_account(account, year=year, flux=flux)
+        .order_by()
+        .annotate(month=ExtractMonth("lifted_at"))
+        .values("month")
+        .annotate(count=Count("pk"), grams=Sum("net_weight_grams"))
+    )
+    by_month = {row["month"]: (row["count"], row["grams"] or 0) for row in rows}
+    return [
+        (month, by_month.get(month, (0, 0))[0], Decimal(by_month.get(month, (0, 0))[1]) / 1000)
+        for month in range(1, 13)
+    ]
+
+
+def year_estimate(account: Account, year: int, today: datetime.date) -> int | None:
+    """The lifts `year` will count at the pace so far (one query).
+
+    A past year gives its actual count; a future year, or a current one without any lift
+    yet, gives None (nothing to project from)."""
+    if year > today.year:
+        return None
+    count = lifts_for_account(account, year=year).count()
+    if year < today.year:
+        return count
+    if not count:
+        return None
+    start = datetime.date(year, 1, 1)
+    days_so_far = (today - start).days + 1
+    days_in_year = (datetime.date(year + 1, 1, 1) - start).days
+    return round(count * days_in_year / days_so_far)
