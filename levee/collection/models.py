@@ -59,6 +59,10 @@ class Bin(TimeStampedModel):
                 name="bin_has_chip_or_tank",
             ),
             models.CheckConstraint(condition=Q(volume_litres__gt=0), name="bin_volume_positive"),
+            models.CheckConstraint(
+                condition=Q(removed_on__isnull=True) | Q(removed_on__gte=models.F("delivered_on")),
+                name="bin_removed_after_delivery",
+            ),
         ]
 
     def __str__(self):

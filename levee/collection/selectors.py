@@ -22,10 +22,10 @@ def bins_for_account(account: Account) -> QuerySet[Bin]:
 def lifts_for_account(
     account: Account, *, year: int | None = None, flux: str | None = None
 ) -> QuerySet[Lift]:
-    """The account's lifts, newest first, with their bin (one query)."""
+    """The account's lifts, newest first, with their bin and its address (one query)."""
     lifts = Lift.objects.filter(
         authority_id=account.authority_id, bin__account=account
-    ).select_related("bin")
+    ).select_related("bin__subscription__commune")
     if year is not None:
         lifts = lifts.filter(lifted_at__year=year)
     if flux:

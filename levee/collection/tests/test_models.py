@@ -67,3 +67,10 @@ def test_there_is_one_dropoff_per_account_time_and_site(ccfi):
         DropOff.objects.create(
             kind=DropOffKind.DECHETERIE, site="Ailleurs", quantity=3, **fields
         )  # a quantity without its unit
+
+
+def test_a_bin_cannot_be_removed_before_its_delivery(ccfi):
+    _, account = ccfi
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_bin(account, chip="E1", removed_on=datetime.date(2022, 6, 29))
+    assert make_bin(account, chip="E2", removed_on=datetime.date(2022, 6, 30)).pk

@@ -92,7 +92,7 @@ def test_the_selectors_take_the_same_queries_whatever_the_history(
     with django_assert_num_queries(5):
         list(bins_for_account(account))
         lifts = list(lifts_for_account(account, year=2023))
-        [lift.bin.get_flux_display() for lift in lifts]
+        [(lift.bin.get_flux_display(), lift.bin.subscription.address_line) for lift in lifts]
         lift_years(account)
         monthly_totals(account, 2023)
         year_estimate(account, 2023, datetime.date(2023, 6, 1))
