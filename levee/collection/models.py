@@ -213,3 +213,40 @@ class DropOff(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M} {self.site}"
+
+
+class ProductionAverage(models.Model):
+    """What comparable households of a commune produce in a month, for the comparison of
+    « Mes bacs/levées »: the bins of one flux and one volume in one commune.
+
+    Precomputed (by `production_averages_refresh`, after every import and in `periodic`) so
+    the resident's page reads twelve rows instead of scanning the commune's lifts. Only
+    totals of at least PRODUCTION_AVERAGE_MIN_BINS bins are kept: an average of two
+    households would tell each one about the other.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    commune = models.ForeignKey("authorities.Commune", on_delete=models.CASCADE)
+    flux = models.CharField("flux", max_length=20, choices=Flux.choices)
+    volume_litres = models.PositiveIntegerField("volume (litres)")
+    year = models.PositiveSmallIntegerField("année")
+    month = models.PositiveSmallIntegerField("mois")
+    bins = models.PositiveIntegerField("bacs en service")
+    lifts = models.PositiveIntegerField("levées")
+    net_weight_grams = models.PositiveBigIntegerField("poids net (g)")
+    computed_at = models.DateTimeField("calculé le")
+
+    class Meta:
+        verbose_name = "moyenne de production"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "commune", "flux", "volume_litres", "year", "month"],
+                name="one_production_average_per_group_and_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12), name="production_average_month"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commune_id} {self.flux} {self.volume_litres} L {self.year}-{self.month:02d}"
