@@ -4,18 +4,20 @@ the account's history. Every query filters on the account's authority (tenant gu
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from levee.subscribers.models import Account
 
-from .models import Bin, Lift
+from .models import Bin, DropOff, Lift
 
 
 def bins_for_account(account: Account) -> QuerySet[Bin]:
     """The account's bins, in service first, then by delivery date."""
-    return Bin.objects.filter(authority_id=account.authority_id, account=account).order_by(
-        "removed_on", "delivered_on", "pk"
+    return (
+        Bin.objects.filter(authority_id=account.authority_id, account=account)
+        .select_related("subscription")
+        .order_by(F("removed_on").asc(nulls_first=True), "delivered_on", "pk")
     )
 
 
@@ -33,15 +35,34 @@ def lifts_for_account(
     return lifts.order_by("-lifted_at", "-pk")
 
 
-def lift_years(account: Account) -> list[int]:
-    """The years that have lifts, newest first (for the year filter)."""
-    return list(
+def dropoffs_for_account(
+    account: Account, *, year: int | None = None, flux: str | None = None
+) -> QuerySet[DropOff]:
+    """The account's drop-offs (badge openings, déchèterie visits), newest first."""
+    dropoffs = DropOff.objects.filter(authority_id=account.authority_id, account=account)
+    if year is not None:
+        dropoffs = dropoffs.filter(occurred_at__year=year)
+    if flux:
+        dropoffs = dropoffs.filter(flux=flux)
+    return dropoffs.order_by("-occurred_at", "-pk")
+
+
+def activity_years(account: Account) -> list[int]:
+    """The years that have lifts or drop-offs, newest first (for the year filter; one
+    query)."""
+    lift_years = (
         Lift.objects.filter(authority_id=account.authority_id, bin__account=account)
         .annotate(year=ExtractYear("lifted_at"))
         .values_list("year", flat=True)
-        .distinct()
-        .order_by("-year")
+        .order_by()
     )
+    dropoff_years = (
+        DropOff.objects.filter(authority_id=account.authority_id, account=account)
+        .annotate(year=ExtractYear("occurred_at"))
+        .values_list("year", flat=True)
+        .order_by()
+    )
+    return sorted(set(lift_years.union(dropoff_years)), reverse=True)
 
 
 def monthly_totals(

@@ -19,6 +19,8 @@ from django.utils import timezone
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, Commune
 from levee.backoffice.models import Agent
+from levee.collection.averages import production_averages_refresh
+from levee.collection.demo import demo_lifts_load
 from levee.lib.text import fold
 from levee.subscribers.models import (
     Account,
@@ -239,8 +241,8 @@ def demo_load() -> None:
 
 
 @transaction.atomic
-def demo_data_load() -> None:
-    """The demo data alone, the communes being loaded already."""
+def demo_data_load(*, today: datetime.date | None = None) -> None:
+    """The demo data alone, the communes being loaded already; lifts until `today`."""
     ccfi = _authority_ensure(siren=CCFI_EPCI_SIREN, **CCFI)
     pelussin = Commune.objects.get(insee=PELUSSIN_INSEE)
     pilat = _authority_ensure(siren=pelussin.epci_siren, **PILAT)
@@ -250,6 +252,9 @@ def demo_data_load() -> None:
     _account_ensure(pilat, DUPONT_PILAT)
     for authority in (ccfi, pilat):
         _accounts_generate(authority)
+    if demo_lifts_load(today=today):
+        for authority in (ccfi, pilat):
+            production_averages_refresh(authority=authority, today=today)
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):

@@ -6,8 +6,8 @@ import pytest
 
 from levee.collection.models import Flux, Lift
 from levee.collection.selectors import (
+    activity_years,
     bins_for_account,
-    lift_years,
     lifts_for_account,
     monthly_totals,
     year_estimate,
@@ -58,7 +58,7 @@ def test_the_year_and_month_follow_paris_time(ccfi, bins):
         Lift.objects.create(
             authority=authority, bin=bins["om"], lifted_at=when, net_weight_grams=8000
         )
-    assert lift_years(account) == [2023, 2022]
+    assert activity_years(account) == [2023, 2022]
     assert monthly_totals(account, 2023)[0] == (1, 1, Decimal("8"))
     assert monthly_totals(account, 2022)[11] == (12, 1, Decimal("8"))
 
@@ -93,6 +93,6 @@ def test_the_selectors_take_the_same_queries_whatever_the_history(
         list(bins_for_account(account))
         lifts = list(lifts_for_account(account, year=2023))
         [(lift.bin.get_flux_display(), lift.bin.subscription.address_line) for lift in lifts]
-        lift_years(account)
+        activity_years(account)
         monthly_totals(account, 2023)
         year_estimate(account, 2023, datetime.date(2023, 6, 1))

@@ -1,0 +1,195 @@
+"""« Mes bacs/levées » (flow 8): the household's bins, lifts and drop-offs, its production
+per month beside comparable households', and the same lists as CSV files."""
+
+import csv
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from levee.authorities.selectors import authority_get_by_slug
+from levee.lib.spreadsheet import csv_cell, decimal_fr
+from levee.space.views import account_from_request, space_context
+
+from .averages import comparable_monthly_averages
+from .forms import ProductionFilterForm
+from .models import Flux
+from .selectors import (
+    activity_years,
+    bins_for_account,
+    dropoffs_for_account,
+    lifts_for_account,
+    monthly_totals,
+    year_estimate,
+)
+
+PER_PAGE = 25
+MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin"]
+MONTHS += ["juil.", "août", "sept.", "oct.", "nov.", "déc."]
+MONTH_NAMES = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août"]
+MONTH_NAMES += ["septembre", "octobre", "novembre", "décembre"]
+
+
+def _filters(request, account, today: datetime.date):
+    """(form, year, flux): the filters asked for when valid, else the defaults (this year
+    if it has lifts or drop-offs, else the latest year that has)."""
+    years = activity_years(account)
+    default_year = today.year if (today.year in years or not years) else years[0]
+    choices = sorted({today.year, *years}, reverse=True)
+    asked = "annee" in request.GET or "flux" in request.GET
+    form = ProductionFilterForm(request.GET if asked else None, years=choices)
+    if asked and form.is_valid():
+        return form, form.cleaned_data["annee"], form.cleaned_data["flux"] or None
+    if not asked:
+        form.fields["annee"].initial = default_year
+    return form, default_year, None
+
+
+def _chart(totals, averages) -> dict:
+    """The rows of the monthly table and the bar heights (in % of the tallest) of the two
+    charts drawn from it: the same figures, twice."""
+    averages = averages or {}
+    rows = []
+    for month, count, kg in totals:
+        average = averages.get(month)
+        rows.append(
+            {
+                "label": MONTHS[month - 1],
+                "name": MONTH_NAMES[month - 1],
+                "lifts": count,
+                "kg": kg,
+                "average_lifts": average.lifts if average else None,
+                "average_kg": average.kg if average else None,
+            }
+        )
+    for key in ("lifts", "kg"):
+        top = max([r[key] for r in rows] + [r[f"average_{key}"] or 0 for r in rows]) or 1
+        for r in rows:
+            for name, value in ((key, r[key]), (f"average_{key}", r[f"average_{key}"] or 0)):
+                r[f"{name}_height"] = round(160 * value / top)
+                r[f"{name}_y"] = 170 - r[f"{name}_height"]
+    for index, r in enumerate(rows):
+        r["x"] = 40 + index * 46
+        r["x_average"] = r["x"] + 18
+        r["x_label"] = r["x"] + 17
+    return {
+        "rows": rows,
+        "has_average": bool(averages),
+        "total_lifts": sum(r["lifts"] for r in rows),
+        "total_kg": sum(r["kg"] for r in rows),
+    }
+
+
+@login_required
+def production(request, slug):
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    today = timezone.localdate()
+    form, year, flux = _filters(request, account, today)
+    bins = list(bins_for_account(account))
+    lifts = Paginator(lifts_for_account(account, year=year, flux=flux), PER_PAGE)
+    dropoffs = Paginator(dropoffs_for_account(account, year=year, flux=flux), PER_PAGE)
+    chart = _chart(
+        monthly_totals(account, year, flux=flux),
+        comparable_monthly_averages(bins, year, flux=flux),
+    )
+    return render(
+        request,
+        "collection/production.html",
+        {
+            **space_context(request, authority, account),
+            "form": form,
+            "year": year,
+            "flux_label": Flux(flux).label if flux else "",
+            "is_current_year": year == today.year,
+            "estimate": year_estimate(account, year, today) if not flux else None,
+            "bins": bins,
+            "lifts_page": lifts.get_page(request.GET.get("page")),
+            "dropoffs_page": dropoffs.get_page(request.GET.get("page_apports")),
+            "chart": chart,
+            "export_query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(rows, filename: str, header: list[str]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)  # BOM: Excel reads UTF-8
+        for row in rows:
+            yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _export_filters(request, slug, account):
+    form, year, flux = _filters(request, account, timezone.localdate())
+    if form.is_bound and not form.is_valid():
+        # The page shows the error next to the filter that caused it.
+        return (
+            None,
+            None,
+            redirect(f"{reverse('collection:production', args=[slug])}?{request.GET.urlencode()}"),
+        )
+    return year, flux, None
+
+
+@login_required
+def lifts_csv(request, slug):
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    year, flux, refused = _export_filters(request, slug, account)
+    if refused:
+        return refused
+    lifts = lifts_for_account(account, year=year, flux=flux)
+    rows = (
+        [
+            timezone.localtime(lift.lifted_at).strftime("%d/%m/%Y"),
+            timezone.localtime(lift.lifted_at).strftime("%H:%M"),
+            lift.bin.get_flux_display(),
+            lift.bin.volume_litres,
+            lift.bin.chip_number,
+            lift.bin.tank_number,
+            decimal_fr(lift.net_weight_kg),
+            lift.bin.subscription.address_line.upper(),
+        ]
+        for lift in lifts.iterator(chunk_size=2000)
+    )
+    header = ["Date", "Heure", "Flux", "Volume (L)", "N° de puce", "N° de cuve", "Poids (kg)"]
+    return _csv_response(rows, f"levees-{account.code}-{year}.csv", [*header, "Adresse"])
+
+
+@login_required
+def dropoffs_csv(request, slug):
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    year, flux, refused = _export_filters(request, slug, account)
+    if refused:
+        return refused
+    dropoffs = dropoffs_for_account(account, year=year, flux=flux)
+    rows = (
+        [
+            timezone.localtime(d.occurred_at).strftime("%d/%m/%Y"),
+            timezone.localtime(d.occurred_at).strftime("%H:%M"),
+            d.get_kind_display(),
+            d.site,
+            d.get_flux_display() if d.flux else "",
+            decimal_fr(d.quantity) if d.quantity is not None else "",
+            d.get_quantity_unit_display() if d.quantity is not None else "",
+        ]
+        for d in dropoffs.iterator(chunk_size=2000)
+    )
+    header = ["Date", "Heure", "Type", "Lieu", "Flux", "Quantité", "Unité"]
+    return _csv_response(rows, f"apports-{account.code}-{year}.csv", header)
