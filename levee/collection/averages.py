@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from levee.authorities.models import Authority
 
-from .models import Bin, Lift, ProductionAverage
+from .models import Bin, ImportStatus, Lift, ProductionAverage
 
 MIN_BINS = 5
 
@@ -144,3 +144,24 @@ def comparable_monthly_averages(
         if groups_seen == len(groups)
     }
     return averages or None
+
+
+def production_averages_refresh_due(*, now: datetime.datetime | None = None) -> int:
+    """Refreshes the authorities whose averages are stale: computed before their last
+    finished import, or on an earlier day (bins delivered and months ending move them).
+    Run by `manage.py periodic`; returns the number of authorities refreshed."""
+    now = now or timezone.now()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    authorities = Authority.objects.filter(is_active=True).annotate(
+        computed_at=Max("productionaverage__computed_at"),
+        imported_at=Max(
+            "importbatch__finished_at", filter=Q(importbatch__status=ImportStatus.DONE)
+        ),
+    )
+    refreshed = 0
+    for authority in authorities:
+        stale = authority.computed_at is None or authority.computed_at < start_of_day
+        if stale or (authority.imported_at and authority.imported_at > authority.computed_at):
+            production_averages_refresh(authority=authority, today=timezone.localdate(now))
+            refreshed += 1
+    return refreshed

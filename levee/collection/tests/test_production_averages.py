@@ -7,8 +7,15 @@ from levee.collection.averages import (
     MIN_BINS,
     comparable_monthly_averages,
     production_averages_refresh,
+    production_averages_refresh_due,
 )
-from levee.collection.models import Lift, ProductionAverage
+from levee.collection.models import (
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Lift,
+    ProductionAverage,
+)
 from levee.lib.testing import make_account, pilat_world
 
 from .conftest import make_bin
@@ -99,3 +106,23 @@ def test_a_household_with_two_bins_adds_both_groups_averages(ccfi, django_assert
     only_recyclables = comparable_monthly_averages(mine, 2023, flux="recyclables")
     assert only_recyclables[1].lifts == Decimal("0.2") and only_recyclables[1].kg == Decimal("1.0")
     assert comparable_monthly_averages(mine, 2023, flux="verre") is None
+
+
+def test_periodic_refreshes_only_stale_authorities(ccfi):
+    authority, _ = ccfi
+    neighbours(authority, MIN_BINS)
+    morning = datetime.datetime(2023, 3, 1, 8, tzinfo=PARIS)
+    assert production_averages_refresh_due(now=morning) == 1  # never computed
+    ProductionAverage.objects.update(computed_at=morning)
+    assert production_averages_refresh_due(now=morning + datetime.timedelta(hours=2)) == 0
+    ImportBatch.objects.create(
+        authority=authority,
+        kind=ImportKind.LIFTS,
+        filename="levees.csv",
+        status=ImportStatus.DONE,
+        finished_at=morning + datetime.timedelta(hours=1),
+    )
+    assert production_averages_refresh_due(now=morning + datetime.timedelta(hours=2)) == 1
+    ProductionAverage.objects.update(computed_at=morning + datetime.timedelta(hours=2))
+    assert production_averages_refresh_due(now=morning + datetime.timedelta(hours=3)) == 0
+    assert production_averages_refresh_due(now=morning + datetime.timedelta(days=1)) == 1

@@ -2,12 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
+from levee.collection.averages import production_averages_refresh_due
 from levee.mailing.services import outbox_sweep
 
 
 class Command(BaseCommand):
-    help = "Runs the periodic jobs: the mail outbox sweep (and, later, waiting payments, purges)."
+    help = "Runs the periodic jobs: the mail outbox sweep, the production averages."
 
     def handle(self, *args, **options):
         sent = outbox_sweep()
         self.stdout.write(f"outbox: {sent} message(s) sent")
+        refreshed = production_averages_refresh_due()
+        self.stdout.write(f"production averages: {refreshed} authority(ies) refreshed")
