@@ -106,7 +106,7 @@ def production(request, slug):
             "year": year,
             "flux_label": Flux(flux).label if flux else "",
             "is_current_year": year == today.year,
-            "estimate": year_estimate(account, year, today) if not flux else None,
+            "estimate": year_estimate(account, year, today, flux=flux),
             "bins": bins,
             "lifts_page": lifts.get_page(request.GET.get("page")),
             "dropoffs_page": dropoffs.get_page(request.GET.get("page_apports")),
