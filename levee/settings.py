@@ -151,6 +151,8 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_AUTOREFRESH = DEBUG
 # Proof files: 5 MB at most; Django keeps an upload of this size in memory.
 PROOF_MAX_BYTES = 5 * 1024 * 1024
+# Import files (lifts, drop-offs, subscribers): refused above this size, before being read.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 

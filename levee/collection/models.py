@@ -5,13 +5,16 @@ Every table carries `authority` itself (PRODUCT.md, decision « scale »): it is
 guard every query filters on, not something reached through a join.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from levee.lib.models import TimeStampedModel
+from levee.lib.storage import private_storage
 
 
 class Flux(models.TextChoices):
@@ -102,18 +105,59 @@ class ImportBatch(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    # An upload of the back office, kept in private storage until it has gone in (a failed
+    # one stays, to be run again). Empty for the management commands' imports.
+    file = models.FileField(
+        "fichier déposé", storage=private_storage, upload_to="imports/%Y/%m/", blank=True
+    )
+    size_bytes = models.PositiveBigIntegerField("taille (octets)", default=0)
+    # Progress, written while the file is read (see importers/batches.py); updated_at is
+    # the run's sign of life.
+    bytes_read = models.PositiveBigIntegerField("octets lus", default=0)
+    lines_read = models.PositiveIntegerField("lignes parcourues", default=0)
+    # Set when a run claims the batch; a run whose claim was taken over changes nothing.
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    # What the import did beyond the counts, as [French label, count] pairs in the order
+    # shown (subscribers: « Comptes créés », « Bacs modifiés »…).
+    summary = models.JSONField("détail", default=list, blank=True)
+
+    # A running batch without a sign of life for this long is taken for dead (its worker
+    # was killed, its task lost) and can be run again.
+    STALE_AFTER = datetime.timedelta(minutes=10)
 
     class Meta:
         verbose_name = "import"
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["authority", "-created_at"], name="importbatch_authority")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"
 
     @property
     def rows_already_present(self) -> int:
-        """Valid lines that added nothing: lifts imported before, or repeated in the file."""
+        """Valid lines that added nothing: rows imported before, or repeated in the file."""
         return max(self.rows_total - self.rows_imported - self.rows_rejected, 0)
+
+    @property
+    def progress_percent(self) -> int:
+        """How much of the file has been read, 0 to 100 (100 once the batch is over)."""
+        if self.status != ImportStatus.RUNNING:
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(100, self.bytes_read * 100 // self.size_bytes)
+
+    @property
+    def is_stale(self) -> bool:
+        """Running, but without a sign of life for STALE_AFTER: its run died."""
+        return (
+            self.status == ImportStatus.RUNNING
+            and self.updated_at < timezone.now() - self.STALE_AFTER
+        )
+
+    @property
+    def can_retry(self) -> bool:
+        return bool(self.file) and (self.status == ImportStatus.FAILED or self.is_stale)
 
 
 class Lift(models.Model):

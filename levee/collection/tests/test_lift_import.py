@@ -138,8 +138,8 @@ def test_it_rejects_the_bins_of_another_authority(ccfi, bins, pilat_bin):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"", "Le fichier est vide."),
-        (b"\n  \n", "Le fichier est vide."),
+        (b"", "Le fichier est vide"),
+        (b"\n  \n", "Le fichier est vide"),
         (b"date;bac;poids\n2024-03-05 07:12;E0040001;12\n", "colonnes manquantes"),
         (
             b"horodatage;puce;cuve;flux;poids_kg;vehicule;chauffeur\n",
@@ -200,7 +200,7 @@ def test_a_crash_leaves_a_failed_batch_and_nothing_imported(ccfi, bins, monkeypa
             return super().read(*args)
 
     file = Failing(text.encode(), name="levees.csv")
-    monkeypatch.setattr("levee.collection.importers.READ_SIZE", 40)
+    monkeypatch.setattr("levee.collection.importers.reading.READ_SIZE", 40)
     batch = lift_import(authority=authority, file=file, filename="levees.csv")
     assert batch.status == ImportStatus.FAILED
     assert "relancer" in batch.message

@@ -6,8 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from levee.collection import importers
-from levee.collection.importers import lift_import
+from levee.collection.importers import lift_import, lifts
 from levee.collection.models import Lift
 
 FILE = (
@@ -31,7 +30,7 @@ def import_both_ways(authority, monkeypatch):
         )
     )
     Lift.objects.all().delete()
-    monkeypatch.setattr(importers, "_insert_postgresql", importers._insert_orm)
+    monkeypatch.setattr(lifts, "_insert_postgresql", lifts._insert_orm)
     orm = lift_import(authority=authority, file=ContentFile(FILE.encode()), filename="a.csv")
     orm_lifts = set(
         Lift.objects.filter(import_batch=orm).values_list(

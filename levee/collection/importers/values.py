@@ -1,0 +1,111 @@
+"""Parsers of the values the import files share (dates, flux, decimals): each returns the
+value, or the French reason the line is rejected (a str)."""
+
+import datetime
+import functools
+import re
+import zoneinfo
+from decimal import Decimal
+
+from levee.lib.text import fold_compact
+
+from ..models import Flux
+from .reading import shown
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+# What the authorities' software writes in a flux column, folded (case, accents, spaces).
+FLUX_ALIASES = {
+    "om": Flux.ORDURES_MENAGERES,
+    "omr": Flux.ORDURES_MENAGERES,
+    "ordures": Flux.ORDURES_MENAGERES,
+    "orduresmenageresresiduelles": Flux.ORDURES_MENAGERES,
+    "emballages": Flux.RECYCLABLES,
+    "cs": Flux.RECYCLABLES,
+    "collecteselective": Flux.RECYCLABLES,
+    "bio": Flux.BIODECHETS,
+    "papiers": Flux.PAPIER,
+}
+FLUX_KEYS = {
+    **{fold_compact(f.value): f.value for f in Flux},
+    **{fold_compact(f.label): f.value for f in Flux},
+    **{k: v.value for k, v in FLUX_ALIASES.items()},
+}
+
+# What flux_parse returns for a good value: a flux, or nothing.
+FLUX_CODES = frozenset(["", *Flux.values])
+
+TIMESTAMP_RE = re.compile(
+    r"(?:(\d{4})-(\d\d)-(\d\d)|(\d\d)/(\d\d)/(\d{4}))[ T](\d\d):(\d\d)(?::(\d\d))?",
+    re.ASCII,
+)
+DATE_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)|(\d\d)/(\d\d)/(\d{4})", re.ASCII)
+DECIMAL_RE = re.compile(r"(\d{1,9})(?:[.,](\d+))?", re.ASCII)
+
+
+@functools.lru_cache(maxsize=256)
+def flux_code(text: str) -> str | None:
+    return FLUX_KEYS.get(fold_compact(text))
+
+
+def flux_parse(text: str) -> str:
+    """A flux code, "" when empty (both in FLUX_CODES), or the reason."""
+    if not text:
+        return ""
+    code = flux_code(text)
+    if code is None:
+        return f"flux inconnu : « {shown(text)} »"
+    return code
+
+
+def timestamp_parse(text: str) -> datetime.datetime | str:
+    """`AAAA-MM-JJ HH:MM[:SS]` or `JJ/MM/AAAA HH:MM[:SS]`, Paris time."""
+    match = TIMESTAMP_RE.fullmatch(text)
+    if match is None:
+        return (
+            f"horodatage invalide : « {shown(text)} » "
+            "(attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
+        )
+    iso_year, iso_month, iso_day, day, month, year, hour, minute, second = match.groups()
+    try:
+        return datetime.datetime(
+            int(iso_year or year),
+            int(iso_month or month),
+            int(iso_day or day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=PARIS,
+        )
+    except ValueError:
+        return f"date impossible : « {text} »"
+
+
+def date_parse(text: str, label: str) -> datetime.date | str:
+    """`JJ/MM/AAAA` or `AAAA-MM-JJ`; `label` names the column in the reason."""
+    match = DATE_RE.fullmatch(text)
+    if match is None:
+        return f"{label} invalide : « {shown(text)} » (attendu JJ/MM/AAAA ou AAAA-MM-JJ)"
+    iso_year, iso_month, iso_day, day, month, year = match.groups()
+    try:
+        return datetime.date(int(iso_year or year), int(iso_month or month), int(iso_day or day))
+    except ValueError:
+        return f"{label} impossible : « {text} »"
+
+
+def thousandths_parse(text: str, label: str) -> int | str:
+    """A non-negative decimal with a comma or a point and 3 decimals at most, in thousandths
+    (grams of a weight in kg, millilitres of a volume in litres)."""
+    if text.startswith("-") and DECIMAL_RE.fullmatch(text[1:].strip()):
+        return f"{label} négatif : « {shown(text)} »"
+    match = DECIMAL_RE.fullmatch(text)
+    if match is None:
+        return f"{label} non numérique : « {shown(text)} »"
+    whole, decimals = match.groups()
+    if decimals and len(decimals) > 3:
+        return f"{label} invalide : « {text} » (3 décimales au plus)"
+    return int(whole) * 1000 + int((decimals or "").ljust(3, "0"))
+
+
+def thousandths_decimal(value: int) -> Decimal:
+    return Decimal(value) / 1000
