@@ -126,3 +126,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         communes_load()
+
+
+@pytest.fixture(scope="module")
+def demo_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The whole demo (communes, authorities, accounts, bins, lifts), loaded once per test
+    module inside a transaction rolled back after it: each test runs in a savepoint of it.
+    A module sets DEMO_TODAY to load the lifts until a fixed date. Yields the folder of its
+    files (media/, private/)."""
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+
+    from levee.demo.services import demo_data_load
+
+    root = tmp_path_factory.mktemp("demo-files")
+    with (
+        override_settings(MEDIA_ROOT=root / "media", PRIVATE_ROOT=root / "private"),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        call_command("communes_load")  # browser tests may have flushed them
+        demo_data_load(today=getattr(request.module, "DEMO_TODAY", None))
+        yield root
+        transaction.set_rollback(True)

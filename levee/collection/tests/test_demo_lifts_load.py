@@ -5,16 +5,15 @@ from django.db.models import F
 
 from levee.collection.demo import demo_lifts_load
 from levee.collection.models import Bin, DropOff, Flux, Lift, ProductionAverage
-from levee.demo.services import demo_data_load
 from levee.subscribers.models import Account, Subscription
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2025, 10, 15)
+TODAY = DEMO_TODAY = datetime.date(2025, 10, 15)
 
 
 @pytest.fixture
-def demo(db):
-    demo_data_load(today=TODAY)
+def demo(demo_world, db):
+    """The demo with its lifts until TODAY, loaded once for the module."""
 
 
 def test_the_demo_gives_every_bin_subscription_bins_and_lifts_once(demo):

@@ -4,13 +4,12 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db import transaction
 from PIL import Image
 
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, AuthorityCommune, Commune
 from levee.backoffice.models import Agent
-from levee.demo.services import demo_data_load, demo_load
+from levee.demo.services import demo_load
 from levee.lib.colors import contrast_ratio
 from levee.subscribers.models import Account, Subscription
 
@@ -19,19 +18,10 @@ pytestmark = pytest.mark.django_db
 MODELS = [Commune, Authority, AuthorityCommune, Account, Subscription, User, Agent, AccountAccess]
 
 
-@pytest.fixture(scope="module")
-def communes(django_db_setup, django_db_blocker):
-    """The reference communes (the slow part, ~2 s), loaded once for this module and rolled
-    back after it; each test runs in a savepoint inside this transaction."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("communes_load")
-        yield
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
-def demo(communes, db):
-    demo_data_load()
+def demo(demo_world, db, settings):
+    """The demo, loaded once for the module (conftest.demo_world), and its files."""
+    settings.MEDIA_ROOT = demo_world / "media"
 
 
 def iban_is_valid(iban: str) -> bool:
