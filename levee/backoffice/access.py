@@ -53,3 +53,16 @@ def get_account_for_agent(request, pk: int):
     if account is None:
         raise Http404
     return account
+
+
+def get_import_batch_for_agent(request, pk: int):
+    from levee.collection.models import ImportBatch
+
+    batch = (
+        ImportBatch.objects.filter(pk=pk, authority=request.agent.authority)
+        .select_related("created_by")
+        .first()
+    )
+    if batch is None:
+        raise Http404
+    return batch

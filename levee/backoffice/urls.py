@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_imports
 
 app_name = "backoffice"
 urlpatterns = [
@@ -24,4 +24,10 @@ urlpatterns = [
         views.account_dissociate,
         name="account_dissociate",
     ),
+    path("imports/", views_imports.imports, name="imports"),
+    path("imports/aide/", views_imports.import_help, name="import_help"),
+    path("imports/<int:pk>/", views_imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progression/", views_imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/rapport.csv", views_imports.import_report, name="import_report"),
+    path("imports/<int:pk>/relancer/", views_imports.import_retry, name="import_retry"),
 ]

@@ -1,0 +1,141 @@
+"""The back office's « Imports »: an agent uploads a file of lifts, drop-offs or
+subscribers, follows its progress, and downloads the report of its rejected lines."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from levee.collection.importers.docs import format_documentation
+from levee.collection.models import ImportBatch, ImportKind
+
+from . import services_imports
+from .access import agent_required, get_import_batch_for_agent
+from .forms_imports import ImportUploadForm
+
+PER_PAGE = 25
+# Room for the multipart envelope around the file (boundaries, the kind, part headers).
+MULTIPART_MARGIN = 64 * 1024
+
+FORMATS = [
+    (
+        ImportKind.LIFTS,
+        "import-des-levees",
+        "une levée par ligne : horodatage, n° de puce et/ou de cuve, flux, poids net, véhicule.",
+    ),
+    (
+        ImportKind.DROPOFFS,
+        "import-des-apports",
+        "un apport par ligne : horodatage, type (badge ou déchèterie), code usager et/ou "
+        "n° de badge, lieu, flux, quantité et unité.",
+    ),
+    (
+        ImportKind.SUBSCRIBERS,
+        "import-des-abonnes",
+        "une ligne par compte, abonnement et bac, exportée du logiciel de facturation ; "
+        "les identifiants portail manquants sont créés.",
+    ),
+]
+
+
+@csrf_exempt
+@agent_required
+def imports(request):
+    """The list and the upload form. An upload over IMPORT_MAX_BYTES is refused from its
+    Content-Length, before its body is read: the CSRF check, which would read it, comes
+    after (csrf_protect below); this refusal changes nothing."""
+    if request.method == "POST":
+        length = _content_length(request)
+        if length > settings.IMPORT_MAX_BYTES + MULTIPART_MARGIN:
+            return _imports_page(request, ImportUploadForm(oversize=length), status=413)
+    return _imports_upload(request)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@csrf_protect
+def _imports_upload(request):
+    if request.method != "POST":
+        return _imports_page(request, ImportUploadForm())
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _imports_page(request, form, status=400)
+    batch = services_imports.import_upload(
+        authority=request.agent.authority,
+        kind=form.cleaned_data["kind"],
+        upload=form.cleaned_data["file"],
+        agent_user=request.user,
+    )
+    return redirect("backoffice:import_detail", batch.pk)
+
+
+def _imports_page(request, form, *, status=200):
+    batches = (
+        ImportBatch.objects.filter(authority=request.agent.authority)
+        .select_related("created_by")
+        .defer("rejected_report", "summary")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(batches, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/imports.html",
+        {"form": form, "page": page, "formats": FORMATS},
+        status=status,
+    )
+
+
+@agent_required
+def import_detail(request, pk):
+    batch = get_import_batch_for_agent(request, pk)
+    return render(request, "backoffice/imports_detail.html", {"batch": batch})
+
+
+@agent_required
+def import_progress(request, pk):
+    """The status part of the batch page alone, polled by static/js/imports.js."""
+    batch = get_import_batch_for_agent(request, pk)
+    response = render(request, "backoffice/imports_status.html", {"batch": batch})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@agent_required
+def import_report(request, pk):
+    """The rejected lines, CSV « ligne;motif », with a BOM so Excel reads it as UTF-8."""
+    batch = get_import_batch_for_agent(request, pk)
+    if not batch.rejected_report:
+        raise Http404
+    response = HttpResponse(
+        "\ufeff" + batch.rejected_report, content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="rejets-import-{batch.pk}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@agent_required
+@require_POST
+def import_retry(request, pk):
+    batch = get_import_batch_for_agent(request, pk)
+    if services_imports.import_retry(batch=batch, agent_user=request.user):
+        messages.success(request, "L'import est relancé.")
+    else:
+        messages.error(
+            request, "Cet import ne peut pas être relancé : il est terminé ou encore en cours."
+        )
+    return redirect("backoffice:import_detail", batch.pk)
+
+
+@agent_required
+def import_help(request):
+    title, html = format_documentation()
+    return render(request, "backoffice/imports_help.html", {"title": title, "html": html})
