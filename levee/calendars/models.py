@@ -1,0 +1,213 @@
+"""Collection calendars (« Calendriers des collectes »): per commune, or sector inside a
+commune, and per flux, the rule of the collection days, the authority's holiday policy, the
+agents' one-off exceptions, and the residents' private ICS feed tokens.
+
+Every table carries `authority` itself (PRODUCT.md, decision « scale »): it is the tenant
+guard every query filters on.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from levee.collection.models import Flux
+from levee.lib.models import TimeStampedModel
+from levee.lib.text import fold_compact
+
+from .rules import ChangeKind, HolidayPolicy, Ordinal, Rule, RuleKind, Weekday, WeekParity
+
+
+class CalendarSettings(TimeStampedModel):
+    """What an authority does with a collection that falls on a public holiday."""
+
+    authority = models.OneToOneField(
+        "authorities.Authority", on_delete=models.CASCADE, related_name="calendar_settings"
+    )
+    holiday_policy = models.CharField(
+        "collecte un jour férié",
+        max_length=20,
+        choices=HolidayPolicy.choices,
+        default=HolidayPolicy.NEXT_DAY,
+    )
+
+    class Meta:
+        verbose_name = "réglage des calendriers"
+        verbose_name_plural = "réglages des calendriers"
+
+    def __str__(self):
+        return f"{self.authority} : {self.get_holiday_policy_display()}"
+
+
+class Sector(TimeStampedModel):
+    """A part of a commune collected on its own days, named by the streets it covers."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("nom", max_length=100)
+    streets = models.TextField(
+        "rues",
+        blank=True,
+        help_text="Une rue par ligne, écrite comme dans les adresses des abonnements "
+        "(majuscules, accents et espaces ne comptent pas).",
+    )
+
+    class Meta:
+        verbose_name = "secteur"
+        ordering = ["commune__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "commune", "name"], name="unique_sector_name"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.commune.name} — {self.name}"
+
+    @property
+    def street_list(self) -> list[str]:
+        return [line.strip() for line in self.streets.splitlines() if line.strip()]
+
+    def covers(self, street: str) -> bool:
+        """Whether a subscription's street belongs to the sector (case, accents, spaces
+        and punctuation ignored)."""
+        key = fold_compact(street)
+        return bool(key) and key in {fold_compact(s) for s in self.street_list}
+
+
+class CollectionSchedule(TimeStampedModel):
+    """When one flux is collected in a commune (or one of its sectors): a rule and its
+    period of validity."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT, related_name="+")
+    sector = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="schedules",
+        verbose_name="secteur",
+        help_text="Vide : toute la commune.",
+    )
+    flux = models.CharField("flux", max_length=20, choices=Flux.choices)
+    kind = models.CharField("fréquence", max_length=10, choices=RuleKind.choices)
+    weekday = models.PositiveSmallIntegerField("jour de collecte", choices=Weekday.choices)
+    week_parity = models.CharField(
+        "semaines", max_length=4, choices=WeekParity.choices, blank=True, default=""
+    )
+    ordinal = models.SmallIntegerField(
+        "semaine du mois", choices=Ordinal.choices, null=True, blank=True
+    )
+    valid_from = models.DateField("valable à partir du")
+    valid_until = models.DateField("valable jusqu'au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "calendrier de collecte"
+        verbose_name_plural = "calendriers de collecte"
+        indexes = [models.Index(fields=["authority", "commune"], name="schedule_authority_commune")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="schedule_weekday"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="schedule_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind=RuleKind.BIWEEKLY) & Q(week_parity__in=WeekParity.values))
+                | (~Q(kind=RuleKind.BIWEEKLY) & Q(week_parity="")),
+                name="schedule_parity_for_biweekly_only",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind=RuleKind.MONTHLY) & Q(ordinal__in=Ordinal.values))
+                | (~Q(kind=RuleKind.MONTHLY) & Q(ordinal__isnull=True)),
+                name="schedule_ordinal_for_monthly_only",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.commune.name + (f" — {self.sector.name}" if self.sector_id else "")
+        return f"{where} : {self.get_flux_display()}, {self.rule.describe().lower()}"
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(
+            kind=self.kind,
+            weekday=self.weekday,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            week_parity=self.week_parity,
+            ordinal=self.ordinal,
+        )
+
+
+class ScheduleException(TimeStampedModel):
+    """A one-off change of one collection: cancelled, or moved to another date. `date` is
+    the collection's date as the rule gives it; the exception wins over the holiday policy."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    schedule = models.ForeignKey(
+        CollectionSchedule, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    date = models.DateField("collecte du")
+    kind = models.CharField("changement", max_length=10, choices=ChangeKind.choices)
+    moved_to = models.DateField("reportée au", null=True, blank=True)
+    reason = models.CharField("motif", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "exception au calendrier"
+        verbose_name_plural = "exceptions aux calendriers"
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "date"], name="one_exception_per_date"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=ChangeKind.MOVED)
+                    & Q(moved_to__isnull=False)
+                    & ~Q(moved_to=models.F("date"))
+                )
+                | (Q(kind=ChangeKind.CANCELLED) & Q(moved_to__isnull=True)),
+                name="exception_moved_has_a_new_date",
+            ),
+        ]
+
+    def __str__(self):
+        if self.kind == ChangeKind.MOVED:
+            return f"{self.date:%d/%m/%Y} → {self.moved_to:%d/%m/%Y}"
+        return f"{self.date:%d/%m/%Y} annulée"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in the URL of an account's private ICS feed. Revoking it makes the old URL
+    answer 404; the account then gets a new one. One live token per account."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.CASCADE, related_name="calendar_tokens"
+    )
+    token = models.CharField("jeton", max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créé par",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "lien d'abonnement au calendrier"
+        verbose_name_plural = "liens d'abonnement aux calendriers"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_calendar_token_per_account",
+            )
+        ]
+
+    def __str__(self):
+        state = "révoqué" if self.revoked_at else "actif"
+        return f"{self.account} ({state})"
