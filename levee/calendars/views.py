@@ -3,6 +3,7 @@
 import calendar as pycalendar
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -214,10 +215,9 @@ def account_ics(request, slug, token):
     return _ics_response(text, "mes-collectes.ics", private=True)
 
 
-def _feed_url(request, authority, token) -> str:
-    return request.build_absolute_uri(
-        reverse("calendars:account_ics", args=[authority.slug, token.token])
-    )
+def _feed_url(authority, token) -> str:
+    # The platform's own address (as in emails), whatever host the page was asked through.
+    return settings.SITE_URL + reverse("calendars:account_ics", args=[authority.slug, token.token])
 
 
 def _space_url(authority, account) -> str:
@@ -243,7 +243,7 @@ def space(request, slug):
             **space_context(request, authority, account),
             "next_collections": household,
             "token": token,
-            "feed_url": _feed_url(request, authority, token) if token else "",
+            "feed_url": _feed_url(authority, token) if token else "",
         },
     )
 
@@ -254,7 +254,7 @@ def space_link_create(request, slug):
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
     services.feed_token_ensure(account=account, user=request.user)
-    messages.success(request, "Votre lien d'abonnement est prêt.")
+    messages.success(request, "Votre lien d'agenda est prêt.")
     return redirect(_space_url(authority, account))
 
 

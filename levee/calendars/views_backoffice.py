@@ -34,11 +34,14 @@ PREVIEW_COUNT = 8
 
 @agent_required
 def schedules(request):
-    """The authority's schedules, grouped by commune; the communes still without one."""
+    """The authority's schedules, grouped by commune (or one commune's, `?commune=<insee>`);
+    the communes still without one."""
     authority = request.agent.authority
     communes = communes_with_calendars(authority)
+    wanted = request.GET.get("commune", "")
+    shown = next((c for c in communes if c.insee == wanted), None)
     by_commune: dict[int, list] = {}
-    for schedule in schedules_for_backoffice(authority):
+    for schedule in schedules_for_backoffice(authority, shown):
         by_commune.setdefault(schedule.commune_id, []).append(schedule)
     groups = [(c, by_commune[c.pk]) for c in communes if c.pk in by_commune]
     return render(
@@ -46,7 +49,9 @@ def schedules(request):
         "calendars/backoffice/schedules.html",
         {
             "groups": groups,
-            "without": [c for c in communes if c.pk not in by_commune],
+            "communes": [c for c in communes if c.has_calendar],
+            "shown": shown,
+            "without": [c for c in communes if not c.has_calendar],
             "settings": calendar_settings_of(authority),
         },
     )

@@ -307,6 +307,13 @@ def test_an_agent_of_another_authority_gets_404(client, world, ccfi_objects, met
     assert not AuditEntry.objects.exists()
 
 
+def test_the_list_filters_by_commune(client, agent):
+    make_schedule(agent.ccfi, agent.hazebrouck, Flux.VERRE)
+    page = plain(client.get(BO, {"commune": "59295"}))
+    assert "Modifier : Hazebrouck" in page and "Modifier : Bailleul" not in page
+    assert "Modifier : Bailleul" in plain(client.get(BO, {"commune": "<junk>"}))
+
+
 def test_an_agent_sees_only_his_authority_schedules(client, world):
     client.force_login(world.pilat_agent)
     page = plain(client.get(BO))

@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,7 +27,8 @@ PAGE = "/flandre-interieure/espace/calendrier/"
 
 def feed_path(response) -> str:
     url = re.search(r'id="feed-url"[^>]*value="([^"]+)"', text(response)).group(1)
-    return url.removeprefix("http://testserver")
+    assert url.startswith(settings.SITE_URL + "/")
+    return url.removeprefix(settings.SITE_URL)
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def test_the_page_shows_the_household_next_collections(client, resident):
 
 def test_the_owner_gets_his_private_feed(client, resident):
     response = client.post(f"{PAGE}lien/", follow=True)
-    assert "Votre lien d'abonnement est prêt." in text(response)
+    assert "Votre lien d'agenda est prêt." in text(response)
     token = CalendarFeedToken.objects.get(account=resident.account)
     assert token.authority == resident.ccfi and token.created_by == resident.resident
     assert len(token.token) >= 32
@@ -161,7 +163,12 @@ def test_next_collections_for_account_gives_the_next_dates_per_flux(
         "calendars/_next_collections.html",
         {"next_collections": found, "authority": world.ccfi},
     )
-    assert "mardi 3 mars 2026" in html and "/flandre-interieure/espace/calendrier/" in html
+    assert "mardi 3 mars 2026" in html
+    march = next_collections_for_account(world.account, today=datetime.date(2026, 8, 30), limit=1)
+    html = render_to_string(
+        "calendars/_next_collections.html", {"next_collections": march, "authority": world.ccfi}
+    )
+    assert "mardi 1er septembre 2026" in html and "/flandre-interieure/espace/calendrier/" in html
     assert "calendriers de collecte des déchets sur votre commune" in html
 
 
