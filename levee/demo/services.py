@@ -19,6 +19,7 @@ from django.utils import timezone
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, Commune
 from levee.backoffice.models import Agent
+from levee.calendars.demo import demo_calendars_load
 from levee.collection.averages import production_averages_refresh
 from levee.collection.demo import demo_lifts_load
 from levee.lib.text import fold
@@ -255,6 +256,7 @@ def demo_data_load(*, today: datetime.date | None = None) -> None:
     if demo_lifts_load(today=today):
         for authority in (ccfi, pilat):
             production_averages_refresh(authority=authority, today=today)
+    demo_calendars_load()
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):

@@ -2,9 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
 from levee.authorities.selectors import authority_get_by_slug
+from levee.calendars.selectors import next_collections_for_account
 
 from .access import get_account_for_user
 from .forms import DataChoicesForm
@@ -35,7 +37,16 @@ def account_from_request(request, authority):
 def home(request, slug):
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
-    return render(request, "space/home.html", space_context(request, authority, account))
+    return render(
+        request,
+        "space/home.html",
+        {
+            **space_context(request, authority, account),
+            "next_collections": next_collections_for_account(
+                account, today=timezone.localdate(), limit=2
+            ),
+        },
+    )
 
 
 @login_required

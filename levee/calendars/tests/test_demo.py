@@ -4,7 +4,6 @@ Hazebrouck's two sectors, a few exceptions; loading twice changes nothing."""
 import datetime
 
 import pytest
-from django.db import transaction
 
 from levee.authorities.models import Commune
 from levee.calendars.demo import demo_calendars_load
@@ -12,25 +11,15 @@ from levee.calendars.models import CalendarSettings, CollectionSchedule, Schedul
 from levee.calendars.rules import check_window, collection_dates
 from levee.calendars.selectors import next_collections_for_account
 from levee.collection.models import Flux
-from levee.demo.services import demo_data_load
 from levee.subscribers.models import Account
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def demo_loaded(django_db_setup, django_db_blocker):
-    """The demo data (the slow part, ~20 s) and its calendars, loaded once for this module
-    and rolled back after it; each test runs in a savepoint inside this transaction."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        demo_data_load()
-        yield demo_calendars_load()
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
-def demo(demo_loaded, db):
-    return demo_loaded
+def demo(demo_world, db):
+    """The demo, its calendars included, loaded once for the module (conftest.demo_world)."""
+    return CollectionSchedule.objects.count()
 
 
 def snapshot():

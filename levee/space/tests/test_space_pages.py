@@ -69,3 +69,18 @@ def test_the_space_takes_a_constant_number_of_queries(
 ):
     with django_assert_max_num_queries(12):
         client.get("/flandre-interieure/espace/mes-informations/")
+
+
+def test_the_home_shows_the_next_collections_and_the_calendar_sentence(client, dupont):
+    from levee.calendars.tests.conftest import make_schedule
+
+    bailleul = dupont.subscriptions.get().commune
+    make_schedule(dupont.authority, bailleul, weekday=1)  # every Tuesday
+    page = text(client.get("/flandre-interieure/espace/"))
+    assert (
+        "Vous pouvez consulter les calendriers de collecte des déchets sur votre commune "
+        "en cliquant sur ce lien : "
+        f'<a href="/flandre-interieure/calendriers/{bailleul.insee}/">Calendriers des collectes</a>'
+    ) in page
+    assert "Mes prochaines collectes" in page and "Ordures ménagères" in page
+    assert "mardi" in page
