@@ -520,7 +520,8 @@ class _Import:
             subscription = self._subscription(line, account)
             if line.bin:
                 self._bin(line, subscription)
-        self.seen.update(marks)
+        for key, mark in marks.items():
+            self.seen.setdefault(key, mark)  # the first line that said it
         return self.line_counts
 
     def _check_consistency(self, number: int, line: _Line) -> dict:

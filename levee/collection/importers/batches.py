@@ -35,7 +35,7 @@ INSERT_CHUNK = 5000
 
 UNEXPECTED = (
     "L'import a échoué sur une erreur inattendue : rien n'a été importé. "
-    "Vous pouvez le relancer ; si l'erreur persiste, contactez l'assistance."
+    "Vous pouvez le relancer. Si l'erreur persiste, contactez l'assistance."
 )
 FILE_MISSING = "Le fichier déposé est introuvable : déposez-le à nouveau. Rien n'a été importé."
 

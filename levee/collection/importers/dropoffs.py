@@ -94,7 +94,7 @@ def _parse(fields: tuple | str, now) -> tuple | str:
         return flux
     amount, unit_code = None, ""
     if quantity:
-        amount = thousandths_parse(quantity, "quantité")
+        amount = thousandths_parse(quantity, "quantité", negative="négative")
         if isinstance(amount, str):
             return amount
         if not unit:
@@ -133,11 +133,11 @@ class _Accounts:
         if account_id is None:
             return (
                 f"badge inconnu : « {shown(badge)} » n'a jamais été rattaché à un compte "
-                "usager de la collectivité ; indiquez le code usager"
+                "usager de la collectivité : indiquez le code usager"
             )
         if account_id is AMBIGUOUS:
             return (
-                f"le badge « {shown(badge)} » a servi à plusieurs comptes usagers ; "
+                f"le badge « {shown(badge)} » a servi à plusieurs comptes usagers : "
                 "indiquez le code usager"
             )
         return account_id

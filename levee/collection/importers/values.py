@@ -93,11 +93,11 @@ def date_parse(text: str, label: str) -> datetime.date | str:
         return f"{label} impossible : « {text} »"
 
 
-def thousandths_parse(text: str, label: str) -> int | str:
+def thousandths_parse(text: str, label: str, *, negative: str = "négatif") -> int | str:
     """A non-negative decimal with a comma or a point and 3 decimals at most, in thousandths
     (grams of a weight in kg, millilitres of a volume in litres)."""
     if text.startswith("-") and DECIMAL_RE.fullmatch(text[1:].strip()):
-        return f"{label} négatif : « {shown(text)} »"
+        return f"{label} {negative} : « {shown(text)} »"
     match = DECIMAL_RE.fullmatch(text)
     if match is None:
         return f"{label} non numérique : « {shown(text)} »"

@@ -9,6 +9,8 @@ from django.utils import timezone
 from levee.collection.importers import lift_import
 from levee.collection.models import ImportBatch, ImportStatus, Lift
 
+from .import_files import FailingAfter, Unreadable
+
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 HEADER = "horodatage;puce;cuve;flux;poids_kg;vehicule\n"
 
@@ -162,10 +164,6 @@ def test_it_refuses_a_file_over_the_size_limit_before_reading_it(ccfi, bins, set
     settings.IMPORT_MAX_BYTES = 100
     text = HEADER + "".join(f"2024-03-{d:02d} 07:12;E0040001;;;12;\n" for d in range(1, 20))
 
-    class Unreadable(ContentFile):
-        def read(self, *args):
-            raise AssertionError("the file was read")
-
     batch = lift_import(
         authority=authority, file=Unreadable(text.encode(), name="big.csv"), filename="big.csv"
     )
@@ -190,16 +188,7 @@ def test_a_crash_leaves_a_failed_batch_and_nothing_imported(ccfi, bins, monkeypa
     authority, _ = ccfi
     text = HEADER + "2024-03-05 07:12;E0040001;;;12;\n2024-03-06 07:12;E0040001;;;12;\n"
 
-    class Failing(ContentFile):
-        calls = 0
-
-        def read(self, *args):
-            self.calls += 1
-            if self.calls > 1:
-                raise OSError("disk unplugged")
-            return super().read(*args)
-
-    file = Failing(text.encode(), name="levees.csv")
+    file = FailingAfter(text.encode(), reads=1, name="levees.csv")
     monkeypatch.setattr("levee.collection.importers.reading.READ_SIZE", 40)
     batch = lift_import(authority=authority, file=file, filename="levees.csv")
     assert batch.status == ImportStatus.FAILED
