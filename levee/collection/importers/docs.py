@@ -46,7 +46,10 @@ def _blocks(lines: list[str]) -> str:
         if line.startswith("```"):
             end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("```")), None)
             end = len(lines) if end is None else end
-            out.append("<pre><code>" + escape("\n".join(lines[i + 1 : end])) + "</code></pre>")
+            # Focusable: a long example scrolls, and must scroll from the keyboard too.
+            out.append(
+                '<pre tabindex="0"><code>' + escape("\n".join(lines[i + 1 : end])) + "</code></pre>"
+            )
             i = end + 1
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
