@@ -246,7 +246,7 @@ def test_the_help_page_renders_the_format_of_each_import(client, world):
     assert '<h2 id="import-des-apports">Import des apports</h2>' in body
     assert '<h2 id="import-des-abonnes">Import des abonnés</h2>' in body
     assert "<code>horodatage;puce;cuve;flux;poids_kg;vehicule</code>" in body
-    assert "<pre tabindex=\"0\"><code>horodatage;puce" in body
+    assert '<pre tabindex="0"><code>horodatage;puce' in body
     assert '<th scope="col">colonne</th>' in body
     page = text(client.get("/backoffice/imports/"))
     for anchor in ("import-des-levees", "import-des-apports", "import-des-abonnes"):
