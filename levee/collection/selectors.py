@@ -86,13 +86,19 @@ def monthly_totals(
 def year_estimate(
     account: Account, year: int, today: datetime.date, *, flux: str | None = None
 ) -> int | None:
-    """The lifts `year` will count at the pace so far (one query).
+    """The lifts `year` will count at the pace so far (one query); see pace_estimate."""
+    if year > today.year:
+        return None
+    return pace_estimate(lifts_for_account(account, year=year, flux=flux).count(), year, today)
+
+
+def pace_estimate(count: int, year: int, today: datetime.date) -> int | None:
+    """The lifts `year` will count when `count` were made by `today`.
 
     A past year gives its actual count; a future year, or a current one without any lift
     yet, gives None (nothing to project from)."""
     if year > today.year:
         return None
-    count = lifts_for_account(account, year=year, flux=flux).count()
     if year < today.year:
         return count
     if not count:

@@ -3,23 +3,23 @@ person's own links (AccountAccess), filtered by authority; anything else is a 40
 
 from django.http import Http404
 
-from levee.accounts.models import AccountAccess
+from .selectors import space_accounts_for_user
 
 SESSION_KEY = "space_account"
 
 
-def accesses_in_authority(user, authority):
-    return (
-        AccountAccess.objects.filter(user=user, authority=authority)
-        .select_related("account")
-        .order_by("account__code")
-    )
+def accesses_of(request) -> list:
+    """Every account the logged-in person reaches, read once per request: the access
+    helper and the account selector of the header share it."""
+    if not hasattr(request, "_space_accesses"):
+        request._space_accesses = space_accounts_for_user(request.user)
+    return request._space_accesses
 
 
 def get_account_for_user(request, authority, account_pk=None):
     """The account of `authority` the logged-in person looks at: the one asked for (if his),
     else the one kept in the session, else his first; 404 when he has none there."""
-    accesses = list(accesses_in_authority(request.user, authority))
+    accesses = [a for a in accesses_of(request) if a.authority_id == authority.pk]
     if not accesses:
         raise Http404
     by_pk = {a.account_id: a.account for a in accesses}

@@ -8,7 +8,7 @@ from levee.accounts.services import account_data_choices_update
 from levee.authorities.selectors import authority_get_by_slug
 from levee.calendars.selectors import next_collections_for_account
 
-from .access import get_account_for_user
+from .access import accesses_of, get_account_for_user
 from .forms import DataChoicesForm
 from .selectors import space_accounts_for_user, subscription_current, subscriptions_of
 
@@ -19,7 +19,7 @@ def space_context(request, authority, account) -> dict:
         "authority": authority,
         "account": account,
         "subscription": subscription_current(account),
-        "all_accesses": space_accounts_for_user(request.user),
+        "all_accesses": accesses_of(request),
     }
 
 
