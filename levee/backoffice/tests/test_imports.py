@@ -2,7 +2,7 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from levee.backoffice import views_imports
@@ -270,3 +270,10 @@ def test_the_list_takes_the_same_queries_whatever_the_batches(
     with django_assert_num_queries(5):  # session, user, agent roles, count, page
         response = client.get("/backoffice/imports/")
     assert response.status_code == 200
+
+
+def test_an_upload_without_its_csrf_token_is_refused(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["ccfi_agent"])
+    assert upload(client).status_code == 403
+    assert not ImportBatch.objects.exists()
