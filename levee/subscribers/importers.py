@@ -572,12 +572,14 @@ class _Import:
             changes["portal_key"] = line.key
         if not changes:
             return account
+        old_key = account.portal_key
         for name, value in changes.items():
             setattr(account, name, value)
         if not (account.last_name or account.company_name):
             raise _Rejected("ni nom ni raison sociale")
         account.save(update_fields=[*changes, "updated_at"])
         if "portal_key" in changes:
+            self.known.key_owners[old_key] = None  # free for another account of the file
             self.known.key_owners[line.key] = line.code
         self.line_counts["accounts_updated"] += 1
         return account

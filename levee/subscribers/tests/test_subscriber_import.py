@@ -141,6 +141,16 @@ def test_a_column_left_out_is_left_as_it_is(ccfi):
     assert account.subscriptions.count() == 1
 
 
+def test_keys_can_be_swapped_within_a_file(ccfi):
+    make_account(ccfi, code="00009", portal_key="KBWHLTRA", last_name="DURAND")
+    batch = run(
+        ccfi,
+        "code_usager;identifiant_portail;nom\n00001;ABCDEFGH;DUPONT\n00009;PSEMCSMJ;DURAND\n",
+    )
+    assert batch.rows_rejected == 0
+    assert Account.objects.get(code="00009").portal_key == "PSEMCSMJ"
+
+
 def test_a_given_key_replaces_the_old_one_unless_another_account_has_it(ccfi):
     make_account(ccfi, code="00009", portal_key="KBWHLTRA", last_name="DURAND")
     batch = run(
