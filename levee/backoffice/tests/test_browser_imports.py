@@ -1,13 +1,12 @@
 """The back office's imports in Chromium: an agent uploads a lift file, follows it to its
 end, downloads the rejected lines."""
 
-import datetime
-
 import pytest
 from playwright.sync_api import expect
 
 from levee.backoffice.models import Agent
-from levee.collection.models import Bin, ImportBatch, ImportKind, ImportStatus, Lift
+from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
+from levee.collection.tests.conftest import make_bin
 from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,15 +21,7 @@ LIFTS = (
 @pytest.fixture
 def agent_world():
     authority, account = ccfi_world()
-    Bin.objects.create(
-        authority=authority,
-        subscription=account.subscriptions.get(),
-        account=account,
-        flux="ordures_menageres",
-        volume_litres=120,
-        chip_number="E0040001",
-        delivered_on=datetime.date(2022, 6, 30),
-    )
+    make_bin(account, chip="E0040001")
     agent = make_user("agent.flandre@example.org")
     Agent.objects.create(authority=authority, user=agent)
     return authority, agent

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from levee.backoffice import views_imports
 from levee.backoffice.models import Agent, AuditEntry
-from levee.collection.models import Bin, ImportBatch, ImportKind, ImportStatus, Lift
+from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
+from levee.collection.tests.conftest import make_bin
 from levee.lib.testing import ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +28,7 @@ def text(response) -> str:
 def world():
     ccfi, account = ccfi_world()
     pilat, _ = pilat_world()
-    Bin.objects.create(
-        authority=ccfi,
-        subscription=account.subscriptions.get(),
-        account=account,
-        flux="ordures_menageres",
-        volume_litres=120,
-        chip_number="E0040001",
-        delivered_on="2022-06-30",
-    )
+    make_bin(account, chip="E0040001")
     ccfi_agent = make_user("agent.flandre@example.org")
     Agent.objects.create(authority=ccfi, user=ccfi_agent)
     pilat_agent = make_user("agent.pilat@example.org")

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from levee.collection.models import Bin, Flux, ImportStatus
+from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.import_files import FailingAfter, Unreadable
 from levee.lib.testing import ccfi_world, make_account, make_commune, pilat_world
 from levee.subscribers.importers import subscriber_import
@@ -202,15 +203,7 @@ def test_another_authority_objects_are_never_touched(ccfi):
     theirs = make_account(
         pilat, code="00002", portal_key="VZKRTQPM", commune=pelussin, postal_code="42410"
     )
-    Bin.objects.create(
-        authority=pilat,
-        subscription=theirs.subscriptions.get(),
-        account=theirs,
-        flux="ordures_menageres",
-        volume_litres=120,
-        chip_number="E0040010",
-        delivered_on=datetime.date(2022, 1, 1),
-    )
+    make_bin(theirs, chip="E0040010")
     batch = run(ccfi, HEADER + MARTIN.replace("00002;;", "00002;VZKRTQPM;", 1))
     assert (batch.rows_imported, batch.rows_rejected) == (1, 0)
     ours = Account.objects.get(authority=ccfi, code="00002")
