@@ -154,3 +154,24 @@ def test_the_progress_is_visible_to_others_while_the_file_is_read(monkeypatch):
         assert seen[:4] == [0, 200, 400, 600]
     else:
         assert set(seen) == {0}
+
+
+def test_a_lift_import_brings_the_commune_averages_up_to_date(
+    ccfi, bins, django_capture_on_commit_callbacks
+):
+    from levee.collection.averages import MIN_BINS
+    from levee.collection.models import ProductionAverage
+    from levee.lib.testing import make_account
+
+    authority, _ = ccfi
+    for n in range(MIN_BINS):
+        neighbour = make_account(authority, code=f"0100{n}", portal_key=f"KEYCCCC{n}")
+        make_bin(neighbour, chip=f"E00600{n}")
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = create(authority)
+    assert not ProductionAverage.objects.exists()
+    assert tasks.import_batch_run_task.call(batch.pk) == ImportStatus.DONE
+    march = ProductionAverage.objects.get(
+        authority=authority, volume_litres=120, year=2024, month=3
+    )
+    assert (march.bins, march.lifts) == (MIN_BINS + 1, 28)
