@@ -22,6 +22,7 @@ from django.db import transaction
 
 from levee.authorities.models import Authority, Commune
 from levee.collection.models import Flux
+from levee.demo.streets import STREETS
 
 from .models import CalendarSettings, CollectionSchedule, ScheduleException, Sector
 from .rules import ChangeKind, HolidayPolicy, RuleKind, Weekday, WeekParity, nominal_dates
@@ -35,37 +36,8 @@ VALID_FROM = datetime.date(2024, 1, 1)
 EXCEPTION_YEARS = range(2025, 2029)
 POLICIES = {CCFI_SLUG: HolidayPolicy.NEXT_DAY, PILAT_SLUG: HolidayPolicy.PREVIOUS_DAY}
 
-# The streets of the demo accounts (levee.demo.services.STREETS) shared between the sectors.
-HAZEBROUCK_SECTORS = {
-    "Nord": [
-        "rue de la Gare",
-        "rue de l'Église",
-        "rue du Moulin",
-        "rue des Écoles",
-        "place du Général de Gaulle",
-        "rue Victor Hugo",
-        "rue Jean Jaurès",
-        "rue de la République",
-        "rue Pasteur",
-        "chemin des Prés",
-    ],
-    "Sud": [
-        "rue du Château",
-        "allée des Tilleuls",
-        "rue des Jardins",
-        "impasse des Lilas",
-        "route nationale",
-        "rue du Stade",
-        "rue de la Mairie",
-        "rue des Peupliers",
-        "rue du 8 Mai 1945",
-        "rue Anatole France",
-        "chemin du Bois",
-        "rue des Fleurs",
-        "rue de la Fontaine",
-        "rue Saint-Martin",
-    ],
-}
+# Hazebrouck's two sectors share the streets of the demo accounts.
+HAZEBROUCK_SECTORS = {"Nord": STREETS[:10], "Sud": STREETS[10:]}
 WORKDAYS = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
 ORDINALS = [1, 2, 3, 4, -1]
 

@@ -1,0 +1,28 @@
+"""The streets of the demo accounts' addresses (the calendars' demo sectors share them)."""
+
+STREETS = [
+    "rue de la Gare",
+    "rue de l'Église",
+    "rue du Moulin",
+    "rue des Écoles",
+    "place du Général de Gaulle",
+    "rue Victor Hugo",
+    "rue Jean Jaurès",
+    "rue de la République",
+    "rue Pasteur",
+    "chemin des Prés",
+    "rue du Château",
+    "allée des Tilleuls",
+    "rue des Jardins",
+    "impasse des Lilas",
+    "route nationale",
+    "rue du Stade",
+    "rue de la Mairie",
+    "rue des Peupliers",
+    "rue du 8 Mai 1945",
+    "rue Anatole France",
+    "chemin du Bois",
+    "rue des Fleurs",
+    "rue de la Fontaine",
+    "rue Saint-Martin",
+]
