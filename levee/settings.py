@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "levee.space",
     "levee.collection",
     "levee.calendars",
+    "levee.requests",
     "levee.backoffice",
     "levee.demo",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("levee.space.urls")),
     path("", include("levee.collection.urls")),
     path("", include("levee.calendars.urls")),
+    path("", include("levee.requests.urls")),
     path("", include("levee.authorities.urls")),
 ]
 if settings.SERVE_MEDIA:

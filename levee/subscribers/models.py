@@ -36,6 +36,7 @@ class Account(TimeStampedModel):
     email = models.EmailField("email", blank=True)
     phone = models.CharField("téléphone", max_length=20, blank=True)
     mobile = models.CharField("mobile", max_length=20, blank=True)
+    work_phone = models.CharField("téléphone professionnel", max_length=20, blank=True)
     # Billing address (adresse facturation), French postal style.
     billing_country = models.CharField("pays", max_length=2, default="FR")
     billing_number = models.CharField("n°", max_length=10, blank=True)
@@ -44,6 +45,14 @@ class Account(TimeStampedModel):
     billing_line2 = models.CharField("adresse ligne 2", max_length=200, blank=True)
     billing_postal_code = models.CharField("code postal", max_length=10, blank=True)
     billing_city = models.CharField("ville", max_length=100, blank=True)
+    billing_building = models.CharField("bâtiment", max_length=50, blank=True)
+    billing_staircase = models.CharField("escalier", max_length=20, blank=True)
+    billing_apartment = models.CharField("appartement", max_length=20, blank=True)
+    billing_floor = models.CharField("étage", max_length=20, blank=True)
+    billing_po_box = models.CharField("boîte postale", max_length=20, blank=True)
+    billing_city_complement = models.CharField(
+        "complément ville (CEDEX, CS…)", max_length=100, blank=True
+    )
     # « Traitement de mes données personnelles » (seed 004), saved by « Modifier mes choix ».
     objects_to_other_uses = models.BooleanField("droit à l'opposition", default=False)
     refuses_automated_erasure = models.BooleanField("droit de rétraction", default=False)
@@ -68,12 +77,27 @@ class Account(TimeStampedModel):
 
     @property
     def billing_address_line(self) -> str:
+        """The billing address on one line, in the order of a French postal address (NF Z10-011):
+        inside the building, the building, the street, line 2, the BP, then the town."""
         number = " ".join(p for p in (self.billing_number, self.billing_number_suffix) if p)
         street = " ".join(p for p in (number, self.billing_street) if p)
+        labelled = (
+            ("App.", self.billing_apartment),
+            ("Esc.", self.billing_staircase),
+            ("Etg.", self.billing_floor),
+            ("Bât.", self.billing_building),
+        )
+        town = " ".join(
+            p
+            for p in (self.billing_postal_code, self.billing_city, self.billing_city_complement)
+            if p
+        )
         parts = [
+            *(f"{label} {value}" for label, value in labelled if value),
             street,
             self.billing_line2,
-            f"{self.billing_postal_code} {self.billing_city}".strip(),
+            f"BP {self.billing_po_box}" if self.billing_po_box else "",
+            town,
         ]
         return " ".join(p for p in parts if p)
 

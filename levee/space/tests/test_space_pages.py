@@ -29,7 +29,8 @@ def test_mes_informations_shows_the_coordinates_and_a_masked_iban(client, dupont
     assert "FR76 **** **** **** **** ***0 189" in page
     assert "1234567890" not in page
     assert "Référence : 00001" in page and "Souscrit le : 30/06/2022" in page
-    assert "Modifier mes coordonnées" not in page  # comes with the requests issue
+    assert "Je consulte/modifie mes informations personnelles." in page
+    assert 'href="/flandre-interieure/espace/mes-services/modifier-mes-coordonnees/"' in page
 
 
 def test_the_data_choices_are_saved_with_their_date(client, dupont):
