@@ -2,20 +2,54 @@
 
 from functools import wraps
 
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from levee.accounts.models import AccountOpeningRequest
 
-from .models import Agent
+from .models import Agent, AgentRole
 
 SESSION_KEY = "backoffice_authority"
 
 
-def agent_required(view):
-    """Puts request.agent (with its authority) or sends the visitor to the agents' login."""
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
+
+def agent_required(*args, writes=None):
+    """Puts request.agent (the login's agent in the authority he works on, with its role)
+    and request.agent_roles (all his agents), or sends the visitor to the agents' login.
+
+    - `@agent_required`: any agent of the authority, whatever his role.
+    - `@agent_required(AgentRole.ACCUEIL, AgentRole.ADMINISTRATEUR)`, or a group of
+      roles.py (`@agent_required(roles.AGENTS)`): only those roles, whatever the method.
+    - `@agent_required(writes=roles.CALENDARS)`: every agent reads the page (GET, HEAD);
+      a POST needs one of those roles.
+
+    Another role gets the back office's 403 page, before the view runs: nothing changes.
+    """
+    if len(args) == 1 and callable(args[0]) and writes is None:
+        return _agent_view(args[0], allowed=None, writers=None)
+    allowed = _roles_of(args) if args else None
+    writers = _roles_of([writes]) if writes is not None else None
+
+    def decorator(view):
+        return _agent_view(view, allowed=allowed, writers=writers)
+
+    return decorator
+
+
+def _roles_of(items) -> frozenset:
+    roles = set()
+    for item in items:
+        roles.update([item] if isinstance(item, str) else item)
+    unknown = roles - set(AgentRole.values)
+    if unknown or not roles:
+        raise ValueError(f"unknown agent roles: {sorted(unknown) or 'none given'}")
+    return frozenset(AgentRole(r) for r in roles)
+
+
+def _agent_view(view, *, allowed, writers):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -30,9 +64,25 @@ def agent_required(view):
         wanted = request.session.get(SESSION_KEY)
         request.agent = next((a for a in agents if a.authority_id == wanted), agents[0])
         request.agent_roles = agents
+        needed = allowed
+        if writers is not None and request.method not in SAFE_METHODS:
+            needed = writers
+        if needed is not None and request.agent.role not in needed:
+            return role_refused(request, needed)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def role_refused(request, roles) -> HttpResponse:
+    """The back office's 403 page: which roles may do what was asked."""
+    names = [label for value, label in AgentRole.choices if value in roles]
+    return render(
+        request,
+        "backoffice/forbidden.html",
+        {"role": request.agent.get_role_display(), "roles": names},
+        status=403,
+    )
 
 
 def get_opening_request_for_agent(request, pk: int) -> AccountOpeningRequest:
@@ -66,3 +116,15 @@ def get_import_batch_for_agent(request, pk: int):
     if batch is None:
         raise Http404
     return batch
+
+
+def get_authority_agent(request, pk: int) -> Agent:
+    """An agent of the requesting agent's authority (the « Agents » page), else 404."""
+    agent = (
+        Agent.objects.filter(pk=pk, authority=request.agent.authority)
+        .select_related("authority", "user")
+        .first()
+    )
+    if agent is None:
+        raise Http404
+    return agent

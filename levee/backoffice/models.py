@@ -1,6 +1,9 @@
 from django.db import models
+from django.utils.functional import cached_property
 
 from levee.lib.models import TimeStampedModel
+
+from .roles import GROUPS, AgentRole
 
 
 class Agent(TimeStampedModel):
@@ -10,14 +13,31 @@ class Agent(TimeStampedModel):
         "authorities.Authority", on_delete=models.CASCADE, related_name="agents"
     )
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="agent_roles")
+    role = models.CharField(
+        "rôle", max_length=20, choices=AgentRole.choices, default=AgentRole.ACCUEIL
+    )
     is_active = models.BooleanField("actif", default=True)
 
     class Meta:
         verbose_name = "agent"
-        constraints = [models.UniqueConstraint(fields=["authority", "user"], name="unique_agent")]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "user"], name="unique_agent"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=AgentRole.values), name="agent_role_known"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} ({self.authority})"
+
+    def has_role(self, *roles) -> bool:
+        return self.role in roles
+
+    @cached_property
+    def can(self) -> dict[str, bool]:
+        """What this agent may change, by group of roles.py: `agent.can["imports"]`, or
+        `{% if request.agent.can.imports %}` in a template."""
+        return {name: self.role in roles for name, roles in GROUPS.items()}
 
 
 class AuditEntry(models.Model):

@@ -3,6 +3,8 @@ from django.db.models import Q
 from levee.accounts.models import AccountOpeningRequest, OpeningStatus
 from levee.subscribers.models import Account
 
+from .models import Agent
+
 
 def opening_requests_pending(*, authority):
     return (
@@ -49,3 +51,12 @@ def accounts_search(*, authority, query: str, limit: int = 50):
             | Q(email__icontains=query)
         )
     return list(accounts.order_by("code")[:limit])
+
+
+def agents_of(*, authority):
+    """The authority's agents, the active ones first, each with his login."""
+    return (
+        Agent.objects.filter(authority=authority)
+        .select_related("user")
+        .order_by("-is_active", "user__last_name", "user__email")
+    )

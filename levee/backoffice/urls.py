@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_imports
+from . import views, views_agents, views_imports
 
 app_name = "backoffice"
 urlpatterns = [
@@ -23,6 +23,16 @@ urlpatterns = [
         "comptes/<int:pk>/dissocier/<int:access_pk>/",
         views.account_dissociate,
         name="account_dissociate",
+    ),
+    path("agents/", views_agents.agents, name="agents"),
+    path("agents/<int:pk>/role/", views_agents.agent_role, name="agent_role"),
+    path("agents/<int:pk>/desactiver/", views_agents.agent_deactivate, name="agent_deactivate"),
+    path("agents/<int:pk>/reactiver/", views_agents.agent_reactivate, name="agent_reactivate"),
+    path("agents/<int:pk>/invitation/", views_agents.agent_invitation, name="agent_invitation"),
+    path(
+        "mot-de-passe/<str:uidb64>/<str:token>/",
+        views_agents.password_set,
+        name="password_set",
     ),
     path("imports/", views_imports.imports, name="imports"),
     path("imports/aide/", views_imports.import_help, name="import_help"),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from levee.accounts.authentication import credentials_check, throttled_message
 from levee.subscribers.models import Account
 
-from . import selectors, services
+from . import roles, selectors, services
 from .access import (
     SESSION_KEY,
     agent_required,
@@ -128,7 +128,7 @@ def _detail_with_errors(request, opening, *, accept_form=None, refuse_form=None,
     )
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def opening_accept(request, pk):
     opening = get_opening_request_for_agent(request, pk)
@@ -158,7 +158,7 @@ def opening_accept(request, pk):
     return redirect("backoffice:opening_detail", opening.pk)
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def opening_refuse(request, pk):
     opening = get_opening_request_for_agent(request, pk)
@@ -199,7 +199,7 @@ def account_detail(request, pk):
     )
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def account_key_regenerate(request, pk):
     account = get_account_for_agent(request, pk)
@@ -208,7 +208,7 @@ def account_key_regenerate(request, pk):
     return redirect("backoffice:account_detail", account.pk)
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def account_dissociate(request, pk, access_pk):
     account = get_account_for_agent(request, pk)

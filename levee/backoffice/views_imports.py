@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from levee.collection.importers.docs import format_documentation
 from levee.collection.models import ImportBatch, ImportKind
 
-from . import services_imports
+from . import roles, services_imports
 from .access import agent_required, get_import_batch_for_agent
 from .forms_imports import ImportUploadForm
 
@@ -42,7 +42,7 @@ FORMATS = [
 
 
 @csrf_exempt
-@agent_required
+@agent_required(writes=roles.IMPORTS)
 def imports(request):
     """The list and the upload form. An upload over IMPORT_MAX_BYTES is refused from its
     Content-Length, before its body is read: the CSRF check, which would read it, comes
@@ -122,7 +122,7 @@ def import_report(request, pk):
     return response
 
 
-@agent_required
+@agent_required(roles.IMPORTS)
 @require_POST
 def import_retry(request, pk):
     batch = get_import_batch_for_agent(request, pk)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from levee.backoffice import roles
 from levee.backoffice.access import agent_required
 
 from . import services
@@ -57,7 +58,7 @@ def schedules(request):
     )
 
 
-@agent_required
+@agent_required(roles.CALENDARS)
 def schedule_create(request):
     authority = request.agent.authority
     policy = calendar_settings_of(authority).holiday_policy
@@ -114,7 +115,7 @@ def _schedule_page(request, schedule, *, form=None, exception_form=None, status=
     )
 
 
-@agent_required
+@agent_required(writes=roles.CALENDARS)
 def schedule_detail(request, pk):
     """Edit a schedule; its exceptions and its next dates below."""
     schedule = get_schedule_for_agent(request, pk)
@@ -131,7 +132,7 @@ def schedule_detail(request, pk):
     return redirect("calendars:bo_schedule", schedule.pk)
 
 
-@agent_required
+@agent_required(roles.CALENDARS)
 def schedule_delete(request, pk):
     schedule = get_schedule_for_agent(request, pk)
     if request.method == "POST":
@@ -142,7 +143,7 @@ def schedule_delete(request, pk):
     return render(request, "calendars/backoffice/schedule_delete.html", {"schedule": schedule})
 
 
-@agent_required
+@agent_required(roles.CALENDARS)
 @require_POST
 def exception_add(request, pk):
     schedule = get_schedule_for_agent(request, pk)
@@ -157,7 +158,7 @@ def exception_add(request, pk):
     return redirect("calendars:bo_schedule", schedule.pk)
 
 
-@agent_required
+@agent_required(roles.CALENDARS)
 @require_POST
 def exception_remove(request, pk):
     exception = get_exception_for_agent(request, pk)
@@ -167,7 +168,7 @@ def exception_remove(request, pk):
     return redirect("calendars:bo_schedule", schedule_pk)
 
 
-@agent_required
+@agent_required(writes=roles.SETTINGS)
 def holiday_policy(request):
     authority = request.agent.authority
     current = calendar_settings_of(authority)
@@ -182,10 +183,12 @@ def holiday_policy(request):
         )
         messages.success(request, "Règle des jours fériés enregistrée.")
         return redirect("calendars:bo_schedules")
-    return render(request, "calendars/backoffice/holiday_policy.html", {"form": form})
+    return render(
+        request, "calendars/backoffice/holiday_policy.html", {"form": form, "current": current}
+    )
 
 
-@agent_required
+@agent_required(writes=roles.CALENDARS)
 def sectors(request):
     """The authority's sectors, and the form to add one."""
     authority = request.agent.authority
@@ -203,7 +206,7 @@ def sectors(request):
     )
 
 
-@agent_required
+@agent_required(writes=roles.CALENDARS)
 def sector_detail(request, pk):
     sector = get_sector_for_agent(request, pk)
     form = SectorForm(
@@ -221,7 +224,7 @@ def sector_detail(request, pk):
     )
 
 
-@agent_required
+@agent_required(roles.CALENDARS)
 def sector_delete(request, pk):
     sector = get_sector_for_agent(request, pk)
     if request.method == "POST":

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, Commune
-from levee.backoffice.models import Agent
+from levee.backoffice.models import Agent, AgentRole
 from levee.calendars.demo import demo_calendars_load
 from levee.collection.averages import production_averages_refresh
 from levee.collection.demo import demo_lifts_load
@@ -236,7 +236,12 @@ def demo_data_load(*, today: datetime.date | None = None) -> None:
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):
-        Agent.objects.get_or_create(authority=authority, user=_login_ensure(login))
+        # Administrators: the README's demo logins reach every page and action.
+        Agent.objects.update_or_create(
+            authority=authority,
+            user=_login_ensure(login),
+            defaults={"role": AgentRole.ADMINISTRATEUR, "is_active": True},
+        )
     resident = _login_ensure(RESIDENT)
     AccountAccess.objects.get_or_create(user=resident, account=martin, defaults={"authority": ccfi})
 

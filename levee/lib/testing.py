@@ -124,6 +124,32 @@ def pilat_world():
     return authority, pelussin
 
 
+def make_opening_request(authority, commune, user, **fields):
+    """« Demande d'ouverture de mon compte » with its email confirmed: waiting for an agent."""
+    from django.utils import timezone
+
+    from levee.accounts.models import AccountOpeningRequest, OpeningStatus
+
+    values = {
+        "status": OpeningStatus.PENDING,
+        "legal_form": "particulier",
+        "civility": "M",
+        "last_name": "Martin",
+        "first_name": "Paul",
+        "postal_code": commune.postal_codes.first().postal_code,
+        "street": "rue du Pilat",
+        "number": "12",
+        "proof_content_type": "image/png",
+        "cgu_accepted_at": timezone.now(),
+        "email_confirmed_at": timezone.now(),
+    }
+    values.update(fields)
+    opening = AccountOpeningRequest(authority=authority, user=user, commune=commune, **values)
+    opening.proof.save("justificatif.png", proof_upload(), save=False)
+    opening.save()
+    return opening
+
+
 def png_bytes() -> bytes:
     from PIL import Image
 

@@ -4,7 +4,7 @@ end, downloads the rejected lines."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent
+from levee.backoffice.models import Agent, AgentRole
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
 from levee.collection.tests.conftest import make_bin
 from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
@@ -23,7 +23,7 @@ def agent_world():
     authority, account = ccfi_world()
     make_bin(account, chip="E0040001")
     agent = make_user("agent.flandre@example.org")
-    Agent.objects.create(authority=authority, user=agent)
+    Agent.objects.create(authority=authority, user=agent, role=AgentRole.FACTURATION)
     return authority, agent
 
 

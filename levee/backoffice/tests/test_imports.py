@@ -6,7 +6,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from levee.backoffice import views_imports
-from levee.backoffice.models import Agent, AuditEntry
+from levee.backoffice.models import Agent, AgentRole, AuditEntry
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
 from levee.collection.tests.conftest import make_bin
 from levee.lib.testing import ccfi_world, make_user, pilat_world
@@ -30,9 +30,9 @@ def world():
     pilat, _ = pilat_world()
     make_bin(account, chip="E0040001")
     ccfi_agent = make_user("agent.flandre@example.org")
-    Agent.objects.create(authority=ccfi, user=ccfi_agent)
+    Agent.objects.create(authority=ccfi, user=ccfi_agent, role=AgentRole.FACTURATION)
     pilat_agent = make_user("agent.pilat@example.org")
-    Agent.objects.create(authority=pilat, user=pilat_agent)
+    Agent.objects.create(authority=pilat, user=pilat_agent, role=AgentRole.FACTURATION)
     resident = make_user("dupont59@gmail.com", accounts=[account])
     return {
         "ccfi": ccfi,

@@ -11,9 +11,9 @@ from levee.lib.testing import (
     PASSWORD,
     ccfi_world,
     make_account,
+    make_opening_request,
     make_user,
     pilat_world,
-    proof_upload,
 )
 from levee.subscribers.models import Account
 
@@ -34,24 +34,7 @@ def world():
     ccfi_agent = make_user("agent.flandre@example.org")
     Agent.objects.create(authority=ccfi, user=ccfi_agent)
     requester = make_user("paul.martin@example.org", active=False)
-    opening = AccountOpeningRequest(
-        authority=pilat,
-        user=requester,
-        status=OpeningStatus.PENDING,
-        legal_form="particulier",
-        civility="M",
-        last_name="Martin",
-        first_name="Paul",
-        commune=pelussin,
-        postal_code="42410",
-        street="rue du Pilat",
-        number="12",
-        proof_content_type="image/png",
-        cgu_accepted_at=timezone.now(),
-        email_confirmed_at=timezone.now(),
-    )
-    opening.proof.save("justificatif.png", proof_upload(), save=False)
-    opening.save()
+    opening = make_opening_request(pilat, pelussin, requester)
     return {
         "pilat": pilat,
         "ccfi": ccfi,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from levee.authorities.models import Commune
-from levee.backoffice.models import Agent
+from levee.backoffice.models import Agent, AgentRole
 from levee.calendars.models import CollectionSchedule
 from levee.calendars.rules import RuleKind, Weekday, WeekParity
 from levee.collection.models import Flux
@@ -34,6 +34,23 @@ def make_schedule(authority, commune, flux=Flux.ORDURES_MENAGERES, **fields):
     )
 
 
+def schedule_post(commune, **overrides):
+    """The schedule form's fields, as an agent posts them."""
+    data = {
+        "commune": commune.pk,
+        "sector": "",
+        "flux": Flux.ORDURES_MENAGERES,
+        "kind": RuleKind.WEEKLY,
+        "weekday": Weekday.WEDNESDAY,
+        "week_parity": "",
+        "ordinal": "",
+        "valid_from": "2026-01-01",
+        "valid_until": "",
+    }
+    data.update(overrides)
+    return data
+
+
 @pytest.fixture
 def world(db):
     """CCFI (Bailleul: OM every Tuesday, recyclables every other Thursday, even weeks) with
@@ -44,9 +61,9 @@ def world(db):
     bailleul = Commune.objects.get(insee="59043")
     hazebrouck = Commune.objects.get(insee="59295")
     ccfi_agent = make_user("agent.flandre@example.org")
-    Agent.objects.create(authority=ccfi, user=ccfi_agent)
+    Agent.objects.create(authority=ccfi, user=ccfi_agent, role=AgentRole.ADMINISTRATEUR)
     pilat_agent = make_user("agent.pilat@example.org")
-    Agent.objects.create(authority=pilat, user=pilat_agent)
+    Agent.objects.create(authority=pilat, user=pilat_agent, role=AgentRole.ADMINISTRATEUR)
     return SimpleNamespace(
         ccfi=ccfi,
         pilat=pilat,

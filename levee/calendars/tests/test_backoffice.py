@@ -15,27 +15,11 @@ from levee.calendars.models import (
 from levee.calendars.rules import HolidayPolicy, RuleKind, Weekday
 from levee.collection.models import Flux
 
-from .conftest import make_schedule, plain, text
+from .conftest import make_schedule, plain, schedule_post, text
 
 pytestmark = pytest.mark.django_db
 
 BO = "/backoffice/calendriers/"
-
-
-def schedule_post(commune, **overrides):
-    data = {
-        "commune": commune.pk,
-        "sector": "",
-        "flux": Flux.ORDURES_MENAGERES,
-        "kind": RuleKind.WEEKLY,
-        "weekday": Weekday.WEDNESDAY,
-        "week_parity": "",
-        "ordinal": "",
-        "valid_from": "2026-01-01",
-        "valid_until": "",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from levee.authorities.models import Commune
 from levee.authorities.services import communes_load
-from levee.backoffice.models import Agent
+from levee.backoffice.models import Agent, AgentRole
 from levee.calendars.models import Sector
 from levee.calendars.rules import RuleKind, Weekday, WeekParity
 from levee.collection.models import Flux
@@ -42,7 +42,11 @@ def calendars(live_server):
         authority=ccfi, commune=hazebrouck, name="Nord", streets="rue de la Gare"
     )
     make_schedule(ccfi, hazebrouck, sector=nord)
-    Agent.objects.create(authority=ccfi, user=make_user("agent.flandre@example.org"))
+    Agent.objects.create(
+        authority=ccfi,
+        user=make_user("agent.flandre@example.org"),
+        role=AgentRole.ADMINISTRATEUR,
+    )
     make_user("dupont59@gmail.com", accounts=[account])
     return ccfi
 

@@ -1,0 +1,334 @@
+"""The roles' matrix: for every action of the back office, each role is allowed or refused;
+a refused post answers 403 and changes nothing, and the page does not offer it."""
+
+import datetime
+from html import unescape
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from levee.accounts.models import AccountAccess, AccountOpeningRequest, User
+from levee.authorities.models import Commune
+from levee.backoffice import roles
+from levee.backoffice.access import agent_required
+from levee.backoffice.models import Agent, AgentRole, AuditEntry
+from levee.backoffice.services_imports import import_upload
+from levee.calendars.models import (
+    CalendarSettings,
+    CollectionSchedule,
+    ScheduleException,
+    Sector,
+)
+from levee.calendars.rules import Weekday
+from levee.calendars.tests.conftest import make_schedule, schedule_post
+from levee.collection.models import ImportBatch, ImportKind, ImportStatus
+from levee.lib.testing import ccfi_world, make_opening_request, make_user
+from levee.mailing.models import OutboxMessage
+from levee.subscribers.models import Account
+
+pytestmark = pytest.mark.django_db
+
+ALL = frozenset(AgentRole)
+LIFTS = "horodatage;puce;cuve;flux;poids_kg;vehicule\n2024-03-05 07:12;E0040001;;om;12,5;BOM-12\n"
+WATCHED = [
+    Account,
+    AccountAccess,
+    AccountOpeningRequest,
+    Agent,
+    AuditEntry,
+    CalendarSettings,
+    CollectionSchedule,
+    ImportBatch,
+    OutboxMessage,
+    ScheduleException,
+    Sector,
+    User,
+]
+
+
+def text(response) -> str:
+    return unescape(response.content.decode())
+
+
+def db_state() -> dict:
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in WATCHED}
+
+
+@pytest.fixture
+def world():
+    """CCFI with an account reached by a login, a pending opening request, a failed import,
+    a schedule with an exception, a sector, another agent; and one agent per role."""
+    ccfi, account = ccfi_world()
+    bailleul = Commune.objects.get(insee="59043")
+    hazebrouck = Commune.objects.get(insee="59295")
+    resident = make_user("dupont59@gmail.com", accounts=[account])
+    opening = make_opening_request(
+        ccfi, bailleul, make_user("paul.martin@example.org", active=False)
+    )
+    agents = {
+        role: Agent.objects.create(
+            authority=ccfi, user=make_user(f"{role}@flandre.example.org"), role=role
+        )
+        for role in AgentRole
+    }
+    batch = import_upload(
+        authority=ccfi,
+        kind=ImportKind.LIFTS,
+        upload=SimpleUploadedFile("levees.csv", LIFTS.encode()),
+        agent_user=agents[AgentRole.FACTURATION].user,
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.FAILED)
+    schedule = make_schedule(ccfi, bailleul)
+    exception = ScheduleException.objects.create(
+        authority=ccfi, schedule=schedule, date=datetime.date(2026, 6, 2), kind="cancelled"
+    )
+    sector = Sector.objects.create(
+        authority=ccfi, commune=hazebrouck, name="Nord", streets="rue de la Gare"
+    )
+    colleague = Agent.objects.create(
+        authority=ccfi, user=make_user("collegue@flandre.example.org"), role=AgentRole.ACCUEIL
+    )
+    former = Agent.objects.create(
+        authority=ccfi,
+        user=make_user("ancien@flandre.example.org"),
+        role=AgentRole.ACCUEIL,
+        is_active=False,
+    )
+    invited = Agent.objects.create(
+        authority=ccfi,
+        user=User.objects.create_user("invite@flandre.example.org", None),
+        role=AgentRole.CONSULTATION,
+    )
+    return {
+        "agents": agents,
+        "account": account.pk,
+        "access": AccountAccess.objects.get(user=resident).pk,
+        "opening": opening.pk,
+        "batch": batch.pk,
+        "schedule": schedule.pk,
+        "exception": exception.pk,
+        "sector": sector.pk,
+        "bailleul": bailleul,
+        "hazebrouck": hazebrouck,
+        "colleague": colleague.pk,
+        "former": former.pk,
+        "invited": invited.pk,
+    }
+
+
+# (url, data, roles allowed): every post of the back office, with valid data.
+ACTIONS = {
+    "opening_accept": ("ouvertures/{opening}/valider/", lambda w: {"account": "new"}, "ACCOUNTS"),
+    "opening_refuse": (
+        "ouvertures/{opening}/refuser/",
+        lambda w: {"reason": "Justificatif illisible"},
+        "ACCOUNTS",
+    ),
+    "account_key_regenerate": ("comptes/{account}/nouvelle-cle/", lambda w: {}, "ACCOUNTS"),
+    "account_dissociate": ("comptes/{account}/dissocier/{access}/", lambda w: {}, "ACCOUNTS"),
+    "import_upload": (
+        "imports/",
+        lambda w: {
+            "kind": "lifts",
+            "file": SimpleUploadedFile("mars.csv", LIFTS.encode(), content_type="text/csv"),
+        },
+        "IMPORTS",
+    ),
+    "import_retry": ("imports/{batch}/relancer/", lambda w: {}, "IMPORTS"),
+    "schedule_create": (
+        "calendriers/nouveau/",
+        lambda w: schedule_post(w["hazebrouck"]),
+        "CALENDARS",
+    ),
+    "schedule_update": (
+        "calendriers/{schedule}/",
+        lambda w: schedule_post(w["bailleul"], weekday=Weekday.FRIDAY),
+        "CALENDARS",
+    ),
+    "schedule_delete": ("calendriers/{schedule}/supprimer/", lambda w: {}, "CALENDARS"),
+    "exception_add": (
+        "calendriers/{schedule}/exceptions/",
+        lambda w: {"exception-date": "2026-06-09", "exception-kind": "cancelled"},
+        "CALENDARS",
+    ),
+    "exception_remove": (
+        "calendriers/exceptions/{exception}/supprimer/",
+        lambda w: {},
+        "CALENDARS",
+    ),
+    "holiday_policy": (
+        "calendriers/jours-feries/",
+        lambda w: {"holiday_policy": "cancelled"},
+        "SETTINGS",
+    ),
+    "sector_create": (
+        "calendriers/secteurs/",
+        lambda w: {"commune": w["bailleul"].pk, "name": "Sud", "streets": "rue de Lille"},
+        "CALENDARS",
+    ),
+    "sector_update": (
+        "calendriers/secteurs/{sector}/",
+        lambda w: {"commune": w["hazebrouck"].pk, "name": "Nord", "streets": "rue Pasteur"},
+        "CALENDARS",
+    ),
+    "sector_delete": ("calendriers/secteurs/{sector}/supprimer/", lambda w: {}, "CALENDARS"),
+    "agent_add": (
+        "agents/",
+        lambda w: {"email": "nouvel.agent@flandre.example.org", "role": AgentRole.ACCUEIL},
+        "AGENTS",
+    ),
+    "agent_role": ("agents/{colleague}/role/", lambda w: {"role": "facturation"}, "AGENTS"),
+    "agent_deactivate": ("agents/{colleague}/desactiver/", lambda w: {}, "AGENTS"),
+    "agent_reactivate": ("agents/{former}/reactiver/", lambda w: {}, "AGENTS"),
+    "agent_invitation": ("agents/{invited}/invitation/", lambda w: {}, "AGENTS"),
+}
+CASES = [(name, role) for name in ACTIONS for role in AgentRole]
+
+
+@pytest.mark.parametrize("action, role", CASES)
+def test_each_action_is_done_by_its_roles_and_refused_to_the_others(
+    client, world, action, role, django_capture_on_commit_callbacks
+):
+    url, data, group = ACTIONS[action]
+    allowed = role in getattr(roles, group)
+    client.force_login(world["agents"][role].user)
+    before = db_state()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/backoffice/" + url.format(**world), data(world))
+    if allowed:
+        assert response.status_code == 302, text(response)
+        assert db_state() != before
+    else:
+        assert response.status_code == 403
+        assert "Accès refusé" in text(response)
+        assert db_state() == before
+
+
+def test_every_view_of_the_back_office_is_in_the_matrix(world):
+    """A new view of the back office or of the calendars' agents' pages needs its line in
+    ACTIONS or PAGES below (or in OPEN_TO_EVERY_AGENT): its roles are a decision."""
+    from django.urls import get_resolver, resolve
+
+    def names(patterns, namespace=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from names(p.url_patterns, p.namespace or namespace)
+            elif p.name:
+                yield f"{namespace}:{p.name}"
+
+    views = {
+        n
+        for n in names(get_resolver().url_patterns)
+        if n.startswith("backoffice:") or n.startswith("calendars:bo_")
+    }
+    urls = [u for u, *_ in ACTIONS.values()] + [u for u, *_ in PAGES] + [u for u, _ in FORM_PAGES]
+    covered = {resolve("/backoffice/" + u.format(**world)).view_name for u in urls}
+    assert views - covered - OPEN_TO_EVERY_AGENT == set()
+
+
+OPEN_TO_EVERY_AGENT = {
+    "backoffice:login",
+    "backoffice:logout",
+    "backoffice:password_set",
+    "backoffice:switch_authority",
+    "backoffice:accounts",
+    "backoffice:opening_proof",
+    "backoffice:import_help",
+    "backoffice:import_report",
+}
+
+
+# (url, marker of an action offered, group that gets it); every role reads the page.
+PAGES = [
+    ("", "Traiter", "ACCOUNTS"),
+    ("ouvertures/{opening}/", "/valider/", "ACCOUNTS"),
+    ("comptes/{account}/", "/nouvelle-cle/", "ACCOUNTS"),
+    ("comptes/{account}/", "/dissocier/", "ACCOUNTS"),
+    ("imports/", 'enctype="multipart/form-data"', "IMPORTS"),
+    ("imports/{batch}/", "/relancer/", "IMPORTS"),
+    ("imports/{batch}/progression/", "/relancer/", "IMPORTS"),
+    ("calendriers/", "/calendriers/nouveau/", "CALENDARS"),
+    ("calendriers/", "Modifier la règle des jours fériés", "SETTINGS"),
+    ("calendriers/{schedule}/", "Ajouter l'exception", "CALENDARS"),
+    ("calendriers/{schedule}/", "/supprimer/", "CALENDARS"),
+    ("calendriers/jours-feries/", ">Enregistrer</button>", "SETTINGS"),
+    ("calendriers/secteurs/", "Créer le secteur", "CALENDARS"),
+    ("calendriers/secteurs/{sector}/", "Supprimer ce secteur", "CALENDARS"),
+    ("comptes/", 'href="/backoffice/agents/"', "AGENTS"),
+]
+
+
+@pytest.mark.parametrize("role", list(AgentRole))
+@pytest.mark.parametrize("url, marker, group", PAGES)
+def test_every_role_reads_the_pages_and_sees_only_the_actions_it_may_do(
+    client, world, role, url, marker, group
+):
+    client.force_login(world["agents"][role].user)
+    response = client.get("/backoffice/" + url.format(**world))
+    assert response.status_code == 200
+    assert (marker in text(response)) == (role in getattr(roles, group))
+
+
+FORM_PAGES = [
+    ("calendriers/nouveau/", "CALENDARS"),
+    ("calendriers/{schedule}/supprimer/", "CALENDARS"),
+    ("calendriers/secteurs/{sector}/supprimer/", "CALENDARS"),
+    ("agents/", "AGENTS"),
+]
+
+
+@pytest.mark.parametrize("role", list(AgentRole))
+@pytest.mark.parametrize("url, group", FORM_PAGES)
+def test_the_pages_made_only_of_an_action_are_refused_to_the_other_roles(
+    client, world, role, url, group
+):
+    client.force_login(world["agents"][role].user)
+    response = client.get("/backoffice/" + url.format(**world))
+    assert response.status_code == (200 if role in getattr(roles, group) else 403)
+
+
+def test_the_403_page_names_the_roles_that_may_and_the_agents_own(client, world):
+    client.force_login(world["agents"][AgentRole.CONSULTATION].user)
+    page = text(client.post(f"/backoffice/comptes/{world['account']}/nouvelle-cle/"))
+    assert "réservée aux rôles « Accueil » et « Administrateur »" in page
+    assert "Votre rôle dans Communauté de Communes Flandre Intérieure est « Consultation »" in (
+        page
+    )
+    assert "Rien n'a été modifié." in page
+
+
+def test_consultation_reads_a_schedule_and_a_sector_without_their_forms(client, world):
+    client.force_login(world["agents"][AgentRole.CONSULTATION].user)
+    page = text(client.get(f"/backoffice/calendriers/{world['schedule']}/"))
+    assert "Tous les mardis" in page and "<select" not in page
+    page = text(client.get(f"/backoffice/calendriers/secteurs/{world['sector']}/"))
+    assert "rue de la Gare" in page and "<textarea" not in page
+    page = text(client.get("/backoffice/calendriers/jours-feries/"))
+    assert "Jours fériés : collecte reportée au lendemain." in page
+
+
+def test_the_header_shows_the_agents_role(client, world):
+    client.force_login(world["agents"][AgentRole.FACTURATION].user)
+    assert "facturation@flandre.example.org — Facturation" in text(client.get("/backoffice/"))
+
+
+def test_a_role_is_checked_in_the_authority_the_agent_works_on(client, world):
+    """One login, two authorities, two roles: the role of the authority chosen counts."""
+    from levee.lib.testing import pilat_world
+
+    pilat, _ = pilat_world()
+    user = world["agents"][AgentRole.CONSULTATION].user
+    Agent.objects.create(authority=pilat, user=user, role=AgentRole.ADMINISTRATEUR)
+    client.force_login(user)
+    client.post("/backoffice/collectivite/", {"authority": pilat.pk})
+    assert client.get("/backoffice/agents/").status_code == 200
+    ccfi = Agent.objects.get(pk=world["colleague"]).authority
+    client.post("/backoffice/collectivite/", {"authority": ccfi.pk})
+    assert client.get("/backoffice/agents/").status_code == 403
+
+
+def test_agent_required_refuses_unknown_roles():
+    with pytest.raises(ValueError):
+        agent_required("chef")
+    with pytest.raises(ValueError):
+        agent_required(writes=())
