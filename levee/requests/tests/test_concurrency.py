@@ -1,9 +1,10 @@
-"""Two agents clicking « Accepter » at the same moment, in two real transactions."""
+"""Two agents clicking « Accepter » at the same moment, in two real transactions (PostgreSQL:
+SQLite serialises writers, so the race needs PostgreSQL's row locks)."""
 
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from levee.backoffice.models import AuditEntry
 from levee.requests import services
@@ -12,12 +13,10 @@ from levee.subscribers.models import Subscription
 
 from .conftest import make_request
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
 def test_two_agents_accepting_at_the_same_moment_apply_it_once(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: the race needs PostgreSQL's row locks")
     service_request = make_request(world)
     start = threading.Barrier(2)
     outcomes = []
