@@ -8,7 +8,7 @@ from PIL import Image
 
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, AuthorityCommune, Commune
-from levee.backoffice.models import Agent
+from levee.backoffice.models import Agent, AgentRole
 from levee.demo.services import demo_load
 from levee.lib.colors import contrast_ratio
 from levee.subscribers.models import Account, Subscription
@@ -156,11 +156,15 @@ def test_it_creates_a_few_hundred_accounts_in_the_member_communes(demo):
 def test_the_demo_logins_authenticate_with_their_roles(demo):
     agent = authenticate(email="agent.flandre@example.org", password="Agent-Demo-59!")
     assert agent is not None and agent.activated_at is not None
-    assert Agent.objects.filter(user=agent, authority__slug="flandre-interieure").exists()
+    assert Agent.objects.filter(
+        user=agent, authority__slug="flandre-interieure", role=AgentRole.ADMINISTRATEUR
+    ).exists()
 
     agent = authenticate(email="agent.pilat@example.org", password="Agent-Demo-42!")
     assert agent is not None
-    assert Agent.objects.filter(user=agent, authority__slug="pilat-rhodanien").exists()
+    assert Agent.objects.filter(
+        user=agent, authority__slug="pilat-rhodanien", role=AgentRole.ADMINISTRATEUR
+    ).exists()
 
     operator = authenticate(email="admin@example.org", password="Admin-Demo-00!")
     assert operator is not None and operator.is_staff and operator.is_superuser
