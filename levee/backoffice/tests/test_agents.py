@@ -319,10 +319,9 @@ def test_a_resident_is_sent_to_the_agents_login(client, world):
     assert response.status_code == 302 and "/backoffice/connexion/" in response["Location"]
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_administrators_demoting_each_other_at_once_leave_one(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
     second = world["desk"]
     Agent.objects.filter(pk=second.pk).update(role=AgentRole.ADMINISTRATEUR)
     barrier = threading.Barrier(2)
