@@ -3,7 +3,6 @@ deactivates or reactivates one. Every change is audited; the authority always ke
 active « Administrateur »."""
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from levee.mailing.services import mail_enqueue
 
 from .models import Agent, AgentRole
 from .services import audit_write
+from .tokens import invitation_token
 
 
 class AgentAlreadyActive(Exception):
@@ -170,7 +170,7 @@ def _agent_welcome_send(*, agent: Agent, by: User) -> None:
     if agent_needs_password(user):
         context["password_url"] = reverse(
             "backoffice:password_set",
-            args=[encode_uid(user.pk), default_token_generator.make_token(user)],
+            args=[encode_uid(user.pk), invitation_token.make_token(user)],
         )
         template = "agent_invitation"
     else:

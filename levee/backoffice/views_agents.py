@@ -16,6 +16,7 @@ from . import roles, selectors, services_agents
 from .access import agent_required, get_authority_agent
 from .forms_agents import ROLE_REQUIRED, AgentAddForm, AgentRoleForm
 from .roles import ROLE_DESCRIPTIONS, AgentRole
+from .tokens import invitation_token
 
 LAST_ADMINISTRATOR = (
     "La collectivité doit garder au moins un administrateur actif : nommez d'abord un autre "
@@ -131,9 +132,10 @@ def agent_invitation(request, pk):
 
 
 class AgentPasswordSetView(PasswordResetConfirmView):
-    """The link of an invitation: Django's password reset, on the back office's page; the
-    login, proven by the link, is activated with its new password."""
+    """The link of an invitation: Django's password reset with the invitation's token, on
+    the back office's page; the login, proven by the link, is activated with its password."""
 
+    token_generator = invitation_token
     template_name = "backoffice/password_set.html"
     form_class = ResetSetPasswordForm
     success_url = reverse_lazy("backoffice:login")

@@ -375,3 +375,14 @@ def test_the_operator_sets_a_role_in_the_admin_and_it_is_audited(world):
     entry = AuditEntry.objects.get(action="agent.change")
     assert entry.actor == operator and entry.authority == world["ccfi"]
     assert (entry.before, entry.after) == ({"role": "accueil"}, {"role": "facturation"})
+
+
+def test_a_residents_reset_link_does_not_open_the_invitation_page(world):
+    from django.contrib.auth.tokens import default_token_generator
+
+    from levee.accounts.tokens import encode_uid
+
+    user = world["desk"].user
+    reset = default_token_generator.make_token(user)
+    response = Client().get(f"/backoffice/mot-de-passe/{encode_uid(user.pk)}/{reset}/", follow=True)
+    assert "Ce lien n'est plus valide" in text(response)
