@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from levee.backoffice import roles
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import private_file_response
 
@@ -69,7 +70,7 @@ def detail(request, pk):
     return _detail(request, get_request_for_agent(request, pk))
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def accept(request, pk):
     service_request = get_request_for_agent(request, pk)
@@ -90,7 +91,7 @@ def accept(request, pk):
     return redirect("requests:bo_detail", service_request.pk)
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def refuse(request, pk):
     service_request = get_request_for_agent(request, pk)
@@ -112,7 +113,7 @@ def refuse(request, pk):
     return redirect("requests:bo_detail", service_request.pk)
 
 
-@agent_required
+@agent_required(roles.ACCOUNTS)
 @require_POST
 def complement(request, pk):
     service_request = get_request_for_agent(request, pk)
