@@ -3,10 +3,12 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
+from levee.requests.selectors import queue_summary
 from levee.subscribers.models import Account
 
 from . import roles, selectors, services
@@ -71,7 +73,8 @@ def switch_authority(request):
 @agent_required
 def dashboard(request):
     pending = list(selectors.opening_requests_pending(authority=request.agent.authority))
-    return render(request, "backoffice/dashboard.html", {"pending": pending})
+    summary = queue_summary(request.agent.authority, now=timezone.now())
+    return render(request, "backoffice/dashboard.html", {"pending": pending, "summary": summary})
 
 
 @agent_required

@@ -1,7 +1,10 @@
 """Reads of the demandes: a resident's « Suivi », a request's thread and history, the
 agents' work queue."""
 
-from django.db.models import Count
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Min, Q, Sum
 
 from levee.authorities.models import Commune
 
@@ -13,6 +16,7 @@ from .models import (
     RequestStatusChange,
     ServiceRequest,
 )
+from .registry import request_type_get
 
 
 def requests_of_account(account) -> list[ServiceRequest]:
@@ -70,11 +74,41 @@ def communes_with_requests(authority) -> list[Commune]:
     )
 
 
-def pending_counts(authority) -> dict[str, int]:
-    """Open requests per type key, for the dashboard."""
-    rows = (
-        ServiceRequest.objects.filter(authority=authority, status=RequestStatus.PENDING)
-        .values("kind")
-        .annotate(n=Count("pk"))
+@dataclass(frozen=True)
+class QueueSummary:
+    """The agents' dashboard: open requests per type, the oldest, the handling time."""
+
+    rows: list[tuple[str, int, int, datetime.datetime]]  # title, pending, waiting, oldest
+    oldest: ServiceRequest | None
+    decided_30_days: int
+    average_handling: datetime.timedelta | None
+
+
+def queue_summary(authority, *, now: datetime.datetime) -> QueueSummary:
+    """Three queries whatever the queue: counts per type and status, the oldest open
+    request, and the requests decided over the last 30 days with their mean duration."""
+    open_requests = ServiceRequest.objects.filter(authority=authority, status__in=OPEN_STATUSES)
+    counts = (
+        open_requests.values("kind")
+        .annotate(
+            pending=Count("pk", filter=Q(status=RequestStatus.PENDING)),
+            waiting=Count("pk", filter=Q(status=RequestStatus.WAITING)),
+            oldest=Min("created_at"),
+        )
+        .order_by("oldest")
     )
-    return {row["kind"]: row["n"] for row in rows}
+    rows = [
+        (
+            request_type_get(row["kind"]).tracking_label,
+            row["pending"],
+            row["waiting"],
+            row["oldest"],
+        )
+        for row in counts
+    ]
+    oldest = open_requests.select_related("account").order_by("created_at", "pk").first()
+    decided = ServiceRequest.objects.filter(
+        authority=authority, decided_at__gte=now - datetime.timedelta(days=30)
+    ).aggregate(n=Count("pk"), total=Sum(F("decided_at") - F("created_at")))
+    average = decided["total"] / decided["n"] if decided["n"] and decided["total"] else None
+    return QueueSummary(rows, oldest, decided["n"], average)

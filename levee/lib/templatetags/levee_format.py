@@ -1,0 +1,24 @@
+"""French formatting of values Django's filters don't cover."""
+
+import datetime
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def duration_fr(value: datetime.timedelta | None) -> str:
+    """« 35 minutes », « 5 heures », « 3,5 jours »: the unit that reads best."""
+    if value is None:
+        return ""
+    minutes = value.total_seconds() / 60
+    if minutes < 90:
+        n = max(1, round(minutes))
+        return f"{n} minute{'s' if n > 1 else ''}"
+    hours = minutes / 60
+    if hours < 48:
+        n = round(hours)
+        return f"{n} heures"
+    return f"{number_format(round(hours / 24, 1), decimal_pos=1)} jours".replace(",0 ", " ")
