@@ -96,7 +96,7 @@ def test_the_dashboard_takes_the_same_queries_for_one_or_many_requests(
 ):
     client.force_login(world["pilat_agent"])
     client.get("/backoffice/")
-    with django_assert_num_queries(4) as one:
+    with django_assert_num_queries(7) as one:
         client.get("/backoffice/")
     opening = world["opening"]
     for i in range(5):
