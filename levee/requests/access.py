@@ -12,7 +12,7 @@ def get_request_for_user(request, authority, pk: int) -> ServiceRequest:
     account_ids = [a.account_id for a in accesses_of(request) if a.authority_id == authority.pk]
     service_request = (
         ServiceRequest.objects.filter(pk=pk, authority=authority, account_id__in=account_ids)
-        .select_related("account", "requested_by")
+        .select_related("account", "requested_by", "made_by_agent")
         .first()
     )
     if service_request is None:
@@ -24,7 +24,7 @@ def get_request_for_user(request, authority, pk: int) -> ServiceRequest:
 def get_request_for_agent(request, pk: int) -> ServiceRequest:
     service_request = (
         ServiceRequest.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("account", "requested_by", "decided_by", "commune")
+        .select_related("account", "requested_by", "made_by_agent", "decided_by", "commune")
         .first()
     )
     if service_request is None:

@@ -1,4 +1,4 @@
-"""Demandes (flows 10 and 11): a resident asks, an agent accepts, refuses or asks for more.
+"""Demandes (flows 10 to 13): a resident asks, an agent accepts, refuses or asks for more.
 What a request asks and how it applies belong to its type, declared in `registry.py`."""
 
 from django.db import models
@@ -8,6 +8,9 @@ from levee.lib.storage import private_storage
 
 
 class RequestStatus(models.TextChoices):
+    # Made without a login (« J'emménage »): it reaches the agents once the link mailed to
+    # the address typed is followed.
+    UNCONFIRMED = "unconfirmed", "EMAIL À CONFIRMER"
     PENDING = "pending", "EN COURS"
     ACCEPTED = "accepted", "ACCEPTÉ"
     REFUSED = "refused", "REFUSÉ"
@@ -16,15 +19,25 @@ class RequestStatus(models.TextChoices):
 
 # An agent may decide a request in either of these; the resident answers only WAITING.
 OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.WAITING)
+# What the agents' queue may show: an unconfirmed request is not theirs yet.
+QUEUE_STATUSES = [s for s in RequestStatus if s != RequestStatus.UNCONFIRMED]
 
 
 class ServiceRequest(TimeStampedModel):
     """One demande of an account: what was asked (`requested`), the values it would change as
-    they were when asked (`snapshot`), and the decision."""
+    they were when asked (`snapshot`), and the decision.
+
+    Two types have no account when asked: « J'emménage » (a newcomer, without a login either:
+    `email` is where he is written to) and the request of a clé d'activation (a login that
+    does not know which account is his); acceptance of the first sets the account created."""
 
     authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="service_requests"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="service_requests",
     )
     # The dwelling's commune when asked: the agents' queue filters on it.
     commune = models.ForeignKey(
@@ -33,7 +46,23 @@ class ServiceRequest(TimeStampedModel):
     requested_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, related_name="service_requests"
     )
+    # The agent who made it at the counter, acting on the resident's behalf (then
+    # `requested_by` is empty: no login of the resident asked). PROTECT, as the audit log's
+    # actor: who made a request for someone else is never forgotten.
+    made_by_agent = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="faite au guichet par",
+    )
     kind = models.CharField("type de demande", max_length=40)
+    # What the request is about within its type, when an account may have several open at
+    # once (the lift contested, the bin to repair); empty otherwise.
+    subject = models.CharField("objet", max_length=40, blank=True, default="")
+    # The address of a request without a login (« J'emménage »), or the login's when asked.
+    email = models.EmailField("email du demandeur", blank=True)
     status = models.CharField(
         "statut", max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
@@ -55,12 +84,21 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["account", "created_at"], name="request_account"),
         ]
         constraints = [
-            # One open request of a kind per account: a double click, or a second request
-            # while the first waits, would ask the agents twice for the same change.
+            # One open request of a kind (and subject) per account: a double click, or a
+            # second request while the first waits, would ask the agents twice for the same.
             models.UniqueConstraint(
-                fields=["account", "kind"],
+                fields=["account", "kind", "subject"],
                 condition=models.Q(status__in=["pending", "waiting"]),
-                name="one_open_request_per_kind",
+                name="one_open_request_per_kind_and_subject",
+            ),
+            # The same without an account: one open per address and authority.
+            models.UniqueConstraint(
+                fields=["authority", "kind", "email"],
+                condition=models.Q(
+                    account__isnull=True, status__in=["unconfirmed", "pending", "waiting"]
+                )
+                & ~models.Q(email=""),
+                name="one_open_request_without_account",
             ),
         ]
 
@@ -70,6 +108,16 @@ class ServiceRequest(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def counter_mention(self) -> str:
+        """« Demande faite au guichet par Jeanne LEROY » when an agent made it for the
+        resident, else ""; the agent's email is never shown to the resident."""
+        agent = self.made_by_agent
+        if agent is None:
+            return ""
+        name = " ".join(p for p in (agent.first_name, agent.last_name.upper()) if p)
+        return f"Demande faite au guichet par {name or 'un agent de la collectivité'}"
 
     @property
     def request_type(self):

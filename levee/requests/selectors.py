@@ -22,9 +22,9 @@ from .registry import request_type_get
 def requests_of_account(account) -> list[ServiceRequest]:
     """« Suivi de mes demandes »: newest first."""
     return list(
-        ServiceRequest.objects.filter(authority_id=account.authority_id, account=account).order_by(
-            "-created_at", "-pk"
-        )
+        ServiceRequest.objects.filter(authority_id=account.authority_id, account=account)
+        .select_related("made_by_agent")
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -131,9 +131,20 @@ def _thread_turn(
 
 
 @transaction.atomic
-def service_request_create(*, account: Account, user: User, request_type, form) -> ServiceRequest:
+def service_request_create(
+    *,
+    account: Account,
+    user: User | None,
+    request_type,
+    form,
+    made_by_agent: User | None = None,
+) -> ServiceRequest:
     """Stores what the resident asks (« EN COURS ») with today's values beside it, and
-    acknowledges it by email. AlreadyOpen when one of this type already waits."""
+    acknowledges it by email. AlreadyOpen when one of this type already waits.
+
+    At the counter, `made_by_agent` is the agent acting on the resident's behalf and `user`
+    is None (no login of the resident asked): the request, its history and the audit log
+    say so, and the emails go to the account's address."""
     running = (
         Subscription.objects.filter(
             authority_id=account.authority_id, account=account, ended_on__isnull=True
@@ -148,6 +159,7 @@ def service_request_create(*, account: Account, user: User, request_type, form) 
                 account=account,
                 commune_id=running.commune_id if running else None,
                 requested_by=user,
+                made_by_agent=made_by_agent,
                 kind=request_type.key,
                 requested=request_type.requested_from(form),
                 snapshot=request_type.current(account=account, user=user),
@@ -158,8 +170,23 @@ def service_request_create(*, account: Account, user: User, request_type, form) 
         authority_id=account.authority_id,
         service_request=service_request,
         to_status=RequestStatus.PENDING,
-        changed_by=user,
+        changed_by=made_by_agent or user,
+        by_agent=made_by_agent is not None,
+        note=service_request.counter_mention,
     )
+    if made_by_agent is not None:
+        audit_write(
+            authority=account.authority,
+            actor=made_by_agent,
+            action="service_request.create_on_behalf",
+            obj=service_request,
+            after={
+                "account": account.code,
+                "kind": request_type.key,
+                "status": RequestStatus.PENDING,
+                "requested": service_request.requested,
+            },
+        )
     _mail(service_request, "request_received")
     return service_request
 

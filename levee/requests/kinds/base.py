@@ -63,6 +63,9 @@ class RequestType:
     form_class: type
     # The values it changes, in the order shown: key of `current()` → label.
     labels: dict[str, str]
+    # Fields of its form that are the resident's login: an agent acting on his behalf at the
+    # counter sees them disabled (only the resident changes his login).
+    login_fields: tuple[str, ...] = ()
 
     def current(self, *, account, user) -> dict[str, Any]:
         """Today's values of what the type changes (JSON-able): pre-fills the form, is kept as

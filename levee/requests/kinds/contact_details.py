@@ -156,6 +156,7 @@ class ContactDetails(RequestType):
     group = Group.ACCOUNT
     template = "requests/kinds/contact_details.html"
     form_class = ContactDetailsForm
+    login_fields = ("email",)
     labels = {
         "email": "Email",
         "phone": "Téléphone fixe",
@@ -178,6 +179,9 @@ class ContactDetails(RequestType):
     def _new_email(self, service_request) -> str:
         user = service_request.requested_by
         new = service_request.requested["email"]
+        if service_request.made_by_agent_id is not None:
+            # Made at the counter: the email field was the account's, and locked.
+            return ""
         return "" if user is not None and new.lower() == user.email.lower() else new
 
     def consequences(self, service_request, *, account) -> list[str]:
