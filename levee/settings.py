@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "levee.space.middleware.OnBehalfMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

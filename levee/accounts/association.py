@@ -15,6 +15,7 @@ from levee.authorities.selectors import (
 )
 from levee.lib import throttle
 from levee.lib.forms import Form
+from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 from levee.subscribers.models import Account, Subscription
 
@@ -54,6 +55,7 @@ def _context(request, slug, **extra):
 
 
 @login_required
+@not_on_behalf
 def associate_commune(request, slug):
     context = _context(request, slug)
     query = request.GET.get("q", "").strip()[:80]
@@ -92,6 +94,7 @@ def _chosen_commune(request):
 
 
 @login_required
+@not_on_behalf
 def associate_key(request, slug):
     context = _context(request, slug)
     commune = _chosen_commune(request)
@@ -138,6 +141,7 @@ def associate_key(request, slug):
 
 
 @login_required
+@not_on_behalf
 def associate_confirm(request, slug):
     context = _context(request, slug)
     data = request.session.get(SESSION_KEY) or {}
@@ -171,12 +175,14 @@ def associate_confirm(request, slug):
 
 
 @login_required
+@not_on_behalf
 def associate_cancel(request, slug):
     request.session.pop(SESSION_KEY, None)
     return redirect("space:profile", slug)
 
 
 @login_required
+@not_on_behalf
 def key_unknown(request, slug):
     context = _context(request, slug)
     commune = _chosen_commune(request)
@@ -189,6 +195,7 @@ def key_unknown(request, slug):
 
 
 @login_required
+@not_on_behalf
 def dissociate(request, slug, account_pk):
     context = _context(request, slug)
     access = (

@@ -17,6 +17,7 @@ from levee.authorities.models import Authority
 from levee.authorities.selectors import authority_get_by_slug
 from levee.lib import captcha, throttle
 from levee.mailing.services import mail_enqueue
+from levee.space.on_behalf import not_on_behalf
 
 from . import selectors, services
 from .authentication import credentials_check, throttled_message
@@ -274,6 +275,7 @@ password_reset_confirm = ResetConfirmView.as_view()
 
 
 @login_required
+@not_on_behalf
 def password_change(request, slug):
     authority = authority_get_by_slug(slug)
     form = ChangePasswordForm(request.user, request.POST or None)

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, OpeningStatus, User
 from levee.mailing.services import mail_enqueue
+from levee.space.on_behalf import marker_expires_at, marker_ids, marker_new
 from levee.subscribers.models import Account, Subscription
 
-from .models import AuditEntry
+from .models import Agent, AuditEntry
 
 # No 0/O, 1/I/L: a key is read on paper and typed by hand.
 KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -202,3 +203,46 @@ def account_access_revoke(*, access: AccountAccess, agent_user: User) -> None:
         after={},
     )
     access.delete()
+
+
+@transaction.atomic
+def account_on_behalf_start(*, agent: Agent, account: Account, now) -> dict:
+    """An agent opens the resident's space at the counter: returns the marker his session
+    keeps (see levee/space/on_behalf.py), and audits it."""
+    marker = marker_new(agent=agent, account=account, now=now)
+    audit_write(
+        authority=agent.authority,
+        actor=agent.user,
+        action="account.act_on_behalf_start",
+        obj=account,
+        after={"account": account.code, "expires_at": marker["expires_at"]},
+    )
+    return marker
+
+
+@transaction.atomic
+def account_on_behalf_stop(*, user: User, marker: dict, now) -> Account | None:
+    """The agent leaves the resident's space (« Quitter »): audited when the marker was his
+    and names an account that still exists; returns that account."""
+    ids = marker_ids(marker)
+    if ids is None:
+        return None
+    agent_pk, account_pk, authority_pk = ids
+    agent = (
+        Agent.objects.filter(pk=agent_pk, user=user, authority_id=authority_pk)
+        .select_related("authority")
+        .first()
+    )
+    account = Account.objects.filter(pk=account_pk, authority_id=authority_pk).first()
+    if agent is None or account is None:
+        return None
+    expires_at = marker_expires_at(marker)
+    audit_write(
+        authority=agent.authority,
+        actor=user,
+        action="account.act_on_behalf_stop",
+        obj=account,
+        before={"account": account.code, "started_at": marker.get("started_at")},
+        after={"left_at": now.isoformat(), "expired": expires_at is None or expires_at <= now},
+    )
+    return account

@@ -24,6 +24,12 @@ urlpatterns = [
         views.account_dissociate,
         name="account_dissociate",
     ),
+    path(
+        "comptes/<int:pk>/ouvrir-espace/",
+        views.account_on_behalf_start,
+        name="account_on_behalf_start",
+    ),
+    path("espace-usager/quitter/", views.on_behalf_stop, name="on_behalf_stop"),
     path("agents/", views_agents.agents, name="agents"),
     path("agents/<int:pk>/role/", views_agents.agent_role, name="agent_role"),
     path("agents/<int:pk>/desactiver/", views_agents.agent_deactivate, name="agent_deactivate"),

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
 from levee.requests.selectors import queue_summary
+from levee.space import on_behalf
 from levee.subscribers.models import Account
 
 from . import roles, selectors, services
@@ -224,4 +225,38 @@ def account_dissociate(request, pk, access_pk):
         raise Http404
     services.account_access_revoke(access=access, agent_user=request.user)
     messages.success(request, f"{access.user.email} n'a plus accès au compte {account.code}.")
+    return redirect("backoffice:account_detail", account.pk)
+
+
+@agent_required(roles.ACCOUNTS)
+@require_POST
+def account_on_behalf_start(request, pk):
+    """« Ouvrir l'espace de l'usager »: the agent, still logged in as himself, acts on the
+    resident's behalf in his space (on_behalf.py says what he may and may not do there)."""
+    account = get_account_for_agent(request, pk)
+    now = timezone.now()
+    previous = on_behalf.marker_of(request)
+    if previous is not None:
+        services.account_on_behalf_stop(user=request.user, marker=previous, now=now)
+    request.session[on_behalf.SESSION_KEY] = services.account_on_behalf_start(
+        agent=request.agent, account=account, now=now
+    )
+    return redirect("space:home", request.agent.authority.slug)
+
+
+@require_POST
+def on_behalf_stop(request):
+    """« Quitter »: back to the account's page of the back office. Open to whoever carries a
+    marker, even an agent who lost his role since: leaving is always possible."""
+    marker = on_behalf.marker_of(request)
+    if marker is None or not request.user.is_authenticated:
+        return redirect("backoffice:dashboard")
+    account = services.account_on_behalf_stop(user=request.user, marker=marker, now=timezone.now())
+    del request.session[on_behalf.SESSION_KEY]
+    if account is None:
+        return redirect("backoffice:dashboard")
+    messages.success(
+        request,
+        f"Vous avez quitté l'espace de {account.holder_name.upper()} (code usager {account.code}).",
+    )
     return redirect("backoffice:account_detail", account.pk)

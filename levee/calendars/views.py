@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from levee.authorities.selectors import authority_get_by_slug
 from levee.collection.models import Flux
+from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 
 from . import ics, services
@@ -250,6 +251,7 @@ def space(request, slug):
 
 @login_required
 @require_POST
+@not_on_behalf
 def space_link_create(request, slug):
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
@@ -259,6 +261,7 @@ def space_link_create(request, slug):
 
 
 @login_required
+@not_on_behalf
 def space_link_revoke(request, slug):
     """« Révoquer ce lien »: asks for confirmation, then revokes the link and makes a new
     one; the old URL answers 404 from then on."""

@@ -1,8 +1,14 @@
 """Access helpers of the resident's space: an account is reached only through the
-person's own links (AccountAccess), filtered by authority; anything else is a 404."""
+person's own links (AccountAccess), filtered by authority; anything else is a 404.
+
+An agent acting on a resident's behalf (`on_behalf.py`) reaches exactly the account his
+session's marker names, and none of his own: the same helpers serve him."""
 
 from django.http import Http404
 
+from levee.accounts.models import AccountAccess
+
+from .on_behalf import on_behalf_of
 from .selectors import space_accounts_for_user
 
 SESSION_KEY = "space_account"
@@ -10,9 +16,17 @@ SESSION_KEY = "space_account"
 
 def accesses_of(request) -> list:
     """Every account the logged-in person reaches, read once per request: the access
-    helper and the account selector of the header share it."""
+    helper and the account selector of the header share it. Raises OnBehalfEnded when the
+    session acted for a resident and may no longer."""
     if not hasattr(request, "_space_accesses"):
-        request._space_accesses = space_accounts_for_user(request.user)
+        acting = on_behalf_of(request)
+        if acting is not None:
+            # Not saved: it stands for the counter's access, which no login holds.
+            request._space_accesses = [
+                AccountAccess(account=acting.account, authority=acting.authority)
+            ]
+        else:
+            request._space_accesses = space_accounts_for_user(request.user)
     return request._space_accesses
 
 
@@ -30,6 +44,8 @@ def get_account_for_user(request, authority, account_pk=None):
     else:
         remembered = request.session.get(SESSION_KEY, {}).get(str(authority.pk))
         chosen = by_pk.get(remembered) or accesses[0].account
+    if on_behalf_of(request) is not None:
+        return chosen  # the agent's own choice of account stays as he left it
     selected = dict(request.session.get(SESSION_KEY, {}))
     if selected.get(str(authority.pk)) != chosen.pk:
         selected[str(authority.pk)] = chosen.pk

@@ -10,16 +10,23 @@ from levee.calendars.selectors import next_collections_for_account
 
 from .access import accesses_of, get_account_for_user
 from .forms import DataChoicesForm
-from .selectors import space_accounts_for_user, subscription_current, subscriptions_of
+from .on_behalf import on_behalf_of, refused_response
+from .selectors import subscription_current, subscriptions_of
 
 
 def space_context(request, authority, account) -> dict:
-    """What every page of the space shows: the header of flow 6, its menu, the selector."""
+    """What every page of the space shows: the header of flow 6, its menu, the selector;
+    and, while an agent acts on the resident's behalf, the banner that says so."""
+    acting = on_behalf_of(request)
     return {
         "authority": authority,
         "account": account,
         "subscription": subscription_current(account),
         "all_accesses": accesses_of(request),
+        "on_behalf": acting,
+        # The header's email: the login's own, or at the counter the account's (the agent's
+        # login is not the resident's).
+        "space_email": account.email if acting is not None else request.user.email,
     }
 
 
@@ -54,6 +61,9 @@ def informations(request, slug):
     """« Mes informations » (flow 7): coordonnées, data-processing choices, subscriptions."""
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
+    acting = on_behalf_of(request)
+    if acting is not None and request.method == "POST":
+        return refused_response(request, acting)  # his choices are his own to make
     form = DataChoicesForm(
         request.POST or None,
         initial={
@@ -88,7 +98,7 @@ def profile(request, slug):
 def switch_account(request):
     """The account selector: each option names an account of any authority."""
     value = request.GET.get("compte", "")
-    for access in space_accounts_for_user(request.user):
+    for access in accesses_of(request):
         if value == f"{access.authority.slug}:{access.account_id}":
             return redirect(
                 f"{reverse('space:home', args=[access.authority.slug])}?compte={access.account_id}"
@@ -98,7 +108,7 @@ def switch_account(request):
 
 @login_required
 def no_account(request):
-    accesses = space_accounts_for_user(request.user)
+    accesses = accesses_of(request)
     if accesses:
         return redirect("space:home", accesses[0].authority.slug)
     return render(request, "space/no_account.html", {})

@@ -126,6 +126,7 @@ ACTIONS = {
     ),
     "account_key_regenerate": ("comptes/{account}/nouvelle-cle/", lambda w: {}, "ACCOUNTS"),
     "account_dissociate": ("comptes/{account}/dissocier/{access}/", lambda w: {}, "ACCOUNTS"),
+    "account_on_behalf_start": ("comptes/{account}/ouvrir-espace/", lambda w: {}, "ACCOUNTS"),
     "import_upload": (
         "imports/",
         lambda w: {
@@ -235,6 +236,8 @@ OPEN_TO_EVERY_AGENT = {
     "backoffice:opening_proof",
     "backoffice:import_help",
     "backoffice:import_report",
+    # « Quitter » the resident's space: leaving is always possible (levee/space/on_behalf.py).
+    "backoffice:on_behalf_stop",
 }
 
 
@@ -244,6 +247,7 @@ PAGES = [
     ("ouvertures/{opening}/", "/valider/", "ACCOUNTS"),
     ("comptes/{account}/", "/nouvelle-cle/", "ACCOUNTS"),
     ("comptes/{account}/", "/dissocier/", "ACCOUNTS"),
+    ("comptes/{account}/", "/ouvrir-espace/", "ACCOUNTS"),
     ("imports/", 'enctype="multipart/form-data"', "IMPORTS"),
     ("imports/{batch}/", "/relancer/", "IMPORTS"),
     ("imports/{batch}/progression/", "/relancer/", "IMPORTS"),
