@@ -163,15 +163,23 @@ class ImportBatch(TimeStampedModel):
 class Lift(models.Model):
     """A levée: one emptying of a bin by a truck."""
 
-    # The (authority, bin, lifted_at) index and the (bin, lifted_at) unique constraint cover
-    # the foreign keys' lookups: separate indexes would only slow the million-row imports.
-    # No database constraint on `authority` nor `import_batch`: PostgreSQL checks a foreign
-    # key row by row, a third of a million-line import each. `bin` keeps its constraint, and
-    # a lift's authority is its bin's, which every insert joins on.
+    # One index only, the unique (authority, bin, lifted_at): every read of lifts filters on
+    # the authority and the bins (selectors.py), the tenant column leads (PRODUCT.md, road to
+    # Citus), and it is the uniqueness of a lift since a bin belongs to one authority. Any
+    # further index or foreign key check slows the million-line imports (bench/RESULTS.md),
+    # so no database foreign key at all: a lift's bin and authority come from the import's
+    # join on the authority's bins, and Django's on_delete still refuses to delete a bin
+    # with lifts (PROTECT). Nothing reads lifts by import batch.
     authority = models.ForeignKey(
         "authorities.Authority", on_delete=models.PROTECT, db_index=False, db_constraint=False
     )
-    bin = models.ForeignKey(Bin, on_delete=models.PROTECT, related_name="lifts", db_index=False)
+    bin = models.ForeignKey(
+        Bin,
+        on_delete=models.PROTECT,
+        related_name="lifts",
+        db_index=False,
+        db_constraint=False,
+    )
     lifted_at = models.DateTimeField("date et heure")
     # Integer grams rather than a DecimalField: SQLite stores decimals as floats, so sums
     # of 12.5 kg lifts would drift there; grams are exact on both databases, like cents.
@@ -183,6 +191,7 @@ class Lift(models.Model):
         null=True,
         blank=True,
         related_name="lifts",
+        db_index=False,
         db_constraint=False,
     )
 
@@ -190,10 +199,9 @@ class Lift(models.Model):
         verbose_name = "levée"
         ordering = ["-lifted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["bin", "lifted_at"], name="one_lift_per_bin_and_time"),
-        ]
-        indexes = [
-            models.Index(fields=["authority", "bin", "lifted_at"], name="lift_authority_bin_time"),
+            models.UniqueConstraint(
+                fields=["authority", "bin", "lifted_at"], name="one_lift_per_authority_bin_time"
+            ),
         ]
 
     def __str__(self):

@@ -243,16 +243,20 @@ def read_rows(
             line=1,
         )
     separator, order, width = _header(first, layout)
+    # The header in the layout's order (the usual case): the fields need no reordering.
+    in_order = order == list(range(width))
     for number, raw in enumerate(lines, start=2):
         if raw is TOO_LONG:
             yield number, TOO_LONG_REASON
             continue
-        if not raw.strip():
+        if not raw or raw.isspace():
             continue
-        yield number, _fields(raw, separator, order, width)
+        yield number, _fields(raw, separator, None if in_order else order, width)
 
 
-def _fields(raw: bytes, separator: str, order: list[int | None], width: int) -> tuple | str:
+def _fields(raw: bytes, separator: str, order: list[int | None] | None, width: int) -> tuple | str:
+    """The line's stripped fields in the layout's order (`order`, None when it is the
+    file's), or the reason."""
     if b"\x00" in raw:
         return "ligne illisible (caractère nul)"
     text = decode(raw)
@@ -265,7 +269,9 @@ def _fields(raw: bytes, separator: str, order: list[int | None], width: int) -> 
         fields = text.split(separator)
     if len(fields) != width:
         return f"{len(fields)} colonnes au lieu de {width}"
-    return tuple(None if i is None else fields[i].strip() for i in order)
+    if order is None:
+        return tuple(map(str.strip, fields))
+    return tuple([None if i is None else fields[i].strip() for i in order])
 
 
 def shown(value: str, limit: int = 60) -> str:

@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from levee.collection.importers import lift_import, lifts
+from levee.collection.importers import batches, lift_import, lifts
 from levee.collection.models import Lift
 
 FILE = (
@@ -59,6 +59,28 @@ def test_both_paths_import_and_reject_the_same_lines(ccfi, bins, pilat_bin, monk
     for batch in (fast, orm):
         assert (batch.rows_total, batch.rows_imported, batch.rows_rejected) == (8, 3, 4)
         assert batch.rows_already_present == 1
+
+
+def test_both_paths_count_every_rejected_line_beyond_the_report(ccfi, bins, pilat_bin, monkeypatch):
+    # 3 lines rejected by the bins' checks (SQL on PostgreSQL), 1 by the parsing (Python):
+    # the report keeps the first 2 in line order, the count has all 4.
+    monkeypatch.setattr(batches, "REPORT_MAX_LINES", 2)
+    monkeypatch.setattr(lifts, "REPORT_MAX_LINES", 2)
+    authority, _ = ccfi
+    reports = []
+    for path in ("fast", "orm"):
+        if path == "orm":
+            Lift.objects.all().delete()
+            monkeypatch.setattr(lifts, "_insert_postgresql", lifts._insert_orm)
+        batch = lift_import(authority=authority, file=ContentFile(FILE.encode()), filename="a.csv")
+        assert (batch.rows_total, batch.rows_imported, batch.rows_rejected) == (8, 3, 4)
+        reports.append(batch.rejected_report.splitlines()[1:])
+    assert reports[0] == reports[1]
+    assert reports[0] == [
+        "5;la puce et la cuve désignent deux bacs différents",
+        "6;bac inconnu : aucun bac de la collectivité n'a ce n° de puce ni ce n° de cuve",
+        ";… et 2 autres lignes rejetées",
+    ]
 
 
 def test_the_command_prints_the_counts_and_writes_the_rejected_lines(ccfi, bins, tmp_path, capsys):

@@ -3,6 +3,7 @@ import zoneinfo
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from levee.collection.models import DropOff, DropOffKind, Flux, Lift, QuantityUnit
 
@@ -39,6 +40,16 @@ def test_there_is_one_lift_per_bin_and_timestamp(ccfi, bins):
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Lift.objects.create(authority=authority, bin=bins["om"], lifted_at=WHEN, net_weight_grams=2)
+
+
+def test_a_bin_with_lifts_cannot_be_deleted(ccfi, bins):
+    # Lifts have no database foreign key (the imports' cost): Django's PROTECT refuses.
+    authority, _ = ccfi
+    Lift.objects.create(authority=authority, bin=bins["om"], lifted_at=WHEN, net_weight_grams=1)
+    with pytest.raises(ProtectedError):
+        bins["om"].delete()
+    assert Lift.objects.filter(bin=bins["om"]).exists()
+    bins["recyclables"].delete()  # without lifts, it goes
 
 
 def test_a_lift_weight_is_exact_in_kilograms(ccfi, bins):
