@@ -78,6 +78,12 @@ def test_an_agent_makes_a_request_at_the_counter(
     expect(row).to_contain_text(COUNTER)
     expect(row.get_by_role("cell").nth(2)).to_have_text("EN COURS")
     assert_accessible(page)
+    # What is the resident's own is refused, and says so.
+    response = page.goto("/flandre-interieure/espace/mot-de-passe/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Action réservée à l'usager")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Retour à l'espace de l'usager").click()
     banner.get_by_role("button", name="Quitter").click()
     expect(
         page.get_by_text("Vous avez quitté l'espace de DUPONT PIERRE (code usager 00001).")
@@ -114,3 +120,22 @@ def test_an_agent_makes_a_request_at_the_counter(
     expect(resident.get_by_text(COUNTER + ".", exact=True)).to_be_visible()
     assert_accessible(resident)
     resident.context.close()
+
+
+def test_an_agent_whose_role_changed_meanwhile_finds_the_space_closed(
+    page, counter, assert_accessible
+):
+    agent_logs_in(page, "jeanne.leroy@flandre.example.org")
+    page.goto(f"/backoffice/comptes/{counter.pk}/")
+    page.get_by_role("button", name="Ouvrir l'espace de l'usager").click()
+    expect(page.get_by_role("region", name="Agir pour le compte d'un usager")).to_be_visible()
+    Agent.objects.filter(user__email="jeanne.leroy@flandre.example.org").update(
+        role=AgentRole.CONSULTATION
+    )
+    page.get_by_role("link", name="Mes informations").last.click()
+    expect(page.get_by_role("heading", name="Accès à l'espace de l'usager terminé")).to_be_visible()
+    expect(page.get_by_text("DUPONT")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("button", name="Quitter l'espace de l'usager").click()
+    expect(page.get_by_role("heading", name="Compte 00001 — DUPONT PIERRE")).to_be_visible()
+    expect(page.get_by_role("button", name="Ouvrir l'espace de l'usager")).to_have_count(0)
