@@ -183,19 +183,6 @@ def associate_cancel(request, slug):
 
 @login_required
 @not_on_behalf
-def key_unknown(request, slug):
-    context = _context(request, slug)
-    commune = _chosen_commune(request)
-    target = (
-        authority_get_by_slug(commune.authority_slug)
-        if commune and commune.authority_slug
-        else context["authority"]
-    )
-    return render(request, "accounts/key_unknown.html", {**context, "target": target})
-
-
-@login_required
-@not_on_behalf
 def dissociate(request, slug, account_pk):
     context = _context(request, slug)
     access = (

@@ -31,7 +31,6 @@ urlpatterns = [
         association.associate_cancel,
         name="associate_cancel",
     ),
-    path("<slug:slug>/espace/associer/cle-inconnue/", association.key_unknown, name="key_unknown"),
     path(
         "<slug:slug>/espace/dissocier/<int:account_pk>/", association.dissociate, name="dissociate"
     ),

@@ -49,3 +49,4 @@ def client_ip(request) -> str:
 
 
 ASSOCIATION = Limit("association", 10, 60 * 60)
+MOVE_IN = Limit("move-in", 10, 60 * 60)

@@ -1,23 +1,43 @@
 """Access helpers of the demandes: a resident reaches only the requests of the accounts he
-holds in this authority, an agent only his authority's; anything else is a 404."""
+holds in this authority (and those his login made without an account), an agent only his
+authority's, a newcomer only the one of his signed link; anything else is a 404."""
 
+from django.db.models import Q
 from django.http import Http404
 
 from levee.space.access import accesses_of
+from levee.space.on_behalf import on_behalf_of
 
 from .models import RequestMessage, ServiceRequest
 
 
-def get_request_for_user(request, authority, pk: int) -> ServiceRequest:
+def own_requests_filter(request, authority) -> Q:
+    """The requests a person reaches in the space of `authority`: those of the accounts he
+    holds there, and those his login made without an account (a clé d'activation asked to
+    another authority, whose account he does not hold yet) — not while an agent acts on
+    someone's behalf, whose login is not the resident's."""
     account_ids = [a.account_id for a in accesses_of(request) if a.authority_id == authority.pk]
+    own = Q(authority=authority, account_id__in=account_ids)
+    login = login_requests_filter(request)
+    return own | login if login is not None else own
+
+
+def login_requests_filter(request) -> Q | None:
+    """The requests the login made without an account, in any authority (None while an
+    agent acts on someone's behalf)."""
+    if on_behalf_of(request) is not None:
+        return None
+    return Q(account__isnull=True, requested_by=request.user)
+
+
+def get_request_for_user(request, authority, pk: int) -> ServiceRequest:
     service_request = (
-        ServiceRequest.objects.filter(pk=pk, authority=authority, account_id__in=account_ids)
-        .select_related("account", "requested_by", "made_by_agent")
+        ServiceRequest.objects.filter(own_requests_filter(request, authority), pk=pk)
+        .select_related("authority", "account", "requested_by", "made_by_agent")
         .first()
     )
     if service_request is None:
         raise Http404
-    service_request.authority = authority
     return service_request
 
 
@@ -60,4 +80,19 @@ def get_request_for_link(authority, pk: int) -> ServiceRequest | None:
     )
     if service_request is not None:
         service_request.authority = authority
+    return service_request
+
+
+def get_move_in_for_link(authority, pk: int, email: str) -> ServiceRequest:
+    """The « J'emménage » request a signed link names (the signature is the access check),
+    made with that address in this authority; 404 otherwise."""
+    service_request = (
+        ServiceRequest.objects.filter(
+            pk=pk, authority=authority, kind="move_in", requested_by__isnull=True, email=email
+        )
+        .select_related("authority", "account")
+        .first()
+    )
+    if service_request is None:
+        raise Http404
     return service_request

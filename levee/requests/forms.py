@@ -7,7 +7,7 @@ from django import forms
 from levee.lib.forms import Form
 from levee.lib.uploads import check_proof
 
-from .models import RequestStatus
+from .models import QUEUE_STATUSES
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -19,11 +19,13 @@ def collapse(value: str) -> str:
 
 class RequestForm(Form):
     """The form of a request type: pre-filled with today's values (`current`, the keys of
-    the type's `current()`), it refuses to send a request that changes nothing."""
+    the type's `current()`), it refuses to send a request that changes nothing (unless
+    `compare_with_current` is False: a message, a move, which change no typed value)."""
 
     nothing_changed = (
         "Vous n'avez rien modifié : corrigez ce qui est faux, puis cliquez sur « Valider »."
     )
+    compare_with_current = True
 
     def __init__(self, data=None, files=None, *, current: dict, user=None):
         self.current = current
@@ -39,12 +41,106 @@ class RequestForm(Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not self.errors and self.values() == self.comparable(self.current):
+        if (
+            self.compare_with_current
+            and not self.errors
+            and self.values() == self.comparable(self.current)
+        ):
             raise forms.ValidationError(self.nothing_changed, code="unchanged")
         return cleaned
 
     def comparable(self, current: dict) -> dict:
         return {k: collapse(v) if isinstance(v, str) else v for k, v in current.items()}
+
+
+def text_clean(value: str, *, required_message: str = "") -> str:
+    """A typed text with its ends trimmed; blank when only spaces were typed (refused with
+    `required_message` when given)."""
+    value = (value or "").strip()
+    if not value and required_message:
+        raise forms.ValidationError(required_message, code="required")
+    return value
+
+
+def proof_field(label: str, *, help_text: str, required: bool = True, images_only=False):
+    accept = ".jpg,.jpeg,.png,image/jpeg,image/png"
+    if not images_only:
+        accept = ".pdf," + accept + ",application/pdf"
+    return forms.FileField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.ClearableFileInput(attrs={"accept": accept}),
+        error_messages={"required": f"Joignez votre {label[0].lower()}{label[1:]}."},
+    )
+
+
+def proof_check(upload, *, images_only: bool = False) -> str:
+    """The content type of an uploaded proof (PDF, JPEG, PNG by content, size limit), or a
+    French ValidationError; a photo must be a JPEG or PNG image."""
+    content_type = check_proof(upload).content_type
+    if images_only and content_type == "application/pdf":
+        raise forms.ValidationError(
+            "La photo doit être une image JPEG ou PNG.", code="not_an_image"
+        )
+    return content_type
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleProofField(forms.FileField):
+    """Several files in one input (Django's documented recipe), each checked like a proof."""
+
+    def __init__(self, *args, max_files: int = 5, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [u for u in (data if isinstance(data, (list, tuple)) else [data]) if u]
+        if not uploads:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(uploads) > self.max_files:
+            raise forms.ValidationError(
+                f"Joignez au plus {self.max_files} fichiers.", code="too_many"
+            )
+        checked = []
+        for upload in uploads:
+            try:
+                checked.append((super().clean(upload, initial), check_proof(upload).content_type))
+            except forms.ValidationError as error:
+                raise forms.ValidationError(
+                    [f"{upload.name} : {message}" for message in error.messages]
+                )
+        return checked
+
+
+class AcceptForm(Form):
+    """« Accepter »: an optional message to the resident, which joins the thread and the
+    acceptance email. Types that need more subclass it (`accept_form_class`)."""
+
+    message = forms.CharField(
+        label="Message à l'usager (facultatif)",
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, data=None, *, service_request):
+        self.service_request = service_request
+        super().__init__(data)
+
+    def clean_message(self):
+        return text_clean(self.cleaned_data.get("message", ""))
 
 
 class AttachmentMixin:
@@ -130,7 +226,7 @@ class QueueFilterForm(Form):
         required=False,
         choices=[
             (OPEN, "À traiter (en cours ou en attente)"),
-            *RequestStatus.choices,
+            *[(s.value, s.label) for s in QUEUE_STATUSES],
             ("", "Tous"),
         ],
     )

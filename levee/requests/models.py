@@ -103,7 +103,7 @@ class ServiceRequest(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.account_id} ({self.get_status_display()})"
+        return f"{self.kind} {self.account_id or self.email} ({self.get_status_display()})"
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +124,24 @@ class ServiceRequest(TimeStampedModel):
         from .registry import request_type_get
 
         return request_type_get(self.kind)
+
+    @property
+    def status_label(self) -> str:
+        """The status as people read it: « ACCEPTÉ », or the type's word for it (« TRAITÉ »
+        for a message)."""
+        if self.status == RequestStatus.ACCEPTED and self.request_type.accepted_label:
+            return self.request_type.accepted_label
+        return self.get_status_display()
+
+    @property
+    def applicant_name(self) -> str:
+        """Who asks, for the agents: the account's holder, else the name typed."""
+        if self.account_id:
+            return self.account.holder_name
+        requested = self.requested
+        return " ".join(
+            p for p in (requested.get("last_name", ""), requested.get("first_name", "")) if p
+        )
 
 
 class Author(models.TextChoices):

@@ -1,16 +1,30 @@
-"""The request types of « Mes services », in one list: adding a type is writing its class in
-`kinds/` and naming it here (see « How to add a request type » in CONTRIBUTING.md)."""
+"""The request types, in one list: adding a type is writing its class in `kinds/` and naming
+it here (see « How to add a request type » in CONTRIBUTING.md)."""
 
 from django.http import Http404
 
 from .kinds.base import Group, RequestType
+from .kinds.bin_intervention import BinIntervention
+from .kinds.contact import Contact
 from .kinds.contact_details import ContactDetails
+from .kinds.key_request import KeyRequest
+from .kinds.lift_contest import LiftContest
+from .kinds.move_in import MoveIn
+from .kinds.move_out import MoveOut
 from .kinds.personal_information import PersonalInformation
+from .kinds.termination import Termination
 
-# In their order within their group of « Mes services ».
+# In their order within their group of « Mes services » (then the agents' type filter).
 REQUEST_TYPES: tuple[RequestType, ...] = (
     ContactDetails(),
     PersonalInformation(),
+    MoveOut(),
+    Termination(),
+    BinIntervention(),
+    Contact(),
+    LiftContest(),
+    KeyRequest(),
+    MoveIn(),
 )
 
 _BY_KEY = {t.key: t for t in REQUEST_TYPES}
@@ -25,13 +39,17 @@ def request_type_get(key: str) -> RequestType:
 
 
 def request_type_for_slug(slug: str) -> RequestType:
-    try:
-        return _BY_SLUG[slug]
-    except KeyError:
+    """A type whose form is a page of « Mes services » (404 for the others)."""
+    request_type = _BY_SLUG.get(slug)
+    if request_type is None or not request_type.in_space:
         raise Http404
+    return request_type
 
 
 def request_types_by_group() -> list[tuple[str, list[RequestType]]]:
-    """« Mes services »: the groups that hold at least one type, in the seed's order."""
-    groups = [(g, [t for t in REQUEST_TYPES if t.group == g]) for g in Group.ORDER]
+    """« Mes services »: the groups that hold at least one listed type, in the seed's order."""
+    groups = [
+        (g, [t for t in REQUEST_TYPES if t.group == g and t.listed and t.in_space])
+        for g in Group.ORDER
+    ]
     return [(g, types) for g, types in groups if types]

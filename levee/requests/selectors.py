@@ -19,11 +19,13 @@ from .models import (
 from .registry import request_type_get
 
 
-def requests_of_account(account) -> list[ServiceRequest]:
-    """« Suivi de mes demandes »: newest first."""
+def requests_of_account(account, *, own=None) -> list[ServiceRequest]:
+    """« Suivi de mes demandes »: the account's requests, and those `own` adds (the login's
+    without an account, see access.own_requests_filter), newest first."""
+    mine = Q(authority_id=account.authority_id, account=account)
     return list(
-        ServiceRequest.objects.filter(authority_id=account.authority_id, account=account)
-        .select_related("made_by_agent")
+        ServiceRequest.objects.filter(mine | own if own is not None else mine)
+        .select_related("made_by_agent", "authority")
         .order_by("-created_at", "-pk")
     )
 
@@ -46,8 +48,11 @@ def history_of(service_request) -> list[RequestStatusChange]:
 
 def queue_for_agent(*, authority, filters: dict, today):
     """The authority's requests, oldest first, narrowed by the queue's filters."""
-    requests = ServiceRequest.objects.filter(authority=authority).select_related(
-        "account", "commune"
+    # An unconfirmed « J'emménage » is not the agents' yet: its email may be anyone's.
+    requests = (
+        ServiceRequest.objects.filter(authority=authority)
+        .exclude(status=RequestStatus.UNCONFIRMED)
+        .select_related("account", "commune")
     )
     status = filters.get("statut", OPEN)
     if status == OPEN:

@@ -21,6 +21,8 @@ from .models import (
     RequestStatusChange,
     ServiceRequest,
 )
+from .registry import request_type_get
+from .tokens import move_in_confirm_token, move_in_follow_token
 
 ATTACHMENT_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -37,9 +39,35 @@ class EmailChangeRefused(Exception):
     """A new email cannot become the login: the message says why, in French."""
 
 
-def _mail(service_request: ServiceRequest, template: str, **context) -> None:
+def detail_url(service_request: ServiceRequest) -> str:
+    """Where the person who asked follows the request: his space, or for a request made
+    without a login (« J'emménage ») the signed link of its own page."""
+    if service_request.requested_by_id is None and service_request.email:
+        return reverse(
+            "requests:move_in_follow",
+            args=[
+                service_request.authority.slug,
+                move_in_follow_token(
+                    service_request_pk=service_request.pk, email=service_request.email
+                ),
+            ],
+        )
+    if service_request.account_id is None:
+        return reverse("requests:mine", args=[service_request.pk])
+    return reverse("requests:detail", args=[service_request.authority.slug, service_request.pk])
+
+
+def _recipient(service_request: ServiceRequest) -> str:
     user = service_request.requested_by
-    to = user.email if user is not None else service_request.account.email
+    if user is not None:
+        return user.email
+    if service_request.email:
+        return service_request.email
+    return service_request.account.email if service_request.account_id else ""
+
+
+def _mail(service_request: ServiceRequest, template: str, **context) -> None:
+    to = _recipient(service_request)
     if not to:
         return
     mail_enqueue(
@@ -48,9 +76,7 @@ def _mail(service_request: ServiceRequest, template: str, **context) -> None:
         context={
             "service_request": service_request,
             "label": service_request.request_type.tracking_label,
-            "detail_url": reverse(
-                "requests:detail", args=[service_request.authority.slug, service_request.pk]
-            ),
+            "detail_url": detail_url(service_request),
             **context,
         },
         authority=service_request.authority,
@@ -93,6 +119,26 @@ def _transition(
     return change
 
 
+def _messages_add(service_request, *, author, role: str, body: str, files=()) -> None:
+    """A message of the thread with its files (kept private): the first file goes with the
+    text, each other one in a message of its own that carries only it."""
+    files = list(files) or [(None, "")]
+    for n, (upload, content_type) in enumerate(files):
+        message = RequestMessage(
+            authority_id=service_request.authority_id,
+            service_request=service_request,
+            author=author,
+            author_role=role,
+            body=body if n == 0 else "",
+        )
+        if upload is not None:
+            message.attachment_content_type = content_type
+            message.attachment_name = (upload.name or "piece-jointe")[-200:]
+            extension = ATTACHMENT_EXTENSIONS.get(content_type, "")
+            message.attachment.save(f"piece-jointe{extension}", upload, save=False)
+        message.save()
+
+
 def _thread_turn(
     service_request,
     *,
@@ -114,20 +160,63 @@ def _thread_turn(
         note=body if role == Author.AGENT else "",
         allowed_from=allowed_from,
     )
-    message = RequestMessage(
-        authority_id=service_request.authority_id,
-        service_request=service_request,
-        author=author,
-        author_role=role,
-        body=body,
-    )
-    if attachment is not None:
-        message.attachment_content_type = content_type
-        message.attachment_name = (attachment.name or "piece-jointe")[-200:]
-        extension = ATTACHMENT_EXTENSIONS.get(content_type, "")
-        message.attachment.save(f"piece-jointe{extension}", attachment, save=False)
-    message.save()
+    files = [(attachment, content_type)] if attachment is not None else []
+    _messages_add(service_request, author=author, role=role, body=body, files=files)
     return change
+
+
+def _request_open(
+    *,
+    authority,
+    account: Account | None,
+    commune,
+    user: User | None,
+    email: str,
+    request_type,
+    form,
+    status: str = RequestStatus.PENDING,
+    made_by_agent: User | None = None,
+) -> ServiceRequest:
+    """Stores a request with today's values beside what is asked, its first history line and
+    the message (and files) that open its thread. AlreadyOpen when one waits already.
+    `made_by_agent`: the agent who makes it at the counter for the resident (`user` is then
+    None); its first history line says so."""
+    requested = request_type.requested_from(form)
+    subject_key = request_type.subject_key(requested)
+    subject = (
+        request_type.subject_load(account=account, key=subject_key)
+        if subject_key and account is not None
+        else None
+    )
+    try:
+        with transaction.atomic():
+            service_request = ServiceRequest.objects.create(
+                authority=authority,
+                account=account,
+                commune=commune,
+                requested_by=user,
+                made_by_agent=made_by_agent,
+                email=email,
+                kind=request_type.key,
+                subject=subject_key,
+                status=status,
+                requested=requested,
+                snapshot=request_type.current(account=account, user=user, subject=subject),
+            )
+    except IntegrityError:
+        raise AlreadyOpen
+    RequestStatusChange.objects.create(
+        authority=authority,
+        service_request=service_request,
+        to_status=status,
+        changed_by=made_by_agent or user,
+        by_agent=made_by_agent is not None,
+        note=service_request.counter_mention,
+    )
+    body, files = request_type.opening_message(form)
+    if body or files:
+        _messages_add(service_request, author=user, role=Author.RESIDENT, body=body, files=files)
+    return service_request
 
 
 @transaction.atomic
@@ -152,27 +241,15 @@ def service_request_create(
         .order_by("-subscribed_on")
         .first()
     )
-    try:
-        with transaction.atomic():
-            service_request = ServiceRequest.objects.create(
-                authority_id=account.authority_id,
-                account=account,
-                commune_id=running.commune_id if running else None,
-                requested_by=user,
-                made_by_agent=made_by_agent,
-                kind=request_type.key,
-                requested=request_type.requested_from(form),
-                snapshot=request_type.current(account=account, user=user),
-            )
-    except IntegrityError:
-        raise AlreadyOpen
-    RequestStatusChange.objects.create(
-        authority_id=account.authority_id,
-        service_request=service_request,
-        to_status=RequestStatus.PENDING,
-        changed_by=made_by_agent or user,
-        by_agent=made_by_agent is not None,
-        note=service_request.counter_mention,
+    service_request = _request_open(
+        authority=account.authority,
+        account=account,
+        commune=running.commune if running else None,
+        user=user,
+        email="",
+        request_type=request_type,
+        form=form,
+        made_by_agent=made_by_agent,
     )
     if made_by_agent is not None:
         audit_write(
@@ -183,7 +260,7 @@ def service_request_create(
             after={
                 "account": account.code,
                 "kind": request_type.key,
-                "status": RequestStatus.PENDING,
+                "status": service_request.status,
                 "requested": service_request.requested,
             },
         )
@@ -191,12 +268,126 @@ def service_request_create(
     return service_request
 
 
-def open_request_of_kind(*, account: Account, kind: str) -> ServiceRequest | None:
+@transaction.atomic
+def key_request_create(*, authority, commune, user: User, form) -> ServiceRequest:
+    """« Vous ne connaissez pas votre clé d'activation ? »: a login asks the authority of the
+    commune for the key of an account it cannot name (no account on the request: the agent
+    finds it). AlreadyOpen when the login already waits for one there."""
+    service_request = _request_open(
+        authority=authority,
+        account=None,
+        commune=commune,
+        user=user,
+        email=user.email,
+        request_type=request_type_get("key_request"),
+        form=form,
+    )
+    _mail(service_request, "request_received")
+    return service_request
+
+
+def _move_in_confirm_send(service_request: ServiceRequest) -> None:
+    mail_enqueue(
+        to=service_request.email,
+        template="move_in_confirm",
+        context={
+            "confirm_url": reverse(
+                "requests:move_in_confirm",
+                args=[
+                    service_request.authority.slug,
+                    move_in_confirm_token(service_request_pk=service_request.pk),
+                ],
+            ),
+        },
+        authority=service_request.authority,
+    )
+
+
+@transaction.atomic
+def move_in_submit(*, authority, commune, form) -> ServiceRequest:
+    """« J'emménage »: a newcomer without an account asks for a subscription. The request
+    waits for its email to be confirmed (« EMAIL À CONFIRMER ») before the agents see it.
+    AlreadyOpen when one made with the same address is still open there."""
+    service_request = _request_open(
+        authority=authority,
+        account=None,
+        commune=commune,
+        user=None,
+        email=form.cleaned_data["email"],
+        request_type=request_type_get("move_in"),
+        form=form,
+        status=RequestStatus.UNCONFIRMED,
+    )
+    _move_in_confirm_send(service_request)
+    return service_request
+
+
+@transaction.atomic
+def move_in_link_resend(*, authority, email: str) -> None:
+    """Mails again, to the address itself, the link of its open « J'emménage » request (the
+    confirmation link while unconfirmed): whoever typed the address learns nothing more."""
+    waiting = (
+        ServiceRequest.objects.filter(
+            authority=authority,
+            kind="move_in",
+            email__iexact=email,
+            account__isnull=True,
+            status__in=[RequestStatus.UNCONFIRMED, *OPEN_STATUSES],
+        )
+        .select_related("authority")
+        .first()
+    )
+    if waiting is None:
+        return
+    if waiting.status == RequestStatus.UNCONFIRMED:
+        _move_in_confirm_send(waiting)
+    else:
+        _mail(waiting, "request_link")
+
+
+@transaction.atomic
+def move_in_confirm(*, service_request: ServiceRequest) -> bool:
+    """The link mailed to the newcomer was followed: the request reaches the agents
+    (« EN COURS »). True the first time, False once already confirmed."""
+    try:
+        _transition(
+            service_request,
+            to=RequestStatus.PENDING,
+            by=None,
+            by_agent=False,
+            note="Adresse email confirmée.",
+            allowed_from=[RequestStatus.UNCONFIRMED],
+        )
+    except AlreadyHandled:
+        return False
+    _mail(service_request, "request_received")
+    return True
+
+
+def open_request_of_kind(
+    *, account: Account, kind: str, subject: str = ""
+) -> ServiceRequest | None:
     return (
         ServiceRequest.objects.filter(
             authority_id=account.authority_id,
             account=account,
             kind=kind,
+            subject=subject,
+            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def open_request_of_login(*, user: User, authority, kind: str) -> ServiceRequest | None:
+    """A request without an account that the login made there and that still waits."""
+    return (
+        ServiceRequest.objects.filter(
+            authority=authority,
+            account__isnull=True,
+            kind=kind,
+            email=user.email,
             status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
         )
         .order_by("-created_at")
@@ -205,14 +396,21 @@ def open_request_of_kind(*, account: Account, kind: str) -> ServiceRequest | Non
 
 
 @transaction.atomic
-def service_request_accept(*, service_request: ServiceRequest, agent_user: User) -> str:
+def service_request_accept(
+    *, service_request: ServiceRequest, agent_user: User, decision: dict | None = None
+) -> str:
     """Applies the change and sets « ACCEPTÉ » in one transaction; raises AlreadyHandled
-    (decided in between: nothing applied twice) or ApplyRefused (nothing changed)."""
-    account = Account.objects.select_for_update().get(
-        pk=service_request.account_id, authority_id=service_request.authority_id
-    )
+    (decided in between: nothing applied twice) or ApplyRefused (nothing changed).
+    `decision` is what the agent typed in the type's accept form: its `message` joins the
+    thread and the email."""
+    decision = decision or {}
+    account = None
+    if service_request.account_id is not None:
+        account = Account.objects.select_for_update().get(
+            pk=service_request.account_id, authority_id=service_request.authority_id
+        )
     request_type = service_request.request_type
-    before_values = request_type.current(account=account, user=service_request.requested_by)
+    before_values = request_type.today(service_request, account=account)
     now = timezone.now()
     change = _transition(
         service_request,
@@ -223,7 +421,7 @@ def service_request_accept(*, service_request: ServiceRequest, agent_user: User)
         decided_at=now,
     )
     applied = request_type.apply(
-        service_request=service_request, account=account, agent_user=agent_user
+        service_request=service_request, account=account, agent_user=agent_user, decision=decision
     )
     if applied.outcome:
         service_request.outcome = applied.outcome
@@ -231,6 +429,9 @@ def service_request_accept(*, service_request: ServiceRequest, agent_user: User)
     if applied.note:
         change.note = applied.note
         change.save(update_fields=["note"])
+    message = decision.get("message", "")
+    if message:
+        _messages_add(service_request, author=agent_user, role=Author.AGENT, body=message)
     audit_write(
         authority=service_request.authority,
         actor=agent_user,
@@ -241,9 +442,21 @@ def service_request_accept(*, service_request: ServiceRequest, agent_user: User)
             "kind": service_request.kind,
             "values": before_values,
         },
-        after={"status": RequestStatus.ACCEPTED, "applied": applied.after},
+        after={
+            "status": RequestStatus.ACCEPTED,
+            "applied": applied.after,
+            **({"message": message} if message else {}),
+        },
     )
-    _mail(service_request, "request_accepted", note=applied.note)
+    _mail(
+        service_request,
+        "request_accepted",
+        note=applied.note,
+        message=message,
+        sentence=request_type.accepted_sentence(service_request),
+        email_lines=applied.email_lines,
+        accepted_word=f"{request_type.accepted_label or 'ACCEPTÉ'}E",
+    )
     return applied.note
 
 
@@ -308,12 +521,12 @@ def service_request_complement_ask(
 def service_request_answer(
     *,
     service_request: ServiceRequest,
-    user: User,
+    user: User | None,
     body: str,
     attachment=None,
     attachment_content_type: str = "",
 ) -> None:
-    """The resident answers a « Demander un complément »: his message (and attachment) joins
+    """The resident (without a login for « J'emménage ») answers a « Demander un complément »: his message (and attachment) joins
     the thread and the request is « EN COURS » again. AlreadyHandled unless it waited."""
     _thread_turn(
         service_request,

@@ -1,9 +1,10 @@
 """Demandes' URLs: the agents' pages (under backoffice/), the resident's pages in his space,
-and the link that confirms a new email — all before the authorities' /<slug>/… catch-alls."""
+the link that confirms a new email and the pages of « J'emménage » — all before the
+authorities' /<slug>/… catch-alls."""
 
 from django.urls import path
 
-from . import views, views_backoffice
+from . import views, views_backoffice, views_move_in
 
 app_name = "requests"
 urlpatterns = [
@@ -52,4 +53,39 @@ urlpatterns = [
     ),
     # The link mailed to a new email (no login: the signature is the proof).
     path("<slug:slug>/confirmer-mon-email/<str:token>/", views.email_confirm, name="email_confirm"),
+    # « Vous ne connaissez pas votre clé d'activation ? », from « Associer un autre compte ».
+    path(
+        "<slug:slug>/espace/associer/cle-d-activation/",
+        views.key_request,
+        name="key_request",
+    ),
+    # The emails' link to a request the login made without an account.
+    path("espace/mes-demandes/<int:pk>/", views.mine, name="mine"),
+    # « J'emménage »: no login; the confirmation and follow links are signed.
+    path("<slug:slug>/j-emmenage/", views_move_in.move_in, name="move_in"),
+    path(
+        "<slug:slug>/j-emmenage/envoyee/",
+        views_move_in.move_in_submitted,
+        name="move_in_submitted",
+    ),
+    path(
+        "<slug:slug>/j-emmenage/confirmer/<str:token>/",
+        views_move_in.move_in_confirm,
+        name="move_in_confirm",
+    ),
+    path(
+        "<slug:slug>/j-emmenage/ma-demande/<str:token>/",
+        views_move_in.move_in_follow,
+        name="move_in_follow",
+    ),
+    path(
+        "<slug:slug>/j-emmenage/ma-demande/<str:token>/repondre/",
+        views_move_in.move_in_answer,
+        name="move_in_answer",
+    ),
+    path(
+        "<slug:slug>/j-emmenage/ma-demande/<str:token>/pieces-jointes/<int:message_pk>/",
+        views_move_in.move_in_attachment,
+        name="move_in_attachment",
+    ),
 ]

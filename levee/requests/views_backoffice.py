@@ -38,11 +38,20 @@ def queue(request):
     return render(request, "requests/backoffice/queue.html", {"form": form, "requests_page": page})
 
 
-def _detail(request, service_request, *, refuse_form=None, complement_form=None, status=200):
-    # The account as read now (the request's snapshot is what it was when asked).
+def _detail(
+    request,
+    service_request,
+    *,
+    accept_form=None,
+    refuse_form=None,
+    complement_form=None,
+    status=200,
+):
+    # The account as read now (the request's snapshot is what it was when asked); none for
+    # « J'emménage » before acceptance and for a clé d'activation.
     account = service_request.account
     request_type = service_request.request_type
-    today = request_type.current(account=account, user=service_request.requested_by)
+    today = request_type.today(service_request, account=account)
     rows = request_type.rows(service_request, today=today)
     return render(
         request,
@@ -58,6 +67,9 @@ def _detail(request, service_request, *, refuse_form=None, complement_form=None,
             else [],
             "thread": selectors.thread_of(service_request),
             "history": selectors.history_of(service_request),
+            "details": request_type.details(service_request),
+            "extra": request_type.agent_extra(service_request) if service_request.is_open else {},
+            "accept_form": accept_form or request_type.accept_form(service_request=service_request),
             "refuse_form": refuse_form or RefuseForm(),
             "complement_form": complement_form or ComplementForm(),
         },
@@ -74,18 +86,26 @@ def detail(request, pk):
 @require_POST
 def accept(request, pk):
     service_request = get_request_for_agent(request, pk)
+    form = service_request.request_type.accept_form(request.POST, service_request=service_request)
+    if not form.is_valid():
+        return _detail(request, service_request, accept_form=form)
     try:
         note = services.service_request_accept(
-            service_request=service_request, agent_user=request.user
+            service_request=service_request, agent_user=request.user, decision=form.cleaned_data
         )
     except services.AlreadyHandled:
         messages.error(request, ALREADY_HANDLED)
     except ApplyRefused as refused:
         messages.error(request, f"La demande n'est pas acceptée : {refused}")
     else:
+        applied = (
+            "la modification est appliquée et l'usager"
+            if service_request.request_type.changes_values
+            else "l'usager"
+        )
         messages.success(
             request,
-            "Demande acceptée : la modification est appliquée et l'usager en est informé par "
+            f"Demande {service_request.status_label.lower()}e : {applied} en est informé par "
             f"email. {note}".strip(),
         )
     return redirect("requests:bo_detail", service_request.pk)

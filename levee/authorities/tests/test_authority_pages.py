@@ -26,7 +26,7 @@ def test_the_home_shows_the_seed_words_and_the_contact(client):
     ):
         assert words in page
     assert "Ouvrir un compte maintenant" not in page
-    assert "J'emménage" not in page  # comes with the requests issue
+    assert '<a class="button" href="/flandre-interieure/j-emmenage/">J\'emménage</a>' in page
     assert '<a href="/flandre-interieure/calendriers/">Calendriers des collectes</a>' in page
 
 

@@ -164,12 +164,12 @@ class ContactDetails(RequestType):
         "work_phone": "Téléphone professionnel",
     }
 
-    def form(self, *, data=None, files=None, account, user):
+    def form(self, *, data=None, files=None, account, user, subject=None):
         return self.form_class(
             data, files, current=self.current(account=account, user=user), user=user
         )
 
-    def current(self, *, account, user) -> dict:
+    def current(self, *, account, user, subject=None) -> dict:
         return {
             # The email is the login of the person who asks (the header shows it).
             "email": user.email if user is not None else account.email,
@@ -195,7 +195,7 @@ class ContactDetails(RequestType):
             "de connexion quand l'usager l'aura suivi."
         ]
 
-    def apply(self, *, service_request, account, agent_user) -> Applied:
+    def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
         requested = service_request.requested
         changed = [f for f in PHONE_FIELDS.values() if getattr(account, f) != requested[f]]
         for name in changed:

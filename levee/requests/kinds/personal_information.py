@@ -154,7 +154,7 @@ class PersonalInformation(RequestType):
     form_class = PersonalInformationForm
     labels = LABELS
 
-    def current(self, *, account, user) -> dict:
+    def current(self, *, account, user, subject=None) -> dict:
         return {name: getattr(account, name) for name in LABELS}
 
     def display(self, key: str, value) -> str:
@@ -212,7 +212,7 @@ class PersonalInformation(RequestType):
             f"sera corrigée de la même façon ({self._dwelling_line(subscription, service_request.requested)})."
         ]
 
-    def apply(self, *, service_request, account, agent_user) -> Applied:
+    def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
         requested = service_request.requested
         subscription = self._dwelling_to_correct(account, requested)
         changed = [name for name in LABELS if getattr(account, name) != requested[name]]

@@ -109,3 +109,47 @@ def make_request(world, kind: str = "personal_information", user=None, **overrid
     return service_request_create(
         account=world.account, user=user, request_type=request_type, form=form
     )
+
+
+def submit(world, kind: str, data: dict, files: dict | None = None, *, user=None, subject=None):
+    """A request of any type made through its form, as the view makes it; `files` maps a
+    field to an upload or a list of uploads."""
+    from django.utils.datastructures import MultiValueDict
+
+    from levee.requests.registry import request_type_get
+    from levee.requests.services import service_request_create
+
+    user = user or world.resident
+    request_type = request_type_get(kind)
+    uploads = MultiValueDict(
+        {k: v if isinstance(v, list) else [v] for k, v in (files or {}).items()}
+    )
+    form = request_type.form(
+        data=data, files=uploads, account=world.account, user=user, subject=subject
+    )
+    assert form.is_valid(), form.errors
+    return service_request_create(
+        account=world.account, user=user, request_type=request_type, form=form
+    )
+
+
+def move_out_post(**overrides) -> dict:
+    """« Je signale mon déménagement » to Paris, outside the authority."""
+    data = {
+        "ended_on": "2024-03-15",
+        "country": "FR",
+        "postal_code": "75011",
+        "city": "Paris",
+        "number": "12",
+        "number_suffix": "",
+        "street": "rue Oberkampf",
+        "complement": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def termination_post(**overrides) -> dict:
+    data = {"ended_on": "2024-03-31", "reason": "logement_vide", "details": ""}
+    data.update(overrides)
+    return data

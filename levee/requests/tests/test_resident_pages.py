@@ -22,12 +22,17 @@ from .conftest import (
 pytestmark = pytest.mark.django_db
 
 
-def test_mes_services_shows_only_the_types_that_exist(client, resident):
+def test_mes_services_shows_the_seeds_groups_and_types_but_the_payment(client, resident):
     page = plain(client.get("/flandre-interieure/espace/mes-services/"))
     assert "Mes services J'effectue ici mes demandes relatives à la gestion des déchets." in page
-    assert "Compte Modifier mes coordonnées Modifier mes informations personnelles" in page
-    for not_built in ("Paiement en ligne", "Je signale mon déménagement", "Autres démarches"):
-        assert not_built not in page
+    assert (
+        "Compte Modifier mes coordonnées Modifier mes informations personnelles Je signale mon "
+        "déménagement Je résilie mon abonnement Autres démarches Demande d'intervention sur mon "
+        "bac Nous contacter Précédent"
+    ) in page
+    # « Paiement en ligne » comes with the invoices; a lift is contested from the lift.
+    for not_listed in ("Paiement", "Contester une levée", "J'emménage"):
+        assert not_listed not in page
 
 
 def test_the_space_menu_and_home_lead_to_mes_services_and_suivi(client, resident):

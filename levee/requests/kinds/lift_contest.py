@@ -1,0 +1,157 @@
+"""« Contester une levée »: from a lift of « Mes bacs/levées », a reason and a message; the
+agent answers in the thread.
+
+Accepting may cancel the lift, when the agent ticks it: the lift is deleted (the audit log
+keeps its values). A lift has no status to mark it cancelled, and every reading of lifts
+(counts, charts, averages, and the invoices to come) would have to learn to skip one;
+deleted, it no longer counts anywhere. The agent may also accept without cancelling (a
+weight contested, answered in his message), or refuse. A lift deleted this way comes back
+only if the very same truck file is imported again."""
+
+from django import forms
+
+from levee.collection.models import Lift
+
+from ..forms import MESSAGE_MAX_LENGTH, AcceptForm, RequestForm, text_clean
+from .base import Applied, ApplyRefused, Group, RequestType
+from .bin_intervention import bin_label
+from .common import datetime_fr
+
+REASONS = [
+    ("non_sorti", "Mon bac n'était pas sorti ce jour-là"),
+    ("pas_mon_bac", "Ce bac n'est pas (ou plus) le mien"),
+    ("doublon", "La levée est comptée deux fois"),
+    ("poids", "Le poids est anormal"),
+    ("autre", "Autre motif"),
+]
+
+
+def lift_label(lift: Lift) -> str:
+    weight = f"{lift.net_weight_kg.normalize():f}".replace(".", ",")
+    return f"{datetime_fr(lift.lifted_at)} — {bin_label(lift.bin)} — {weight} kg"
+
+
+class LiftContestForm(RequestForm):
+    compare_with_current = False
+
+    reason = forms.ChoiceField(
+        label="Motif de la contestation",
+        choices=[("", "-- Sélectionner --"), *REASONS],
+        error_messages={"required": "Choisissez le motif de la contestation."},
+    )
+    message = forms.CharField(
+        label="Message",
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Expliquez pourquoi vous contestez cette levée."},
+    )
+
+    def initial_from(self, current: dict) -> dict:
+        return {}
+
+    def clean_message(self):
+        return text_clean(
+            self.cleaned_data["message"],
+            required_message="Expliquez pourquoi vous contestez cette levée.",
+        )
+
+    def values(self) -> dict:
+        return {
+            "lift_id": self.current["lift_id"],
+            "lift": self.current["lift"],
+            "reason": self.cleaned_data["reason"],
+            "message": self.cleaned_data["message"],
+        }
+
+
+class ContestAcceptForm(AcceptForm):
+    cancel_lift = forms.BooleanField(
+        label="Annuler cette levée : elle est supprimée et ne compte plus",
+        required=False,
+    )
+
+
+class LiftContest(RequestType):
+    key = "lift_contest"
+    slug = "contester-une-levee"
+    title = "Contester une levée"
+    heading = "Contester une levée"
+    intro = "Je conteste une levée de mon bac : j'explique pourquoi à ma collectivité."
+    tracking_label = "Contestation d'une levée"
+    group = Group.OTHER
+    listed = False  # asked from a lift of « Mes bacs/levées »
+    subject_param = "levee"
+    back_to = "collection:production"
+    template = "requests/kinds/lift_contest.html"
+    form_class = LiftContestForm
+    labels = {"lift": "Levée contestée"}
+    changes_values = False
+    accept_form_class = ContestAcceptForm
+    accept_help = (
+        "Cochez « Annuler cette levée » pour la supprimer (ses valeurs restent dans le journal "
+        "d'audit) ; sinon la contestation est acceptée sans changer la levée. L'usager reçoit "
+        "votre message par email."
+    )
+
+    def subject_load(self, *, account, key: str):
+        if not key.isdigit() or len(key) > 18:
+            return None
+        return (
+            Lift.objects.filter(
+                authority_id=account.authority_id, bin__account=account, pk=int(key)
+            )
+            .select_related("bin")
+            .first()
+        )
+
+    def subject_key(self, requested: dict) -> str:
+        return str(requested["lift_id"])
+
+    def current(self, *, account, user, subject=None) -> dict:
+        if subject is None:
+            return {"lift_id": None, "lift": ""}
+        return {"lift_id": subject.pk, "lift": lift_label(subject)}
+
+    def form(self, *, data=None, files=None, account, user, subject=None):
+        return self.form_class(
+            data, files, current=self.current(account=account, user=user, subject=subject)
+        )
+
+    def details(self, service_request) -> list[tuple[str, str]]:
+        requested = service_request.requested
+        return [
+            ("Levée contestée", requested.get("lift", "")),
+            ("Motif", dict(REASONS).get(requested.get("reason"), "")),
+            ("Message", requested.get("message", "")),
+        ]
+
+    def accepted_sentence(self, service_request) -> str:
+        if service_request.outcome.get("lift_cancelled"):
+            return "la levée est annulée : elle ne compte plus"
+        return ""
+
+    def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
+        requested = service_request.requested
+        if not decision.get("cancel_lift"):
+            return Applied(after={"lift": requested["lift"], "cancelled": False})
+        lift = self.subject_load(account=account, key=str(requested["lift_id"]))
+        if lift is None:
+            raise ApplyRefused(
+                "Cette levée n'existe plus : décochez « Annuler cette levée » pour accepter."
+            )
+        values = {
+            "id": lift.pk,
+            "bin": bin_label(lift.bin),
+            "bin_id": lift.bin_id,
+            "lifted_at": lift.lifted_at.isoformat(),
+            "net_weight_grams": lift.net_weight_grams,
+            "vehicle": lift.vehicle,
+            "import_batch_id": lift.import_batch_id,
+        }
+        label = lift_label(lift)
+        Lift.objects.filter(pk=lift.pk, authority_id=account.authority_id).delete()
+        return Applied(
+            after={"lift_deleted": values, "cancelled": True},
+            note=f"Levée du {label} annulée.",
+            outcome={"lift_cancelled": True},
+        )

@@ -1,0 +1,329 @@
+"""« J'emménage » (flow 13): a newcomer without an account (nor a login) asks for a
+subscription at his new address in one of the authority's communes, with a proof. His
+email is confirmed by a link before the agents see the request; on acceptance the account
+and its subscription exist, and the person receives by email his code usager and his
+identifiant portail, with the link that creates his space (seed 004)."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from levee.accounts.models import User
+from levee.backoffice.services import account_code_next, portal_key_new
+from levee.lib import captcha
+from levee.lib.text import fold
+from levee.subscribers.models import Account, Category, Subscription
+from levee.subscribers.services import subscription_open
+
+from ..forms import RequestForm, proof_check, proof_field
+from ..models import ServiceRequest
+from .base import Applied, Group, RequestType
+from .common import (
+    PROOF_HELP,
+    SUFFIXES,
+    date_field,
+    date_fr,
+    number_field,
+    phone_clean,
+    street_values,
+    text_field,
+    texts_collapsed,
+)
+
+CIVILITIES = [("", "-- Sélectionner --"), ("M", "M"), ("Mme", "Mme")]
+# A move-in is announced a little ahead, or reported a little late: not years away.
+MAX_DAYS = 365
+
+
+def commune_choices(authority) -> list[tuple[str, str, object, str]]:
+    """(value, label, commune, postal code) for each commune and postal code the authority
+    serves, in the order of their names."""
+    rows = []
+    for commune in authority.communes.prefetch_related("postal_codes").order_by("name"):
+        for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
+            rows.append((f"{commune.insee}:{pc}", f"{pc} {commune.name.upper()}", commune, pc))
+    return rows
+
+
+class MoveInForm(RequestForm):
+    compare_with_current = False
+    proof_content_type = ""
+
+    commune = forms.ChoiceField(
+        label="Commune",
+        error_messages={
+            "required": "Choisissez la commune de votre nouveau logement.",
+            "invalid_choice": "Choisissez une commune de la liste : la collectivité ne dessert "
+            "que celles-ci.",
+        },
+    )
+    street = text_field("Rue", max_length=200, required=True, autocomplete="address-line1")
+    number = number_field()
+    number_suffix = forms.ChoiceField(label="Ext.", choices=SUFFIXES, required=False)
+    complement = text_field("Complément d'adresse", max_length=200)
+    moved_in_on = date_field("Date d'emménagement")
+    civility = forms.ChoiceField(
+        label="Civilité",
+        choices=CIVILITIES,
+        widget=forms.Select(attrs={"autocomplete": "honorific-prefix"}),
+        error_messages={"required": "Choisissez votre civilité."},
+    )
+    last_name = text_field("Nom", max_length=100, required=True, autocomplete="family-name")
+    first_name = text_field("Prénom", max_length=100, required=True, autocomplete="given-name")
+    household_size = forms.IntegerField(
+        label="Nombre de personnes du foyer",
+        min_value=1,
+        max_value=30,
+        error_messages={"required": "Indiquez le nombre de personnes du foyer."},
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Un lien vous y sera envoyé pour confirmer votre demande.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = text_field("Téléphone", max_length=25, required=True, autocomplete="tel", help_text="")
+    proof = proof_field(
+        "Justificatif de domicile",
+        help_text="Bail, acte de vente, attestation du bailleur ou facture d'énergie à la "
+        f"nouvelle adresse : {PROOF_HELP}",
+    )
+    altcha = forms.CharField(
+        label="Je ne suis pas un robot", widget=forms.HiddenInput, required=False
+    )
+
+    def __init__(self, data=None, files=None, *, authority):
+        self.authority = authority
+        self.choices = {
+            value: (commune, pc) for value, _, commune, pc in commune_choices(authority)
+        }
+        super().__init__(data, files, current={})
+        self.fields["phone"].widget.attrs["type"] = "tel"
+        self.fields["commune"].choices = [
+            ("", "-- Sélectionner --"),
+            *[(value, label) for value, label, _, _ in commune_choices(authority)],
+        ]
+
+    def initial_from(self, current: dict) -> dict:
+        return {}
+
+    def clean_moved_in_on(self):
+        on = self.cleaned_data["moved_in_on"]
+        today = timezone.localdate()
+        if abs((on - today).days) > MAX_DAYS:
+            raise forms.ValidationError(
+                "La date d'emménagement doit être à moins d'un an d'aujourd'hui."
+            )
+        return on
+
+    def clean_phone(self):
+        return phone_clean(self.cleaned_data["phone"])
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"].strip())
+
+    def clean_proof(self):
+        upload = self.cleaned_data.get("proof")
+        self.proof_content_type = proof_check(upload)
+        return upload
+
+    def clean_altcha(self):
+        if not captcha.verify(self.cleaned_data.get("altcha", "")):
+            raise forms.ValidationError(
+                "Cochez « Je ne suis pas un robot » et attendez la fin de la vérification."
+            )
+        return ""
+
+    def clean(self):
+        cleaned = super().clean()
+        texts_collapsed(
+            self,
+            cleaned,
+            ("street", "complement", "last_name", "first_name"),
+            required=("street", "last_name", "first_name"),
+        )
+        return cleaned
+
+    @property
+    def chosen_commune(self):
+        return self.choices[self.cleaned_data["commune"]][0]
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        commune, postal_code = self.choices[data["commune"]]
+        return {
+            "commune": commune.insee,
+            "postal_code": postal_code,
+            **street_values(data, postal_code=postal_code, city=commune.name),
+            "moved_in_on": data["moved_in_on"].isoformat(),
+            "civility": data["civility"],
+            "last_name": data["last_name"],
+            "first_name": data["first_name"],
+            "household_size": data["household_size"],
+            "email": data["email"],
+            "phone": data["phone"],
+        }
+
+
+class MoveIn(RequestType):
+    key = "move_in"
+    slug = "j-emmenage"
+    title = "J'emménage"
+    heading = "J'emménage"
+    intro = (
+        "Vous arrivez dans un logement d'une commune de la collectivité et n'avez pas encore de "
+        "compte : demandez ici votre abonnement au service des déchets."
+    )
+    tracking_label = "Emménagement"
+    group = Group.ACCOUNT
+    listed = False
+    in_space = False  # asked from the authority's home, without an account nor a login
+    template = "requests/move_in.html"
+    form_class = MoveInForm
+    labels = {
+        "address": "Adresse habitation",
+        "moved_in_on": "Date d'emménagement",
+        "civility": "Civilité",
+        "last_name": "Nom",
+        "first_name": "Prénom",
+        "household_size": "Nombre de personnes du foyer",
+        "email": "Email",
+        "phone": "Téléphone",
+    }
+    accept_help = (
+        "Le compte usager et son abonnement Bac sont créés ; le demandeur reçoit par email son "
+        "code usager et son identifiant portail, avec le lien pour créer son espace."
+    )
+
+    def current(self, *, account, user, subject=None) -> dict:
+        return {}
+
+    def display(self, key: str, value) -> str:
+        if key == "moved_in_on":
+            return date_fr(value or "")
+        return super().display(key, value)
+
+    def opening_message(self, form) -> tuple[str, list]:
+        return "Justificatif de domicile joint à la demande.", [
+            (form.cleaned_data["proof"], form.proof_content_type)
+        ]
+
+    def _running_at_address(self, service_request) -> list[Subscription]:
+        """Subscriptions still running at the address asked: the previous occupant may not
+        have reported his move."""
+        requested = service_request.requested
+        running = Subscription.objects.filter(
+            authority_id=service_request.authority_id,
+            commune_id=service_request.commune_id,
+            number=requested["number"],
+            ended_on__isnull=True,
+        ).select_related("account", "commune")
+        return [s for s in running if fold(s.street) == fold(requested["street"])]
+
+    def consequences(self, service_request, *, account) -> list[str]:
+        requested = service_request.requested
+        if service_request.account_id:
+            return []
+        sentences = [
+            f"Un compte usager sera créé pour {requested['last_name'].upper()} "
+            f"{requested['first_name']}, avec un abonnement Bac au {requested['address']} à "
+            f"partir du {date_fr(requested['moved_in_on'])} ; son code usager et son identifiant "
+            f"portail seront envoyés à {requested['email']}."
+        ]
+        for subscription in self._running_at_address(service_request):
+            sentences.append(
+                f"Attention : l'abonnement {subscription.reference} du compte "
+                f"{subscription.account.code} ({subscription.account.holder_name.upper()}) est "
+                "toujours en cours à cette adresse : l'occupant précédent n'a peut-être pas "
+                "signalé son déménagement."
+            )
+        return sentences
+
+    def accepted_sentence(self, service_request) -> str:
+        requested = service_request.requested
+        return (
+            f"votre compte usager {service_request.account.code} est ouvert, avec un abonnement "
+            f"au {requested['address']} à partir du {date_fr(requested['moved_in_on'])}"
+        )
+
+    @staticmethod
+    def _account_create(authority, requested: dict) -> Account:
+        """A new account with the next free code and a new key; two agents accepting two
+        newcomers at once may pick the same code: the second takes the next one."""
+        phone = requested["phone"]
+        mobile = phone if phone[:2] in ("06", "07") else ""
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    return Account.objects.create(
+                        authority=authority,
+                        code=account_code_next(authority=authority),
+                        portal_key=portal_key_new(authority=authority),
+                        category=Category.PARTICULIER,
+                        civility=requested["civility"],
+                        last_name=requested["last_name"],
+                        first_name=requested["first_name"],
+                        household_size=requested["household_size"],
+                        email=requested["email"],
+                        phone="" if mobile else phone,
+                        mobile=mobile,
+                        billing_number=requested["number"],
+                        billing_number_suffix=requested["number_suffix"],
+                        billing_street=requested["street"],
+                        billing_line2=requested["complement"],
+                        billing_postal_code=requested["postal_code"],
+                        billing_city=authority.communes.get(insee=requested["commune"]).name,
+                    )
+            except IntegrityError:
+                continue
+        raise IntegrityError("no free account code")
+
+    def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
+        authority = service_request.authority
+        requested = service_request.requested
+        on = datetime.date.fromisoformat(requested["moved_in_on"])
+        account = self._account_create(authority, requested)
+        subscription = subscription_open(
+            account=account,
+            commune=authority.communes.get(insee=requested["commune"]),
+            on=on,
+            postal_code=requested["postal_code"],
+            street=requested["street"],
+            number=requested["number"],
+            number_suffix=requested["number_suffix"],
+            complement=requested["complement"],
+        )
+        ServiceRequest.objects.filter(pk=service_request.pk, authority=authority).update(
+            account=account
+        )
+        service_request.account = account
+        lines = [
+            f"Votre code usager : {account.code}",
+            f"Votre identifiant portail : {account.portal_key}",
+        ]
+        if authority.signup_with_references:
+            signup = settings.SITE_URL + reverse("accounts:signup", args=[authority.slug])
+            lines.append(
+                f"Pour créer votre espace, ouvrez {signup} et indiquez votre email, un mot de "
+                f"passe, « {account.last_name.upper()} » comme nom et {account.portal_key} comme "
+                "référence usager."
+            )
+        lines.append(
+            "Si vous avez déjà un espace sur le portail, connectez-vous et associez-y ce compte "
+            "depuis « Mon profil » avec cet identifiant portail (c'est aussi sa clé "
+            "d'activation)."
+        )
+        return Applied(
+            after={
+                "account": account.code,
+                "subscription": subscription.reference,
+                "address": requested["address"],
+                "subscribed_on": on.isoformat(),
+            },
+            note=f"Compte usager {account.code} et abonnement {subscription.reference} créés.",
+            email_lines=lines,
+        )
