@@ -147,11 +147,12 @@ def world_create(today: datetime.date) -> dict:
                 (created_at, updated_at, authority_id, code, portal_key, category, civility,
                  last_name, first_name, company_name, email, phone, mobile, billing_country,
                  billing_number, billing_number_suffix, billing_street, billing_line2,
-                 billing_postal_code, billing_city, objects_to_other_uses,
-                 refuses_automated_erasure)
+                 billing_postal_code, billing_city, billing_building, billing_staircase,
+                 billing_apartment, billing_floor, billing_po_box, billing_city_complement,
+                 work_phone, objects_to_other_uses, refuses_automated_erasure)
             SELECT now(), now(), %(authority)s, lpad(n::text, 6, '0'), 'K' || lpad(n::text, 7, '0'),
                    'particulier', 'M', 'BANC', 'Foyer ' || n, '', '', '', '', 'FR', '', '',
-                   '', '', '', '', false, false
+                   '', '', '', '', '', '', '', '', '', '', '', false, false
             FROM generate_series(0, %(accounts)s - 1) n
             """,
             params,
