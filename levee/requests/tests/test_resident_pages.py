@@ -315,10 +315,9 @@ def test_a_visitor_is_sent_to_the_login(client, world):
         assert client.get(path)["Location"].startswith("/connexion/")
 
 
-def test_an_unknown_type_is_404(client, resident):
-    assert (
-        client.get("/flandre-interieure/espace/mes-services/paiement-en-ligne/").status_code == 404
-    )
+def test_an_unknown_type_or_one_with_pages_of_its_own_is_404(client, resident):
+    for slug in ("paiement-en-ligne", "j-emmenage", "cle-d-activation"):
+        assert client.get(f"/flandre-interieure/espace/mes-services/{slug}/").status_code == 404
 
 
 def test_suivi_takes_a_constant_number_of_queries(client, resident, django_assert_max_num_queries):
