@@ -3,7 +3,7 @@ from django.db.models import Q
 from levee.accounts.models import AccountOpeningRequest, OpeningStatus
 from levee.subscribers.models import Account
 
-from .models import Agent
+from .models import Agent, AuditEntry
 
 
 def opening_requests_pending(*, authority):
@@ -60,3 +60,11 @@ def agents_of(*, authority):
         .select_related("user")
         .order_by("-is_active", "user__last_name", "user__email")
     )
+
+
+def audit_entries(*, authority, object_type: str = "", object_id: str = ""):
+    """The authority's audit log, newest first; one object's entries when named."""
+    entries = AuditEntry.objects.filter(authority=authority).select_related("actor")
+    if object_type:
+        entries = entries.filter(object_type=object_type, object_id=object_id)
+    return entries.order_by("-created_at", "-pk")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("ouvertures/<int:pk>/valider/", views.opening_accept, name="opening_accept"),
     path("ouvertures/<int:pk>/refuser/", views.opening_refuse, name="opening_refuse"),
     path("comptes/", views.accounts, name="accounts"),
+    path("journal/", views.audit_log, name="audit_log"),
     path("comptes/<int:pk>/", views.account_detail, name="account_detail"),
     path(
         "comptes/<int:pk>/nouvelle-cle/",

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -260,3 +261,21 @@ def on_behalf_stop(request):
         f"Vous avez quitté l'espace de {account.holder_name.upper()} (code usager {account.code}).",
     )
     return redirect("backoffice:account_detail", account.pk)
+
+
+@agent_required
+def audit_log(request):
+    """The authority's audit log, read by every agent: who, when, what, before/after. The
+    application offers no way to change it. `?objet=<type>:<id>` keeps one object's lines."""
+    object_type, _, object_id = request.GET.get("objet", "").partition(":")
+    if not object_id.isdigit():
+        object_type = object_id = ""
+    entries = selectors.audit_entries(
+        authority=request.agent.authority, object_type=object_type, object_id=object_id
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/audit_log.html",
+        {"page": page, "filtered": bool(object_type), "objet": request.GET.get("objet", "")},
+    )

@@ -82,6 +82,12 @@ def test_the_administrator_adds_an_agent_who_sets_his_password_and_reads_only(
     expect(page.get_by_role("table", name="Agents désactivés (1)")).to_be_visible()
     assert_accessible(page)
 
+    # The journal shows those changes to every agent, with before and after.
+    page.get_by_role("link", name="Journal").click()
+    expect(page.get_by_role("heading", name="Journal des actions")).to_be_visible()
+    expect(page.get_by_text("agent.role_set").first).to_be_visible()
+    assert_accessible(page)
+
     newcomer = chromium_browser.new_context(base_url=site.url, locale="fr-FR").new_page()
     newcomer.goto(mailbox.last_link("julie.martin@flandre.example.org", "/mot-de-passe/"))
     expect(newcomer.get_by_role("heading", name="Choisir votre mot de passe")).to_be_visible()

@@ -238,6 +238,7 @@ OPEN_TO_EVERY_AGENT = {
     "backoffice:import_report",
     # « Quitter » the resident's space: leaving is always possible (levee/space/on_behalf.py).
     "backoffice:on_behalf_stop",
+    "backoffice:audit_log",
 }
 
 
