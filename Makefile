@@ -20,7 +20,18 @@ $(VENV)/.installed: requirements-dev.lock pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
-setup: install ## Migrate the embedded database and load the demo data (idempotent)
+# WeasyPrint (invoice duplicatas) renders through Pango; Debian's chromium brings it too.
+pango:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Pango for the PDF invoices (WeasyPrint)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "The PDF invoices need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" >&2; exit 1; \
+	  fi; \
+	fi
+
+setup: install pango ## Migrate the embedded database and load the demo data (idempotent)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
@@ -45,10 +56,10 @@ chromium:
 	  fi; \
 	fi
 
-test: install chromium ## Run the whole suite (DATABASE_URL selects PostgreSQL, default SQLite)
+test: install pango chromium ## Run the whole suite (DATABASE_URL selects PostgreSQL, default SQLite)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: install ## Run the unit and view tests only (no browser)
+test-fast: install pango ## Run the unit and view tests only (no browser)
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
@@ -63,4 +74,4 @@ lock: ## Re-pin the dependencies from pyproject.toml
 	$(PY) -m piptools compile -q --strip-extras -o requirements.lock pyproject.toml
 	$(PY) -m piptools compile -q --strip-extras --extra dev -o requirements-dev.lock pyproject.toml
 
-.PHONY: help install setup demo reset chromium test test-fast lint format lock
+.PHONY: help install pango setup demo reset chromium test test-fast lint format lock
