@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "levee.collection",
     "levee.calendars",
     "levee.requests",
+    "levee.billing",
+    "levee.payments",
     "levee.backoffice",
     "levee.demo",
 ]

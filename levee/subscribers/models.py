@@ -57,6 +57,9 @@ class Account(TimeStampedModel):
     objects_to_other_uses = models.BooleanField("droit à l'opposition", default=False)
     refuses_automated_erasure = models.BooleanField("droit de rétraction", default=False)
     data_choices_updated_at = models.DateTimeField("choix modifiés le", null=True, blank=True)
+    # Paperless (« facture dématérialisée »): no paper copy is printed for this account.
+    paperless_invoices = models.BooleanField("facture dématérialisée", default=False)
+    paperless_updated_at = models.DateTimeField("choix modifié le", null=True, blank=True)
 
     class Meta:
         verbose_name = "compte usager"

@@ -22,3 +22,15 @@ def duration_fr(value: datetime.timedelta | None) -> str:
         n = round(hours)
         return f"{n} heures"
     return f"{number_format(round(hours / 24, 1), decimal_pos=1)} jours".replace(",0 ", " ")
+
+
+@register.filter
+def euros(cents: int | None) -> str:
+    """Integer cents as French money: 8794 → « 87,94 € », 123456 → « 1 234,56 € »."""
+    if cents is None or cents == "":
+        return ""
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(cents), 100)
+    grouped = f"{units:,}".replace(",", "\u202f")
+    return f"{sign}{grouped},{rest:02d}\u00a0€"

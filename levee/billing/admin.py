@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from levee.billing.models import (
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Tariff,
+    TariffPlan,
+)
+
+
+class TariffPlanInline(admin.TabularInline):
+    model = TariffPlan
+    extra = 0
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ["authority", "year", "version", "vat_rate_bp", "created_at"]
+    list_filter = ["authority", "year"]
+    inlines = [TariffPlanInline]
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(admin.ModelAdmin):
+    list_display = ["authority", "kind", "label", "status", "invoices_done", "created_at"]
+    list_filter = ["authority", "kind", "status"]
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "authority", "account", "issued_on", "total_cents", "status"]
+    list_filter = ["authority", "status", "year"]
+    search_fields = ["number", "account__code", "payer_name"]
+    raw_id_fields = ["account", "subscription", "run", "tariff"]
+    inlines = [InvoiceLineInline]
+
+
+admin.site.register(InvoiceSequence)
+admin.site.register(BillingSettings)

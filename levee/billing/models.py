@@ -1,0 +1,329 @@
+"""Tariffs, billing runs, invoices and their lines.
+
+Money is integer cents everywhere (« 87,94 € » is 8794); formatting happens in templates.
+Every table carries `authority_id` itself: it is the tenant-isolation guard.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from levee.lib.models import TimeStampedModel
+from levee.lib.storage import private_storage
+
+
+class PlanKind(models.TextChoices):
+    """Mirrors `subscribers.SubscriptionKind`: a plan prices one kind of subscription."""
+
+    BAC = "bac", "Bac"
+    SAC = "sac", "Sac"
+    BADGE = "badge", "Badge"
+
+
+class Tariff(TimeStampedModel):
+    """The tariff grid of an authority for one year, in versions.
+
+    Editing a grid writes a new version; the invoices computed with an older one keep it
+    (`Invoice.tariff`), so an invoice can always be explained by the prices it used. The
+    highest version of a year is the one in force.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField("année")
+    version = models.PositiveSmallIntegerField("version", default=1)
+    # VAT in basis points: 1000 = 10 %. The redevance is outside VAT unless the authority
+    # opted in, hence 0 by default.
+    vat_rate_bp = models.PositiveIntegerField("taux de TVA (centièmes de %)", default=0)
+    note = models.CharField("motif de la modification", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "grille tarifaire"
+        verbose_name_plural = "grilles tarifaires"
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "year", "version"], name="unique_tariff_version"
+            ),
+            models.CheckConstraint(condition=Q(vat_rate_bp__lte=10000), name="tariff_vat_rate"),
+        ]
+
+    def __str__(self):
+        return f"Tarifs {self.year} (version {self.version})"
+
+
+class TariffPlan(models.Model):
+    """One plan of a tariff grid: a bin volume, the bag or the badge.
+
+    The yearly fixed part and the included lifts (or badge openings) are prorated by days
+    for a subscription that starts or ends within the billed period; a half-year run bills
+    half a year of them.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="plans")
+    kind = models.CharField("forfait", max_length=10, choices=PlanKind.choices)
+    # The volume of the household-waste bin, for « bac » plans only.
+    volume_litres = models.PositiveIntegerField("volume du bac (litres)", null=True, blank=True)
+    label = models.CharField("libellé", max_length=100)
+    fixed_cents = models.PositiveIntegerField("part fixe annuelle (centimes HT)")
+    included_lifts = models.PositiveIntegerField("levées (ou ouvertures) incluses par an")
+    extra_lift_cents = models.PositiveIntegerField(
+        "prix d'une levée (ou ouverture) supplémentaire (centimes HT)"
+    )
+    kg_cents = models.PositiveIntegerField("prix au kg (centimes HT)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "forfait de la grille"
+        verbose_name_plural = "forfaits de la grille"
+        ordering = ["kind", "volume_litres"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tariff", "kind", "volume_litres"],
+                name="unique_tariff_plan",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="bac", volume_litres__isnull=False)
+                | (~Q(kind="bac") & Q(volume_litres__isnull=True)),
+                name="tariff_plan_volume_for_bins_only",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class RunKind(models.TextChoices):
+    SIMULATION = "simulation", "Facture à blanc"
+    REAL = "reelle", "Facturation réelle"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "en_attente", "En attente"
+    RUNNING = "en_cours", "En cours"
+    DONE = "terminee", "Terminée"
+    FAILED = "echec", "Échec"
+
+
+class BillingRun(TimeStampedModel):
+    """One billing of an authority's active subscriptions over a period (year or half-year).
+
+    A simulation (« facture à blanc ») computes the same invoices without numbering or
+    publishing them. A real run numbers them without gaps, per authority and year.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    kind = models.CharField("type", max_length=20, choices=RunKind.choices)
+    status = models.CharField(
+        "état", max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    label = models.CharField("période", max_length=60)  # « 2023 », « 1er semestre 2023 »
+    period_start = models.DateField("début de période")
+    period_end = models.DateField("fin de période")  # inclusive
+    tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, related_name="runs")
+    issued_on = models.DateField("date des factures")
+    due_on = models.DateField("date d'échéance")
+    subscriptions_total = models.PositiveIntegerField("abonnements à facturer", default=0)
+    invoices_done = models.PositiveIntegerField("factures calculées", default=0)
+    total_cents = models.BigIntegerField("montant total TTC (centimes)", default=0)
+    message = models.TextField("message", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    started_at = models.DateTimeField("commencée le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "facturation"
+        verbose_name_plural = "facturations"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["authority", "-created_at"], name="billingrun_authority")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="run_period_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.label}"
+
+
+class InvoiceStatus(models.TextChoices):
+    SIMULATED = "a_blanc", "À blanc"
+    OPEN = "a_regler", "À régler"
+    PAID = "reglee", "Réglée"
+    CANCELLED = "annulee", "Annulée"
+
+
+class Invoice(TimeStampedModel):
+    """A facture of one subscription for one period.
+
+    The number has 13 digits: the year's two digits, the authority's 5-digit code, a 6-digit
+    sequence without gaps per authority and year (`InvoiceSequence`); simulations have none.
+    The payer's name and address are copied at issue: the invoice says what it said then.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.PROTECT, related_name="invoices"
+    )
+    subscription = models.ForeignKey(
+        "subscribers.Subscription",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        null=True,
+        blank=True,
+    )
+    run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
+    )
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
+    )
+    status = models.CharField(
+        "statut", max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
+    )
+    year = models.PositiveSmallIntegerField("exercice")
+    number = models.CharField("référence", max_length=13, blank=True)
+    issued_on = models.DateField("date facture")
+    due_on = models.DateField("date d'échéance")
+    period_start = models.DateField("début de période")
+    period_end = models.DateField("fin de période")
+    total_ht_cents = models.BigIntegerField("montant HT (centimes)")
+    vat_rate_bp = models.PositiveIntegerField("taux de TVA (centièmes de %)", default=0)
+    vat_cents = models.BigIntegerField("TVA (centimes)", default=0)
+    total_cents = models.BigIntegerField("montant TTC (centimes)")
+    payer_name = models.CharField("payeur", max_length=200)
+    payer_address = models.CharField("adresse du payeur", max_length=400)
+    # Debited from a SEPA mandate instead of paid through « Régler ».
+    direct_debit = models.BooleanField("prélevée", default=False)
+    published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    paid_at = models.DateTimeField("réglée le", null=True, blank=True)
+    paid_by = models.CharField("réglée par", max_length=20, blank=True)  # carte, prélèvement…
+    pdf = models.FileField("duplicata", storage=private_storage, upload_to="invoices/", blank=True)
+
+    class Meta:
+        verbose_name = "facture"
+        ordering = ["-issued_on", "-number"]
+        indexes = [
+            models.Index(fields=["authority", "account", "-issued_on"], name="invoice_account"),
+            models.Index(fields=["authority", "run"], name="invoice_run"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "number"],
+                condition=~Q(number=""),
+                name="unique_invoice_number",
+            ),
+            # A rerun of a crashed run resumes: it never bills a subscription twice.
+            models.UniqueConstraint(
+                fields=["run", "subscription"], name="one_invoice_per_run_subscription"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cents=models.F("total_ht_cents") + models.F("vat_cents")),
+                name="invoice_total_is_ht_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="a_blanc", number="") | (~Q(status="a_blanc") & ~Q(number="")),
+                name="invoice_numbered_unless_simulated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="reglee") | Q(paid_at__isnull=False),
+                name="invoice_paid_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or f"Facture à blanc {self.period_start:%Y}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == InvoiceStatus.PAID
+
+
+class LineKind(models.TextChoices):
+    FIXED = "abonnement", "Abonnement"
+    INCLUDED = "incluses", "Levées incluses"
+    EXTRA = "supplementaires", "Levées supplémentaires"
+    WEIGHT = "poids", "Poids"
+    OTHER = "autre", "Autre"
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice: its amount excludes VAT; the lines add up to `total_ht_cents`."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField("ordre")
+    kind = models.CharField("type", max_length=20, choices=LineKind.choices)
+    label = models.CharField("libellé", max_length=200)
+    quantity = models.PositiveIntegerField("quantité", default=1)
+    unit_cents = models.BigIntegerField("prix unitaire HT (centimes)", default=0)
+    amount_cents = models.BigIntegerField("montant HT (centimes)")
+
+    class Meta:
+        verbose_name = "ligne de facture"
+        verbose_name_plural = "lignes de facture"
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="unique_line_position"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class InvoiceSequence(models.Model):
+    """The gapless counter of invoice numbers of an authority for one year.
+
+    A real run takes numbers under this row's lock in the same transaction as the invoices
+    it numbers: a crash rolls both back, so there is never a hole nor a duplicate.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField("année")
+    first_value = models.PositiveIntegerField("premier numéro de l'année", default=1)
+    next_value = models.PositiveIntegerField("prochain numéro", default=1)
+
+    class Meta:
+        verbose_name = "numérotation des factures"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "year"], name="unique_sequence_year"),
+            models.CheckConstraint(
+                condition=Q(next_value__gte=models.F("first_value")) & Q(next_value__lte=1_000_000),
+                name="sequence_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} : prochain n° {self.next_value:06d}"
+
+
+class BillingSettings(models.Model):
+    """What an authority decides about its invoices and their payment."""
+
+    authority = models.OneToOneField(
+        "authorities.Authority", on_delete=models.CASCADE, related_name="billing_settings"
+    )
+    due_days = models.PositiveSmallIntegerField(
+        "délai de paiement (jours après la date de facture)", default=30
+    )
+    online_payment_grace_days = models.PositiveSmallIntegerField(
+        "paiement en ligne ouvert (jours après l'échéance)",
+        default=30,
+        help_text="Passé ce délai, la dette est confiée au comptable public pour recouvrement.",
+    )
+    treasury_name = models.CharField(
+        "comptable public", max_length=200, blank=True, help_text="Par exemple TRES. HAZEBROUCK"
+    )
+    appeal_text = models.TextField("voies et délais de recours", blank=True)
+
+    class Meta:
+        verbose_name = "réglages de facturation"
+        verbose_name_plural = "réglages de facturation"
+
+    def __str__(self):
+        return f"Facturation de {self.authority}"

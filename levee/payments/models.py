@@ -1,0 +1,208 @@
+"""Online payments of invoices (PayFiP or the sandbox) and SEPA direct-debit mandates."""
+
+from django.db import models
+from django.db.models import Q
+
+from levee.lib.models import TimeStampedModel
+
+
+class GatewayName(models.TextChoices):
+    SANDBOX = "sandbox", "Bac à sable (aucun paiement réel)"
+    PAYFIP = "payfip", "PayFiP (DGFiP)"
+
+
+class PayfipMode(models.TextChoices):
+    """PayFiP's « saisie »: T for the test environment, W for real payments."""
+
+    TEST = "T", "T — test"
+    PRODUCTION = "W", "W — production"
+
+
+class PaymentSettings(models.Model):
+    """How an authority takes online payments, and who it debits as a SEPA creditor."""
+
+    authority = models.OneToOneField(
+        "authorities.Authority", on_delete=models.CASCADE, related_name="payment_settings"
+    )
+    gateway = models.CharField(
+        "service de paiement", max_length=20, choices=GatewayName.choices, default="sandbox"
+    )
+    payfip_numcli = models.CharField("numéro client PayFiP (numcli)", max_length=6, blank=True)
+    payfip_saisie = models.CharField(
+        "saisie PayFiP", max_length=1, choices=PayfipMode.choices, default=PayfipMode.TEST
+    )
+    # The SEPA creditor identifier (ICS) under which the mandates' RUM are issued.
+    creditor_identifier = models.CharField(
+        "identifiant créancier SEPA (ICS)", max_length=35, blank=True
+    )
+
+    class Meta:
+        verbose_name = "réglages de paiement"
+        verbose_name_plural = "réglages de paiement"
+
+    def __str__(self):
+        return f"Paiement de {self.authority}"
+
+
+class PaymentStatus(models.TextChoices):
+    WAITING = "en_attente", "En attente"
+    PAID = "paye", "Payé"
+    REFUSED = "refuse", "Refusé"
+    ABANDONED = "abandonne", "Abandonné"
+    EXPIRED = "expire", "Expiré"
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "carte", "Carte bancaire"
+    DEBIT = "prelevement", "Prélèvement"
+    OTHER = "autre", "Autre"
+
+
+class Payment(TimeStampedModel):
+    """One attempt to pay one invoice online (a règlement once it is paid).
+
+    The status moves only from « en attente » to a final one, by a conditional update,
+    so that the notification, the return page and the periodic check settle it once.
+    An invoice has at most one paid payment and at most one waiting at a time.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="payments"
+    )
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.PROTECT, related_name="payments"
+    )
+    gateway = models.CharField("service", max_length=20, choices=GatewayName.choices)
+    status = models.CharField(
+        "statut", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.WAITING
+    )
+    method = models.CharField("moyen", max_length=20, choices=PaymentMethod.choices, blank=True)
+    amount_cents = models.BigIntegerField("montant (centimes)")
+    email = models.EmailField("email du payeur", blank=True)
+    # The gateway's order id (PayFiP's idop), how notifications find the payment.
+    order_id = models.CharField("identifiant de l'opération", max_length=64, blank=True)
+    transaction_id = models.CharField("référence de la transaction", max_length=64, blank=True)
+    paid_at = models.DateTimeField("payé le", null=True, blank=True)
+    last_checked_at = models.DateTimeField("dernière vérification", null=True, blank=True)
+    checks = models.PositiveSmallIntegerField("vérifications", default=0)
+    detail = models.JSONField("réponse du service", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "règlement"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["authority", "-created_at"], name="payment_authority"),
+            models.Index(fields=["status", "last_checked_at"], name="payment_waiting"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(status="paye"), name="one_paid_payment_per_invoice"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="en_attente"),
+                name="one_waiting_payment_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway", "order_id"],
+                condition=~Q(order_id=""),
+                name="unique_payment_order_id",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paye") | Q(paid_at__isnull=False), name="payment_paid_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Règlement {self.invoice_id} ({self.get_status_display()})"
+
+
+class DebitSchedule(models.TextChoices):
+    MONTHLY = "mensuel", "Prélèvement mensuel"
+    PER_INVOICE = "echeance", "Prélèvement à l'échéance de chaque facture"
+
+
+class MandateStatus(models.TextChoices):
+    ACTIVE = "actif", "Actif"
+    REVOKED = "revoque", "Révoqué"
+
+
+class Mandate(TimeStampedModel):
+    """A SEPA direct-debit mandate of an account, under the authority's creditor identifier.
+
+    Its unique reference (RUM) is unique per authority.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.PROTECT, related_name="mandates"
+    )
+    rum = models.CharField("référence unique du mandat (RUM)", max_length=35)
+    creditor_identifier = models.CharField("identifiant créancier SEPA (ICS)", max_length=35)
+    schedule = models.CharField("échéancier", max_length=20, choices=DebitSchedule.choices)
+    holder_name = models.CharField("titulaire du compte", max_length=200)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11)
+    signed_on = models.DateField("date de signature")
+    status = models.CharField(
+        "statut", max_length=20, choices=MandateStatus.choices, default=MandateStatus.ACTIVE
+    )
+    revoked_on = models.DateField("révoqué le", null=True, blank=True)
+    request = models.ForeignKey(
+        "requests.ServiceRequest", on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "mandat de prélèvement"
+        verbose_name_plural = "mandats de prélèvement"
+        ordering = ["-signed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "rum"], name="unique_mandate_rum"),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(status="actif"), name="one_active_mandate"
+            ),
+        ]
+
+    def __str__(self):
+        return self.rum
+
+    @property
+    def iban_masked(self) -> str:
+        iban = "".join(self.iban.split()).upper()
+        if len(iban) < 8:
+            return ""
+        hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
+        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+
+
+class DebitStatus(models.TextChoices):
+    PLANNED = "prevu", "Prévu"
+    SENT = "transmis", "Transmis"
+    CANCELLED = "annule", "Annulé"
+
+
+class ScheduledDebit(models.Model):
+    """One coming debit of a mandate (a line of the « échéancier »)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="debits")
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="debits")
+    due_on = models.DateField("date de prélèvement")
+    amount_cents = models.BigIntegerField("montant (centimes)")
+    status = models.CharField(
+        "statut", max_length=20, choices=DebitStatus.choices, default=DebitStatus.PLANNED
+    )
+
+    class Meta:
+        verbose_name = "prélèvement prévu"
+        verbose_name_plural = "prélèvements prévus"
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mandate", "invoice", "due_on"], name="unique_scheduled_debit"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.due_on} : {self.amount_cents} c"
