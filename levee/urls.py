@@ -6,6 +6,9 @@ from django.views.static import serve
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("levee.backoffice.urls")),
+    path("backoffice/facturation/", include("levee.billing.urls_backoffice")),
+    path("", include("levee.payments.urls")),
+    path("", include("levee.billing.urls")),
     path("", include("levee.accounts.urls")),
     path("", include("levee.space.urls")),
     path("", include("levee.collection.urls")),

@@ -37,6 +37,8 @@ CALENDARS = frozenset({AgentRole.ACCUEIL, AgentRole.ADMINISTRATEUR})
 SETTINGS = frozenset({AgentRole.ADMINISTRATEUR})
 # Imports of lifts, drop-offs and subscribers.
 IMPORTS = frozenset({AgentRole.FACTURATION, AgentRole.ADMINISTRATEUR})
+# Tariffs, billing runs (simulations and real ones), treasury exports, payments.
+BILLING = frozenset({AgentRole.FACTURATION, AgentRole.ADMINISTRATEUR})
 # The authority's agents: the « Agents » page, which only they read.
 AGENTS = frozenset({AgentRole.ADMINISTRATEUR})
 
@@ -45,5 +47,6 @@ GROUPS = {
     "calendars": CALENDARS,
     "settings": SETTINGS,
     "imports": IMPORTS,
+    "billing": BILLING,
     "agents": AGENTS,
 }
