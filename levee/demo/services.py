@@ -19,6 +19,7 @@ from django.utils import timezone
 from levee.accounts.models import AccountAccess, User
 from levee.authorities.models import Authority, Commune
 from levee.backoffice.models import Agent, AgentRole
+from levee.billing.demo import demo_billing_load
 from levee.calendars.demo import demo_calendars_load
 from levee.collection.averages import production_averages_refresh
 from levee.collection.demo import demo_lifts_load
@@ -68,6 +69,9 @@ PILAT = {
     "short_name": "CCPR",
     "contact_email": "dechets@pilat-rhodanien.example.org",
     "primary_color": "#2e6b1e",
+    "siret": "24420089900039",
+    "payment_recipient": "Service de gestion comptable de Saint-Chamond",
+    "payment_recipient_address": "2 rue Émile Zola\n42400 SAINT-CHAMOND",
     "signup_with_references": True,
     "signup_with_proof": True,  # seed 000: opening an account with a justificatif de domicile
 }
@@ -233,6 +237,8 @@ def demo_data_load(*, today: datetime.date | None = None) -> None:
         for authority in (ccfi, pilat):
             production_averages_refresh(authority=authority, today=today)
     demo_calendars_load()
+    for authority in (ccfi, pilat):
+        demo_billing_load(authority=authority, today=today or timezone.localdate())
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):
