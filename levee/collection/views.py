@@ -1,18 +1,17 @@
 """« Mes bacs/levées » (flow 8): the household's bins, lifts and drop-offs, its production
 per month beside comparable households', and the same lists as CSV files."""
 
-import csv
 import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from levee.authorities.selectors import authority_get_by_slug
-from levee.lib.spreadsheet import csv_cell, decimal_fr
+from levee.lib.downloads import csv_response
+from levee.lib.spreadsheet import decimal_fr
 from levee.space.views import account_from_request, space_context
 
 from .averages import comparable_monthly_averages
@@ -118,24 +117,6 @@ def production(request, slug):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(rows, filename: str, header: list[str]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)  # BOM: Excel reads UTF-8
-        for row in rows:
-            yield writer.writerow([csv_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _export_filters(request, slug, account):
     form, year, flux = _filters(request, account, timezone.localdate())
     if form.is_bound and not form.is_valid():
@@ -170,7 +151,7 @@ def lifts_csv(request, slug):
         for lift in lifts.iterator(chunk_size=2000)
     )
     header = ["Date", "Heure", "Flux", "Volume (L)", "N° de puce", "N° de cuve", "Poids (kg)"]
-    return _csv_response(rows, f"levees-{account.code}-{year}.csv", [*header, "Adresse"])
+    return csv_response(rows, f"levees-{account.code}-{year}.csv", [*header, "Adresse"])
 
 
 @login_required
@@ -194,4 +175,4 @@ def dropoffs_csv(request, slug):
         for d in dropoffs.iterator(chunk_size=2000)
     )
     header = ["Date", "Heure", "Type", "Lieu", "Flux", "Quantité", "Unité"]
-    return _csv_response(rows, f"apports-{account.code}-{year}.csv", header)
+    return csv_response(rows, f"apports-{account.code}-{year}.csv", header)
