@@ -129,6 +129,12 @@ class BillingRun(TimeStampedModel):
     subscriptions_total = models.PositiveIntegerField("abonnements à facturer", default=0)
     invoices_done = models.PositiveIntegerField("factures calculées", default=0)
     total_cents = models.BigIntegerField("montant total TTC (centimes)", default=0)
+    # Where the execution stands: subscriptions are billed in order of pk, one chunk per
+    # transaction, and this is the last pk of the last committed chunk (a rerun resumes
+    # after it). The references of the subscriptions left out for want of a plan.
+    cursor_subscription_id = models.PositiveBigIntegerField("dernier abonnement traité", default=0)
+    unplanned_references = models.JSONField("abonnements sans forfait", default=list, blank=True)
+    invoices_published = models.PositiveIntegerField("factures publiées", default=0)
     message = models.TextField("message", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

@@ -1,0 +1,431 @@
+"""Writes of billing: billing runs, their invoices, numbering and publishing.
+
+A run bills the subscriptions active in its period in chunks, in order of pk. Each chunk is
+one transaction that holds the run's row lock (and, for a real run, the lock of the year's
+`InvoiceSequence` row), reads the chunk's usage in one query, and writes its invoices and
+lines with bulk_create: a crash rolls back the chunk with its numbers, a rerun resumes after
+the last committed chunk, and workers executing the same run take turns on the lock — so
+numbers have neither holes nor duplicates.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from levee.accounts.models import AccountAccess
+from levee.mailing.services import mail_enqueue
+from levee.subscribers.models import Subscription
+
+from . import pricing
+from .models import (
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+    RunKind,
+    RunStatus,
+)
+from .selectors import plans_of_subscriptions, tariff_in_force, usage_of_subscriptions
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1000
+SEQUENCE_MAX = 999_999
+
+
+class BillingError(Exception):
+    """A billing that cannot be done; its message is French, for the agent."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def period_of(*, year: int, half: int | None) -> tuple[datetime.date, datetime.date, str]:
+    """(first day, last day, label) of a year or of its 1st/2nd half-year."""
+    if half is None:
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31), str(year)
+    if half == 1:
+        return datetime.date(year, 1, 1), datetime.date(year, 6, 30), f"1er semestre {year}"
+    if half == 2:
+        return datetime.date(year, 7, 1), datetime.date(year, 12, 31), f"2e semestre {year}"
+    raise BillingError("Le semestre doit être 1 ou 2.")
+
+
+def billing_settings_for(*, authority) -> BillingSettings:
+    settings, _ = BillingSettings.objects.get_or_create(authority=authority)
+    return settings
+
+
+def invoice_sequence_for(*, authority, year: int) -> InvoiceSequence:
+    """The authority's numbering of `year`, created (starting at 1) on first use."""
+    sequence, _ = InvoiceSequence.objects.get_or_create(
+        authority=authority, year=year, defaults={"first_value": 1, "next_value": 1}
+    )
+    return sequence
+
+
+@transaction.atomic
+def invoice_sequence_first_value_set(*, authority, year: int, first_value: int) -> InvoiceSequence:
+    """Sets the first number of the year, as long as no invoice of that year is numbered."""
+    if not 1 <= first_value <= SEQUENCE_MAX:
+        raise BillingError(f"Le premier numéro doit être compris entre 1 et {SEQUENCE_MAX}.")
+    invoice_sequence_for(authority=authority, year=year)
+    sequence = InvoiceSequence.objects.select_for_update().get(authority=authority, year=year)
+    if sequence.next_value != sequence.first_value:
+        raise BillingError(
+            f"Des factures {year} sont déjà numérotées : le premier numéro ne peut plus changer."
+        )
+    sequence.first_value = sequence.next_value = first_value
+    sequence.save(update_fields=["first_value", "next_value"])
+    return sequence
+
+
+def invoice_number(*, year: int, authority_code: str, value: int) -> str:
+    """« 2300240069928 »: the year's two digits, the authority's 5-digit code, 6 digits."""
+    return f"{year % 100:02d}{authority_code:0>5}{value:06d}"
+
+
+def invoices_url(authority) -> str:
+    """The path of the resident's « Mes factures » of `authority`."""
+    try:
+        return reverse("billing:invoices", kwargs={"slug": authority.slug})
+    except NoReverseMatch:
+        return f"/{authority.slug}/espace/mes-factures/"
+
+
+def billing_run_create(
+    *,
+    authority,
+    kind: RunKind,
+    year: int,
+    half: int | None,
+    issued_on: datetime.date,
+    due_on: datetime.date | None = None,
+    created_by=None,
+) -> BillingRun:
+    """Creates a run of `authority` for `year` (or its half-year `half`) and enqueues its
+    execution. Raises BillingError when it cannot be billed."""
+    kind = RunKind(kind)
+    period_start, period_end, label = period_of(year=year, half=half)
+    with transaction.atomic():
+        billing_settings_for(authority=authority)
+        # The settings row serialises run creations of the authority: two agents creating
+        # a real run for the same period at once get one run and one refusal.
+        settings = BillingSettings.objects.select_for_update().get(authority=authority)
+        tariff = tariff_in_force(authority=authority, year=year)
+        if tariff is None:
+            raise BillingError(f"Aucune grille tarifaire n'est en vigueur pour {year}.")
+        if issued_on < period_start:
+            raise BillingError(
+                f"La date des factures ne peut pas précéder le début de la période "
+                f"({period_start:%d/%m/%Y})."
+            )
+        if due_on is None:
+            due_on = issued_on + datetime.timedelta(days=settings.due_days)
+        if due_on < issued_on:
+            raise BillingError("La date d'échéance ne peut pas précéder la date des factures.")
+        if kind == RunKind.REAL:
+            overlapping = (
+                BillingRun.objects.filter(
+                    authority=authority,
+                    kind=RunKind.REAL,
+                    period_start__lte=period_end,
+                    period_end__gte=period_start,
+                )
+                # A failed run that numbered nothing is forgotten; one that did is resumed.
+                .filter(~Q(status=RunStatus.FAILED) | Q(invoices__isnull=False))
+                .distinct()
+                .first()
+            )
+            if overlapping:
+                raise BillingError(
+                    f"La facturation réelle « {overlapping.label} » couvre déjà cette période"
+                    + (
+                        " : reprenez-la plutôt que d'en créer une autre."
+                        if overlapping.status == RunStatus.FAILED
+                        else "."
+                    )
+                )
+        run = BillingRun.objects.create(
+            authority=authority,
+            kind=kind,
+            label=label,
+            period_start=period_start,
+            period_end=period_end,
+            tariff=tariff,
+            issued_on=issued_on,
+            due_on=due_on,
+            created_by=created_by,
+        )
+        transaction.on_commit(lambda: billing_run_enqueue(run=run), robust=True)
+    return run
+
+
+def billing_run_enqueue(*, run: BillingRun) -> None:
+    from .tasks import billing_run_execute_task
+
+    billing_run_execute_task.enqueue(run.pk)
+
+
+def active_subscriptions(run: BillingRun):
+    return Subscription.objects.filter(
+        authority_id=run.authority_id, subscribed_on__lte=run.period_end
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=run.period_start))
+
+
+def billing_run_execute(*, run_id: int, chunk_size: int = CHUNK_SIZE) -> BillingRun:
+    """Bills every subscription of the run not billed yet, then publishes a real run.
+
+    Safe to call again on a failed or interrupted run (it resumes) and from several workers
+    at once (they take turns chunk by chunk). An error marks the run « Échec » with its
+    message; the invoices of the committed chunks stay and the next call resumes.
+    """
+    claimed = BillingRun.objects.filter(
+        pk=run_id, status__in=[RunStatus.PENDING, RunStatus.FAILED, RunStatus.RUNNING]
+    ).update(status=RunStatus.RUNNING, message="")
+    run = BillingRun.objects.get(pk=run_id)
+    if not claimed:
+        return run
+    if run.started_at is None:
+        BillingRun.objects.filter(pk=run_id, started_at__isnull=True).update(
+            started_at=timezone.now(),
+            subscriptions_total=active_subscriptions(run).count(),
+        )
+    try:
+        while _chunk_bill(run_id=run_id, chunk_size=chunk_size):
+            pass
+        if run.kind == RunKind.REAL:
+            while _chunk_publish(run_id=run_id, chunk_size=chunk_size):
+                pass
+        _run_finish(run_id=run_id)
+    except Exception as exc:
+        logger.exception("billing run %s failed", run_id)
+        BillingRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            message=(
+                f"La facturation s'est arrêtée sur une erreur ({type(exc).__name__} : {exc}). "
+                "Les factures déjà calculées sont conservées ; relancez-la pour la reprendre."
+            )[:2000],
+        )
+    return BillingRun.objects.get(pk=run_id)
+
+
+def _active_days(
+    run: BillingRun, subscription: Subscription
+) -> tuple[datetime.date, datetime.date]:
+    first = max(run.period_start, subscription.subscribed_on)
+    last = run.period_end
+    if subscription.ended_on is not None:
+        last = min(last, subscription.ended_on)
+    return first, last
+
+
+@transaction.atomic
+def _chunk_bill(*, run_id: int, chunk_size: int) -> bool:
+    """Bills the next chunk of the run; False when nothing is left to bill."""
+    run = (
+        BillingRun.objects.select_for_update().select_related("tariff", "authority").get(pk=run_id)
+    )
+    if run.status != RunStatus.RUNNING:
+        return False
+    subscriptions = list(
+        active_subscriptions(run)
+        .filter(pk__gt=run.cursor_subscription_id)
+        .select_related("account", "commune")
+        .order_by("pk")[:chunk_size]
+    )
+    if not subscriptions:
+        return False
+    tariff = run.tariff
+    days = {s.pk: _active_days(run, s) for s in subscriptions}
+    plans = plans_of_subscriptions(
+        tariff=tariff, subscriptions=subscriptions, on={pk: d[1] for pk, d in days.items()}
+    )
+    billable = [s for s in subscriptions if plans[s.pk] is not None]
+    usage = usage_of_subscriptions(subscriptions=billable, days=days)
+
+    real = run.kind == RunKind.REAL
+    next_value = 0
+    sequence = None
+    if real and billable:
+        invoice_sequence_for(authority=run.authority, year=tariff.year)
+        sequence = InvoiceSequence.objects.select_for_update().get(
+            authority_id=run.authority_id, year=tariff.year
+        )
+        next_value = sequence.next_value
+        if next_value + len(billable) - 1 > SEQUENCE_MAX:
+            raise BillingError(f"La numérotation des factures {tariff.year} est épuisée.")
+
+    invoices, computed = [], []
+    for s in billable:
+        first, last = days[s.pk]
+        lifts, grams = usage.get(s.pk, (0, 0))
+        c = pricing.invoice_compute(
+            plan=plans[s.pk],
+            vat_rate_bp=tariff.vat_rate_bp,
+            year=tariff.year,
+            first_day=first,
+            last_day=last,
+            lifts=lifts,
+            weight_grams=grams,
+            unit_word="ouverture" if s.kind == "badge" else "levée",
+        )
+        number = ""
+        if real:
+            number = invoice_number(
+                year=tariff.year, authority_code=run.authority.code, value=next_value
+            )
+            next_value += 1
+        account = s.account
+        invoices.append(
+            Invoice(
+                authority_id=run.authority_id,
+                account_id=s.account_id,
+                subscription_id=s.pk,
+                run_id=run.pk,
+                tariff_id=tariff.pk,
+                status=InvoiceStatus.OPEN if real else InvoiceStatus.SIMULATED,
+                year=tariff.year,
+                number=number,
+                issued_on=run.issued_on,
+                due_on=run.due_on,
+                period_start=first,
+                period_end=last,
+                total_ht_cents=c.total_ht_cents,
+                vat_rate_bp=c.vat_rate_bp,
+                vat_cents=c.vat_cents,
+                total_cents=c.total_cents,
+                payer_name=account.holder_name[:200],
+                payer_address=(account.billing_address_line or s.address_line)[:400],
+            )
+        )
+        computed.append(c)
+    Invoice.objects.bulk_create(invoices)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                authority_id=run.authority_id,
+                invoice_id=invoice.pk,
+                position=position,
+                kind=line.kind,
+                label=line.label[:200],
+                quantity=line.quantity,
+                unit_cents=line.unit_cents,
+                amount_cents=line.amount_cents,
+            )
+            for invoice, c in zip(invoices, computed, strict=True)
+            for position, line in enumerate(c.lines, start=1)
+        ]
+    )
+    if sequence is not None:
+        sequence.next_value = next_value
+        sequence.save(update_fields=["next_value"])
+    run.cursor_subscription_id = subscriptions[-1].pk
+    run.invoices_done += len(invoices)
+    run.total_cents += sum(i.total_cents for i in invoices)
+    run.unplanned_references = run.unplanned_references + [
+        s.reference for s in subscriptions if plans[s.pk] is None
+    ]
+    run.save(
+        update_fields=[
+            "cursor_subscription_id",
+            "invoices_done",
+            "total_cents",
+            "unplanned_references",
+            "updated_at",
+        ]
+    )
+    return True
+
+
+def _recipients(account_ids: list[int], accounts: dict) -> dict[int, list[str]]:
+    """Each account's email, else the emails of the logins that reach it."""
+    result = {pk: [a.email] for pk, a in accounts.items() if a.email}
+    missing = [pk for pk in account_ids if pk not in result]
+    if missing:
+        for account_id, email in AccountAccess.objects.filter(
+            account_id__in=missing, user__is_active=True
+        ).values_list("account_id", "user__email"):
+            result.setdefault(account_id, [])
+            if email not in result[account_id]:
+                result[account_id].append(email)
+    return result
+
+
+@transaction.atomic
+def _chunk_publish(*, run_id: int, chunk_size: int) -> bool:
+    """Publishes the next chunk of a real run's invoices: published_at, the « Votre facture
+    est disponible » emails and the direct debits. False when all are published."""
+    from levee.payments.mandates import invoices_debit_plan
+
+    run = BillingRun.objects.select_for_update().select_related("authority").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return False
+    invoices = list(
+        Invoice.objects.filter(
+            authority_id=run.authority_id, run_id=run.pk, published_at__isnull=True
+        )
+        .select_related("account")
+        .order_by("pk")[:chunk_size]
+    )
+    if not invoices:
+        return False
+    now = timezone.now()
+    accounts = {i.account_id: i.account for i in invoices}
+    recipients = _recipients(list(accounts), accounts)
+    url = invoices_url(run.authority)
+    for invoice in invoices:
+        for to in recipients.get(invoice.account_id, []):
+            mail_enqueue(
+                to=to,
+                template="invoice_available",
+                context={"invoice": invoice, "invoices_url": url},
+                authority=run.authority,
+            )
+    published = Invoice.objects.filter(
+        authority_id=run.authority_id,
+        pk__in=[i.pk for i in invoices],
+        published_at__isnull=True,
+    ).update(published_at=now)
+    if published != len(invoices):
+        raise BillingError("Des factures ont été publiées par un autre traitement en même temps.")
+    for invoice in invoices:
+        invoice.published_at = now
+    invoices_debit_plan(invoices=invoices)
+    run.invoices_published += len(invoices)
+    run.save(update_fields=["invoices_published", "updated_at"])
+    return True
+
+
+@transaction.atomic
+def _run_finish(*, run_id: int) -> None:
+    run = BillingRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return
+    run.status = RunStatus.DONE
+    run.finished_at = timezone.now()
+    run.message = run_message(run)
+    run.save(update_fields=["status", "finished_at", "message", "updated_at"])
+
+
+def run_message(run: BillingRun) -> str:
+    """What the agent reads about a finished run, in French."""
+    done = run.invoices_done
+    parts = [f"{done} facture{'s' if done > 1 else ''} calculée{'s' if done > 1 else ''}."]
+    unplanned = run.unplanned_references
+    if unplanned:
+        n = len(unplanned)
+        shown = ", ".join(unplanned[:50]) + (" …" if n > 50 else "")
+        parts.append(
+            f"{n} abonnement{'s' if n > 1 else ''} non facturé{'s' if n > 1 else ''} faute de "
+            f"forfait dans la grille tarifaire : {shown}."
+        )
+    return " ".join(parts)
