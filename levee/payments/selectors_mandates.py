@@ -1,0 +1,35 @@
+"""Reads of the SEPA mandates: an account's active mandate and its « échéancier »."""
+
+import dataclasses
+
+from levee.payments.models import DebitStatus, Mandate, MandateStatus, ScheduledDebit
+
+
+def mandate_active_of(account) -> Mandate | None:
+    return Mandate.objects.filter(
+        authority_id=account.authority_id, account=account, status=MandateStatus.ACTIVE
+    ).first()
+
+
+@dataclasses.dataclass
+class MandateSchedule:
+    """« Mon échéancier de prélèvement »: the active mandate and its coming debits."""
+
+    mandate: Mandate
+    debits: list[ScheduledDebit]
+
+
+def mandate_schedule_of(account) -> MandateSchedule | None:
+    """The account's active mandate with its planned debits, soonest first; None without
+    one."""
+    mandate = mandate_active_of(account)
+    if mandate is None:
+        return None
+    debits = list(
+        ScheduledDebit.objects.filter(
+            authority_id=account.authority_id, mandate=mandate, status=DebitStatus.PLANNED
+        )
+        .select_related("invoice")
+        .order_by("due_on", "invoice__number")
+    )
+    return MandateSchedule(mandate=mandate, debits=debits)
