@@ -10,6 +10,7 @@ wrong with one line comes out as that line's French reason, and the import goes 
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -127,10 +128,12 @@ def decode(line: bytes) -> str:
         return line.decode("latin-1")
 
 
-def _byte_lines(file, progress: Callable[[int, int], None] | None) -> Iterator[bytes | _TooLong]:
-    """The file's lines without their end, read READ_SIZE bytes at a time.
+def _chunks(file, progress: Callable[[int, int], None] | None) -> Iterator[bytes | _TooLong]:
+    """The file's complete lines, read READ_SIZE bytes at a time: each item holds the lines
+    a read completed, each with its b"\n" (the last line of a file gets one if it has none).
 
-    A line over MAX_LINE_BYTES is not kept in memory: TOO_LONG comes out in its place.
+    A line over MAX_LINE_BYTES that runs over several reads is not kept in memory: TOO_LONG
+    comes out in its place; a long line within a read is left to the reader of the lines.
     `progress(bytes_read, lines_read)` is called after each read.
     """
     if hasattr(file, "seek"):
@@ -158,24 +161,42 @@ def _byte_lines(file, progress: Callable[[int, int], None] | None) -> Iterator[b
             raise FileRefused(too_big())
         if progress is not None:
             progress(read, lines_read)
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            lines_read += 1
-            if skipping:
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            complete, pending = data[:cut], data[cut:]
+            if skipping:  # the end of the long line
                 skipping = False
+                lines_read += 1
                 yield TOO_LONG
-            elif len(line) > MAX_LINE_BYTES + 1:
-                yield TOO_LONG
-            else:
-                yield line[:-1] if line.endswith(b"\r") else line
+                complete = complete[complete.index(b"\n") + 1 :]
+            if complete:
+                lines_read += complete.count(b"\n")
+                yield complete
+        else:
+            pending = data
         if len(pending) > MAX_LINE_BYTES + 1:
             pending = b""
             skipping = True
     if skipping:
         yield TOO_LONG
     elif pending:
-        yield pending[:-1] if pending.endswith(b"\r") else pending
+        yield pending + b"\n"
+
+
+def _lines(chunks: Iterator[bytes | _TooLong]) -> Iterator[bytes | _TooLong]:
+    """The lines of `chunks` without their end; TOO_LONG for a line over MAX_LINE_BYTES."""
+    for chunk in chunks:
+        if chunk is TOO_LONG:
+            yield TOO_LONG
+            continue
+        lines = chunk.split(b"\n")
+        lines.pop()  # after the last b"\n"
+        for line in lines:
+            if len(line) > MAX_LINE_BYTES + 1:
+                yield TOO_LONG
+            else:
+                yield line[:-1] if line.endswith(b"\r") else line
 
 
 def _header(line: bytes, layout: CsvLayout) -> tuple[str, list[int | None], int]:
@@ -220,38 +241,145 @@ def _header(line: bytes, layout: CsvLayout) -> tuple[str, list[int | None], int]
 
 def read_rows(
     file, layout: CsvLayout, *, progress: Callable[[int, int], None] | None = None
-) -> Iterator[tuple[int, tuple[str, ...] | str]]:
-    """(line number, the stripped fields in the layout's column order, or the French reason
-    the line is rejected), for the data lines only (the header is line 1; blank lines are
-    skipped). The field of an optional column the header leaves out is None."""
-    lines = _byte_lines(file, progress)
-    first = next(lines, b"")
-    if first is TOO_LONG:
-        raise FileRefused(
-            f"Ce fichier n'est pas un fichier CSV {layout.what} : sa première ligne dépasse "
-            f"{MAX_LINE_BYTES} caractères. Rien n'a été importé.",
-            line=1,
-        )
-    if not first.strip(b" \t\r\n" + BOM):
-        first = next((line for line in lines if line is TOO_LONG or line.strip()), b"")
-        if not first:
-            raise FileRefused("Le fichier est vide : rien n'a été importé.")
-        raise FileRefused(
-            "La première ligne du fichier doit être l'en-tête (attendu : « "
-            + layout.required_header
-            + " »). Rien n'a été importé.",
-            line=1,
-        )
-    separator, order, width = _header(first, layout)
-    # The header in the layout's order (the usual case): the fields need no reordering.
-    in_order = order == list(range(width))
-    for number, raw in enumerate(lines, start=2):
-        if raw is TOO_LONG:
-            yield number, TOO_LONG_REASON
-            continue
-        if not raw or raw.isspace():
-            continue
-        yield number, _fields(raw, separator, None if in_order else order, width)
+) -> "CsvRows":
+    """The data lines of `file`, read lazily: see CsvRows."""
+    return CsvRows(file, layout, progress)
+
+
+class CsvRows:
+    """The data lines of an import file, read once, lazily.
+
+    Iterating gives (line number, the stripped fields in the layout's column order, or the
+    French reason the line is rejected), for the data lines only (the header is line 1;
+    blank lines are skipped). The field of an optional column the header leaves out is None.
+
+    Or `copy_rows()` gives the same lines for the database to check (PostgreSQL's COPY).
+    The header is read, and the file refused (FileRefused), on the first use of either.
+    """
+
+    def __init__(self, file, layout: CsvLayout, progress: Callable[[int, int], None] | None):
+        self.file, self.layout, self.progress = file, layout, progress
+        self._data = None  # the chunks of data lines, after the header
+        self.separator = ""
+        self.order: list[int | None] = []  # the position of each column of the layout
+        self.width = 0  # the number of columns of the header
+
+    def header(self) -> None:
+        """Reads and checks the header, once."""
+        if self._data is not None:
+            return
+        chunks = _chunks(self.file, self.progress)
+        first = next(chunks, b"")
+        rest = b""
+        if first is not TOO_LONG:
+            end = first.find(b"\n") + 1
+            first, rest = first[:end], first[end:]
+            first = next(_lines(iter([first])), b"")
+        if first is TOO_LONG:
+            raise FileRefused(
+                f"Ce fichier n'est pas un fichier CSV {self.layout.what} : sa première ligne "
+                f"dépasse {MAX_LINE_BYTES} caractères. Rien n'a été importé.",
+                line=1,
+            )
+        data = itertools.chain([rest] if rest else [], chunks)
+        if not first.strip(b" \t\r\n" + BOM):
+            lines = _lines(data)
+            first = next((line for line in lines if line is TOO_LONG or line.strip()), b"")
+            if not first:
+                raise FileRefused("Le fichier est vide : rien n'a été importé.")
+            raise FileRefused(
+                "La première ligne du fichier doit être l'en-tête (attendu : « "
+                + self.layout.required_header
+                + " »). Rien n'a été importé.",
+                line=1,
+            )
+        self.separator, self.order, self.width = _header(first, self.layout)
+        self._data = data
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[str, ...] | str]]:
+        self.header()
+        separator, width = self.separator, self.width
+        # The header in the layout's order (the usual case): the fields need no reordering.
+        order = None if self.order == list(range(width)) else self.order
+        for number, raw in enumerate(_lines(self._data), start=2):
+            if raw is TOO_LONG:
+                yield number, TOO_LONG_REASON
+                continue
+            if not raw or raw.isspace():
+                continue
+            yield number, _fields(raw, separator, order, width)
+
+    def copy_rows(self) -> Iterator[bytes]:
+        """Every line after the header, blank ones included (its line number is its place),
+        as rows of COPY's text format with three columns, `raw text, fields text[], reason
+        text`, one of them not null:
+
+        - `raw`: the line as it is (decoded, its \\r kept) for the database to split on the
+          separator and to check (its length, blank or not) the way `__iter__` does;
+        - `fields`: the line already split, when only Python can (quotes, a line that
+          decoding from Windows-1252 made longer);
+        - `reason`: the line rejected by reading alone (too long, a NUL, quotes).
+
+        A read of only UTF-8 lines without quotes nor NUL, the usual file, goes through
+        whole, a few bytes replaced: no Python work per line.
+        """
+        self.header()
+        for chunk in self._data:
+            if chunk is TOO_LONG:
+                yield _COPY_TOO_LONG
+            elif b'"' in chunk or b"\x00" in chunk or not _is_utf8(chunk):
+                yield b"".join(
+                    [
+                        _copy_row(line, self.separator, self.width)
+                        for line in chunk.split(b"\n")[:-1]
+                    ]
+                )
+            else:
+                yield _copy_escape_bytes(chunk).replace(b"\n", b"\t\\N\t\\N\n")
+
+
+def _is_utf8(chunk: bytes) -> bool:
+    if chunk.isascii():
+        return True
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _copy_escape_bytes(data: bytes) -> bytes:
+    """`data` as a value of COPY's text format: its backslashes, tabs and carriage returns
+    escaped (its b"\n", if any, are left to the caller)."""
+    return data.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+
+
+def _copy_escape(text: str) -> bytes:
+    return _copy_escape_bytes(text.encode("utf-8")).replace(b"\n", b"\\n")
+
+
+def _copy_reason(reason: str) -> bytes:
+    return b"\\N\t\\N\t" + _copy_escape(reason) + b"\n"
+
+
+_COPY_TOO_LONG = _copy_reason(TOO_LONG_REASON)
+
+
+def _copy_row(line: bytes, separator: str, width: int) -> bytes:
+    """One line (without its b"\n") as a COPY row of copy_rows(), checked in Python."""
+    if len(line) > MAX_LINE_BYTES + 1:
+        return _COPY_TOO_LONG
+    raw = line[:-1] if line.endswith(b"\r") else line
+    if not raw or raw.isspace():
+        return b"\t\\N\t\\N\n"  # blank: skipped, still numbered
+    fields = _fields(raw, separator, None, width)
+    if isinstance(fields, str):
+        return _copy_reason(fields)
+    text = decode(line)
+    if '"' not in text and len(text.encode("utf-8")) <= MAX_LINE_BYTES + 1:
+        return _copy_escape(text) + b"\t\\N\t\\N\n"
+    array = ",".join('"' + f.replace("\\", "\\\\").replace('"', '\\"') + '"' for f in fields)
+    return b"\\N\t" + _copy_escape("{" + array + "}") + b"\t\\N\n"
 
 
 def _fields(raw: bytes, separator: str, order: list[int | None] | None, width: int) -> tuple | str:
@@ -268,10 +396,14 @@ def _fields(raw: bytes, separator: str, order: list[int | None] | None, width: i
     else:
         fields = text.split(separator)
     if len(fields) != width:
-        return f"{len(fields)} colonnes au lieu de {width}"
+        return columns_reason(len(fields), width)
     if order is None:
         return tuple(map(str.strip, fields))
     return tuple([None if i is None else fields[i].strip() for i in order])
+
+
+def columns_reason(found, width: int) -> str:
+    return f"{found} colonnes au lieu de {width}"
 
 
 def shown(value: str, limit: int = 60) -> str:

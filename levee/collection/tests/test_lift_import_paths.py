@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from levee.collection.importers import batches, lift_import, lifts
 from levee.collection.models import Lift
 
+HEADER_BYTES = b"horodatage;puce;cuve;flux;poids_kg;vehicule\n"
 FILE = (
     "horodatage;puce;cuve;flux;poids_kg;vehicule\n"
     "2024-03-05 07:12;E0040001;;om;12,5;A\n"
@@ -105,3 +106,97 @@ def test_the_command_refuses_an_unknown_authority_or_a_refused_file(ccfi, tmp_pa
         call_command("lift_import", "--authority", "nulle-part", str(path))
     with pytest.raises(CommandError, match="Le fichier est vide"):
         call_command("lift_import", "--authority", ccfi[0].slug, str(path))
+
+
+TRICKY = [
+    # a header in another order, with `,`, quoted weights and a quoted line badly closed
+    (
+        "Puce,Horodatage,Cuve,Poids_kg,Flux,Vehicule\r\n"
+        'E0040001,2024-03-05 07:12,,"12,5",OM,A\r\n'
+        'E0040001,2024-03-06 07:12,,"1,2345",,\r\n'
+        'E0040001,"2024-03-07 07:12,,1,,\r\n'
+        "E0040001,2024-03-08T07:12:59,,7,,\r\n"
+        "\r\n"
+        "E0040001,2024-03-09 07:12,,7,,\r\r\n"
+        " E0040002 , 10/03/2024 07:12:05 ,\u00a0, 4 , recyclables ,\u2003B\r\n"
+    ).encode(),
+    # Windows-1252 and Latin-1 lines among UTF-8 ones, backslashes and tabs
+    HEADER_BYTES
+    + "2024-03-05 07:12;E0040001;;Ordures ménagères;12,5;Œ\n".encode("cp1252")
+    + "2024-03-06 07:12;E0040001;;ordures ménagères;12,5;é\n".encode("latin-1")
+    + "2024-03-09 07:12;E0040001;;Ordures ménagères;1;\\N\n".encode(),
+    # UTF-8 only (read whole): what COPY's text format would take for its own
+    HEADER_BYTES
+    + b"2024-03-07 07:12;E0040001;;;1;a\\b\tc\n"
+    + b"2024-03-08 07:12;E0040001;;;1;\\.\n"
+    + b"\\.\n"
+    + b"2024-03-09 07:12;E0040001;;;1;\\N\n"
+    + b"2024-03-10 07:12;E0040001;;;1;a\rb\r\n"
+    + "2024-03-11 07:12;E0040001;;Biodéchets;1;\\\n".encode(),
+    # every reason of the dates and weights, and the hour that comes twice in autumn
+    HEADER_BYTES
+    + b"2023-10-29 02:30;E0040001;;;1;first\n"
+    + b"2024-03-31 02:30;E0040001;;;1;gap\n"
+    + b"2024-13-01 07:12;E0040001;;;1;\n"
+    + b"2024-02-29 24:00;E0040001;;;1;\n"
+    + b"2023-02-29 07:12;E0040001;;;1;\n"
+    + b"2024-04-31 07:12;E0040001;;;1;\n"
+    + b"2024-03-05 07:60;E0040001;;;1;\n"
+    + b"2024-03-05 07:12:60;E0040001;;;1;\n"
+    + b"0000-03-05 07:12;E0040001;;;1;\n"
+    + b"2024-3-5 07:12;E0040001;;;1;\n"
+    + b"2024-03-05 07:12:1;E0040001;;;1;\n"
+    + ("x" * 80 + ";E0040001;;;1;\n").encode()
+    + b"2024-03-11 07:12;E0040001;;;- 3,5;\n"
+    + b"2024-03-12 07:12;E0040001;;;1234567890;\n"
+    + b"2024-03-13 07:12;E0040001;;;2000,001;\n"
+    + b"2024-03-14 07:12;E0040001;;;2000,000;\n"
+    + b"2024-03-15 07:12;E0040001;;;12.;\n"
+    + b"2024-03-16 07:12;E0040001;;;,5;\n"
+    + ("2024-03-17 07:12;E0040001;;;" + "9" * 80 + ";\n").encode()
+    + b"2024-03-18 07:12;"
+    + b"E" * 31
+    + b";;;1;\n"
+    + b"2024-03-19 07:12;E0040001;;;1;"
+    + b"V" * 31
+    + b"\n"
+    + b"2024-03-20 07:12;E0040001;;compost;1;"
+    + b"V" * 31
+    + b"\n"
+    + b"2024-03-21 07:12;E0040001;;;1;;\n"
+    + b"2024-03-23 07:12;E0040001;;;1;"
+    + "é".encode() * 2100
+    + b"\n"
+    + b"2024-03-24 07:12;E0040001;;;1;"
+    + "é".encode("latin-1") * 2100
+    + b"\n"
+    + b"2024-03-25 07:12;E0040001;;;1;"
+    + "é".encode("latin-1") * 4090
+    + b"\n"
+    + b"2024-03-26 07:12;E0040001;;;1;last",
+]
+
+
+@pytest.mark.parametrize("content", TRICKY, ids=["quotes", "encodings", "escapes", "values"])
+def test_both_paths_agree_on_what_only_careful_reading_gets_right(ccfi, bins, monkeypatch, content):
+    authority, _ = ccfi
+    results = []
+    for path in ("fast", "orm"):
+        if path == "orm":
+            Lift.objects.all().delete()
+            monkeypatch.setattr(lifts, "_insert_postgresql", lifts._insert_orm)
+        batch = lift_import(authority=authority, file=ContentFile(content), filename="a.csv")
+        assert batch.status == "done", batch.message
+        results.append(
+            (
+                (batch.rows_total, batch.rows_imported, batch.rows_rejected),
+                batch.rejected_report,
+                set(
+                    Lift.objects.filter(import_batch=batch).values_list(
+                        "bin_id", "lifted_at", "net_weight_grams", "vehicle"
+                    )
+                ),
+            )
+        )
+    assert results[0] == results[1]
+    assert results[0][0][1] > 0  # some lines go in
