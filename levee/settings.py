@@ -201,6 +201,12 @@ else:
 ALTCHA_HMAC_KEY = os.environ.get("ALTCHA_HMAC_KEY") or SECRET_KEY
 ALTCHA_MAX_NUMBER = int(os.environ.get("ALTCHA_MAX_NUMBER", "50000"))
 
+# Online payment. In the embedded default every authority pays through the sandbox
+# gateway (no real payment), whatever its payment settings say.
+PAYMENT_SANDBOX_ONLY = env_bool("PAYMENT_SANDBOX_ONLY", not os.environ.get("DATABASE_URL"))
+# PayFiP's WSDL; empty: the copy eopayment ships, which names PayFiP's production service.
+PAYFIP_WSDL_URL = os.environ.get("PAYFIP_WSDL_URL", "")
+
 # Production hardening, switched on when the site is served over HTTPS.
 SECURE = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = SECURE
@@ -245,4 +251,6 @@ RESERVED_SLUGS = {
     "altcha",
     "mentions-legales",
     "accessibilite",
+    "paiement",
+    "paiement-test",
 }

@@ -50,6 +50,9 @@ class PaymentStatus(models.TextChoices):
     REFUSED = "refuse", "Refusé"
     ABANDONED = "abandonne", "Abandonné"
     EXPIRED = "expire", "Expiré"
+    # Paid while its invoice was already paid (or no longer due): recorded, never applied
+    # to the invoice, to be refunded by the authority.
+    DUPLICATE = "paye_en_double", "Payé en double (à rembourser)"
 
 
 class PaymentMethod(models.TextChoices):
@@ -116,6 +119,41 @@ class Payment(TimeStampedModel):
 
     def __str__(self):
         return f"Règlement {self.invoice_id} ({self.get_status_display()})"
+
+
+class SandboxResult(models.TextChoices):
+    """The sandbox's transaction results, PayFiP's `resultrans` codes."""
+
+    NONE = "", "En cours"
+    CARD_PAID = "P", "Payé par carte"
+    DEBIT_PAID = "V", "Payé par prélèvement"
+    REFUSED = "R", "Refusé"
+    ABANDONED = "A", "Abandonné"
+
+
+class SandboxTransaction(TimeStampedModel):
+    """The sandbox gateway's own record of an operation, as PayFiP keeps its idop: its
+    screens fill it in and its status call answers from it, never from the portal's
+    `Payment`."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    idop = models.CharField("identifiant de l'opération", max_length=64, unique=True)
+    refdet = models.CharField("référence de la dette", max_length=30)
+    exer = models.CharField("exercice", max_length=4)
+    amount_cents = models.BigIntegerField("montant (centimes)")
+    email = models.EmailField("adresse électronique")
+    return_url = models.CharField("adresse de retour", max_length=500)
+    result = models.CharField(
+        "résultat", max_length=1, choices=SandboxResult.choices, blank=True, default=""
+    )
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "opération du bac à sable"
+        verbose_name_plural = "opérations du bac à sable"
+
+    def __str__(self):
+        return self.idop
 
 
 class DebitSchedule(models.TextChoices):

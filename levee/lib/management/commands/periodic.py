@@ -4,13 +4,21 @@ from django.core.management.base import BaseCommand
 
 from levee.collection.averages import production_averages_refresh_due
 from levee.mailing.services import outbox_sweep
+from levee.payments.services import payments_waiting_resolve
 
 
 class Command(BaseCommand):
-    help = "Runs the periodic jobs: the mail outbox sweep, the production averages."
+    help = (
+        "Runs the periodic jobs: the mail outbox sweep, the production averages, "
+        "the payments left waiting."
+    )
 
     def handle(self, *args, **options):
         sent = outbox_sweep()
         self.stdout.write(f"outbox: {sent} message(s) sent")
         refreshed = production_averages_refresh_due()
         self.stdout.write(f"production averages: {refreshed} authority(ies) refreshed")
+        payments = payments_waiting_resolve()
+        self.stdout.write(
+            "payments: {checked} checked, {settled} settled, {expired} expired".format(**payments)
+        )

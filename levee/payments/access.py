@@ -1,0 +1,42 @@
+"""Access helpers of the payment pages: an invoice or a payment is reached only through
+the accounts the logged-in person reaches in that authority (the space's helpers); anything
+else is a 404."""
+
+from django.http import Http404
+
+from levee.billing.models import Invoice, InvoiceStatus
+from levee.payments.models import Payment
+from levee.space.access import accesses_of, get_account_for_user
+
+
+def _account_ids(request, authority) -> list[int]:
+    return [a.account_id for a in accesses_of(request) if a.authority_id == authority.pk]
+
+
+def get_invoice_for_user(request, authority, invoice_pk: int):
+    """A published invoice of one of the person's accounts in `authority`, and that
+    account (selected in his space from now on)."""
+    invoice = (
+        Invoice.objects.filter(
+            authority=authority, account_id__in=_account_ids(request, authority), pk=invoice_pk
+        )
+        .exclude(status=InvoiceStatus.SIMULATED)
+        .select_related("authority")
+        .first()
+    )
+    if invoice is None:
+        raise Http404
+    return invoice, get_account_for_user(request, authority, invoice.account_id)
+
+
+def get_payment_for_user(request, authority, payment_pk: int):
+    payment = (
+        Payment.objects.filter(
+            authority=authority, account_id__in=_account_ids(request, authority), pk=payment_pk
+        )
+        .select_related("invoice", "authority")
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment, get_account_for_user(request, authority, payment.account_id)

@@ -1,0 +1,119 @@
+"""Reads of the payments: where an invoice's settlement stands (the « Règlement » cell),
+which waiting payments the periodic job checks."""
+
+import datetime
+import enum
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
+from levee.payments.models import Payment, PaymentStatus
+
+DEFAULT_GRACE_DAYS = BillingSettings._meta.get_field("online_payment_grace_days").default
+
+
+class Settlement(enum.StrEnum):
+    PAID = "paid"  # « Réglée le 12/07/2023 »
+    DEBITED = "debited"  # « Prélèvement le … »: a SEPA mandate pays it
+    WAITING = "waiting"  # a payment started, not yet confirmed
+    PAYABLE = "payable"  # « Régler »
+    CLOSED = "closed"  # online payment closed: the treasury collects it
+    NOTHING_DUE = "nothing_due"  # nothing to pay (zero total), or not a real invoice
+
+
+@dataclass(frozen=True)
+class SettlementState:
+    state: Settlement
+    # The last day « Régler » is offered (the due date plus the grace days).
+    closes_on: datetime.date | None = None
+
+    @property
+    def payable(self) -> bool:
+        return self.state == Settlement.PAYABLE
+
+
+def online_payment_grace_days(authority) -> int:
+    """Days after the due date during which an invoice can be paid online. Read through
+    the authority's reverse one-to-one, so a page showing many invoices of one authority
+    reads it once (the missing row too is cached)."""
+    try:
+        return authority.billing_settings.online_payment_grace_days
+    except BillingSettings.DoesNotExist:
+        return DEFAULT_GRACE_DAYS
+
+
+def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
+    """Adds `has_waiting_payment` to each invoice, so a list of invoices shows its
+    « Règlement » cells without one query per row."""
+    return invoices.annotate(
+        has_waiting_payment=Exists(
+            Payment.objects.filter(
+                authority_id=OuterRef("authority_id"),
+                invoice_id=OuterRef("pk"),
+                status=PaymentStatus.WAITING,
+            )
+        )
+    )
+
+
+def invoice_has_waiting_payment(invoice: Invoice) -> bool:
+    annotated = getattr(invoice, "has_waiting_payment", None)
+    if annotated is not None:
+        return annotated
+    return Payment.objects.filter(
+        authority_id=invoice.authority_id, invoice_id=invoice.pk, status=PaymentStatus.WAITING
+    ).exists()
+
+
+def settlement_state(
+    invoice: Invoice, *, today: datetime.date, authority=None, has_waiting: bool | None = None
+) -> SettlementState:
+    """Where the invoice's settlement stands today, as the « Règlement » cell shows it, and
+    whether « Régler » may start a payment."""
+    if invoice.status == InvoiceStatus.PAID:
+        return SettlementState(Settlement.PAID)
+    if invoice.status != InvoiceStatus.OPEN or not invoice.number or invoice.total_cents <= 0:
+        return SettlementState(Settlement.NOTHING_DUE)
+    if invoice.direct_debit:
+        return SettlementState(Settlement.DEBITED)
+    if has_waiting if has_waiting is not None else invoice_has_waiting_payment(invoice):
+        return SettlementState(Settlement.WAITING)
+    grace = online_payment_grace_days(authority or invoice.authority)
+    closes_on = invoice.due_on + datetime.timedelta(days=grace)
+    if today > closes_on:
+        return SettlementState(Settlement.CLOSED, closes_on=closes_on)
+    return SettlementState(Settlement.PAYABLE, closes_on=closes_on)
+
+
+def payments_due_for_check(*, now: datetime.datetime, limit: int = 200) -> list[Payment]:
+    """The waiting payments the periodic job asks their gateway about: each one first
+    `FIRST_CHECK_AFTER` after it started (the notification usually comes before), then
+    with a back-off doubling from one minute up to an hour between checks."""
+    candidates = (
+        Payment.objects.filter(
+            status=PaymentStatus.WAITING, created_at__lte=now - FIRST_CHECK_AFTER
+        )
+        .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=now - MIN_BACKOFF))
+        .select_related("authority")
+        .order_by("last_checked_at", "created_at")
+    )
+    due = []
+    for payment in candidates.iterator(chunk_size=500):
+        if (
+            payment.last_checked_at is None
+            or payment.last_checked_at + backoff(payment.checks) <= now
+        ):
+            due.append(payment)
+            if len(due) == limit:
+                break
+    return due
+
+
+FIRST_CHECK_AFTER = datetime.timedelta(minutes=5)
+MIN_BACKOFF = datetime.timedelta(minutes=1)
+MAX_BACKOFF = datetime.timedelta(hours=1)
+
+
+def backoff(checks: int) -> datetime.timedelta:
+    return min(MIN_BACKOFF * 2 ** min(checks, 10), MAX_BACKOFF)

@@ -1,0 +1,234 @@
+"""Writes of the online payments: start one for an invoice, settle it from its gateway's
+status call (the notification, the return page and the periodic job all come here), and
+resolve the payments left waiting.
+
+A payment leaves « en attente » once, by a conditional update; an invoice becomes
+« réglée » once, by a conditional update under its row lock. So repeated, late or
+out-of-order notifications change nothing twice, and an invoice is never paid twice: a
+second paid payment is recorded as « payé en double » and logged, never applied."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from levee.billing.models import Invoice, InvoiceStatus
+from levee.payments.gateways import GatewayError, Outcome, Status, gateway_for
+from levee.payments.models import Payment, PaymentStatus
+from levee.payments.selectors import Settlement, payments_due_for_check, settlement_state
+
+logger = logging.getLogger(__name__)
+
+# A payment still waiting this long after it started is expired (PayFiP forgets an idop
+# overnight; a gateway unreachable that long will not say more).
+MAX_WAIT = datetime.timedelta(days=1)
+
+FINAL = {
+    Outcome.REFUSED: PaymentStatus.REFUSED,
+    Outcome.ABANDONED: PaymentStatus.ABANDONED,
+    Outcome.EXPIRED: PaymentStatus.EXPIRED,
+}
+
+
+class PaymentNotPossible(Exception):
+    """« Régler » cannot start a payment; the message says why, in French."""
+
+
+NOT_PAYABLE = {
+    Settlement.PAID: "Cette facture est déjà réglée.",
+    Settlement.DEBITED: "Cette facture sera prélevée sur votre compte bancaire : "
+    "il n'y a rien à régler en ligne.",
+    Settlement.CLOSED: "Le paiement en ligne de cette facture est clos.",
+    Settlement.NOTHING_DUE: "Cette facture n'est pas à régler.",
+    Settlement.WAITING: "Un paiement de cette facture est en cours de vérification.",
+}
+UNAVAILABLE = (
+    "Le service de paiement ne répond pas pour le moment : votre facture n'a pas été "
+    "réglée. Réessayez dans quelques minutes."
+)
+
+
+def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
+    """« Régler »: opens a payment of the invoice at its authority's gateway and returns
+    where to send the resident. A payment already waiting is first asked about: resumed
+    while the gateway still holds it open, else expired and replaced. Raises
+    PaymentNotPossible (already paid, debited, closed, gateway unreachable…)."""
+    waiting = Payment.objects.filter(
+        authority_id=invoice.authority_id, invoice_id=invoice.pk, status=PaymentStatus.WAITING
+    ).first()
+    if waiting is not None:
+        resumed = payment_resume_or_expire(payment=waiting)
+        if resumed:
+            return resumed
+    invoice = Invoice.objects.select_related("authority").get(
+        authority_id=invoice.authority_id, pk=invoice.pk
+    )
+    state = settlement_state(invoice, today=today, has_waiting=False)
+    if not state.payable:
+        raise PaymentNotPossible(NOT_PAYABLE[state.state])
+    gateway = gateway_for(invoice.authority)
+    try:
+        payment = Payment.objects.create(
+            authority_id=invoice.authority_id,
+            invoice=invoice,
+            account_id=invoice.account_id,
+            gateway=gateway.name,
+            amount_cents=invoice.total_cents,
+            email=email,
+        )
+    except IntegrityError:  # a double click: the other request started it
+        raise PaymentNotPossible(NOT_PAYABLE[Settlement.WAITING]) from None
+    slug = invoice.authority.slug
+    try:
+        checkout = gateway.start(
+            order_ref=invoice.number,
+            year=invoice.year,
+            amount_cents=invoice.total_cents,
+            email=email,
+            label=f"Redevance incitative facture {invoice.number}",
+            notify_url=settings.SITE_URL + reverse("payments:notify"),
+            return_url=settings.SITE_URL + reverse("payments:return", args=[slug, payment.pk]),
+        )
+    except GatewayError as error:
+        now = timezone.now()
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.WAITING).update(
+            status=PaymentStatus.EXPIRED, detail={"error": str(error)}, updated_at=now
+        )
+        raise PaymentNotPossible(UNAVAILABLE) from error
+    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.WAITING).update(
+        order_id=checkout.order_id,
+        detail={"redirect_url": checkout.redirect_url},
+        updated_at=timezone.now(),
+    )
+    return checkout.redirect_url
+
+
+def payment_resume_or_expire(*, payment: Payment) -> str | None:
+    """A payment already waiting when « Régler » is clicked again: asks its gateway; while
+    it is still open there, returns its page again (a second operation could be paid
+    twice); otherwise settles or expires it and returns None."""
+    if payment.order_id:
+        payment = payment_confirm(payment=payment)
+        if payment.status != PaymentStatus.WAITING:
+            if payment.status == PaymentStatus.PAID:
+                raise PaymentNotPossible(NOT_PAYABLE[Settlement.PAID])
+            return None
+        gateway = gateway_for(payment.authority, payment.gateway)
+        fresh = payment.created_at + datetime.timedelta(minutes=gateway.resume_minutes)
+        if timezone.now() < fresh and payment.detail.get("redirect_url"):
+            return payment.detail["redirect_url"]
+    elif timezone.now() < payment.created_at + datetime.timedelta(minutes=1):
+        raise PaymentNotPossible(NOT_PAYABLE[Settlement.WAITING])  # being opened right now
+    payment_expire(payment=payment)
+    return None
+
+
+def payment_expire(*, payment: Payment) -> bool:
+    now = timezone.now()
+    return (
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.WAITING).update(
+            status=PaymentStatus.EXPIRED, last_checked_at=now, updated_at=now
+        )
+        == 1
+    )
+
+
+def payment_confirm(*, payment: Payment) -> Payment:
+    """Asks the payment's gateway where it stands and settles it accordingly. Only a
+    waiting payment, or one the portal expired itself (the gateway may still say it was
+    paid), is asked about. Returns the payment as it now is."""
+    if payment.status not in (PaymentStatus.WAITING, PaymentStatus.EXPIRED) or not payment.order_id:
+        return payment
+    gateway = gateway_for(payment.authority, payment.gateway)
+    status = gateway.status(order_id=payment.order_id, started_at=payment.created_at)
+    payment_settle(payment=payment, status=status, now=timezone.now())
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_notified(*, gateway: str, order_id: str) -> Payment | None:
+    """A gateway said something happened to one of its operations: confirm it by the
+    status call (what was posted is only the operation's id). None when no payment has
+    that id."""
+    if not order_id or len(order_id) > 64:
+        return None
+    payment = (
+        Payment.objects.filter(gateway=gateway, order_id=order_id)
+        .select_related("authority")
+        .first()
+    )
+    if payment is None:
+        logger.warning("notification from %s for an unknown operation %r", gateway, order_id)
+        return None
+    return payment_confirm(payment=payment)
+
+
+@transaction.atomic
+def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) -> None:
+    """Applies a gateway's status to a payment, once."""
+    checked = {"checks": F("checks") + 1, "last_checked_at": now, "updated_at": now}
+    mine = Payment.objects.filter(pk=payment.pk, authority_id=payment.authority_id)
+    if status.outcome == Outcome.WAITING:
+        mine.filter(status=PaymentStatus.WAITING).update(**checked)
+        return
+    if status.outcome in FINAL:
+        # Refused, abandoned or expired at the gateway: final unless already final.
+        mine.filter(status=PaymentStatus.WAITING).update(
+            status=FINAL[status.outcome], detail=status.detail, **checked
+        )
+        return
+    # Paid. The invoice's row lock orders two payments of one invoice paid at once.
+    invoice = Invoice.objects.select_for_update().get(
+        authority_id=payment.authority_id, pk=payment.invoice_id
+    )
+    paid_at = status.paid_at or now
+    applies = invoice.status == InvoiceStatus.OPEN
+    done = mine.filter(status__in=[PaymentStatus.WAITING, PaymentStatus.EXPIRED]).update(
+        status=PaymentStatus.PAID if applies else PaymentStatus.DUPLICATE,
+        method=status.method,
+        transaction_id=status.transaction_id,
+        paid_at=paid_at,
+        detail=status.detail,
+        **checked,
+    )
+    if not done:
+        return  # already settled: a repeated or late notification
+    if status.amount_cents is not None and status.amount_cents != payment.amount_cents:
+        logger.error(
+            "payment %s: the gateway says %s cents were paid, %s were asked",
+            payment.pk,
+            status.amount_cents,
+            payment.amount_cents,
+        )
+    if not applies:
+        logger.error(
+            "payment %s paid invoice %s (%s) which is %s: recorded as paid twice, to refund",
+            payment.pk,
+            invoice.pk,
+            invoice.number,
+            invoice.get_status_display(),
+        )
+        return
+    Invoice.objects.filter(
+        authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
+    ).update(status=InvoiceStatus.PAID, paid_at=paid_at, paid_by=status.method, updated_at=now)
+
+
+def payments_waiting_resolve(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The periodic job: asks their gateway about the payments left waiting (with a
+    back-off) and expires those waiting for more than MAX_WAIT. Returns counts."""
+    now = now or timezone.now()
+    counts = {"checked": 0, "settled": 0, "expired": 0}
+    for payment in payments_due_for_check(now=now):
+        if payment.order_id:
+            payment = payment_confirm(payment=payment)
+            counts["checked"] += 1
+        if payment.status != PaymentStatus.WAITING:
+            counts["settled"] += 1
+        elif payment.created_at + MAX_WAIT < now and payment_expire(payment=payment):
+            counts["expired"] += 1
+    return counts

@@ -1,0 +1,162 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from levee.authorities.selectors import authority_get_by_slug
+from levee.billing.models import BillingSettings
+from levee.payments.access import get_invoice_for_user, get_payment_for_user
+from levee.payments.forms import SandboxCardForm
+from levee.payments.gateways.sandbox import (
+    ACCEPTED_CARD,
+    sandbox_expired,
+    sandbox_transaction_finish,
+)
+from levee.payments.models import GatewayName, Payment, SandboxResult, SandboxTransaction
+from levee.payments.services import (
+    PaymentNotPossible,
+    payment_confirm,
+    payment_notified,
+    payment_start,
+)
+from levee.space.on_behalf import on_behalf_of
+from levee.space.views import space_context
+
+
+def invoices_url(authority) -> str:
+    return reverse("billing:invoices", args=[authority.slug])
+
+
+@login_required
+@require_POST
+def pay(request, slug, invoice_pk):
+    """« Régler »: starts a payment of one of the person's invoices, sends him to the
+    gateway."""
+    authority = authority_get_by_slug(slug)
+    invoice, account = get_invoice_for_user(request, authority, invoice_pk)
+    if on_behalf_of(request) is not None:
+        messages.error(
+            request, "Le règlement en ligne se fait par l'usager lui-même, depuis son espace."
+        )
+        return redirect(invoices_url(authority))
+    try:
+        url = payment_start(invoice=invoice, email=request.user.email, today=timezone.localdate())
+    except PaymentNotPossible as refusal:
+        messages.error(request, str(refusal))
+        return redirect(invoices_url(authority))
+    return redirect(url)
+
+
+@csrf_exempt
+@require_POST
+def notify(request):
+    """PayFiP's server-to-server notification (idOp posted): confirmed by the status
+    call; 404 for an operation the portal does not know."""
+    order_id = request.POST.get("idOp") or request.POST.get("idop") or ""
+    payment = payment_notified(gateway=GatewayName.PAYFIP, order_id=order_id.strip())
+    if payment is None:
+        return HttpResponse("Opération inconnue", status=404, content_type="text/plain")
+    return HttpResponse("OK", content_type="text/plain")
+
+
+@csrf_exempt
+def return_(request, slug, payment_pk):
+    """Where the gateway sends the resident's browser back (PayFiP posts to it, from its own
+    site, so no session cookie comes with the post): confirms the payment by the status
+    call, then leads to the result page, a plain GET of the portal."""
+    authority = authority_get_by_slug(slug)
+    payment = Payment.objects.filter(authority=authority, pk=payment_pk).first()
+    if payment is None:
+        raise Http404
+    payment_confirm(payment=payment)
+    return redirect("payments:result", authority.slug, payment.pk)
+
+
+@login_required
+def result(request, slug, payment_pk):
+    """The payment's outcome, told to the resident."""
+    authority = authority_get_by_slug(slug)
+    payment, account = get_payment_for_user(request, authority, payment_pk)
+    return render(
+        request,
+        "payments/result.html",
+        {
+            **space_context(request, authority, account),
+            "payment": payment,
+            "invoice": payment.invoice,
+            "invoices_url": invoices_url(authority),
+        },
+    )
+
+
+def sandbox_get(idop: str) -> SandboxTransaction:
+    sandbox = SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
+    if sandbox is None:
+        raise Http404
+    return sandbox
+
+
+def sandbox_context(sandbox: SandboxTransaction) -> dict:
+    authority = sandbox.authority
+    try:
+        treasury = authority.billing_settings.treasury_name
+    except BillingSettings.DoesNotExist:
+        treasury = ""
+    return {
+        "sandbox": sandbox,
+        "collectivite": authority.short_name or authority.name,
+        "comptable": treasury or authority.payment_recipient or authority.name,
+    }
+
+
+def sandbox_end(sandbox: SandboxTransaction, result: str):
+    """Records the resident's answer, notifies the portal the way PayFiP does (the same
+    confirmation path as PayFiP's notification), and sends the browser back."""
+    sandbox_transaction_finish(sandbox=sandbox, result=result)
+    payment_notified(gateway=GatewayName.SANDBOX, order_id=sandbox.idop)
+    return redirect(sandbox.return_url)
+
+
+def sandbox_closed(request, sandbox):
+    return render(request, "payments/sandbox_closed.html", sandbox_context(sandbox), status=410)
+
+
+def sandbox_debt(request, idop):
+    """Screen 1: « Informations sur la dette », « Choix du mode de paiement »."""
+    sandbox = sandbox_get(idop)
+    if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
+        return sandbox_closed(request, sandbox)
+    return render(request, "payments/sandbox_debt.html", sandbox_context(sandbox))
+
+
+@require_POST
+def sandbox_debit(request, idop):
+    """« Payer par prélèvement »: the sandbox pays it by debit at once."""
+    sandbox = sandbox_get(idop)
+    if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
+        return sandbox_closed(request, sandbox)
+    return sandbox_end(sandbox, SandboxResult.DEBIT_PAID)
+
+
+def sandbox_card(request, idop):
+    """Screen 2: the card. « Valider » pays (or refuses, for the refused test card);
+    « Annuler » abandons."""
+    sandbox = sandbox_get(idop)
+    if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
+        return sandbox_closed(request, sandbox)
+    if request.method == "POST" and "annuler" in request.POST:
+        return sandbox_end(sandbox, SandboxResult.ABANDONED)
+    form = SandboxCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accepted = form.cleaned_data["card_number"] == ACCEPTED_CARD
+        return sandbox_end(sandbox, SandboxResult.CARD_PAID if accepted else SandboxResult.REFUSED)
+    return render(
+        request,
+        "payments/sandbox_card.html",
+        {**sandbox_context(sandbox), "form": form, "transaction_ref": f"DEMO{sandbox.pk:018d}"},
+        status=400 if form.is_bound else 200,
+    )
