@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
+from levee.billing.selectors_backoffice import invoices_for_account
 from levee.requests.selectors import queue_summary
 from levee.space import on_behalf
 from levee.subscribers.models import Account
@@ -200,7 +201,12 @@ def account_detail(request, pk):
     return render(
         request,
         "backoffice/account_detail.html",
-        {"account": account, "accesses": accesses, "subscriptions": subscriptions},
+        {
+            "account": account,
+            "accesses": accesses,
+            "subscriptions": subscriptions,
+            "account_invoices": invoices_for_account(account),
+        },
     )
 
 

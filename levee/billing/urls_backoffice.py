@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_backoffice as views
 
 app_name = "billing_bo"
 # Tariffs, billing runs and treasury exports, under /backoffice/facturation/.
-urlpatterns = []
+urlpatterns = [
+    path("", views.runs, name="runs"),
+    path("nouvelle/", views.run_create, name="run_create"),
+    path("<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/progression/", views.run_progress, name="run_progress"),
+    path("<int:pk>/reprendre/", views.run_resume, name="run_resume"),
+    path("<int:pk>/factures.csv", views.run_invoices_csv, name="run_invoices_csv"),
+    path("factures/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("tarifs/", views.tariffs, name="tariffs"),
+    path("tarifs/nouvelle-grille/", views.tariff_create, name="tariff_create"),
+    path("tarifs/<int:pk>/", views.tariff_detail, name="tariff_detail"),
+    path("tarifs/<int:pk>/modifier/", views.tariff_edit, name="tariff_edit"),
+    path("reglages/", views.billing_settings, name="settings"),
+    path("reglages/numerotation/", views.sequence_start, name="sequence_start"),
+    path("reglements/", views.payments, name="payments"),
+    path("reglements/export.csv", views.payments_csv, name="payments_csv"),
+]

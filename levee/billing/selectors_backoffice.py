@@ -1,0 +1,107 @@
+"""Reads of the billing back office: the grids by year with their history, the runs, their
+invoices, an account's invoices and the payments received. Each list is a fixed number of
+queries whatever its length."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Sum
+
+from levee.payments.models import Payment, PaymentStatus
+
+from .models import BillingRun, Invoice, InvoiceSequence, Tariff, TariffPlan
+from .selectors import day_bounds
+
+
+@dataclass
+class TariffYear:
+    year: int
+    versions: list = field(default_factory=list)  # newest first: versions[0] is in force
+    plans: list = field(default_factory=list)  # the plans of the version in force
+
+    @property
+    def in_force(self) -> Tariff:
+        return self.versions[0]
+
+
+def tariff_years(authority) -> list[TariffYear]:
+    """The authority's grids, newest year first, each with its versions (the one in force
+    first, `used` when an invoice was computed with it) and the plans in force. Two queries."""
+    tariffs = (
+        Tariff.objects.filter(authority=authority)
+        .select_related("created_by")
+        .annotate(used=Exists(Invoice.objects.filter(tariff=OuterRef("pk"))))
+        .order_by("-year", "-version")
+    )
+    years: dict[int, TariffYear] = {}
+    for tariff in tariffs:
+        years.setdefault(tariff.year, TariffYear(tariff.year)).versions.append(tariff)
+    in_force = {y.in_force.pk: y for y in years.values()}
+    for plan in TariffPlan.objects.filter(authority=authority, tariff_id__in=list(in_force)):
+        in_force[plan.tariff_id].plans.append(plan)
+    return list(years.values())
+
+
+def tariff_plans(tariff: Tariff) -> list[TariffPlan]:
+    return list(TariffPlan.objects.filter(authority_id=tariff.authority_id, tariff=tariff))
+
+
+def tariff_latest(*, authority, year: int) -> Tariff | None:
+    return Tariff.objects.filter(authority=authority, year=year).order_by("-version").first()
+
+
+def tariff_is_used(tariff: Tariff) -> bool:
+    return Invoice.objects.filter(authority_id=tariff.authority_id, tariff=tariff).exists()
+
+
+def invoice_sequences(authority) -> list[InvoiceSequence]:
+    return list(InvoiceSequence.objects.filter(authority=authority).order_by("-year"))
+
+
+def runs_for_backoffice(authority):
+    return BillingRun.objects.filter(authority=authority).order_by("-created_at", "-pk")
+
+
+def run_invoices(run: BillingRun):
+    """The invoices of a run in number order (simulations: in subscription order)."""
+    return (
+        Invoice.objects.filter(authority_id=run.authority_id, run=run)
+        .select_related("account", "subscription")
+        .order_by("number", "subscription_id", "pk")
+    )
+
+
+def run_sums(run: BillingRun) -> dict:
+    """HT, VAT and TTC of the invoices written so far, in one query."""
+    return Invoice.objects.filter(authority_id=run.authority_id, run=run).aggregate(
+        ht=Sum("total_ht_cents"), vat=Sum("vat_cents"), ttc=Sum("total_cents")
+    )
+
+
+def invoices_for_account(account):
+    """An account's invoices for its page of the back office, the latest first."""
+    return (
+        Invoice.objects.filter(authority_id=account.authority_id, account=account)
+        .select_related("run")
+        .order_by("-issued_on", "-number", "-pk")
+    )
+
+
+def invoice_lines(invoice: Invoice):
+    return invoice.lines.filter(authority_id=invoice.authority_id).order_by("position")
+
+
+def payments_received(authority, start: datetime.date, end: datetime.date):
+    """The payments of the authority's invoices confirmed paid from `start` to `end`
+    (local days, inclusive), in the order they were paid."""
+    first, after = day_bounds(start, end)
+    return (
+        Payment.objects.filter(
+            authority=authority,
+            status=PaymentStatus.PAID,
+            paid_at__gte=first,
+            paid_at__lt=after,
+        )
+        .select_related("invoice", "account")
+        .order_by("paid_at", "pk")
+    )
