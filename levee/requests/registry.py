@@ -7,6 +7,7 @@ from .kinds.base import Group, RequestType
 from .kinds.bin_intervention import BinIntervention
 from .kinds.contact import Contact
 from .kinds.contact_details import ContactDetails
+from .kinds.direct_debit import DirectDebit, DirectDebitStop
 from .kinds.key_request import KeyRequest
 from .kinds.lift_contest import LiftContest
 from .kinds.move_in import MoveIn
@@ -20,6 +21,8 @@ REQUEST_TYPES: tuple[RequestType, ...] = (
     PersonalInformation(),
     MoveOut(),
     Termination(),
+    DirectDebit(),
+    DirectDebitStop(),
     BinIntervention(),
     Contact(),
     LiftContest(),

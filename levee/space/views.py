@@ -7,6 +7,7 @@ from django.utils import timezone
 from levee.accounts.services import account_data_choices_update
 from levee.authorities.selectors import authority_get_by_slug
 from levee.calendars.selectors import next_collections_for_account
+from levee.payments.selectors_mandates import mandate_schedule_of
 
 from .access import accesses_of, get_account_for_user
 from .forms import DataChoicesForm
@@ -58,7 +59,8 @@ def home(request, slug):
 
 @login_required
 def informations(request, slug):
-    """« Mes informations » (flow 7): coordonnées, data-processing choices, subscriptions."""
+    """« Mes informations » (flow 7): coordonnées, data-processing choices, subscriptions,
+    the direct-debit « échéancier »."""
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
     acting = on_behalf_of(request)
@@ -82,6 +84,7 @@ def informations(request, slug):
             **space_context(request, authority, account),
             "form": form,
             "subscriptions": subscriptions_of(account),
+            "mandate_schedule": mandate_schedule_of(account),
         },
     )
 

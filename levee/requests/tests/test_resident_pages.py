@@ -22,16 +22,20 @@ from .conftest import (
 pytestmark = pytest.mark.django_db
 
 
-def test_mes_services_shows_the_seeds_groups_and_types_but_the_payment(client, resident):
+def test_mes_services_shows_the_seeds_groups_and_types(client, resident):
     page = plain(client.get("/flandre-interieure/espace/mes-services/"))
     assert "Mes services J'effectue ici mes demandes relatives à la gestion des déchets." in page
     assert (
         "Compte Modifier mes coordonnées Modifier mes informations personnelles Je signale mon "
-        "déménagement Je résilie mon abonnement Autres démarches Demande d'intervention sur mon "
-        "bac Nous contacter Précédent"
+        "déménagement Je résilie mon abonnement Paiement "
     ) in page
-    # « Paiement en ligne » comes with the invoices; a lift is contested from the lift.
-    for not_listed in ("Paiement", "Contester une levée", "J'emménage"):
+    # « Paiement en ligne » (a link to Mes factures) is tested with direct debit's types.
+    assert (
+        "Je choisis le prélèvement automatique J'arrête le prélèvement automatique Autres "
+        "démarches Demande d'intervention sur mon bac Nous contacter Précédent"
+    ) in page
+    # A lift is contested from the lift.
+    for not_listed in ("Contester une levée", "J'emménage"):
         assert not_listed not in page
 
 
