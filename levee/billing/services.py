@@ -17,7 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess
-from levee.mailing.services import mail_enqueue
+from levee.lib.templatetags.levee_format import euros
+from levee.mailing.services import mail_enqueue_many
 from levee.subscribers.models import Subscription
 
 from . import pricing
@@ -109,9 +110,11 @@ def billing_run_create(
     issued_on: datetime.date,
     due_on: datetime.date | None = None,
     created_by=None,
+    enqueue: bool = True,
 ) -> BillingRun:
     """Creates a run of `authority` for `year` (or its half-year `half`) and enqueues its
-    execution. Raises BillingError when it cannot be billed."""
+    execution (unless `enqueue` is False: the command executes it itself, showing progress).
+    Raises BillingError when it cannot be billed."""
     kind = RunKind(kind)
     period_start, period_end, label = period_of(year=year, half=half)
     with transaction.atomic():
@@ -164,7 +167,8 @@ def billing_run_create(
             due_on=due_on,
             created_by=created_by,
         )
-        transaction.on_commit(lambda: billing_run_enqueue(run=run), robust=True)
+        if enqueue:
+            transaction.on_commit(lambda: billing_run_enqueue(run=run), robust=True)
     return run
 
 
@@ -180,16 +184,19 @@ def active_subscriptions(run: BillingRun):
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=run.period_start))
 
 
-def billing_run_execute(*, run_id: int, chunk_size: int = CHUNK_SIZE) -> BillingRun:
+def billing_run_execute(
+    *, run_id: int, chunk_size: int = CHUNK_SIZE, on_progress=None
+) -> BillingRun:
     """Bills every subscription of the run not billed yet, then publishes a real run.
 
     Safe to call again on a failed or interrupted run (it resumes) and from several workers
     at once (they take turns chunk by chunk). An error marks the run « Échec » with its
     message; the invoices of the committed chunks stay and the next call resumes.
+    `on_progress(run)` is called after each committed chunk.
     """
     claimed = BillingRun.objects.filter(
         pk=run_id, status__in=[RunStatus.PENDING, RunStatus.FAILED, RunStatus.RUNNING]
-    ).update(status=RunStatus.RUNNING, message="")
+    ).update(status=RunStatus.RUNNING, message="", finished_at=None)
     run = BillingRun.objects.get(pk=run_id)
     if not claimed:
         return run
@@ -198,12 +205,13 @@ def billing_run_execute(*, run_id: int, chunk_size: int = CHUNK_SIZE) -> Billing
             started_at=timezone.now(),
             subscriptions_total=active_subscriptions(run).count(),
         )
+    progress = on_progress or (lambda run: None)
     try:
-        while _chunk_bill(run_id=run_id, chunk_size=chunk_size):
-            pass
+        while chunk := _chunk_bill(run_id=run_id, chunk_size=chunk_size):
+            progress(chunk)
         if run.kind == RunKind.REAL:
-            while _chunk_publish(run_id=run_id, chunk_size=chunk_size):
-                pass
+            while chunk := _chunk_publish(run_id=run_id, chunk_size=chunk_size):
+                progress(chunk)
         _run_finish(run_id=run_id)
     except Exception as exc:
         logger.exception("billing run %s failed", run_id)
@@ -229,13 +237,13 @@ def _active_days(
 
 
 @transaction.atomic
-def _chunk_bill(*, run_id: int, chunk_size: int) -> bool:
-    """Bills the next chunk of the run; False when nothing is left to bill."""
+def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
+    """Bills the next chunk of the run; None when nothing is left to bill."""
     run = (
         BillingRun.objects.select_for_update().select_related("tariff", "authority").get(pk=run_id)
     )
     if run.status != RunStatus.RUNNING:
-        return False
+        return None
     subscriptions = list(
         active_subscriptions(run)
         .filter(pk__gt=run.cursor_subscription_id)
@@ -243,7 +251,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> bool:
         .order_by("pk")[:chunk_size]
     )
     if not subscriptions:
-        return False
+        return None
     tariff = run.tariff
     days = {s.pk: _active_days(run, s) for s in subscriptions}
     plans = plans_of_subscriptions(
@@ -343,7 +351,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> bool:
             "updated_at",
         ]
     )
-    return True
+    return run
 
 
 def _recipients(account_ids: list[int], accounts: dict) -> dict[int, list[str]]:
@@ -361,14 +369,14 @@ def _recipients(account_ids: list[int], accounts: dict) -> dict[int, list[str]]:
 
 
 @transaction.atomic
-def _chunk_publish(*, run_id: int, chunk_size: int) -> bool:
+def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
     """Publishes the next chunk of a real run's invoices: published_at, the « Votre facture
-    est disponible » emails and the direct debits. False when all are published."""
+    est disponible » emails and the direct debits. None when all are published."""
     from levee.payments.mandates import invoices_debit_plan
 
     run = BillingRun.objects.select_for_update().select_related("authority").get(pk=run_id)
     if run.status != RunStatus.RUNNING:
-        return False
+        return None
     invoices = list(
         Invoice.objects.filter(
             authority_id=run.authority_id, run_id=run.pk, published_at__isnull=True
@@ -377,19 +385,24 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> bool:
         .order_by("pk")[:chunk_size]
     )
     if not invoices:
-        return False
+        return None
     now = timezone.now()
     accounts = {i.account_id: i.account for i in invoices}
     recipients = _recipients(list(accounts), accounts)
-    url = invoices_url(run.authority)
-    for invoice in invoices:
-        for to in recipients.get(invoice.account_id, []):
-            mail_enqueue(
-                to=to,
-                template="invoice_available",
-                context={"invoice": invoice, "invoices_url": url},
-                authority=run.authority,
-            )
+    mail_enqueue_many(
+        template="invoice_available",
+        context={
+            "issued_on": run.issued_on,
+            "due_on": run.due_on,
+            "invoices_url": invoices_url(run.authority),
+        },
+        messages=[
+            (to, {"number": invoice.number, "amount": euros(invoice.total_cents)})
+            for invoice in invoices
+            for to in recipients.get(invoice.account_id, [])
+        ],
+        authority=run.authority,
+    )
     published = Invoice.objects.filter(
         authority_id=run.authority_id,
         pk__in=[i.pk for i in invoices],
@@ -402,7 +415,7 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> bool:
     invoices_debit_plan(invoices=invoices)
     run.invoices_published += len(invoices)
     run.save(update_fields=["invoices_published", "updated_at"])
-    return True
+    return run
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ causes it, then delivered by a task, and swept by `manage.py periodic` until del
 
 import enum
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from levee.lib.tasks import retry_delay
 
@@ -56,6 +58,59 @@ def mail_enqueue(*, to: str, template: str, context: dict, authority=None) -> Ou
     # into an error page; the message is stored and the periodic sweep will send it.
     transaction.on_commit(lambda: outbox_deliver_task.enqueue(message.pk), robust=True)
     return message
+
+
+def mail_enqueue_many(
+    *, template: str, context: dict, messages: list[tuple[str, dict[str, str]]], authority=None
+) -> list[OutboxMessage]:
+    """`mail_enqueue` for many messages of one template that differ only by a few plain-text
+    values (a number, an amount): `messages` is [(to, {name: value})], and each name is a
+    context variable of the template, used without filters.
+
+    The template is rendered once with markers in place of those values, and each message
+    fills them in (escaped in the HTML part): the same text as `mail_enqueue` would render,
+    for a few microseconds a message instead of a rendering, and one insert for all.
+    """
+    if not messages:
+        return []
+    marker = secrets.token_hex(8)
+    names = list(messages[0][1])
+    marked = {name: f"{marker}{name}{marker}" for name in names}
+    context = {"SITE_URL": settings.SITE_URL, "authority": authority, **context, **marked}
+    parts = {
+        part: render_to_string(f"emails/{template}.{part}", context)
+        for part in ("subject.txt", "txt", "html")
+    }
+
+    def fill(text: str, values: dict[str, str], *, html: bool) -> str:
+        for name in names:
+            value = str(values[name])
+            text = text.replace(marked[name], escape(value) if html else value)
+        return text
+
+    created = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                authority=authority,
+                to=to,
+                subject=" ".join(fill(parts["subject.txt"], values, html=False).split())[
+                    :SUBJECT_MAX_LENGTH
+                ],
+                body_text=fill(parts["txt"], values, html=False),
+                body_html=fill(parts["html"], values, html=True),
+                template=template,
+            )
+            for to, values in messages
+        ]
+    )
+    from .tasks import outbox_deliver_task
+
+    def deliver():
+        for message in created:
+            outbox_deliver_task.enqueue(message.pk)
+
+    transaction.on_commit(deliver, robust=True)
+    return created
 
 
 def outbox_deliver(*, message_id: int) -> Delivery:

@@ -94,3 +94,98 @@ def make_badge_openings(account, days, *, site="Conteneur Gare"):
 def every_other_week(year, count, start=datetime.date(2023, 1, 2)):
     start = start.replace(year=year)
     return [start + datetime.timedelta(days=14 * i) for i in range(count)]
+
+
+def make_households(authority, count, *, lifts=3, start=1, email=True):
+    """`count` accounts with a « bac » subscription, a 120 L household bin and `lifts`
+    lifts in 2023 each (bulk inserts: a few queries whatever the count)."""
+    from levee.subscribers.models import Account
+
+    commune = authority.communes.first()
+    codes = [f"H{start + i:05d}" for i in range(count)]
+    accounts = Account.objects.bulk_create(
+        [
+            Account(
+                authority=authority,
+                code=code,
+                portal_key=f"K{code}",
+                last_name=f"FOYER {code}",
+                email=f"{code.lower()}@example.org" if email else "",
+                billing_street="rue du Marché",
+                billing_postal_code="59270",
+                billing_city=commune.name,
+            )
+            for code in codes
+        ]
+    )
+    subscriptions = Subscription.objects.bulk_create(
+        [
+            Subscription(
+                authority=authority,
+                account=account,
+                reference=account.code,
+                kind="bac",
+                subscribed_on=datetime.date(2022, 1, 1),
+                commune=commune,
+                postal_code="59270",
+                street="rue du Marché",
+            )
+            for account in accounts
+        ]
+    )
+    bins = Bin.objects.bulk_create(
+        [
+            Bin(
+                authority=authority,
+                subscription=s,
+                account_id=s.account_id,
+                flux=Flux.ORDURES_MENAGERES,
+                volume_litres=120,
+                chip_number=f"E{s.reference}",
+                delivered_on=datetime.date(2022, 1, 1),
+            )
+            for s in subscriptions
+        ]
+    )
+    Lift.objects.bulk_create(
+        [
+            Lift(authority=authority, bin=b, lifted_at=local(day), net_weight_grams=10_000)
+            for b in bins
+            for day in every_other_week(2023, lifts)
+        ]
+    )
+    return subscriptions
+
+
+def run_created(authority, *, kind="reelle", year=2023, half=None, issued_on=None):
+    """A run created without executing it (a real run of 2023 unless told)."""
+    from levee.billing.services import billing_run_create
+
+    return billing_run_create(
+        authority=authority,
+        kind=kind,
+        year=year,
+        half=half,
+        issued_on=issued_on or datetime.date(2023, 7, 2),
+        enqueue=False,
+    )
+
+
+def intrude(authority, subscription, number):
+    """An invoice entered by hand that holds `number` already."""
+    from levee.billing.models import Invoice
+
+    return Invoice.objects.create(
+        authority=authority,
+        account_id=subscription.account_id,
+        year=2023,
+        number=number,
+        issued_on=datetime.date(2023, 1, 1),
+        due_on=datetime.date(2023, 1, 31),
+        period_start=datetime.date(2023, 1, 1),
+        period_end=datetime.date(2023, 1, 1),
+        total_ht_cents=0,
+        total_cents=0,
+        payer_name="X",
+        payer_address="Y",
+    )

@@ -267,3 +267,35 @@ def test_a_finished_run_executed_again_changes_nothing(world, real_run):
     again = billing_run_execute(run_id=run.pk)
     assert again.status == RunStatus.DONE
     assert Invoice.objects.count() == 1 and OutboxMessage.objects.count() == 1
+
+
+def test_the_emails_written_at_once_read_exactly_as_one_rendered_alone(world):
+    from levee.lib.templatetags.levee_format import euros
+    from levee.mailing.services import mail_enqueue, mail_enqueue_many
+
+    authority, *_ = world
+    authority.name = "Communauté <Flandre> & Lys"
+    context = {
+        "issued_on": D(2023, 7, 2),
+        "due_on": D(2023, 8, 1),
+        "invoices_url": "/flandre-interieure/espace/mes-factures/",
+    }
+    values = {"number": "2300240069928", "amount": euros(8794)}
+    alone = mail_enqueue(
+        to="a@example.org",
+        template="invoice_available",
+        context={**context, **values},
+        authority=authority,
+    )
+    (together,) = mail_enqueue_many(
+        template="invoice_available",
+        context=context,
+        messages=[("a@example.org", values)],
+        authority=authority,
+    )
+    assert (together.subject, together.body_text, together.body_html) == (
+        alone.subject,
+        alone.body_text,
+        alone.body_html,
+    )
+    assert "87,94\u00a0€" in together.body_html and "&lt;Flandre&gt;" in together.body_html
