@@ -18,9 +18,12 @@ def get_invoice_for_user(request, authority, invoice_pk: int):
     account (selected in his space from now on)."""
     invoice = (
         Invoice.objects.filter(
-            authority=authority, account_id__in=_account_ids(request, authority), pk=invoice_pk
+            authority=authority,
+            account_id__in=_account_ids(request, authority),
+            pk=invoice_pk,
+            published_at__isnull=False,
         )
-        .exclude(status=InvoiceStatus.SIMULATED)
+        .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
         .select_related("authority")
         .first()
     )

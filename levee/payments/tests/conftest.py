@@ -6,7 +6,7 @@ from django.utils import timezone
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.lib.testing import ccfi_world, make_user
 from levee.payments.gateways.payfip import payfip_client
-from levee.payments.models import GatewayName, PayfipMode, PaymentSettings
+from levee.payments.models import GatewayName, PayfipMode, Payment, PaymentSettings
 
 from .fake_payfip import fake_payfip_start
 
@@ -35,6 +35,14 @@ def make_invoice(account, *, number="2300240069928", total_cents=8794, **fields)
         subscription=account.subscriptions.first(),
         number=number,
         **values,
+    )
+
+
+def make_payment(invoice, **fields) -> Payment:
+    """A sandbox payment of the invoice, waiting unless told otherwise."""
+    values = {"gateway": "sandbox", "amount_cents": invoice.total_cents, **fields}
+    return Payment.objects.create(
+        authority_id=invoice.authority_id, invoice=invoice, account_id=invoice.account_id, **values
     )
 
 
@@ -77,3 +85,14 @@ def payfip_world(world, fake_payfip):
     )
     world.payfip = fake_payfip
     return world
+
+
+def plain(response_or_html) -> str:
+    """The page's text as read: tags removed, white space collapsed, entities decoded."""
+    import re
+    from html import unescape
+
+    html = getattr(response_or_html, "content", response_or_html)
+    if isinstance(html, bytes):
+        html = html.decode()
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
