@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "billing"
 # The resident's « Mes factures » and its duplicatas.
-urlpatterns = []
+urlpatterns = [
+    path("<slug:slug>/espace/mes-factures/", views.invoices, name="invoices"),
+    path(
+        "<slug:slug>/espace/mes-factures/<int:pk>/duplicata.pdf",
+        views.duplicata,
+        name="duplicata",
+    ),
+]

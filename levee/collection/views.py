@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from levee.authorities.selectors import authority_get_by_slug
+from levee.billing.estimates import invoice_estimate
 from levee.lib.downloads import csv_response
 from levee.lib.spreadsheet import decimal_fr
 from levee.space.views import account_from_request, space_context
@@ -98,11 +99,15 @@ def production(request, slug):
     lifts = Paginator(lifts_for_account(account, year=year, flux=flux), PER_PAGE)
     lifts.count = chart["total_lifts"]  # the months add up to it: no second COUNT query
     dropoffs = Paginator(dropoffs_for_account(account, year=year, flux=flux), PER_PAGE)
+    context = space_context(request, authority, account)
     return render(
         request,
         "collection/production.html",
         {
-            **space_context(request, authority, account),
+            **context,
+            # Once the year has a tariff: the plan's lifts used, the extra ones, the invoice
+            # at this pace (whatever year the filters show).
+            "invoice_estimate": invoice_estimate(subscription=context["subscription"], today=today),
             "form": form,
             "year": year,
             "flux_label": Flux(flux).label if flux else "",

@@ -1,0 +1,96 @@
+"""The estimate of a household's next invoice shown on « Mes bacs/levées » (flow 8): the
+lifts of the plan used so far this year, the extra ones, and the year's invoice at the
+pace so far, priced with the tariff in force. A fixed number of queries, whatever the
+history."""
+
+import datetime
+from dataclasses import dataclass
+
+from levee.subscribers.models import Subscription, SubscriptionKind
+
+from .pricing import Computed, invoice_compute, round_half_up
+from .selectors import plan_for, subscription_usage, tariff_in_force
+
+
+@dataclass(frozen=True)
+class Estimate:
+    year: int
+    first_day: datetime.date  # the days of the year the subscription is billed for
+    last_day: datetime.date
+    today: datetime.date
+    plan_label: str
+    extra_lift_cents: int  # the price of one extra lift (or opening), HT
+    unit_word: str  # « levée », or « ouverture » for a badge
+    included_lifts: int  # in the plan for first_day..last_day
+    lifts_so_far: int
+    projected_lifts: int  # at the pace so far, by last_day
+    computed: Computed  # the invoice of first_day..last_day at that pace
+
+    @property
+    def included_used(self) -> int:
+        return min(self.lifts_so_far, self.included_lifts)
+
+    @property
+    def included_left(self) -> int:
+        return max(0, self.included_lifts - self.lifts_so_far)
+
+    @property
+    def extra_so_far(self) -> int:
+        return max(0, self.lifts_so_far - self.included_lifts)
+
+    @property
+    def total_cents(self) -> int:
+        return self.computed.total_cents
+
+
+def invoice_estimate(*, subscription: Subscription | None, today: datetime.date) -> Estimate | None:
+    """What the subscription's invoice for this year would come to if the lifts go on at
+    the pace so far; None without a tariff for the year, a plan for the subscription, or
+    days of it in the year up to today."""
+    if subscription is None:
+        return None
+    year = today.year
+    first_day = max(datetime.date(year, 1, 1), subscription.subscribed_on)
+    last_day = datetime.date(year, 12, 31)
+    if subscription.ended_on is not None:
+        last_day = min(last_day, subscription.ended_on)
+    if first_day > today or last_day < first_day:
+        return None
+    tariff = tariff_in_force(authority=subscription.authority, year=year)
+    if tariff is None:
+        return None
+    plan = plan_for(tariff=tariff, subscription=subscription, on=min(today, last_day))
+    if plan is None:
+        return None
+    counted_until = min(today, last_day)
+    lifts, grams = subscription_usage(
+        subscription=subscription, first_day=first_day, last_day=counted_until
+    )
+    days_counted = (counted_until - first_day).days + 1
+    days_billed = (last_day - first_day).days + 1
+    projected_lifts = round_half_up(lifts * days_billed, days_counted)
+    projected_grams = round_half_up(grams * days_billed, days_counted)
+    unit_word = "ouverture" if subscription.kind == SubscriptionKind.BADGE else "levée"
+    computed = invoice_compute(
+        plan=plan,
+        vat_rate_bp=tariff.vat_rate_bp,
+        year=year,
+        first_day=first_day,
+        last_day=last_day,
+        lifts=projected_lifts,
+        weight_grams=projected_grams,
+        unit_word=unit_word,
+    )
+    return Estimate(
+        year=year,
+        first_day=first_day,
+        last_day=last_day,
+        today=today,
+        plan_label=plan.label,
+        extra_lift_cents=plan.extra_lift_cents,
+        unit_word=unit_word,
+        included_lifts=computed.included_lifts,
+        lifts_so_far=lifts,
+        projected_lifts=projected_lifts,
+        computed=computed,
+    )

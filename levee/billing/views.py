@@ -1,0 +1,78 @@
+"""« Mes factures » (flow 9): the account's invoices with their duplicata and their
+settlement, the latest « facture à blanc », and the paperless choice."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from levee.authorities.selectors import authority_get_by_slug
+from levee.lib.downloads import private_file_response
+from levee.lib.forms import Form
+from levee.payments.selectors import invoices_annotate_settlement
+from levee.space.on_behalf import on_behalf_of
+from levee.space.views import account_from_request, space_context
+
+from .pdf import invoice_pdf_filename, invoice_pdf_kept
+from .space import (
+    account_paperless_update,
+    invoice_get_for_person,
+    invoices_for_account,
+    simulation_for_account,
+)
+
+PER_PAGE = 12
+
+
+class PaperlessForm(Form):
+    paperless = forms.BooleanField(
+        label="Recevoir mes factures uniquement par email (facture dématérialisée)",
+        help_text="Vous ne recevez plus la facture papier : chaque facture reste disponible "
+        "sur cette page.",
+        required=False,
+    )
+
+
+@login_required
+def invoices(request, slug):
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    form = PaperlessForm(
+        request.POST if request.method == "POST" else None,
+        initial={"paperless": account.paperless_invoices},
+    )
+    if request.method == "POST" and form.is_valid():
+        # Not a login matter: an agent at the counter may record it, audited.
+        acting = on_behalf_of(request)
+        account_paperless_update(
+            account=account,
+            paperless=form.cleaned_data["paperless"],
+            agent_user=acting.agent.user if acting is not None else None,
+        )
+        messages.success(request, "Votre choix est enregistré.")
+        return redirect("billing:invoices", authority.slug)
+    # Annotated for the « Règlement » cells, so they read no row each.
+    paginator = Paginator(invoices_annotate_settlement(invoices_for_account(account)), PER_PAGE)
+    return render(
+        request,
+        "billing/invoices.html",
+        {
+            **space_context(request, authority, account),
+            "invoices_page": paginator.get_page(request.GET.get("page")),
+            "simulation": simulation_for_account(account),
+            "paperless_form": form,
+        },
+    )
+
+
+@login_required
+def duplicata(request, slug, pk):
+    """The invoice's PDF, rendered on first demand and kept."""
+    authority = authority_get_by_slug(slug)
+    invoice = invoice_get_for_person(request, authority, pk)
+    response = private_file_response(
+        invoice_pdf_kept(invoice=invoice), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+    return response
