@@ -4,7 +4,6 @@ follow, « Mes informations » shows the échéancier with the IBAN masked."""
 
 import datetime
 import re
-from html import unescape
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -21,6 +20,7 @@ from levee.payments.models import (
     ScheduledDebit,
 )
 from levee.requests.models import RequestStatus, ServiceRequest
+from levee.requests.tests.conftest import BO, TRACKING, plain, text
 from levee.subscribers.models import PaymentMode
 
 from .test_mandates import IBAN, ICS, OTHER_IBAN, ics_set, make_invoice
@@ -31,17 +31,7 @@ SERVICES = "/flandre-interieure/espace/mes-services/"
 ASK = SERVICES + "je-choisis-le-prelevement-automatique/"
 STOP = SERVICES + "j-arrete-le-prelevement-automatique/"
 INFORMATIONS = "/flandre-interieure/espace/mes-informations/"
-TRACKING = "/flandre-interieure/espace/suivi-de-mes-demandes/"
-BO = "/backoffice/demandes/"
 MASKED = "FR76 **** **** **** **** ***0 189"
-
-
-def text(response) -> str:
-    return unescape(response.content.decode())
-
-
-def plain(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
 
 
 def error_of(response, name: str) -> str:

@@ -135,59 +135,41 @@ def test_monthly_debits_add_up_to_the_total_on_a_fixed_day_from_the_month_after_
     )
 
 
-def test_a_yearly_invoice_is_debited_in_ten_months_and_a_half_year_in_six():
-    yearly = debits_of(
-        schedule=DebitSchedule.MONTHLY,
-        total_cents=8794,
+def debits_of_2023(
+    *, schedule=DebitSchedule.MONTHLY, total_cents=8794, period_end=datetime.date(2023, 12, 31)
+):
+    """The debits of an invoice of 2023 issued on 02/07/2023, due 02/08/2023, planned that
+    day."""
+    return debits_of(
+        schedule=schedule,
+        total_cents=total_cents,
         issued_on=datetime.date(2023, 7, 2),
         due_on=datetime.date(2023, 8, 2),
         period_start=datetime.date(2023, 1, 1),
-        period_end=datetime.date(2023, 12, 31),
+        period_end=period_end,
         today=datetime.date(2023, 7, 2),
     )
+
+
+def test_a_yearly_invoice_is_debited_in_ten_months_and_a_half_year_in_six():
+    yearly = debits_of_2023()
     assert yearly[0] == (datetime.date(2023, 8, 10), 880)
     assert yearly[-1] == (datetime.date(2024, 5, 10), 879)
     assert [cents for _, cents in yearly] == [880] * 4 + [879] * 6
-    half = debits_of(
-        schedule=DebitSchedule.MONTHLY,
-        total_cents=6000,
-        issued_on=datetime.date(2023, 7, 2),
-        due_on=datetime.date(2023, 8, 2),
-        period_start=datetime.date(2023, 1, 1),
-        period_end=datetime.date(2023, 6, 30),
-        today=datetime.date(2023, 7, 2),
-    )
+    half = debits_of_2023(total_cents=6000, period_end=datetime.date(2023, 6, 30))
     assert half == [(datetime.date(2023, m, 10), 1000) for m in range(8, 13)] + [
         (datetime.date(2024, 1, 10), 1000)
     ]
 
 
 def test_per_invoice_is_one_debit_of_the_whole_at_the_due_date():
-    assert debits_of(
-        schedule=DebitSchedule.PER_INVOICE,
-        total_cents=8794,
-        issued_on=datetime.date(2023, 7, 2),
-        due_on=datetime.date(2023, 8, 2),
-        period_start=datetime.date(2023, 1, 1),
-        period_end=datetime.date(2023, 12, 31),
-        today=datetime.date(2023, 7, 2),
-    ) == [(datetime.date(2023, 8, 2), 8794)]
+    assert debits_of_2023(schedule=DebitSchedule.PER_INVOICE) == [(datetime.date(2023, 8, 2), 8794)]
 
 
 def test_nothing_is_debited_of_an_invoice_of_zero_or_less():
-    for total in (0, -500):
-        assert (
-            debits_of(
-                schedule=DebitSchedule.MONTHLY,
-                total_cents=total,
-                issued_on=TODAY,
-                due_on=TODAY,
-                period_start=TODAY,
-                period_end=TODAY,
-                today=TODAY,
-            )
-            == []
-        )
+    for schedule in DebitSchedule.values:
+        for total in (0, -500):
+            assert debits_of_2023(schedule=schedule, total_cents=total) == []
 
 
 # The RUM
