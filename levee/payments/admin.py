@@ -1,10 +1,42 @@
+from django import forms
 from django.contrib import admin
 
-from levee.payments.models import Mandate, Payment, PaymentSettings, ScheduledDebit
+from levee.payments.models import (
+    GatewayName,
+    Mandate,
+    Payment,
+    PaymentSettings,
+    SandboxTransaction,
+    ScheduledDebit,
+)
+
+
+class PaymentSettingsForm(forms.ModelForm):
+    class Meta:
+        model = PaymentSettings
+        fields = ["authority", "gateway", "payfip_numcli", "payfip_saisie", "creditor_identifier"]
+        help_texts = {
+            "gateway": "Le bac à sable marque les factures réglées sans aucun paiement réel : "
+            "à réserver à la démonstration. En production, choisissez PayFiP.",
+            "payfip_numcli": "Les 6 chiffres fournis par la DGFiP à l'adhésion à PayFiP.",
+            "payfip_saisie": "T pour les essais avec PayFiP, W pour les paiements réels.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        numcli = cleaned.get("payfip_numcli", "")
+        if cleaned.get("gateway") == GatewayName.PAYFIP and not (
+            len(numcli) == 6 and numcli.isdigit()
+        ):
+            self.add_error(
+                "payfip_numcli", "PayFiP demande le numéro client de 6 chiffres de la DGFiP."
+            )
+        return cleaned
 
 
 @admin.register(PaymentSettings)
 class PaymentSettingsAdmin(admin.ModelAdmin):
+    form = PaymentSettingsForm
     list_display = ["authority", "gateway", "payfip_numcli", "payfip_saisie"]
 
 
@@ -13,6 +45,12 @@ class PaymentAdmin(admin.ModelAdmin):
     list_display = ["invoice", "authority", "gateway", "status", "amount_cents", "created_at"]
     list_filter = ["authority", "gateway", "status"]
     raw_id_fields = ["invoice", "account"]
+
+
+@admin.register(SandboxTransaction)
+class SandboxTransactionAdmin(admin.ModelAdmin):
+    list_display = ["idop", "authority", "refdet", "amount_cents", "result", "created_at"]
+    list_filter = ["authority", "result"]
 
 
 @admin.register(Mandate)

@@ -182,3 +182,13 @@ def test_the_return_page_of_an_unknown_payment_is_a_404(client, world):
         client.get(reverse("payments:return", args=["flandre-interieure", 999])).status_code == 404
     )
     assert client.post(reverse("payments:return", args=["pilat-rhodanien", 1])).status_code == 404
+
+
+def test_the_operator_configures_payfip_with_its_numcli(admin_client, world):
+    url = reverse("admin:payments_paymentsettings_add")
+    data = {"authority": world.authority.pk, "gateway": "payfip", "payfip_saisie": "T"}
+    response = admin_client.post(url, {**data, "payfip_numcli": "12ab"})
+    assert response.status_code == 200
+    assert "PayFiP demande le numéro client de 6 chiffres de la DGFiP." in plain(response)
+    assert admin_client.post(url, {**data, "payfip_numcli": "012345"}).status_code == 302
+    assert world.authority.payment_settings.payfip_numcli == "012345"
