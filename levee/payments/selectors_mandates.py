@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from django.db.models import OuterRef, Subquery
+
 from levee.payments.models import DebitStatus, Mandate, MandateStatus, ScheduledDebit
 
 
@@ -33,3 +35,14 @@ def mandate_schedule_of(account) -> MandateSchedule | None:
         .order_by("due_on", "invoice__number")
     )
     return MandateSchedule(mandate=mandate, debits=debits)
+
+
+def next_debit_on():
+    """For a queryset of invoices: `.annotate(next_debit_on=next_debit_on())`, the date of
+    the invoice's next planned debit (None without one): « Prélèvement le … » of a monthly
+    mandate is its next month's debit, not the due date."""
+    return Subquery(
+        ScheduledDebit.objects.filter(invoice=OuterRef("pk"), status=DebitStatus.PLANNED)
+        .order_by("due_on")
+        .values("due_on")[:1]
+    )

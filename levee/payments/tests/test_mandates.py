@@ -29,6 +29,7 @@ from levee.payments.models import (
     PaymentSettings,
     ScheduledDebit,
 )
+from levee.payments.selectors_mandates import next_debit_on
 from levee.subscribers.models import PaymentMode
 
 ICS = "FR12ZZZ123456"
@@ -290,6 +291,20 @@ def test_another_authoritys_mandate_debits_nothing_here(ccfi):
     invoice = make_invoice(ccfi, number="2400240000010", issued_on=TODAY)
     assert invoices_debit_plan(invoices=[invoice], today=TODAY) == 0
     assert not ScheduledDebit.objects.filter(invoice=invoice).exists()
+
+
+def test_an_invoice_knows_the_date_of_its_next_planned_debit(ccfi):
+    debited = make_invoice(ccfi, number="2400240000001", due_on=datetime.date(2024, 4, 2))
+    mandate_make(ccfi, schedule=DebitSchedule.MONTHLY)
+    make_invoice(ccfi, number="2400240000002", due_on=datetime.date(2024, 1, 2))
+    ScheduledDebit.objects.filter(due_on=datetime.date(2024, 4, 10)).update(status=DebitStatus.SENT)
+    dates = dict(
+        Invoice.objects.annotate(next_debit_on=next_debit_on()).values_list(
+            "number", "next_debit_on"
+        )
+    )
+    assert dates == {"2400240000001": datetime.date(2024, 5, 10), "2400240000002": None}
+    assert debited.debits.count() == 10
 
 
 # Revoking
