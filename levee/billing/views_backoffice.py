@@ -251,7 +251,7 @@ def run_create(request):
         except BillingError as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, f"{run} lancée.")
+            messages.success(request, f"{run.get_kind_display()} — {run.label} lancée.")
             return redirect("billing_bo:run_detail", run.pk)
     return render(
         request,
