@@ -69,7 +69,8 @@ def mail_enqueue_many(
 
     The template is rendered once with markers in place of those values, and each message
     fills them in (escaped in the HTML part): the same text as `mail_enqueue` would render,
-    for a few microseconds a message instead of a rendering, and one insert for all.
+    for a few microseconds a message instead of a rendering, one insert for all, and one
+    delivery task for all once the transaction commits.
     """
     if not messages:
         return []
@@ -103,13 +104,10 @@ def mail_enqueue_many(
             for to, values in messages
         ]
     )
-    from .tasks import outbox_deliver_task
+    from .tasks import outbox_deliver_many_task
 
-    def deliver():
-        for message in created:
-            outbox_deliver_task.enqueue(message.pk)
-
-    transaction.on_commit(deliver, robust=True)
+    ids = [message.pk for message in created]
+    transaction.on_commit(lambda: outbox_deliver_many_task.enqueue(ids), robust=True)
     return created
 
 

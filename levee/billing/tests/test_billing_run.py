@@ -113,7 +113,7 @@ def test_usage_counts_the_household_lifts_of_the_days_and_the_account_s_badge_op
     ) == (2, 0)
 
 
-def test_a_real_run_bills_the_year_numbers_and_publishes_the_invoice(world, real_run):
+def test_a_real_run_bills_the_year_numbers_and_publishes_the_invoice(world, real_run, mailbox):
     authority, account, subscription, om, tariff = world
     make_user("pierre@example.org", accounts=[account])
     run = real_run(authority)
@@ -139,6 +139,8 @@ def test_a_real_run_bills_the_year_numbers_and_publishes_the_invoice(world, real
     assert "2300240000001" in message.body_text and "108,00" in message.body_text
     assert "01/08/2023" in message.body_text
     assert "/flandre-interieure/espace/mes-factures/" in message.body_text
+    (sent,) = mailbox.messages
+    assert sent.to == ["pierre.dupont@example.org"] and sent.subject == message.subject
 
 
 def test_a_simulation_computes_the_same_figures_without_number_nor_publishing(world, run_create):
