@@ -1,6 +1,6 @@
 """In Chromium: a resident chooses direct debit from « Mes services », an agent accepts it in
 the back office, and the resident reads « Mon échéancier de prélèvement » in « Mes
-informations »; axe on every page."""
+informations »; then he stops it and the agent accepts that too; axe on every page."""
 
 import datetime
 import re
@@ -31,7 +31,27 @@ def world(live_server):
     )
 
 
-def test_a_resident_chooses_direct_debit_and_reads_his_echeancier(
+def agent_page(chromium_browser, live_server):
+    agent = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR").new_page()
+    agent.context.set_default_timeout(15_000)
+    agent.goto("/backoffice/")
+    field(agent, "Adresse email").fill("agent.flandre@example.org")
+    field(agent, "Mot de passe").fill(PASSWORD)
+    agent.get_by_role("button", name="Connexion").click()
+    return agent
+
+
+def agent_accepts(agent, type_title: str, assert_accessible):
+    agent.goto("/backoffice/demandes/")
+    field(agent, "Type").select_option(label=type_title)
+    agent.get_by_role("button", name="Filtrer").click()
+    agent.get_by_role("link", name=re.compile("^Traiter")).click()
+    expect(agent.get_by_text("FR76 **** **** **** **** ***0 189").first).to_be_visible()
+    assert_accessible(agent)
+    agent.get_by_role("button", name="Accepter", exact=True).click()
+
+
+def test_a_resident_chooses_direct_debit_reads_his_echeancier_and_stops_it(
     world, page, chromium_browser, live_server, assert_accessible
 ):
     invoice = world
@@ -63,22 +83,10 @@ def test_a_resident_chooses_direct_debit_and_reads_his_echeancier(
     ).to_be_visible()
     assert_accessible(page)
 
-    agent = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR").new_page()
-    agent.context.set_default_timeout(15_000)
-    agent.goto("/backoffice/")
-    field(agent, "Adresse email").fill("agent.flandre@example.org")
-    field(agent, "Mot de passe").fill(PASSWORD)
-    agent.get_by_role("button", name="Connexion").click()
-    agent.goto("/backoffice/demandes/")
-    field(agent, "Type").select_option(label="Je choisis le prélèvement automatique")
-    agent.get_by_role("button", name="Filtrer").click()
-    agent.get_by_role("link", name=re.compile("^Traiter")).click()
-    expect(agent.get_by_text("FR76 **** **** **** **** ***0 189").first).to_be_visible()
-    assert_accessible(agent)
-    agent.get_by_role("button", name="Accepter", exact=True).click()
+    agent = agent_page(chromium_browser, live_server)
+    agent_accepts(agent, "Je choisis le prélèvement automatique", assert_accessible)
     expect(agent.get_by_text("Mandat RUM-00240-00001-1 enregistré").first).to_be_visible()
     assert_accessible(agent)
-    agent.context.close()
 
     page.get_by_role("link", name="Mes informations").first.click()
     expect(page.get_by_role("heading", name="Mon échéancier de prélèvement")).to_be_visible()
@@ -91,3 +99,19 @@ def test_a_resident_chooses_direct_debit_and_reads_his_echeancier(
         re.compile(rf"{first.due_on:%d/%m/%Y}\s*{invoice.number}\s*8,80\s€")
     )
     assert_accessible(page)
+
+    page.get_by_role("link", name="J'arrête le prélèvement automatique").click()
+    expect(page.get_by_role("heading", name="J'arrête le prélèvement automatique")).to_be_visible()
+    assert_accessible(page)
+    field(page, "Je demande l'arrêt du prélèvement automatique de mes factures.").check()
+    page.get_by_role("button", name="Valider").click()
+    expect(
+        page.get_by_text("Votre demande « Arrêt du prélèvement automatique » est enregistrée")
+    ).to_be_visible()
+    agent_accepts(agent, "J'arrête le prélèvement automatique", assert_accessible)
+    expect(agent.get_by_text("Mandat RUM-00240-00001-1 révoqué").first).to_be_visible()
+    agent.context.close()
+    page.get_by_role("link", name="Mes informations").first.click()
+    expect(page.get_by_role("heading", name="Mes informations")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mon échéancier de prélèvement")).to_have_count(0)
+    expect(page.get_by_text("Mode de paiement : À réception de facture")).to_be_visible()
