@@ -13,6 +13,18 @@ from levee.backoffice import roles
 from levee.backoffice.access import agent_required
 from levee.backoffice.models import Agent, AgentRole, AuditEntry
 from levee.backoffice.services_imports import import_upload
+from levee.billing.models import (
+    BillingRun,
+    BillingSettings,
+    Invoice,
+    InvoiceSequence,
+    RunStatus,
+    Tariff,
+    TariffPlan,
+)
+from levee.billing.services import billing_run_create, billing_run_execute
+from levee.billing.tariffs import tariff_version_create
+from levee.billing.tests.bo_world import PLANS, tariff_post
 from levee.calendars.models import (
     CalendarSettings,
     CollectionSchedule,
@@ -22,6 +34,7 @@ from levee.calendars.models import (
 from levee.calendars.rules import Weekday
 from levee.calendars.tests.conftest import make_schedule, schedule_post
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus
+from levee.collection.tests.conftest import make_bin
 from levee.lib.testing import ccfi_world, make_opening_request, make_user
 from levee.mailing.models import OutboxMessage
 from levee.subscribers.models import Account
@@ -36,12 +49,18 @@ WATCHED = [
     AccountOpeningRequest,
     Agent,
     AuditEntry,
+    BillingRun,
+    BillingSettings,
     CalendarSettings,
     CollectionSchedule,
     ImportBatch,
+    Invoice,
+    InvoiceSequence,
     OutboxMessage,
     ScheduleException,
     Sector,
+    Tariff,
+    TariffPlan,
     User,
 ]
 
@@ -57,7 +76,8 @@ def db_state() -> dict:
 @pytest.fixture
 def world():
     """CCFI with an account reached by a login, a pending opening request, a failed import,
-    a schedule with an exception, a sector, another agent; and one agent per role."""
+    a schedule with an exception, a sector, another agent, the 2023 tariff grid and a failed
+    billing run with its invoice; and one agent per role."""
     ccfi, account = ccfi_world()
     bailleul = Commune.objects.get(insee="59043")
     hazebrouck = Commune.objects.get(insee="59295")
@@ -99,9 +119,25 @@ def world():
         user=User.objects.create_user("invite@flandre.example.org", None),
         role=AgentRole.CONSULTATION,
     )
+    make_bin(account, chip="E0040001")
+    tariff = tariff_version_create(
+        authority=ccfi, year=2023, vat_rate_bp=0, plans=PLANS, note="", agent_user=invited.user
+    )
+    run = billing_run_create(
+        authority=ccfi,
+        kind="simulation",
+        year=2023,
+        half=None,
+        issued_on=datetime.date(2023, 7, 2),
+    )
+    billing_run_execute(run_id=run.pk)
+    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
     return {
         "agents": agents,
         "account": account.pk,
+        "tariff": tariff.pk,
+        "run": run.pk,
+        "invoice": Invoice.objects.get(run=run).pk,
         "access": AccountAccess.objects.get(user=resident).pk,
         "opening": opening.pk,
         "batch": batch.pk,
@@ -182,6 +218,28 @@ ACTIONS = {
     "agent_deactivate": ("agents/{colleague}/desactiver/", lambda w: {}, "AGENTS"),
     "agent_reactivate": ("agents/{former}/reactiver/", lambda w: {}, "AGENTS"),
     "agent_invitation": ("agents/{invited}/invitation/", lambda w: {}, "AGENTS"),
+    "tariff_create": ("facturation/tarifs/nouvelle-grille/", lambda w: tariff_post(), "BILLING"),
+    "tariff_edit": (
+        "facturation/tarifs/{tariff}/modifier/",
+        lambda w: tariff_post(note="Délibération du 12 mars", based_on="1"),
+        "BILLING",
+    ),
+    "billing_settings": (
+        "facturation/reglages/",
+        lambda w: {"due_days": "20", "online_payment_grace_days": "30", "treasury_name": "SGC"},
+        "BILLING",
+    ),
+    "sequence_start": (
+        "facturation/reglages/numerotation/",
+        lambda w: {"year": "2025", "first_value": "7"},
+        "BILLING",
+    ),
+    "run_create": (
+        "facturation/nouvelle/",
+        lambda w: {"kind": "simulation", "year": "2023", "period": "s1", "issued_on": "2023-07-02"},
+        "BILLING",
+    ),
+    "run_resume": ("facturation/{run}/reprendre/", lambda w: {}, "BILLING"),
 }
 CASES = [(name, role) for name in ACTIONS for role in AgentRole]
 
@@ -206,7 +264,7 @@ def test_each_action_is_done_by_its_roles_and_refused_to_the_others(
 
 
 def test_every_view_of_the_back_office_is_in_the_matrix(world):
-    """A new view of the back office or of the calendars' agents' pages needs its line in
+    """A new view of the back office (or of the calendars' and billing's agents' pages) needs its line in
     ACTIONS or PAGES below (or in OPEN_TO_EVERY_AGENT): its roles are a decision."""
     from django.urls import get_resolver, resolve
 
@@ -220,7 +278,7 @@ def test_every_view_of_the_back_office_is_in_the_matrix(world):
     views = {
         n
         for n in names(get_resolver().url_patterns)
-        if n.startswith("backoffice:") or n.startswith("calendars:bo_")
+        if n.startswith(("backoffice:", "calendars:bo_", "billing_bo:"))
     }
     urls = [u for u, *_ in ACTIONS.values()] + [u for u, *_ in PAGES] + [u for u, _ in FORM_PAGES]
     covered = {resolve("/backoffice/" + u.format(**world)).view_name for u in urls}
@@ -239,6 +297,11 @@ OPEN_TO_EVERY_AGENT = {
     # « Quitter » the resident's space: leaving is always possible (levee/space/on_behalf.py).
     "backoffice:on_behalf_stop",
     "backoffice:audit_log",
+    # Billing pages without an action: an invoice, the run's CSV, the payments' export.
+    "billing_bo:invoice_detail",
+    "billing_bo:run_invoices_csv",
+    "billing_bo:payments",
+    "billing_bo:payments_csv",
 }
 
 
@@ -260,6 +323,13 @@ PAGES = [
     ("calendriers/secteurs/", "Créer le secteur", "CALENDARS"),
     ("calendriers/secteurs/{sector}/", "Supprimer ce secteur", "CALENDARS"),
     ("comptes/", 'href="/backoffice/agents/"', "AGENTS"),
+    ("facturation/", "/facturation/nouvelle/", "BILLING"),
+    ("facturation/tarifs/", "/nouvelle-grille/", "BILLING"),
+    ("facturation/tarifs/{tariff}/", "/modifier/", "BILLING"),
+    ("facturation/reglages/", "Enregistrer les réglages", "BILLING"),
+    ("facturation/reglages/", "/numerotation/", "BILLING"),
+    ("facturation/{run}/", "/reprendre/", "BILLING"),
+    ("facturation/{run}/progression/", "/reprendre/", "BILLING"),
 ]
 
 
@@ -279,6 +349,9 @@ FORM_PAGES = [
     ("calendriers/{schedule}/supprimer/", "CALENDARS"),
     ("calendriers/secteurs/{sector}/supprimer/", "CALENDARS"),
     ("agents/", "AGENTS"),
+    ("facturation/tarifs/nouvelle-grille/", "BILLING"),
+    ("facturation/tarifs/{tariff}/modifier/", "BILLING"),
+    ("facturation/nouvelle/", "BILLING"),
 ]
 
 
