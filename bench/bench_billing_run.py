@@ -303,7 +303,14 @@ def real_run(world: dict) -> dict:
 
     last[0] = time.perf_counter()
     with connection.execute_wrapper(count):
-        run = services.billing_run_execute(run_id=run.pk, on_progress=progress, **kwargs)
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                run = services.billing_run_execute(run_id=run.pk, on_progress=progress, **kwargs)
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
+        else:
+            run = services.billing_run_execute(run_id=run.pk, on_progress=progress, **kwargs)
     seconds = time.perf_counter() - started
     assert run.status == RunStatus.DONE, run.message
     return {"run": run, "seconds": seconds, "queries": queries[0], **phases}

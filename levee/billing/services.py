@@ -178,6 +178,44 @@ def billing_run_enqueue(*, run: BillingRun) -> None:
     billing_run_execute_task.enqueue(run.pk)
 
 
+# What billing a subscription reads (its plan, days, payer and address): the rest of the
+# account's and subscription's columns stay in the database.
+SUBSCRIPTION_FIELDS = (
+    "authority_id",
+    "account_id",
+    "reference",
+    "kind",
+    "subscribed_on",
+    "ended_on",
+    "number",
+    "number_suffix",
+    "street",
+    "complement",
+    "postal_code",
+    "commune__name",
+    *(
+        f"account__{name}"
+        for name in (
+            "company_name",
+            "last_name",
+            "first_name",
+            "billing_number",
+            "billing_number_suffix",
+            "billing_street",
+            "billing_line2",
+            "billing_postal_code",
+            "billing_city",
+            "billing_building",
+            "billing_staircase",
+            "billing_apartment",
+            "billing_floor",
+            "billing_po_box",
+            "billing_city_complement",
+        )
+    ),
+)
+
+
 def active_subscriptions(run: BillingRun):
     return Subscription.objects.filter(
         authority_id=run.authority_id, subscribed_on__lte=run.period_end
@@ -248,6 +286,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
         active_subscriptions(run)
         .filter(pk__gt=run.cursor_subscription_id)
         .select_related("account", "commune")
+        .only(*SUBSCRIPTION_FIELDS)
         .order_by("pk")[:chunk_size]
     )
     if not subscriptions:
