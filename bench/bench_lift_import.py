@@ -59,8 +59,30 @@ from django.db import connection  # noqa: E402
 from levee.authorities.models import Authority, Commune  # noqa: E402
 from levee.collection.importers import lift_import  # noqa: E402
 from levee.collection.models import Bin, ImportBatch, ImportStatus, Lift  # noqa: E402
+from levee.subscribers.models import Account, Subscription  # noqa: E402
 
 SLUG = "bench-levees"
+
+
+def insert_select(model, columns: str, select: str, params: dict) -> None:
+    """INSERT INTO the model's table (`columns`) `select` (SELECT <values> FROM …), the
+    columns it leaves out that need a value taking the model's defaults: the bench keeps
+    working when a model gains a field."""
+    values, _, rest = select.partition(" FROM ")
+    given = {name.strip() for name in columns.split(",")}
+    params = dict(params)
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.column in given or (field.null and not field.has_default()):
+            continue
+        key = f"default_{len(params)}"
+        params[key] = field.get_db_prep_save(field.get_default(), connection)
+        columns += f", {field.column}"
+        values += f", %({key})s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({columns}) {values} FROM {rest}",  # noqa: S608
+            params,
+        )
 
 
 def world_create() -> Authority:
@@ -74,47 +96,30 @@ def world_create() -> Authority:
         slug=SLUG, code="99999", name="Banc d'essai des levées", contact_email="bench@example.org"
     )
     params = {"authority": authority.pk, "commune": commune.pk, "bins": BINS}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO subscribers_account
-                (created_at, updated_at, authority_id, code, portal_key, category, civility,
-                 last_name, first_name, company_name, email, phone, mobile, billing_country,
-                 billing_number, billing_number_suffix, billing_street, billing_line2,
-                 billing_postal_code, billing_city, billing_building, billing_staircase,
-                 billing_apartment, billing_floor, billing_po_box, billing_city_complement,
-                 work_phone, objects_to_other_uses, refuses_automated_erasure)
-            SELECT now(), now(), %(authority)s, lpad(n::text, 6, '0'), 'K' || lpad(n::text, 7, '0'),
-                   'particulier', '', 'BANC', '', '', '', '', '', 'FR', '', '', '', '', '', '',
-                   '', '', '', '', '', '', '', false, false
-            FROM generate_series(0, %(bins)s - 1) n
-            """,
-            params,
-        )
-        cursor.execute(
-            """
-            INSERT INTO subscribers_subscription
-                (created_at, updated_at, authority_id, account_id, reference, kind, subscribed_on,
-                 payment_mode, iban, commune_id, number, number_suffix, street, complement,
-                 postal_code)
-            SELECT now(), now(), %(authority)s, a.id, a.code, 'bac', '2020-01-01', '', '',
-                   %(commune)s, '', '', 'rue du Banc', '', '99999'
-            FROM subscribers_account a WHERE a.authority_id = %(authority)s
-            """,
-            params,
-        )
-        cursor.execute(
-            """
-            INSERT INTO collection_bin
-                (created_at, updated_at, authority_id, subscription_id, account_id, flux,
-                 volume_litres, chip_number, tank_number, delivered_on)
-            SELECT now(), now(), %(authority)s, s.id, s.account_id, 'ordures_menageres', 120,
-                   'E' || lpad(s.reference, 8, '0'), 'C' || lpad(s.reference, 8, '0'),
-                   '2020-01-01'
-            FROM subscribers_subscription s WHERE s.authority_id = %(authority)s
-            """,
-            params,
-        )
+    insert_select(
+        Account,
+        "created_at, updated_at, authority_id, code, portal_key, category, last_name",
+        "SELECT now(), now(), %(authority)s, lpad(n::text, 6, '0'), 'K' || lpad(n::text, 7, '0'),"
+        " 'particulier', 'BANC' FROM generate_series(0, %(bins)s - 1) n",
+        params,
+    )
+    insert_select(
+        Subscription,
+        "created_at, updated_at, authority_id, account_id, reference, kind, subscribed_on,"
+        " commune_id, street, postal_code",
+        "SELECT now(), now(), %(authority)s, a.id, a.code, 'bac', '2020-01-01', %(commune)s,"
+        " 'rue du Banc', '99999' FROM subscribers_account a WHERE a.authority_id = %(authority)s",
+        params,
+    )
+    insert_select(
+        Bin,
+        "created_at, updated_at, authority_id, subscription_id, account_id, flux,"
+        " volume_litres, chip_number, tank_number, delivered_on",
+        "SELECT now(), now(), %(authority)s, s.id, s.account_id, 'ordures_menageres', 120,"
+        " 'E' || lpad(s.reference, 8, '0'), 'C' || lpad(s.reference, 8, '0'), '2020-01-01'"
+        " FROM subscribers_subscription s WHERE s.authority_id = %(authority)s",
+        params,
+    )
     assert Bin.objects.filter(authority=authority).count() == BINS
     return authority
 

@@ -25,7 +25,6 @@ from .batches import REPORT_MAX_LINES, Importer, Outcome, import_file, insert_ne
 from .reading import MAX_LINE_BYTES, TOO_LONG_REASON, CsvLayout, CsvRows, columns_reason
 from .values import (
     FLUX_CODES,
-    PARIS,
     flux_parse,
     thousandths_parse,
     timestamp_parse,
@@ -169,219 +168,210 @@ def _lifts(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcome):
 # --- PostgreSQL: the lines COPYed as they are, checked and inserted by SQL ------------------
 #
 # The file's lines go into a temporary table by COPY, a read (1 MiB) at a time, without
-# Python work per line (reading.CsvRows.copy_rows). One statement then splits and checks
-# them all, the same checks as _parse with the same reasons, and finds their bins
-# (lift_parsed); the flux, few distinct values, are read by flux_parse; one INSERT … SELECT
-# … ON CONFLICT DO NOTHING inserts the good lines, one query lists the rejected ones.
+# Python work per line (reading.CsvRows.copy_rows). SQL splits them into their fields
+# (lift_fields). The values that need parsing repeat across a million lines: the distinct
+# minutes (« JJ/MM/AAAA HH:MM »), weights and flux, a few thousands, are read by the same
+# Python functions as on the other path (the same values, the same reasons) and joined
+# back, with the bins, in one statement (lift_checked). One INSERT … SELECT … ON CONFLICT
+# DO NOTHING inserts the good lines, one query lists the rejected ones.
 
 # Python's str.strip() and bytes.isspace(): what the fields and a blank line are trimmed of.
 STRIPPED = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 BLANK = " \t\n\r\x0b\x0c"
-TIMESTAMP_PATTERN = (
-    "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}/[0-9]{2}/[0-9]{4})[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
-)
-WEIGHT_PATTERN = "^[0-9]{1,9}([.,][0-9]{1,3})?$"  # what thousandths_parse reads
-DECIMAL_PATTERN = "^[0-9]{1,9}([.,][0-9]+)?$"  # values.DECIMAL_RE
+MINUTE = 16  # len("JJ/MM/AAAA HH:MM"); « :SS » may follow (values.timestamp_seconds)
+INVALID, IMPOSSIBLE = "invalid", "impossible"
 
-# Each line with its reason, or its values and its bin. The LATERAL steps (OFFSET 0: each
-# computed once, not inlined where used) follow _parse; the raw line is split in SQL, a
-# line Python split (quotes) comes with its fields, a line Python rejected with its reason.
-PARSE = """
-CREATE TEMP TABLE lift_parsed ON COMMIT DROP AS
-SELECT s.line, v.reason, CASE WHEN v.reason IS NULL THEN t.lifted_at END AS lifted_at,
-       c.flux, v.grams, c.vehicle,
+# Each line after the header, blank ones left out: its fields, stripped, in the layout's
+# order; or the reason reading rejects it (too long, a NUL, quotes, its number of columns).
+FIELDS = """
+CREATE TEMP TABLE lift_fields ON COMMIT DROP AS
+SELECT s.line,
+       CASE WHEN s.reason IS NOT NULL THEN s.reason
+            WHEN s.too_long THEN %(too_long)s
+            WHEN cardinality(s.f) <> %(width)s
+                THEN %(columns_before)s || cardinality(s.f) || %(columns_after)s
+       END AS reason,
+       btrim(s.f[%(stamp)s], %(stripped)s) AS stamp,
+       btrim(s.f[%(chip)s], %(stripped)s) AS chip,
+       btrim(s.f[%(tank)s], %(stripped)s) AS tank,
+       btrim(s.f[%(flux)s], %(stripped)s) AS flux,
+       btrim(s.f[%(weight)s], %(stripped)s) AS weight,
+       btrim(s.f[%(vehicle)s], %(stripped)s) AS vehicle
+FROM (
+    SELECT line, reason, fields IS NULL AND octet_length(raw) > %(max_line)s AS too_long,
+           COALESCE(fields, string_to_array(
+               CASE WHEN right(raw, 1) = E'\\r' THEN left(raw, -1) ELSE raw END, %(separator)s
+           )) AS f
+    FROM lift_raw
+    OFFSET 0
+) s
+WHERE s.reason IS NOT NULL OR s.too_long OR cardinality(s.f) > 1
+      OR btrim(COALESCE(s.f[1], ''), %(blank)s) <> ''
+"""
+# The distinct minutes, weights and flux of the lines not rejected yet (GROUPING tells
+# which: 3 a minute, 5 a weight, 6 a flux).
+DISTINCT = """
+SELECT GROUPING(minute, weight, flux), COALESCE(minute, weight, flux)
+FROM (
+    SELECT CASE WHEN char_length(stamp) IN (%(minute)s, %(minute)s + 3)
+                THEN left(stamp, %(minute)s) END AS minute,
+           weight, flux
+    FROM lift_fields WHERE reason IS NULL
+) f
+GROUP BY GROUPING SETS ((minute), (weight), (flux))
+"""
+# Each line with its reason or its values, and its bin, found by chip or by tank among
+# the authority's bins only. The reasons in _parse's order. The values as Python read them
+# (m: a minute's first second, or why it is not one; sec: « :SS » read; w: a weight in
+# grams or why not; x: a flux). The line's reason is None when only its bin rejects it.
+CHECK = """
+CREATE TEMP TABLE lift_checked ON COMMIT DROP AS
+WITH m AS (
+    SELECT * FROM unnest(%(minute_texts)s::text[], %(minute_starts)s::bigint[],
+                         %(minute_reasons)s::text[]) AS m (text, start, reason)
+), sec AS (
+    SELECT * FROM unnest(%(second_texts)s::text[], %(second_values)s::int[]) AS sec (text, value)
+), w AS (
+    SELECT * FROM unnest(%(weight_texts)s::text[], %(weight_grams)s::int[],
+                         %(weight_reasons)s::text[]) AS w (text, grams, reason)
+), x AS (
+    SELECT * FROM unnest(%(flux_texts)s::text[], %(flux_codes)s::text[],
+                         %(flux_reasons)s::text[]) AS x (text, code, reason)
+)
+SELECT p.line,
+       CASE WHEN p.reason IS NOT NULL THEN p.reason
+            WHEN m.start IS NULL AND m.reason IS NULL OR m.reason = %(invalid)s OR sec.value IS NULL
+                THEN %(invalid_before)s || {shown_stamp} || %(invalid_after)s
+            WHEN m.reason = %(impossible)s OR sec.value > 59
+                THEN %(impossible_before)s || p.stamp || %(impossible_after)s
+            WHEN m.start + sec.value > %(now)s THEN %(future_before)s || p.stamp || %(future_after)s
+            WHEN p.chip = '' AND p.tank = '' THEN %(no_number)s
+            WHEN char_length(p.chip) > %(max_number)s OR char_length(p.tank) > %(max_number)s
+                THEN %(number_too_long)s
+            WHEN w.reason IS NOT NULL THEN w.reason
+            WHEN x.reason IS NOT NULL THEN x.reason
+            WHEN char_length(p.vehicle) > %(max_number)s THEN %(vehicle_too_long)s
+       END AS reason,
+       m.start + sec.value AS lifted_at, w.grams, p.vehicle, x.code AS flux,
        COALESCE(bc.id, bt.id) AS bin_id, COALESCE(bc.flux, bt.flux) AS bin_flux,
        (bc.id IS NOT NULL AND bt.id IS NOT NULL AND bc.id <> bt.id) AS conflict
-FROM lift_raw s
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN right(s.raw, 1) = E'\\r' THEN left(s.raw, -1) ELSE s.raw END AS raw,
-           octet_length(s.raw) > %(max_line)s AS too_long
-    OFFSET 0
-) a
-CROSS JOIN LATERAL (
-    SELECT COALESCE(s.fields, string_to_array(a.raw, %(separator)s)) AS f OFFSET 0
-) b
-CROSS JOIN LATERAL (
-    SELECT btrim(b.f[%(stamp)s], %(stripped)s) AS stamp,
-           btrim(b.f[%(chip)s], %(stripped)s) AS chip,
-           btrim(b.f[%(tank)s], %(stripped)s) AS tank,
-           btrim(b.f[%(flux)s], %(stripped)s) AS flux,
-           btrim(b.f[%(weight)s], %(stripped)s) AS weight,
-           btrim(b.f[%(vehicle)s], %(stripped)s) AS vehicle
-    OFFSET 0
-) c
-CROSS JOIN LATERAL (
-    SELECT c.stamp ~ %(timestamp_pattern)s AS stamp_ok, c.weight ~ %(weight_pattern)s AS weight_ok
-    OFFSET 0
-) d
-CROSS JOIN LATERAL (  -- the positions the pattern fixes: JJ/MM/AAAA or AAAA-MM-JJ, HH:MM:SS
-    SELECT CASE WHEN d.stamp_ok THEN
-               CASE WHEN substr(c.stamp, 3, 1) = '/' THEN substr(c.stamp, 7, 4)
-                    ELSE substr(c.stamp, 1, 4) END::int END AS y,
-           CASE WHEN d.stamp_ok THEN
-               CASE WHEN substr(c.stamp, 3, 1) = '/' THEN substr(c.stamp, 4, 2)
-                    ELSE substr(c.stamp, 6, 2) END::int END AS mo,
-           CASE WHEN d.stamp_ok THEN
-               CASE WHEN substr(c.stamp, 3, 1) = '/' THEN substr(c.stamp, 1, 2)
-                    ELSE substr(c.stamp, 9, 2) END::int END AS dd,
-           CASE WHEN d.stamp_ok THEN substr(c.stamp, 12, 2)::int END AS hh,
-           CASE WHEN d.stamp_ok THEN substr(c.stamp, 15, 2)::int END AS mi,
-           CASE WHEN d.stamp_ok THEN COALESCE(NULLIF(substr(c.stamp, 18, 2), ''), '0')::int
-           END AS ss,
-           CASE WHEN d.weight_ok THEN
-               split_part(translate(c.weight, ',', '.'), '.', 1)::int * 1000
-               + rpad(split_part(translate(c.weight, ',', '.'), '.', 2), 3, '0')::int
-           END AS grams
-    OFFSET 0
-) e
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN e.y >= 1 AND e.mo BETWEEN 1 AND 12 AND e.dd >= 1
-                     AND e.dd <= CASE WHEN e.mo IN (4, 6, 9, 11) THEN 30
-                                      WHEN e.mo <> 2 THEN 31
-                                      WHEN e.y %% 4 = 0 AND (e.y %% 100 <> 0 OR e.y %% 400 = 0)
-                                      THEN 29 ELSE 28 END
-                     AND e.hh <= 23 AND e.mi <= 59 AND e.ss <= 59
-                THEN make_timestamp(e.y, e.mo, e.dd, e.hh, e.mi, e.ss) END AS local
-    OFFSET 0
-) l
-CROSS JOIN LATERAL (  -- Paris time; in the hour of autumn that comes twice, the first one
-    SELECT CASE WHEN (l.local AT TIME ZONE %(zone)s - interval '1 hour') AT TIME ZONE %(zone)s
-                     = l.local
-                THEN l.local AT TIME ZONE %(zone)s - interval '1 hour'
-                ELSE l.local AT TIME ZONE %(zone)s END AS lifted_at
-    OFFSET 0
-) t
-CROSS JOIN LATERAL (
-    SELECT CASE
-        WHEN s.reason IS NOT NULL THEN s.reason
-        WHEN s.fields IS NULL AND a.too_long THEN %(too_long)s
-        WHEN cardinality(b.f) <> %(width)s
-            THEN %(columns_before)s || cardinality(b.f) || %(columns_after)s
-        WHEN NOT d.stamp_ok THEN %(invalid_before)s || {shown_stamp} || %(invalid_after)s
-        WHEN l.local IS NULL THEN %(impossible_before)s || c.stamp || %(impossible_after)s
-        WHEN t.lifted_at > %(now)s THEN %(future_before)s || c.stamp || %(future_after)s
-        WHEN c.chip = '' AND c.tank = '' THEN %(no_number)s
-        WHEN char_length(c.chip) > %(max_number)s OR char_length(c.tank) > %(max_number)s
-            THEN %(number_too_long)s
-        WHEN c.weight = '' THEN %(no_weight)s
-        WHEN d.weight_ok AND e.grams > %(max_grams)s
-            THEN %(too_heavy_before)s || c.weight || %(too_heavy_after)s
-        WHEN d.weight_ok THEN NULL
-        WHEN c.weight LIKE '-%%' AND btrim(substr(c.weight, 2), %(stripped)s) ~ %(decimal)s
-            THEN %(negative_before)s || {shown_weight} || %(negative_after)s
-        WHEN c.weight ~ %(decimal)s THEN %(decimals_before)s || c.weight || %(decimals_after)s
-        ELSE %(not_a_number_before)s || {shown_weight} || %(not_a_number_after)s
-    END AS reason, CASE WHEN d.weight_ok THEN e.grams END AS grams
-    OFFSET 0
-) v
+FROM lift_fields p
+LEFT JOIN m ON m.text = left(p.stamp, %(minute)s)
+    AND char_length(p.stamp) IN (%(minute)s, %(minute)s + 3)
+LEFT JOIN sec ON sec.text = substr(p.stamp, %(minute)s + 1)
+LEFT JOIN w ON w.text = p.weight
+LEFT JOIN x ON x.text = p.flux
 LEFT JOIN collection_bin bc
-    ON v.reason IS NULL AND c.chip <> '' AND bc.chip_number = c.chip
-    AND bc.authority_id = %(authority)s
+    ON p.chip <> '' AND bc.chip_number = p.chip AND bc.authority_id = %(authority)s
 LEFT JOIN collection_bin bt
-    ON v.reason IS NULL AND c.tank <> '' AND bt.tank_number = c.tank
-    AND bt.authority_id = %(authority)s
-WHERE s.fields IS NOT NULL OR s.reason IS NOT NULL OR a.too_long
-    OR btrim(a.raw, %(blank)s) <> ''
+    ON p.tank <> '' AND bt.tank_number = p.tank AND bt.authority_id = %(authority)s
 """
-
-
-def _shown_sql(column: str) -> str:
-    """reading.shown() in SQL."""
-    return (
-        f"CASE WHEN char_length({column}) <= {SHOWN} THEN {column}"
-        f" ELSE left({column}, {SHOWN - 1}) || '…' END"
-    )
-
-
-SHOWN = 60  # reading.shown()'s limit
-PARSE = PARSE.format(shown_stamp=_shown_sql("c.stamp"), shown_weight=_shown_sql("c.weight"))
-
-# The lines checked whole; the flux as flux_parse read them (x: text, code, reason, from
-# three arrays). A line repeated in the file goes in once, the first one (as
+CHECK = CHECK.format(
+    shown_stamp="CASE WHEN char_length(p.stamp) <= 60 THEN p.stamp"
+    " ELSE left(p.stamp, 59) || '…' END"  # reading.shown()
+)
+# The lines checked whole. A line repeated in the file goes in once, the first one (as
 # bulk_create does elsewhere). The rows go in the order of the unique index (the
 # authority is the same for all): each bin's lifts land side by side in the index.
 INSERT = """
-    WITH x AS (
-        SELECT * FROM unnest(%(flux_texts)s::text[], %(flux_codes)s::text[],
-                             %(flux_reasons)s::text[]) AS x (text, code, reason)
-    )
     INSERT INTO collection_lift
         (authority_id, bin_id, lifted_at, net_weight_grams, vehicle, import_batch_id)
-    SELECT DISTINCT ON (p.bin_id, p.lifted_at)
-           %(authority)s, p.bin_id, p.lifted_at, p.grams, p.vehicle, %(batch)s
-    FROM lift_parsed p JOIN x ON x.text = p.flux
-    WHERE p.reason IS NULL AND x.reason IS NULL AND char_length(p.vehicle) <= %(max_number)s
-          AND p.bin_id IS NOT NULL AND NOT p.conflict AND (x.code = '' OR x.code = p.bin_flux)
-    ORDER BY p.bin_id, p.lifted_at, p.line
+    SELECT DISTINCT ON (bin_id, lifted_at)
+           %(authority)s, bin_id, to_timestamp(lifted_at), grams, vehicle, %(batch)s
+    FROM lift_checked
+    WHERE reason IS NULL AND bin_id IS NOT NULL AND NOT conflict
+          AND (flux = '' OR flux = bin_flux)
+    ORDER BY bin_id, lifted_at, line
     ON CONFLICT (authority_id, bin_id, lifted_at) DO NOTHING
 """
 # The rejected lines: the first ones in line order, and how many in all (the window counts
-# them all before the LIMIT). The reason, or the code of the bin's one and its flux.
+# them all before the LIMIT). Their reason, or the code of their bin's one and the flux.
 REJECTED = """
-    WITH x AS (
-        SELECT * FROM unnest(%(flux_texts)s::text[], %(flux_codes)s::text[],
-                             %(flux_reasons)s::text[]) AS x (text, code, reason)
-    )
-    SELECT p.line,
-           COALESCE(p.reason, x.reason,
-                    CASE WHEN char_length(p.vehicle) > %(max_number)s THEN %(vehicle_too_long)s
-                    END),
-           CASE WHEN p.bin_id IS NULL THEN %(unknown)s
-                WHEN p.conflict THEN %(conflict)s
+    SELECT line, reason,
+           CASE WHEN bin_id IS NULL THEN %(unknown)s
+                WHEN conflict THEN %(conflict)s
                 ELSE %(mismatch)s END,
-           x.code, p.bin_flux, count(*) OVER ()
-    FROM lift_parsed p LEFT JOIN x ON x.text = p.flux
-    WHERE p.reason IS NOT NULL OR x.reason IS NOT NULL
-          OR char_length(p.vehicle) > %(max_number)s OR p.bin_id IS NULL OR p.conflict
-          OR (x.code <> '' AND x.code <> p.bin_flux)
-    ORDER BY p.line LIMIT %(limit)s
+           flux, bin_flux, count(*) OVER ()
+    FROM lift_checked
+    WHERE reason IS NOT NULL OR bin_id IS NULL OR conflict OR (flux <> '' AND flux <> bin_flux)
+    ORDER BY line LIMIT %(limit)s
 """
 
 
 def _around(name: str, reason: str, value: str) -> dict:
-    """What a reason says before and after the value it quotes: PARSE's parameters
+    """What a reason says before and after the value it quotes: the parameters
     `<name>_before` and `<name>_after`."""
     before, found, after = reason.partition(value)
     assert found, (reason, value)
     return {f"{name}_before": before, f"{name}_after": after}
 
 
-def _parse_params(rows: CsvRows) -> dict:
-    """The parameters of PARSE: the file's separator and columns, and every reason of _parse
-    as Python words it (the value it quotes in between)."""
+def _fields_params(rows: CsvRows) -> dict:
     order = dict(zip(LAYOUT.columns, rows.order, strict=True))
-    value = "\x01"
     return {
         "separator": rows.separator,
         "width": rows.width,
-        "stamp": order["horodatage"] + 1,
-        "chip": order["puce"] + 1,
-        "tank": order["cuve"] + 1,
-        "flux": order["flux"] + 1,
-        "weight": order["poids_kg"] + 1,
-        "vehicle": order["vehicule"] + 1,
+        **{
+            name: order[column] + 1
+            for name, column in zip(FIELD_NAMES, LAYOUT.columns, strict=True)
+        },
         "max_line": MAX_LINE_BYTES + 1,
+        "too_long": TOO_LONG_REASON,
+        **_around("columns", columns_reason("\x01", rows.width), "\x01"),
         "stripped": STRIPPED,
         "blank": BLANK,
-        "timestamp_pattern": TIMESTAMP_PATTERN,
-        "weight_pattern": WEIGHT_PATTERN,
-        "decimal": DECIMAL_PATTERN,
-        "zone": PARIS.key,
-        "now": timezone.now(),
-        "max_number": MAX_NUMBER_LENGTH,
-        "max_grams": MAX_WEIGHT_GRAMS,
-        "too_long": TOO_LONG_REASON,
-        **_around("columns", columns_reason(value, rows.width), value),
-        **_around("invalid", timestamp_parse(value), value),
+    }
+
+
+FIELD_NAMES = ("stamp", "chip", "tank", "flux", "weight", "vehicle")  # LAYOUT.columns'
+
+
+def _minute(text: str) -> tuple[int | None, str | None]:
+    """A minute's first second since the epoch, or why it is not one (INVALID, IMPOSSIBLE):
+    what values.timestamp_seconds reads of a timestamp's first 16 characters."""
+    start = timestamp_parse(text)
+    if isinstance(start, str):
+        return None, IMPOSSIBLE if start.startswith(IMPOSSIBLE_REASON) else INVALID
+    return int(start.timestamp()), None
+
+
+IMPOSSIBLE_REASON = timestamp_parse("2023-02-29 00:00").partition("«")[0]  # « date impossible »
+
+
+def _check_params(distinct: list[tuple[int, str]]) -> dict:
+    """CHECK's parameters: the distinct values read by Python, and every other reason of
+    _parse as it words them (the value it quotes in between)."""
+    minutes = [v for g, v in distinct if g == 3 and v is not None]
+    weights = [v for g, v in distinct if g == 5]
+    fluxes = [v for g, v in distinct if g == 6]
+    starts = [_minute(text) for text in minutes]
+    grams = [_grams(text) for text in weights]
+    codes = [flux_parse(text) for text in fluxes]
+    seconds = [""] + [f":{n:02d}" for n in range(100)]  # len 16, or « :SS » of 0 to 99
+    sample = "2024-01-01 00:00"
+    return {
+        "minute": MINUTE,
+        "minute_texts": minutes,
+        "minute_starts": [start for start, _ in starts],
+        "minute_reasons": [reason for _, reason in starts],
+        "second_texts": seconds,
+        "second_values": [int(s[1:] or 0) for s in seconds],
+        "weight_texts": weights,
+        "weight_grams": [g if isinstance(g, int) else None for g in grams],
+        "weight_reasons": [g if isinstance(g, str) else None for g in grams],
+        "flux_texts": fluxes,
+        "flux_codes": [c if c in FLUX_CODES else None for c in codes],
+        "flux_reasons": [None if c in FLUX_CODES else c for c in codes],
+        "invalid": INVALID,
+        "impossible": IMPOSSIBLE,
+        **_around("invalid", timestamp_parse("\x01"), "\x01"),
         **_around("impossible", timestamp_parse("2023-02-29 00:00"), "2023-02-29 00:00"),
-        **_around("future", _future(value), value),
-        "no_number": _parse(("2024-01-01 00:00", "", "", "", "1", ""), 2e9),
-        "number_too_long": _parse(("2024-01-01 00:00", "x" * 99, "", "", "1", ""), 2e9),
-        "no_weight": _grams(""),
-        **_around("too_heavy", _grams("9999"), "9999"),
-        **_around("negative", _grams("-1"), "-1"),
-        **_around("decimals", _grams("1.2345"), "1.2345"),
-        **_around("not_a_number", _grams(value), value),
+        **_around("future", _future("\x01"), "\x01"),
+        "now": timezone.now().timestamp(),
+        "max_number": MAX_NUMBER_LENGTH,
+        "no_number": _parse((sample, "", "", "", "1", ""), 2e9),
+        "number_too_long": _parse((sample, "x" * 99, "", "", "1", ""), 2e9),
+        "vehicle_too_long": _parse((sample, "x", "", "", "1", "x" * 99), 2e9),
     }
 
 
@@ -389,6 +379,8 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
     outcome = Outcome()
     rows.header()  # a refused file is refused before anything is written
     with connection.cursor() as cursor:
+        # Sorting a million rows in memory rather than on disk (this transaction only).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             "CREATE TEMP TABLE lift_raw (line bigint GENERATED ALWAYS AS IDENTITY (START 2),"
             " raw text, fields text[], reason text) ON COMMIT DROP"
@@ -396,29 +388,18 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         with cursor.copy("COPY lift_raw (raw, fields, reason) FROM STDIN") as copy:
             for block in rows.copy_rows():
                 copy.write(block)
-        # Sorting a million rows in memory rather than on disk (this transaction only).
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(PARSE, {**_parse_params(rows), "authority": authority.pk})
+        cursor.execute(FIELDS, _fields_params(rows))
         outcome.rows_total = cursor.rowcount
         cursor.execute("DROP TABLE lift_raw")
-        cursor.execute("SELECT DISTINCT flux FROM lift_parsed WHERE reason IS NULL")
-        texts = [text for (text,) in cursor.fetchall()]
-        parsed = [flux_parse(text) for text in texts]
-        params = {
-            "authority": authority.pk,
-            "batch": batch.pk,
-            "max_number": MAX_NUMBER_LENGTH,
-            "flux_texts": texts,
-            "flux_codes": [code if code in FLUX_CODES else None for code in parsed],
-            "flux_reasons": [None if code in FLUX_CODES else code for code in parsed],
-        }
-        cursor.execute(INSERT, params)
+        cursor.execute(DISTINCT, {"minute": MINUTE})
+        params = {**_check_params(cursor.fetchall()), "authority": authority.pk}
+        cursor.execute(CHECK, params)
+        cursor.execute("DROP TABLE lift_fields")
+        cursor.execute(INSERT, {"authority": authority.pk, "batch": batch.pk})
         outcome.rows_imported = cursor.rowcount
         cursor.execute(
             REJECTED,
             {
-                **params,
-                "vehicle_too_long": _parse(("2024-01-01 00:00", "x", "", "", "1", "x" * 99), 2e9),
                 "unknown": UNKNOWN_BIN,
                 "conflict": BIN_CONFLICT,
                 "mismatch": FLUX_MISMATCH,
@@ -426,7 +407,7 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
             },
         )
         found = cursor.fetchall()
-        cursor.execute("DROP TABLE lift_parsed")
+        cursor.execute("DROP TABLE lift_checked")
     outcome.rows_rejected = found[0][5] if found else 0
     outcome.rejects = [
         (line, reason or _bin_reason(code, flux, bin_flux))
