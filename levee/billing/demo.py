@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from schwifty import IBAN
 
 from levee.authorities.models import Authority
 from levee.billing.models import (
@@ -30,7 +31,8 @@ from levee.billing.models import (
 )
 from levee.billing.pricing import PlanPrices, invoice_compute
 from levee.collection.models import Flux, Lift
-from levee.payments.models import GatewayName, PaymentSettings
+from levee.payments.mandates import mandate_create
+from levee.payments.models import DebitSchedule, GatewayName, PaymentSettings
 from levee.subscribers.models import PaymentMode, Subscription, SubscriptionKind
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -117,6 +119,7 @@ def demo_billing_load(*, authority: Authority, today: datetime.date) -> int:
         made += _period_bill(
             authority, tariffs[year], first_day, last_day, issued_on, today, demo, numbers
         )
+    _mandates_ensure(authority, today)
     InvoiceSequence.objects.bulk_create(
         InvoiceSequence(
             authority=authority,
@@ -127,6 +130,29 @@ def demo_billing_load(*, authority: Authority, today: datetime.date) -> int:
         for year, last in numbers.items()
     )
     return made
+
+
+def _mandates_ensure(authority: Authority, today: datetime.date) -> None:
+    """The SEPA mandates of the accounts paying by direct debit, signed when they
+    subscribed: their échéancier shows in Mes informations."""
+    subscriptions = (
+        Subscription.objects.filter(authority=authority, payment_mode=PaymentMode.DIRECT_DEBIT)
+        .exclude(iban="")
+        .filter(account__mandates__isnull=True)
+        .select_related("account__authority")
+        .order_by("reference")
+    )
+    for subscription in subscriptions:
+        rng = random.Random(f"{authority.slug}/{subscription.reference}/mandate")
+        mandate_create(
+            account=subscription.account,
+            schedule=rng.choice([DebitSchedule.MONTHLY, DebitSchedule.PER_INVOICE]),
+            holder_name=subscription.account.holder_name.upper(),
+            iban=subscription.iban,
+            bic=IBAN(subscription.iban).bic or "",
+            signed_on=subscription.subscribed_on,
+            today=today,
+        )
 
 
 def _years(demo: DemoBilling) -> range:

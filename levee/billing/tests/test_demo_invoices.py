@@ -8,7 +8,8 @@ from levee.billing.demo import demo_billing_load
 from levee.billing.models import Invoice, InvoiceSequence, InvoiceStatus, Tariff
 from levee.billing.pricing import PlanPrices, invoice_compute
 from levee.collection.models import Flux, Lift
-from levee.payments.models import PaymentSettings
+from levee.payments.models import Mandate, MandateStatus, PaymentSettings
+from levee.subscribers.models import PaymentMode, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,25 @@ def test_loading_it_again_adds_nothing(demo):
         assert demo_billing_load(authority=authority, today=DEMO_TODAY) == 0
 
     assert Invoice.objects.count() == before
+
+
+def test_accounts_paying_by_direct_debit_hold_a_mandate_covering_their_open_invoices(demo):
+    debited = Invoice.objects.filter(
+        status=InvoiceStatus.OPEN, direct_debit=True, due_on__gte=DEMO_TODAY
+    )
+    mandated = set(
+        Mandate.objects.filter(status=MandateStatus.ACTIVE).values_list("account_id", flat=True)
+    )
+
+    assert mandated
+    assert (
+        set(
+            Subscription.objects.filter(payment_mode=PaymentMode.DIRECT_DEBIT).values_list(
+                "account_id", flat=True
+            )
+        )
+        <= mandated
+    )
+    for invoice in debited:
+        assert invoice.account_id in mandated
+        assert sum(d.amount_cents for d in invoice.debits.all()) == invoice.total_cents
