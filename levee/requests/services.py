@@ -261,7 +261,11 @@ def service_request_create(
                 "account": account.code,
                 "kind": request_type.key,
                 "status": service_request.status,
-                "requested": service_request.requested,
+                # As the agents' pages show it: an IBAN, kept whole for the mandate, masked.
+                "requested": {
+                    key: request_type.display(key, value)
+                    for key, value in service_request.requested.items()
+                },
             },
         )
     _mail(service_request, "request_received")

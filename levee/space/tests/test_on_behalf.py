@@ -498,3 +498,23 @@ def test_a_junk_marker_never_answers_500(client, world, junk):
     response = client.post("/backoffice/espace-usager/quitter/")
     assert response.status_code == 302 and SESSION_KEY not in client.session
     assert client.get(SPACE).status_code == 200
+
+
+def test_a_direct_debit_asked_at_the_counter_keeps_the_iban_masked_in_the_audit(client, acting):
+    response = client.post(
+        SPACE + "mes-services/je-choisis-le-prelevement-automatique/",
+        {
+            "schedule": "echeance",
+            "holder_name": "Pierre DUPONT",
+            "iban": "FR76 3000 6000 0112 3456 7890 189",
+            "bic": "",
+            "signed_on": "2024-03-01",
+            "consent": "on",
+        },
+    )
+    assert response.status_code == 302
+    made = ServiceRequest.objects.get()
+    assert made.requested["iban"] == "FR7630006000011234567890189"  # whole, for the mandate
+    entry = AuditEntry.objects.get(action="service_request.create_on_behalf")
+    assert entry.after["requested"]["iban"] == "FR76 **** **** **** **** ***0 189"
+    assert "0112 3456" not in str(entry.after) and "011234567890" not in str(entry.after)
