@@ -167,6 +167,13 @@ def payment_notified(*, gateway: str, order_id: str) -> Payment | None:
     return payment_confirm(payment=payment)
 
 
+def payment_returned(*, authority, payment_pk: int) -> Payment | None:
+    """The resident's browser is back from the gateway: confirm the payment by the status
+    call. None when the authority has no such payment."""
+    payment = Payment.objects.filter(authority=authority, pk=payment_pk).first()
+    return payment_confirm(payment=payment) if payment is not None else None
+
+
 @transaction.atomic
 def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) -> None:
     """Applies a gateway's status to a payment, once."""

@@ -8,19 +8,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from levee.authorities.selectors import authority_get_by_slug
-from levee.billing.models import BillingSettings
 from levee.payments.access import get_invoice_for_user, get_payment_for_user
 from levee.payments.forms import SandboxCardForm
 from levee.payments.gateways.sandbox import (
     ACCEPTED_CARD,
     sandbox_expired,
+    sandbox_screen_context,
     sandbox_transaction_finish,
+    sandbox_transaction_get,
 )
-from levee.payments.models import GatewayName, Payment, SandboxResult, SandboxTransaction
+from levee.payments.models import GatewayName, SandboxResult, SandboxTransaction
 from levee.payments.services import (
     PaymentNotPossible,
-    payment_confirm,
     payment_notified,
+    payment_returned,
     payment_start,
 )
 from levee.space.on_behalf import on_behalf_of
@@ -69,11 +70,9 @@ def return_(request, slug, payment_pk):
     site, so no session cookie comes with the post): confirms the payment by the status
     call, then leads to the result page, a plain GET of the portal."""
     authority = authority_get_by_slug(slug)
-    payment = Payment.objects.filter(authority=authority, pk=payment_pk).first()
-    if payment is None:
+    if payment_returned(authority=authority, payment_pk=payment_pk) is None:
         raise Http404
-    payment_confirm(payment=payment)
-    return redirect("payments:result", authority.slug, payment.pk)
+    return redirect("payments:result", authority.slug, payment_pk)
 
 
 @login_required
@@ -93,26 +92,6 @@ def result(request, slug, payment_pk):
     )
 
 
-def sandbox_get(idop: str) -> SandboxTransaction:
-    sandbox = SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
-    if sandbox is None:
-        raise Http404
-    return sandbox
-
-
-def sandbox_context(sandbox: SandboxTransaction) -> dict:
-    authority = sandbox.authority
-    try:
-        treasury = authority.billing_settings.treasury_name
-    except BillingSettings.DoesNotExist:
-        treasury = ""
-    return {
-        "sandbox": sandbox,
-        "collectivite": authority.short_name or authority.name,
-        "comptable": treasury or authority.payment_recipient or authority.name,
-    }
-
-
 def sandbox_end(sandbox: SandboxTransaction, result: str):
     """Records the resident's answer, notifies the portal the way PayFiP does (the same
     confirmation path as PayFiP's notification), and sends the browser back."""
@@ -122,21 +101,23 @@ def sandbox_end(sandbox: SandboxTransaction, result: str):
 
 
 def sandbox_closed(request, sandbox):
-    return render(request, "payments/sandbox_closed.html", sandbox_context(sandbox), status=410)
+    return render(
+        request, "payments/sandbox_closed.html", sandbox_screen_context(sandbox), status=410
+    )
 
 
 def sandbox_debt(request, idop):
     """Screen 1: « Informations sur la dette », « Choix du mode de paiement »."""
-    sandbox = sandbox_get(idop)
+    sandbox = sandbox_transaction_get(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
-    return render(request, "payments/sandbox_debt.html", sandbox_context(sandbox))
+    return render(request, "payments/sandbox_debt.html", sandbox_screen_context(sandbox))
 
 
 @require_POST
 def sandbox_debit(request, idop):
     """« Payer par prélèvement »: the sandbox pays it by debit at once."""
-    sandbox = sandbox_get(idop)
+    sandbox = sandbox_transaction_get(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
     return sandbox_end(sandbox, SandboxResult.DEBIT_PAID)
@@ -145,7 +126,7 @@ def sandbox_debit(request, idop):
 def sandbox_card(request, idop):
     """Screen 2: the card. « Valider » pays (or refuses, for the refused test card);
     « Annuler » abandons."""
-    sandbox = sandbox_get(idop)
+    sandbox = sandbox_transaction_get(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
     if request.method == "POST" and "annuler" in request.POST:
@@ -157,6 +138,10 @@ def sandbox_card(request, idop):
     return render(
         request,
         "payments/sandbox_card.html",
-        {**sandbox_context(sandbox), "form": form, "transaction_ref": f"DEMO{sandbox.pk:018d}"},
+        {
+            **sandbox_screen_context(sandbox),
+            "form": form,
+            "transaction_ref": f"DEMO{sandbox.pk:018d}",
+        },
         status=400 if form.is_bound else 200,
     )

@@ -7,9 +7,11 @@ import datetime
 import secrets
 
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from levee.billing.models import BillingSettings
 from levee.payments.models import PaymentMethod, SandboxResult, SandboxTransaction
 
 from .base import Checkout, Gateway, Outcome, Status
@@ -65,6 +67,29 @@ class SandboxGateway(Gateway):
 
 def sandbox_expired(sandbox: SandboxTransaction, *, now: datetime.datetime) -> bool:
     return sandbox.result == SandboxResult.NONE and sandbox.created_at + LIFETIME < now
+
+
+def sandbox_transaction_get(idop: str) -> SandboxTransaction:
+    """The operation of the sandbox's screens; its idop, random, is what gives access to
+    it, as PayFiP's does. 404 when unknown."""
+    sandbox = SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
+    if sandbox is None:
+        raise Http404
+    return sandbox
+
+
+def sandbox_screen_context(sandbox: SandboxTransaction) -> dict:
+    """What the screens show besides the operation: the collectivité and its comptable."""
+    authority = sandbox.authority
+    try:
+        treasury = authority.billing_settings.treasury_name
+    except BillingSettings.DoesNotExist:
+        treasury = ""
+    return {
+        "sandbox": sandbox,
+        "collectivite": authority.short_name or authority.name,
+        "comptable": treasury or authority.payment_recipient or authority.name,
+    }
 
 
 @transaction.atomic
