@@ -7,6 +7,7 @@ NE PAS PAYER »."""
 
 import base64
 import datetime
+import logging
 import mimetypes
 import re
 
@@ -31,6 +32,9 @@ DEFAULT_APPEAL_TEXT = (
     "du juge de l'exécution, saisi dans les deux mois suivant sa notification. Vous pouvez "
     "aussi adresser au préalable une réclamation écrite à {authority}."
 )
+
+# WeasyPrint reports each step of each rendering at INFO: seven lines per duplicata.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # Only inline resources: the letterhead's logo goes in as a data: URI, so the renderer
 # never opens a file or a network address named by data.
