@@ -93,11 +93,12 @@ def bo_world() -> SimpleNamespace:
     )
 
 
-def launch(world, capture, *, kind="simulation", year=2023, half=None, **fields):
-    """A run launched by the billing agent and executed at once (its on-commit task)."""
+def launch(world, capture, *, kind="simulation", year=2023, half=None, execute=True, **fields):
+    """A run launched by the billing agent and executed at once (its on-commit task), or
+    left « En attente » when `execute` is False."""
     from levee.billing.services_backoffice import billing_run_launch
 
-    with capture(execute=True):
+    with capture(execute=execute):
         run = billing_run_launch(
             authority=world.ccfi,
             kind=kind,

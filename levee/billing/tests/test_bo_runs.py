@@ -141,18 +141,7 @@ def test_bad_input_is_refused_next_to_its_field(
 
 def failed_run(world, capture):
     """A run whose execution died: it is « Échec » with no invoice yet."""
-    with capture(execute=False):
-        from levee.billing.services_backoffice import billing_run_launch
-
-        run = billing_run_launch(
-            authority=world.ccfi,
-            kind="reelle",
-            year=2023,
-            half=None,
-            issued_on=datetime.date(2023, 7, 2),
-            due_on=None,
-            agent_user=world.biller,
-        )
+    run = launch(world, capture, kind="reelle", execute=False)
     BillingRun.objects.filter(pk=run.pk).update(
         status=RunStatus.FAILED, message="La facturation s'est arrêtée sur une erreur."
     )
@@ -184,18 +173,7 @@ def test_a_failed_run_is_resumed_once(client, world, django_capture_on_commit_ca
 def test_the_progress_part_is_served_alone_and_never_cached(
     client, world, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False):
-        from levee.billing.services_backoffice import billing_run_launch
-
-        run = billing_run_launch(
-            authority=world.ccfi,
-            kind="simulation",
-            year=2023,
-            half=None,
-            issued_on=datetime.date(2023, 7, 2),
-            due_on=None,
-            agent_user=world.biller,
-        )
+    run = launch(world, django_capture_on_commit_callbacks, execute=False)
     client.force_login(world.reader)
     response = client.get(f"{RUNS}{run.pk}/progression/")
     assert response["Cache-Control"] == "no-store"
