@@ -1,13 +1,17 @@
 """The estimate of a household's next invoice shown on « Mes bacs/levées » (flow 8): the
-lifts of the plan used so far this year, the extra ones, and the year's invoice at the
-pace so far, priced with the tariff in force. A fixed number of queries, whatever the
-history."""
+lifts of the plan used so far this year, the extra ones, and what the year comes to at the
+pace so far, priced with the tariff in force; the next invoice is that, less what the
+year's published invoices already billed (an authority billing by half-year has sent the
+first one by summer). A fixed number of queries, whatever the history."""
 
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Sum
+
 from levee.subscribers.models import Subscription, SubscriptionKind
 
+from .models import Invoice, InvoiceStatus
 from .pricing import Computed, invoice_compute, round_half_up
 from .selectors import plan_for, subscription_usage, tariff_in_force
 
@@ -25,6 +29,7 @@ class Estimate:
     lifts_so_far: int
     projected_lifts: int  # at the pace so far, by last_day
     computed: Computed  # the invoice of first_day..last_day at that pace
+    invoiced_cents: int  # TTC, by the published invoices of periods within the year
 
     @property
     def included_used(self) -> int:
@@ -40,7 +45,12 @@ class Estimate:
 
     @property
     def total_cents(self) -> int:
+        """What the whole year comes to, TTC."""
         return self.computed.total_cents
+
+    @property
+    def next_invoice_cents(self) -> int:
+        return max(0, self.computed.total_cents - self.invoiced_cents)
 
 
 def invoice_estimate(*, subscription: Subscription | None, today: datetime.date) -> Estimate | None:
@@ -82,6 +92,7 @@ def invoice_estimate(*, subscription: Subscription | None, today: datetime.date)
         unit_word=unit_word,
     )
     return Estimate(
+        invoiced_cents=_invoiced_in_year(subscription, year),
         year=year,
         first_day=first_day,
         last_day=last_day,
@@ -93,4 +104,20 @@ def invoice_estimate(*, subscription: Subscription | None, today: datetime.date)
         lifts_so_far=lifts,
         projected_lifts=projected_lifts,
         computed=computed,
+    )
+
+
+def _invoiced_in_year(subscription: Subscription, year: int) -> int:
+    return (
+        Invoice.objects.filter(
+            authority_id=subscription.authority_id,
+            subscription=subscription,
+            published_at__isnull=False,
+            period_start__gte=datetime.date(year, 1, 1),
+            period_end__lte=datetime.date(year, 12, 31),
+        )
+        .exclude(number="")
+        .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
+        .aggregate(total=Sum("total_cents"))["total"]
+        or 0
     )

@@ -12,7 +12,7 @@ from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
 from levee.lib.testing import ccfi_world
 
-from .factories import make_tariff
+from .factories import make_invoice, make_simulation, make_tariff
 
 pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -145,3 +145,43 @@ def test_a_badge_counts_openings(dupont, subscription):
     estimate = invoice_estimate(subscription=subscription, today=TODAY)
     assert estimate.unit_word == "ouverture" and estimate.lifts_so_far == 3
     assert "Ouvertures incluses" in estimate.computed.lines[1].label
+
+
+def test_the_next_invoice_is_the_year_less_what_the_years_invoices_billed(dupont, subscription):
+    lifts(make_bin(dupont, chip="E0040001"), 15)
+    make_tariff(dupont.authority, 2024)
+    first_half = (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30))
+    make_invoice(
+        dupont,
+        number="2400240000001",
+        issued_on=datetime.date(2024, 7, 2),
+        total_cents=4000,
+        period=first_half,
+    )
+    # Neither last year's invoice, nor a simulation, nor an unpublished one count.
+    make_invoice(
+        dupont, number="2300240000009", issued_on=datetime.date(2023, 7, 2), total_cents=7000
+    )
+    make_simulation(dupont, year=2024)
+    make_invoice(
+        dupont,
+        number="2400240000002",
+        issued_on=datetime.date(2024, 7, 2),
+        total_cents=900,
+        period=first_half,
+        published=False,
+    )
+    estimate = invoice_estimate(subscription=subscription, today=TODAY)
+    assert estimate.total_cents == 12300  # the year: 60 € + 18 extra lifts × 3,50 €
+    assert estimate.invoiced_cents == 4000
+    assert estimate.next_invoice_cents == 8300
+
+
+def test_the_next_invoice_is_never_below_zero(dupont, subscription):
+    lifts(make_bin(dupont, chip="E0040001"), 1)
+    make_tariff(dupont.authority, 2024)
+    make_invoice(
+        dupont, number="2400240000001", issued_on=datetime.date(2024, 1, 2), total_cents=9000
+    )
+    estimate = invoice_estimate(subscription=subscription, today=TODAY)
+    assert estimate.total_cents == 6000 and estimate.next_invoice_cents == 0

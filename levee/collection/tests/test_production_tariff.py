@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from levee.billing.estimates import invoice_estimate
-from levee.billing.tests.factories import make_tariff
+from levee.billing.tests.factories import make_invoice, make_tariff
 from levee.collection.models import Lift
 from levee.lib.templatetags.levee_format import euros
 from levee.lib.testing import make_user
@@ -62,6 +62,27 @@ def test_it_shows_the_plans_lifts_the_extra_ones_and_the_estimate(client, dupont
         f"(environ {estimate.projected_lifts} sur l'année)."
     ) in section
     assert "Ce montant n'est qu'une estimation" in section
+
+
+def test_the_next_invoice_deducts_what_the_year_already_billed(client, dupont, bins):
+    year = timezone.localdate().year
+    make_tariff(dupont.authority, year)
+    lifts_this_year(bins["om"], 1)
+    make_invoice(
+        dupont,
+        number=f"{year % 100:02d}00240000001",
+        issued_on=datetime.date(year, 1, 1),
+        total_cents=1000,
+        period=(datetime.date(year, 1, 1), datetime.date(year, 1, 1)),
+    )
+    estimate = invoice_estimate(subscription=dupont.subscriptions.get(), today=timezone.localdate())
+    page = text(client.get(PAGE))
+    assert (
+        f"Estimation de ma prochaine facture : environ <strong>"
+        f"{euros(estimate.total_cents - 1000)} TTC</strong>, si mes levées continuent au rythme "
+        f"actuel : l'année {year} reviendrait à environ {euros(estimate.total_cents)} TTC "
+        f"(environ {estimate.projected_lifts} levées), dont 10,00\u00a0€ déjà facturés."
+    ) in page
 
 
 def test_lifts_beyond_the_plan_show_as_extra(client, dupont, bins):
