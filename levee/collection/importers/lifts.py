@@ -270,19 +270,31 @@ CHECK = CHECK.format(
     shown_stamp="CASE WHEN char_length(p.stamp) <= 60 THEN p.stamp"
     " ELSE left(p.stamp, 59) || '…' END"  # reading.shown()
 )
-# The lines checked whole. A line repeated in the file goes in once, the first one (as
-# bulk_create does elsewhere). The rows go in the order of the unique index (the
-# authority is the same for all): each bin's lifts land side by side in the index.
+# The lines checked whole, but the lifts already there. A line repeated in the file goes
+# in once, the first one (as bulk_create does elsewhere). The rows go in the order of the
+# unique index (the authority is the same for all): each bin's lifts land side by side in
+# the index, and the lookups of those already there read it in order.
+#
+# Not ON CONFLICT DO NOTHING: its speculative insertion of each row cost more than the
+# lookup (bench/RESULTS.md). Two imports of one authority could then both find a lift
+# missing: LOCK makes them insert one after the other, the second one's INSERT seeing the
+# first one's lifts once committed. A lift written meanwhile by anything else makes the
+# unique index refuse the INSERT: the import fails whole and can be run again.
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('collection_lift'), %(authority)s)"
 INSERT = """
     INSERT INTO collection_lift
         (authority_id, bin_id, lifted_at, net_weight_grams, vehicle, import_batch_id)
-    SELECT DISTINCT ON (bin_id, lifted_at)
-           %(authority)s, bin_id, to_timestamp(lifted_at), grams, vehicle, %(batch)s
-    FROM lift_checked
-    WHERE reason IS NULL AND bin_id IS NOT NULL AND NOT conflict
-          AND (flux = '' OR flux = bin_flux)
-    ORDER BY bin_id, lifted_at, line
-    ON CONFLICT (authority_id, bin_id, lifted_at) DO NOTHING
+    SELECT DISTINCT ON (c.bin_id, c.lifted_at)
+           %(authority)s, c.bin_id, to_timestamp(c.lifted_at), c.grams, c.vehicle, %(batch)s
+    FROM lift_checked c
+    WHERE c.reason IS NULL AND c.bin_id IS NOT NULL AND NOT c.conflict
+          AND (c.flux = '' OR c.flux = c.bin_flux)
+          AND NOT EXISTS (
+              SELECT FROM collection_lift l
+              WHERE l.authority_id = %(authority)s AND l.bin_id = c.bin_id
+                    AND l.lifted_at = to_timestamp(c.lifted_at)
+          )
+    ORDER BY c.bin_id, c.lifted_at, c.line
 """
 # The rejected lines: the first ones in line order, and how many in all (the window counts
 # them all before the LIMIT). Their reason, or the code of their bin's one and the flux.
@@ -379,8 +391,13 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
     outcome = Outcome()
     rows.header()  # a refused file is refused before anything is written
     with connection.cursor() as cursor:
-        # Sorting a million rows in memory rather than on disk (this transaction only).
+        # For this transaction only: sorting a million rows in memory rather than on disk;
+        # hash joins of the lines with the small tables of values and bins, rather than
+        # sorting the lines for a merge join; no JIT compilation of these simple
+        # expressions (about a second per statement, to save less).
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             "CREATE TEMP TABLE lift_raw (line bigint GENERATED ALWAYS AS IDENTITY (START 2),"
             " raw text, fields text[], reason text) ON COMMIT DROP"
@@ -395,6 +412,7 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         params = {**_check_params(cursor.fetchall()), "authority": authority.pk}
         cursor.execute(CHECK, params)
         cursor.execute("DROP TABLE lift_fields")
+        cursor.execute(LOCK, {"authority": authority.pk})
         cursor.execute(INSERT, {"authority": authority.pk, "batch": batch.pk})
         outcome.rows_imported = cursor.rowcount
         cursor.execute(
