@@ -126,23 +126,32 @@ def invoice_pdf_render(invoice: Invoice) -> bytes:
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
+def _kept_stem(invoice: Invoice) -> str:
+    """The kept file's name says whether it was rendered for a debited invoice: a mandate
+    signed or revoked after issue changes how the invoice is paid, and so its duplicata."""
+    stem = invoice_pdf_filename(invoice).removesuffix(".pdf")
+    return f"{stem}-prelevee" if invoice.direct_debit else f"{stem}-a-regler"
+
+
 def invoice_pdf_kept(*, invoice: Invoice):
     """The invoice's duplicata file: the kept one, else rendered now and kept.
 
     Two first requests at once may both render; the first to record its file wins, the
     other drops its own and serves the winner's."""
-    if invoice.pdf and private_storage.exists(invoice.pdf.name):
+    stem = _kept_stem(invoice)
+    kept = invoice.pdf.name or ""
+    if kept and kept.rsplit("/", 1)[-1].startswith(stem) and private_storage.exists(kept):
         return invoice.pdf
-    previous = invoice.pdf.name or ""
     name = private_storage.save(
-        f"invoices/{invoice.authority_id}/{invoice_pdf_filename(invoice)}",
-        ContentFile(invoice_pdf_render(invoice)),
+        f"invoices/{invoice.authority_id}/{stem}.pdf", ContentFile(invoice_pdf_render(invoice))
     )
     recorded = Invoice.objects.filter(
-        authority_id=invoice.authority_id, pk=invoice.pk, pdf=previous
+        authority_id=invoice.authority_id, pk=invoice.pk, pdf=kept
     ).update(pdf=name)
     if recorded:
         invoice.pdf.name = name
+        if kept and kept != name and private_storage.exists(kept):
+            private_storage.delete(kept)  # rendered before the invoice's debit changed
     else:
         private_storage.delete(name)
         invoice.refresh_from_db(fields=["pdf"])

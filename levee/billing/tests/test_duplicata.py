@@ -325,3 +325,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client, dupont):
     client.logout()
     response = client.get(duplicata_url(invoice))
     assert response.status_code == 302 and "connexion" in response["Location"]
+
+
+def test_a_debit_decided_after_the_first_rendering_renders_it_again(client, dupont):
+    invoice = make_seed_invoice(dupont)
+    body(client.get(duplicata_url(invoice)))
+    invoice.refresh_from_db()
+    before = invoice.pdf.name
+    Invoice.objects.filter(pk=invoice.pk).update(direct_debit=True)  # a mandate since
+    assert body(client.get(duplicata_url(invoice))).startswith(b"%PDF-")
+    invoice.refresh_from_db()
+    assert invoice.pdf.name != before and "prelevee" in invoice.pdf.name
+    assert not private_storage.exists(before)
+    kept = invoice.pdf.name
+    body(client.get(duplicata_url(invoice)))
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == kept  # kept again from then on
