@@ -191,12 +191,8 @@ SELECT s.line,
             WHEN cardinality(s.f) <> %(width)s
                 THEN %(columns_before)s || cardinality(s.f) || %(columns_after)s
        END AS reason,
-       btrim(s.f[%(stamp)s], %(stripped)s) AS stamp,
-       btrim(s.f[%(chip)s], %(stripped)s) AS chip,
-       btrim(s.f[%(tank)s], %(stripped)s) AS tank,
-       btrim(s.f[%(flux)s], %(stripped)s) AS flux,
-       btrim(s.f[%(weight)s], %(stripped)s) AS weight,
-       btrim(s.f[%(vehicle)s], %(stripped)s) AS vehicle
+       {stamp} AS stamp, {chip} AS chip, {tank} AS tank, {flux} AS flux, {weight} AS weight,
+       {vehicle} AS vehicle
 FROM (
     SELECT line, reason, fields IS NULL AND octet_length(raw) > %(max_line)s AS too_long,
            COALESCE(fields, string_to_array(
@@ -208,6 +204,14 @@ FROM (
 WHERE s.reason IS NOT NULL OR s.too_long OR cardinality(s.f) > 1
       OR btrim(COALESCE(s.f[1], ''), %(blank)s) <> ''
 """
+
+
+def _fields_sql(padded: bool) -> str:
+    """FIELDS, its fields trimmed as str.strip() does when some may need it."""
+    trim = "btrim(s.f[%({})s], %(stripped)s)" if padded else "s.f[%({})s]"
+    return FIELDS.format(**{name: trim.format(name) for name in FIELD_NAMES})
+
+
 # The distinct minutes, weights and flux of the lines not rejected yet (GROUPING tells
 # which: 3 a minute, 5 a weight, 6 a flux).
 DISTINCT = """
@@ -405,7 +409,7 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         with cursor.copy("COPY lift_raw (raw, fields, reason) FROM STDIN") as copy:
             for block in rows.copy_rows():
                 copy.write(block)
-        cursor.execute(FIELDS, _fields_params(rows))
+        cursor.execute(_fields_sql(rows.padded), _fields_params(rows))
         outcome.rows_total = cursor.rowcount
         cursor.execute("DROP TABLE lift_raw")
         cursor.execute(DISTINCT, {"minute": MINUTE})

@@ -263,6 +263,9 @@ class CsvRows:
         self.separator = ""
         self.order: list[int | None] = []  # the position of each column of the layout
         self.width = 0  # the number of columns of the header
+        # Whether a field copy_rows() left to split may start or end with what str.strip()
+        # removes (if not, the database need not trim them).
+        self.padded = False
 
     def header(self) -> None:
         """Reads and checks the header, once."""
@@ -324,10 +327,12 @@ class CsvRows:
         whole, a few bytes replaced: no Python work per line.
         """
         self.header()
+        separator = self.separator.encode()
         for chunk in self._data:
             if chunk is TOO_LONG:
                 yield _COPY_TOO_LONG
             elif b'"' in chunk or b"\x00" in chunk or not _is_utf8(chunk):
+                self.padded = True  # not worth finding out
                 yield b"".join(
                     [
                         _copy_row(line, self.separator, self.width)
@@ -335,7 +340,34 @@ class CsvRows:
                     ]
                 )
             else:
+                self.padded = self.padded or _maybe_padded(chunk, separator)
                 yield _copy_escape_bytes(chunk).replace(b"\n", b"\t\\N\t\\N\n")
+
+
+# What str.strip() removes, in UTF-8: rare controls, wherever they are; the Unicode spaces
+# (and, for short, every character of U+2000 to U+203F), wherever they are.
+_STRIPPED_ANYWHERE = (b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+_STRIPPED_MULTIBYTE = (
+    b"\xc2\x85",
+    b"\xc2\xa0",
+    b"\xe1\x9a\x80",
+    b"\xe2\x80",
+    b"\xe2\x81\x9f",
+    b"\xe3\x80\x80",
+)
+
+
+def _maybe_padded(chunk: bytes, separator: bytes) -> bool:
+    """Whether a field of these lines (each ending with b"\n") may start or end with what
+    str.strip() removes, the \\r of a line's end aside. A false yes only costs the database
+    the trimming: spaces next to a separator or a line's end, a \\r that does not end a
+    line, a control or a Unicode space anywhere."""
+    if chunk[:1] == b" " or chunk.count(b"\r") != chunk.count(b"\r\n"):
+        return True
+    padding = (separator + b" ", b" " + separator, b"\n ", b" \n", b" \r", *_STRIPPED_ANYWHERE)
+    if any(pad in chunk for pad in padding):
+        return True
+    return not chunk.isascii() and any(pad in chunk for pad in _STRIPPED_MULTIBYTE)
 
 
 def _is_utf8(chunk: bytes) -> bool:

@@ -133,6 +133,12 @@ TRICKY = [
     + b"2024-03-09 07:12;E0040001;;;1;\\N\n"
     + b"2024-03-10 07:12;E0040001;;;1;a\rb\r\n"
     + "2024-03-11 07:12;E0040001;;Biodéchets;1;\\\n".encode(),
+    # UTF-8 only, what str.strip() removes around the fields
+    HEADER_BYTES
+    + " 2024-03-05 07:12;E0040001 ; C0001;om ;\u00a012,5;\u2003A\u3000\n".encode()
+    + b"2024-03-06 07:12;\tE0040001;;\x1f;1;B\r\r\n"
+    + b"2024-03-07 07:12;E0040001\r;;;1;C\r\n"
+    + b"2024-03-08 07:12;E0040001;;;1;D \r\n",
     # every reason of the dates and weights, and the hour that comes twice in autumn
     HEADER_BYTES
     + b"2023-10-29 02:30;E0040001;;;1;first\n"
@@ -177,7 +183,9 @@ TRICKY = [
 ]
 
 
-@pytest.mark.parametrize("content", TRICKY, ids=["quotes", "encodings", "escapes", "values"])
+@pytest.mark.parametrize(
+    "content", TRICKY, ids=["quotes", "encodings", "escapes", "padding", "values"]
+)
 def test_both_paths_agree_on_what_only_careful_reading_gets_right(ccfi, bins, monkeypatch, content):
     authority, _ = ccfi
     results = []
