@@ -224,12 +224,29 @@ FROM (
 ) f
 GROUP BY GROUPING SETS ((minute), (weight), (flux))
 """
-# Each line with its reason or its values, and its bin, found by chip or by tank among
-# the authority's bins only. The reasons in _parse's order. The values as Python read them
-# (m: a minute's first second, or why it is not one; sec: « :SS » read; w: a weight in
-# grams or why not; x: a flux). The line's reason is None when only its bin rejects it.
-CHECK = """
-CREATE TEMP TABLE lift_checked ON COMMIT DROP AS
+# One statement checks the lines, inserts the good ones and lists the rejected ones, the
+# checked lines kept in memory in between (MATERIALIZED) rather than written to a table.
+#
+# checked: each line with its reason or its values, and its bin, found by chip or by tank
+# among the authority's bins only. The reasons in _parse's order. The values as Python read
+# them (m: a minute's first second, or why it is not one; sec: « :SS » read; w: a weight
+# in grams or why not; x: a flux). A line's reason is None when only its bin rejects it.
+#
+# inserted: the lines checked whole, but the lifts already there. A line repeated in the
+# file goes in once, the first one (as bulk_create does elsewhere). The rows go in the
+# order of the unique index (the authority is the same for all): each bin's lifts land
+# side by side in the index, and the lookups of those already there read it in order.
+# Not ON CONFLICT DO NOTHING: its speculative insertion of each row cost more than the
+# lookup (bench/RESULTS.md). Two imports of one authority could then both find a lift
+# missing: LOCK makes them check and insert one after the other, the second one seeing the
+# first one's lifts once committed. A lift written meanwhile by anything else makes the
+# unique index refuse the INSERT: the import fails whole and can be run again.
+#
+# Then a row (line NULL) with the number of lifts inserted, and the rejected lines: the
+# first ones in line order, and how many in all (the window counts them all before the
+# LIMIT), with their reason, or the code of their bin's one and the flux.
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('collection_lift'), %(authority)s)"
+IMPORT = """
 WITH m AS (
     SELECT * FROM unnest(%(minute_texts)s::text[], %(minute_starts)s::bigint[],
                          %(minute_reasons)s::text[]) AS m (text, start, reason)
@@ -241,77 +258,68 @@ WITH m AS (
 ), x AS (
     SELECT * FROM unnest(%(flux_texts)s::text[], %(flux_codes)s::text[],
                          %(flux_reasons)s::text[]) AS x (text, code, reason)
-)
-SELECT p.line,
-       CASE WHEN p.reason IS NOT NULL THEN p.reason
-            WHEN m.start IS NULL AND m.reason IS NULL OR m.reason = %(invalid)s OR sec.value IS NULL
-                THEN %(invalid_before)s || {shown_stamp} || %(invalid_after)s
-            WHEN m.reason = %(impossible)s OR sec.value > 59
-                THEN %(impossible_before)s || p.stamp || %(impossible_after)s
-            WHEN m.start + sec.value > %(now)s THEN %(future_before)s || p.stamp || %(future_after)s
-            WHEN p.chip = '' AND p.tank = '' THEN %(no_number)s
-            WHEN char_length(p.chip) > %(max_number)s OR char_length(p.tank) > %(max_number)s
-                THEN %(number_too_long)s
-            WHEN w.reason IS NOT NULL THEN w.reason
-            WHEN x.reason IS NOT NULL THEN x.reason
-            WHEN char_length(p.vehicle) > %(max_number)s THEN %(vehicle_too_long)s
-       END AS reason,
-       m.start + sec.value AS lifted_at, w.grams, p.vehicle, x.code AS flux,
-       COALESCE(bc.id, bt.id) AS bin_id, COALESCE(bc.flux, bt.flux) AS bin_flux,
-       (bc.id IS NOT NULL AND bt.id IS NOT NULL AND bc.id <> bt.id) AS conflict
-FROM lift_fields p
-LEFT JOIN m ON m.text = left(p.stamp, %(minute)s)
-    AND char_length(p.stamp) IN (%(minute)s, %(minute)s + 3)
-LEFT JOIN sec ON sec.text = substr(p.stamp, %(minute)s + 1)
-LEFT JOIN w ON w.text = p.weight
-LEFT JOIN x ON x.text = p.flux
-LEFT JOIN collection_bin bc
-    ON p.chip <> '' AND bc.chip_number = p.chip AND bc.authority_id = %(authority)s
-LEFT JOIN collection_bin bt
-    ON p.tank <> '' AND bt.tank_number = p.tank AND bt.authority_id = %(authority)s
-"""
-CHECK = CHECK.format(
-    shown_stamp="CASE WHEN char_length(p.stamp) <= 60 THEN p.stamp"
-    " ELSE left(p.stamp, 59) || '…' END"  # reading.shown()
-)
-# The lines checked whole, but the lifts already there. A line repeated in the file goes
-# in once, the first one (as bulk_create does elsewhere). The rows go in the order of the
-# unique index (the authority is the same for all): each bin's lifts land side by side in
-# the index, and the lookups of those already there read it in order.
-#
-# Not ON CONFLICT DO NOTHING: its speculative insertion of each row cost more than the
-# lookup (bench/RESULTS.md). Two imports of one authority could then both find a lift
-# missing: LOCK makes them insert one after the other, the second one's INSERT seeing the
-# first one's lifts once committed. A lift written meanwhile by anything else makes the
-# unique index refuse the INSERT: the import fails whole and can be run again.
-LOCK = "SELECT pg_advisory_xact_lock(hashtext('collection_lift'), %(authority)s)"
-INSERT = """
+), checked AS MATERIALIZED (
+    SELECT p.line,
+           CASE WHEN p.reason IS NOT NULL THEN p.reason
+                WHEN m.start IS NULL AND m.reason IS NULL OR m.reason = %(invalid)s
+                     OR sec.value IS NULL
+                    THEN %(invalid_before)s || {shown_stamp} || %(invalid_after)s
+                WHEN m.reason = %(impossible)s OR sec.value > 59
+                    THEN %(impossible_before)s || p.stamp || %(impossible_after)s
+                WHEN m.start + sec.value > %(now)s
+                    THEN %(future_before)s || p.stamp || %(future_after)s
+                WHEN p.chip = '' AND p.tank = '' THEN %(no_number)s
+                WHEN char_length(p.chip) > %(max_number)s OR char_length(p.tank) > %(max_number)s
+                    THEN %(number_too_long)s
+                WHEN w.reason IS NOT NULL THEN w.reason
+                WHEN x.reason IS NOT NULL THEN x.reason
+                WHEN char_length(p.vehicle) > %(max_number)s THEN %(vehicle_too_long)s
+           END AS reason,
+           to_timestamp(m.start + sec.value) AS lifted_at, w.grams, p.vehicle, x.code AS flux,
+           COALESCE(bc.id, bt.id) AS bin_id, COALESCE(bc.flux, bt.flux) AS bin_flux,
+           (bc.id IS NOT NULL AND bt.id IS NOT NULL AND bc.id <> bt.id) AS conflict
+    FROM lift_fields p
+    LEFT JOIN m ON m.text = left(p.stamp, %(minute)s)
+        AND char_length(p.stamp) IN (%(minute)s, %(minute)s + 3)
+    LEFT JOIN sec ON sec.text = substr(p.stamp, %(minute)s + 1)
+    LEFT JOIN w ON w.text = p.weight
+    LEFT JOIN x ON x.text = p.flux
+    LEFT JOIN collection_bin bc
+        ON p.chip <> '' AND bc.chip_number = p.chip AND bc.authority_id = %(authority)s
+    LEFT JOIN collection_bin bt
+        ON p.tank <> '' AND bt.tank_number = p.tank AND bt.authority_id = %(authority)s
+), inserted AS (
     INSERT INTO collection_lift
         (authority_id, bin_id, lifted_at, net_weight_grams, vehicle, import_batch_id)
     SELECT DISTINCT ON (c.bin_id, c.lifted_at)
-           %(authority)s, c.bin_id, to_timestamp(c.lifted_at), c.grams, c.vehicle, %(batch)s
-    FROM lift_checked c
+           %(authority)s, c.bin_id, c.lifted_at, c.grams, c.vehicle, %(batch)s
+    FROM checked c
     WHERE c.reason IS NULL AND c.bin_id IS NOT NULL AND NOT c.conflict
           AND (c.flux = '' OR c.flux = c.bin_flux)
           AND NOT EXISTS (
               SELECT FROM collection_lift l
               WHERE l.authority_id = %(authority)s AND l.bin_id = c.bin_id
-                    AND l.lifted_at = to_timestamp(c.lifted_at)
+                    AND l.lifted_at = c.lifted_at
           )
     ORDER BY c.bin_id, c.lifted_at, c.line
-"""
-# The rejected lines: the first ones in line order, and how many in all (the window counts
-# them all before the LIMIT). Their reason, or the code of their bin's one and the flux.
-REJECTED = """
+    RETURNING 1
+)
+SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM inserted)
+UNION ALL (
     SELECT line, reason,
            CASE WHEN bin_id IS NULL THEN %(unknown)s
                 WHEN conflict THEN %(conflict)s
                 ELSE %(mismatch)s END,
            flux, bin_flux, count(*) OVER ()
-    FROM lift_checked
+    FROM checked
     WHERE reason IS NOT NULL OR bin_id IS NULL OR conflict OR (flux <> '' AND flux <> bin_flux)
     ORDER BY line LIMIT %(limit)s
+)
 """
+IMPORT = IMPORT.format(
+    shown_stamp="CASE WHEN char_length(p.stamp) <= 60 THEN p.stamp"
+    " ELSE left(p.stamp, 59) || '…' END"  # reading.shown()
+)
 
 
 def _around(name: str, reason: str, value: str) -> dict:
@@ -413,27 +421,25 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         outcome.rows_total = cursor.rowcount
         cursor.execute("DROP TABLE lift_raw")
         cursor.execute(DISTINCT, {"minute": MINUTE})
-        params = {**_check_params(cursor.fetchall()), "authority": authority.pk}
-        cursor.execute(CHECK, params)
-        cursor.execute("DROP TABLE lift_fields")
-        cursor.execute(LOCK, {"authority": authority.pk})
-        cursor.execute(INSERT, {"authority": authority.pk, "batch": batch.pk})
-        outcome.rows_imported = cursor.rowcount
-        cursor.execute(
-            REJECTED,
-            {
-                "unknown": UNKNOWN_BIN,
-                "conflict": BIN_CONFLICT,
-                "mismatch": FLUX_MISMATCH,
-                "limit": REPORT_MAX_LINES,
-            },
-        )
+        params = {
+            **_check_params(cursor.fetchall()),
+            "authority": authority.pk,
+            "batch": batch.pk,
+            "unknown": UNKNOWN_BIN,
+            "conflict": BIN_CONFLICT,
+            "mismatch": FLUX_MISMATCH,
+            "limit": REPORT_MAX_LINES,
+        }
+        cursor.execute(LOCK, params)
+        cursor.execute(IMPORT, params)
         found = cursor.fetchall()
-        cursor.execute("DROP TABLE lift_checked")
-    outcome.rows_rejected = found[0][5] if found else 0
+        cursor.execute("DROP TABLE lift_fields")
+    outcome.rows_imported = next(count for line, *_, count in found if line is None)
+    rejects = sorted(row for row in found if row[0] is not None)
+    outcome.rows_rejected = rejects[0][5] if rejects else 0
     outcome.rejects = [
         (line, reason or _bin_reason(code, flux, bin_flux))
-        for line, reason, code, flux, bin_flux, _ in found
+        for line, reason, code, flux, bin_flux, _ in rejects
     ]
     return outcome
 
