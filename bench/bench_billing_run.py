@@ -297,9 +297,16 @@ def real_run(world: dict) -> dict:
     kwargs = {"chunk_size": ARGS.chunk} if ARGS.chunk else {}
     queries = [0]
 
+    sql_times = {}
+
     def count(execute, sql, params, many, context):
         queries[0] += 1
-        return execute(sql, params, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = sql[:70]
+            sql_times[key] = sql_times.get(key, 0) + time.perf_counter() - t0
 
     last[0] = time.perf_counter()
     with connection.execute_wrapper(count):
@@ -312,6 +319,9 @@ def real_run(world: dict) -> dict:
         else:
             run = services.billing_run_execute(run_id=run.pk, on_progress=progress, **kwargs)
     seconds = time.perf_counter() - started
+    if os.environ.get("BENCH_SQL"):
+        for key, t in sorted(sql_times.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"    {t:6.2f} s  {key}")
     assert run.status == RunStatus.DONE, run.message
     return {"run": run, "seconds": seconds, "queries": queries[0], **phases}
 

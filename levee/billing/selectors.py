@@ -7,6 +7,7 @@ each, so a run's query count does not grow with its subscriptions.
 
 import datetime
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -35,7 +36,15 @@ def _plans_by_key(tariff: Tariff) -> dict[tuple[str, int | None], TariffPlan]:
     return {(p.kind, p.volume_litres): p for p in tariff.plans.all()}
 
 
-def _household_bin_on(bins: list[Bin], on: datetime.date) -> Bin | None:
+class HouseholdBin(NamedTuple):
+    pk: int
+    subscription_id: int
+    volume_litres: int
+    delivered_on: datetime.date
+    removed_on: datetime.date | None
+
+
+def _household_bin_on(bins: list[HouseholdBin], on: datetime.date) -> HouseholdBin | None:
     """The household-waste bin in place on `on`, else the latest delivered one."""
     bins = sorted(bins, key=lambda b: (b.delivered_on, b.pk))
     in_place = [
@@ -68,13 +77,14 @@ def plans_of_subscriptions(
     subscriptions = list(subscriptions)
     plans = _plans_by_key(tariff)
     bac_ids = [s.pk for s in subscriptions if s.kind == SubscriptionKind.BAC]
-    bins: dict[int, list[Bin]] = {}
+    bins: dict[int, list[HouseholdBin]] = {}
     if bac_ids:
-        for b in Bin.objects.filter(
+        for row in Bin.objects.filter(
             authority_id=tariff.authority_id,
             subscription_id__in=bac_ids,
             flux=Flux.ORDURES_MENAGERES,
-        ).only("pk", "subscription_id", "volume_litres", "delivered_on", "removed_on"):
+        ).values_list("pk", "subscription_id", "volume_litres", "delivered_on", "removed_on"):
+            b = HouseholdBin(*row)
             bins.setdefault(b.subscription_id, []).append(b)
     result: dict[int, TariffPlan | None] = {}
     for s in subscriptions:

@@ -3,13 +3,14 @@
 A run bills the subscriptions active in its period in chunks, in order of pk. Each chunk is
 one transaction that holds the run's row lock (and, for a real run, the lock of the year's
 `InvoiceSequence` row), reads the chunk's usage in one query, and writes its invoices and
-lines with bulk_create: a crash rolls back the chunk with its numbers, a rerun resumes after
+lines in bulk: a crash rolls back the chunk with its numbers, a rerun resumes after
 the last committed chunk, and workers executing the same run take turns on the lock — so
 numbers have neither holes nor duplicates.
 """
 
 import datetime
 import logging
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import Q
@@ -17,9 +18,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess
+from levee.lib.bulk import bulk_insert
 from levee.lib.templatetags.levee_format import euros
 from levee.mailing.services import mail_enqueue_many
-from levee.subscribers.models import Subscription
+from levee.subscribers.models import Account, Subscription
 
 from . import pricing
 from .models import (
@@ -178,8 +180,8 @@ def billing_run_enqueue(*, run: BillingRun) -> None:
     billing_run_execute_task.enqueue(run.pk)
 
 
-# What billing a subscription reads (its plan, days, payer and address): the rest of the
-# account's and subscription's columns stay in the database.
+# What billing a subscription reads (its plan, days, payer and address), as plain values:
+# a chunk holds thousands, and model instances would cost more than the rest of the chunk.
 SUBSCRIPTION_FIELDS = (
     "authority_id",
     "account_id",
@@ -192,28 +194,51 @@ SUBSCRIPTION_FIELDS = (
     "street",
     "complement",
     "postal_code",
-    "commune__name",
-    *(
-        f"account__{name}"
-        for name in (
-            "company_name",
-            "last_name",
-            "first_name",
-            "billing_number",
-            "billing_number_suffix",
-            "billing_street",
-            "billing_line2",
-            "billing_postal_code",
-            "billing_city",
-            "billing_building",
-            "billing_staircase",
-            "billing_apartment",
-            "billing_floor",
-            "billing_po_box",
-            "billing_city_complement",
-        )
-    ),
 )
+ACCOUNT_FIELDS = (
+    "company_name",
+    "last_name",
+    "first_name",
+    "billing_number",
+    "billing_number_suffix",
+    "billing_street",
+    "billing_line2",
+    "billing_postal_code",
+    "billing_city",
+    "billing_building",
+    "billing_staircase",
+    "billing_apartment",
+    "billing_floor",
+    "billing_po_box",
+    "billing_city_complement",
+)
+
+
+def _subscriptions_billed(queryset) -> list[SimpleNamespace]:
+    """The subscriptions of `queryset` with their account and commune, as plain objects
+    that the models' own properties (holder_name, billing_address_line, address_line)
+    read like instances."""
+    fields = [
+        "pk",
+        *SUBSCRIPTION_FIELDS,
+        "commune__name",
+        *(f"account__{name}" for name in ACCOUNT_FIELDS),
+    ]
+    result = []
+    for row in queryset.values(*fields):
+        account = SimpleNamespace(**{name: row[f"account__{name}"] for name in ACCOUNT_FIELDS})
+        result.append(
+            SimpleNamespace(
+                **{name: row[name] for name in ("pk", *SUBSCRIPTION_FIELDS)},
+                commune=SimpleNamespace(name=row["commune__name"]),
+                account=account,
+                payer_name=Account.holder_name.fget(account),
+                payer_address=Account.billing_address_line.fget(account),
+            )
+        )
+    for sub in result:
+        sub.payer_address = sub.payer_address or Subscription.address_line.fget(sub)
+    return result
 
 
 def active_subscriptions(run: BillingRun):
@@ -282,11 +307,9 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
     )
     if run.status != RunStatus.RUNNING:
         return None
-    subscriptions = list(
+    subscriptions = _subscriptions_billed(
         active_subscriptions(run)
         .filter(pk__gt=run.cursor_subscription_id)
-        .select_related("account", "commune")
-        .only(*SUBSCRIPTION_FIELDS)
         .order_by("pk")[:chunk_size]
     )
     if not subscriptions:
@@ -331,53 +354,53 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
                 year=tariff.year, authority_code=run.authority.code, value=next_value
             )
             next_value += 1
-        account = s.account
         invoices.append(
-            Invoice(
-                authority_id=run.authority_id,
-                account_id=s.account_id,
-                subscription_id=s.pk,
-                run_id=run.pk,
-                tariff_id=tariff.pk,
-                status=InvoiceStatus.OPEN if real else InvoiceStatus.SIMULATED,
-                year=tariff.year,
-                number=number,
-                issued_on=run.issued_on,
-                due_on=run.due_on,
-                period_start=first,
-                period_end=last,
-                total_ht_cents=c.total_ht_cents,
-                vat_rate_bp=c.vat_rate_bp,
-                vat_cents=c.vat_cents,
-                total_cents=c.total_cents,
-                payer_name=account.holder_name[:200],
-                payer_address=(account.billing_address_line or s.address_line)[:400],
-            )
+            {
+                "authority_id": run.authority_id,
+                "account_id": s.account_id,
+                "subscription_id": s.pk,
+                "run_id": run.pk,
+                "tariff_id": tariff.pk,
+                "status": InvoiceStatus.OPEN if real else InvoiceStatus.SIMULATED,
+                "year": tariff.year,
+                "number": number,
+                "issued_on": run.issued_on,
+                "due_on": run.due_on,
+                "period_start": first,
+                "period_end": last,
+                "total_ht_cents": c.total_ht_cents,
+                "vat_rate_bp": c.vat_rate_bp,
+                "vat_cents": c.vat_cents,
+                "total_cents": c.total_cents,
+                "payer_name": s.payer_name[:200],
+                "payer_address": s.payer_address[:400],
+            }
         )
         computed.append(c)
-    Invoice.objects.bulk_create(invoices)
-    InvoiceLine.objects.bulk_create(
+    invoice_ids = bulk_insert(Invoice, invoices, ids=True)
+    bulk_insert(
+        InvoiceLine,
         [
-            InvoiceLine(
-                authority_id=run.authority_id,
-                invoice_id=invoice.pk,
-                position=position,
-                kind=line.kind,
-                label=line.label[:200],
-                quantity=line.quantity,
-                unit_cents=line.unit_cents,
-                amount_cents=line.amount_cents,
-            )
-            for invoice, c in zip(invoices, computed, strict=True)
+            {
+                "authority_id": run.authority_id,
+                "invoice_id": invoice_id,
+                "position": position,
+                "kind": line.kind,
+                "label": line.label[:200],
+                "quantity": line.quantity,
+                "unit_cents": line.unit_cents,
+                "amount_cents": line.amount_cents,
+            }
+            for invoice_id, c in zip(invoice_ids, computed, strict=True)
             for position, line in enumerate(c.lines, start=1)
-        ]
+        ],
     )
     if sequence is not None:
         sequence.next_value = next_value
         sequence.save(update_fields=["next_value"])
     run.cursor_subscription_id = subscriptions[-1].pk
     run.invoices_done += len(invoices)
-    run.total_cents += sum(i.total_cents for i in invoices)
+    run.total_cents += sum(c.total_cents for c in computed)
     run.unplanned_references = run.unplanned_references + [
         s.reference for s in subscriptions if plans[s.pk] is None
     ]
@@ -393,10 +416,11 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
     return run
 
 
-def _recipients(account_ids: list[int], accounts: dict) -> dict[int, list[str]]:
-    """Each account's email, else the emails of the logins that reach it."""
-    result = {pk: [a.email] for pk, a in accounts.items() if a.email}
-    missing = [pk for pk in account_ids if pk not in result]
+def _recipients(emails: dict[int, str]) -> dict[int, list[str]]:
+    """Each account's email (`emails`: account pk → its email, maybe empty), else the
+    emails of the logins that reach it."""
+    result = {pk: [email] for pk, email in emails.items() if email}
+    missing = [pk for pk in emails if pk not in result]
     if missing:
         for account_id, email in AccountAccess.objects.filter(
             account_id__in=missing, user__is_active=True
@@ -412,22 +436,22 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
     """Publishes the next chunk of a real run's invoices: published_at, the « Votre facture
     est disponible » emails and the direct debits. None when all are published."""
     from levee.payments.mandates import invoices_debit_plan
+    from levee.payments.models import Mandate, MandateStatus
 
     run = BillingRun.objects.select_for_update().select_related("authority").get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return None
-    invoices = list(
+    rows = list(
         Invoice.objects.filter(
             authority_id=run.authority_id, run_id=run.pk, published_at__isnull=True
         )
-        .select_related("account")
-        .order_by("pk")[:chunk_size]
+        .order_by("pk")
+        .values_list("pk", "number", "total_cents", "account_id", "account__email")[:chunk_size]
     )
-    if not invoices:
+    if not rows:
         return None
-    now = timezone.now()
-    accounts = {i.account_id: i.account for i in invoices}
-    recipients = _recipients(list(accounts), accounts)
+    ids = [pk for pk, *_ in rows]
+    recipients = _recipients({account_id: email for *_, account_id, email in rows})
     mail_enqueue_many(
         template="invoice_available",
         context={
@@ -436,23 +460,28 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
             "invoices_url": invoices_url(run.authority),
         },
         messages=[
-            (to, {"number": invoice.number, "amount": euros(invoice.total_cents)})
-            for invoice in invoices
-            for to in recipients.get(invoice.account_id, [])
+            (to, {"number": number, "amount": euros(total_cents)})
+            for _, number, total_cents, account_id, _ in rows
+            for to in recipients.get(account_id, [])
         ],
         authority=run.authority,
     )
     published = Invoice.objects.filter(
-        authority_id=run.authority_id,
-        pk__in=[i.pk for i in invoices],
-        published_at__isnull=True,
-    ).update(published_at=now)
-    if published != len(invoices):
+        authority_id=run.authority_id, pk__in=ids, published_at__isnull=True
+    ).update(published_at=timezone.now())
+    if published != len(rows):
         raise BillingError("Des factures ont été publiées par un autre traitement en même temps.")
-    for invoice in invoices:
-        invoice.published_at = now
-    invoices_debit_plan(invoices=invoices)
-    run.invoices_published += len(invoices)
+    # The debit plan reads whole invoices: only those of accounts that may hold a mandate.
+    invoices_debit_plan(
+        invoices=Invoice.objects.filter(
+            authority_id=run.authority_id,
+            pk__in=ids,
+            account_id__in=Mandate.objects.filter(
+                authority_id=run.authority_id, status=MandateStatus.ACTIVE
+            ).values("account_id"),
+        )
+    )
+    run.invoices_published += len(rows)
     run.save(update_fields=["invoices_published", "updated_at"])
     return run
 

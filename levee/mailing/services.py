@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
+from levee.lib.bulk import bulk_insert
 from levee.lib.tasks import retry_delay
 
 from .models import OutboxMessage, OutboxStatus
@@ -62,7 +63,7 @@ def mail_enqueue(*, to: str, template: str, context: dict, authority=None) -> Ou
 
 def mail_enqueue_many(
     *, template: str, context: dict, messages: list[tuple[str, dict[str, str]]], authority=None
-) -> list[OutboxMessage]:
+) -> list[int]:
     """`mail_enqueue` for many messages of one template that differ only by a few plain-text
     values (a number, an amount): `messages` is [(to, {name: value})], and each name is a
     context variable of the template, used without filters.
@@ -70,7 +71,7 @@ def mail_enqueue_many(
     The template is rendered once with markers in place of those values, and each message
     fills them in (escaped in the HTML part): the same text as `mail_enqueue` would render,
     for a few microseconds a message instead of a rendering, one insert for all, and one
-    delivery task for all once the transaction commits.
+    delivery task for all once the transaction commits. Returns the messages' pks.
     """
     if not messages:
         return []
@@ -89,26 +90,27 @@ def mail_enqueue_many(
             text = text.replace(marked[name], escape(value) if html else value)
         return text
 
-    created = OutboxMessage.objects.bulk_create(
+    ids = bulk_insert(
+        OutboxMessage,
         [
-            OutboxMessage(
-                authority=authority,
-                to=to,
-                subject=" ".join(fill(parts["subject.txt"], values, html=False).split())[
+            {
+                "authority_id": authority.pk if authority else None,
+                "to": to,
+                "subject": " ".join(fill(parts["subject.txt"], values, html=False).split())[
                     :SUBJECT_MAX_LENGTH
                 ],
-                body_text=fill(parts["txt"], values, html=False),
-                body_html=fill(parts["html"], values, html=True),
-                template=template,
-            )
+                "body_text": fill(parts["txt"], values, html=False),
+                "body_html": fill(parts["html"], values, html=True),
+                "template": template,
+            }
             for to, values in messages
-        ]
+        ],
+        ids=True,
     )
     from .tasks import outbox_deliver_many_task
 
-    ids = [message.pk for message in created]
     transaction.on_commit(lambda: outbox_deliver_many_task.enqueue(ids), robust=True)
-    return created
+    return ids
 
 
 def outbox_deliver(*, message_id: int) -> Delivery:
