@@ -208,3 +208,55 @@ def test_both_paths_agree_on_what_only_careful_reading_gets_right(ccfi, bins, mo
         )
     assert results[0] == results[1]
     assert results[0][0][1] > 0  # some lines go in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_at_once_adds_each_lift_once():
+    """On PostgreSQL both imports read and check the file at the same time, and insert one
+    after the other, the second one finding the first one's lifts (SQLite, one writer at a
+    time, runs them one after the other)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from levee.collection.models import ImportStatus
+    from levee.lib.testing import ccfi_world
+
+    from .conftest import make_bin
+
+    authority, account = ccfi_world()
+    make_bin(account, chip="E0040001")
+    content = (
+        HEADER_BYTES
+        + "".join(
+            f"2024-{month:02d}-{day:02d} 07:{minute:02d};E0040001;;;12;\n"
+            for month in range(1, 13)
+            for day in range(1, 29)
+            for minute in range(0, 60, 10)
+        ).encode()
+    )
+    start = threading.Barrier(2)
+    batches = []
+
+    def run():
+        try:
+            start.wait()
+            batches.append(
+                lift_import(authority=authority, file=ContentFile(content), filename="a.csv")
+            )
+        finally:
+            connections.close_all()
+
+    if connection.vendor == "postgresql":
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        start = threading.Barrier(1)
+        run()
+        run()
+    assert [batch.status for batch in batches] == [ImportStatus.DONE] * 2
+    assert sorted(batch.rows_imported for batch in batches) == [0, 12 * 28 * 6]
+    assert Lift.objects.count() == 12 * 28 * 6
