@@ -206,8 +206,31 @@ def copy_into_lifts(authority, batch, dump: Path) -> float:
     return elapsed
 
 
+class StatementTimes:
+    """The time of each SQL statement run through Django's cursor (COPY aside), in order."""
+
+    def __init__(self):
+        self.times = []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            words = " ".join(sql.split())
+            self.times.append((time.perf_counter() - start, words[:60]))
+
+    def report(self, total: float) -> None:
+        for seconds, words in self.times:
+            if seconds >= 0.05:
+                print(f"    {seconds:6.2f} s  {words}")
+        rest = total - sum(seconds for seconds, _ in self.times)
+        print(f"    {rest:6.2f} s  the rest: reading the file, COPY, Python")
+
+
 def main() -> None:
     Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
     call_command("migrate", verbosity=0)
     print(f"Creating {BINS} bins…", flush=True)
     authority = world_create()
@@ -221,26 +244,31 @@ def main() -> None:
             copy_seconds = copy_bare(path)
             print(f"  {copy_seconds:.2f} s; lift_import…", flush=True)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            statements = StatementTimes()
             start = time.perf_counter()
-            with path.open("rb") as handle:
+            with path.open("rb") as handle, connection.execute_wrapper(statements):
                 batch = lift_import(
                     authority=authority, file=File(handle, name=str(path)), filename=path.name
                 )
             import_seconds = time.perf_counter() - start
             peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             print(f"  {import_seconds:.2f} s", flush=True)
+            statements.report(import_seconds)
             assert batch.status == ImportStatus.DONE, batch.message
             assert (batch.rows_imported, batch.rows_rejected) == (ROWS, 0), (
                 batch.rows_imported,
                 batch.rows_rejected,
             )
             assert Lift.objects.filter(import_batch=batch).count() == ROWS
+            statements = StatementTimes()
             start = time.perf_counter()
-            with path.open("rb") as handle:
+            with path.open("rb") as handle, connection.execute_wrapper(statements):
                 again = lift_import(
                     authority=authority, file=File(handle, name=str(path)), filename=path.name
                 )
             again_seconds = time.perf_counter() - start
+            print(f"  again: {again_seconds:.2f} s", flush=True)
+            statements.report(again_seconds)
             assert again.rows_imported == 0 and again.rows_already_present == ROWS
             table_seconds = copy_into_lifts(authority, batch, Path(tmp) / "lifts.copy")
     finally:
@@ -250,7 +278,8 @@ def main() -> None:
     ratio = import_seconds / copy_seconds
     line = (
         f"| {datetime.datetime.now():%Y-%m-%d %H:%M} | {platform.node()} ({platform.machine()}, "
-        f"{os.cpu_count()} CPU, Python {platform.python_version()}) | "
+        f"{os.cpu_count()} CPU, Python {platform.python_version()}; load {load_before:.1f} → "
+        f"{os.getloadavg()[0]:.1f}) | "
         f"{connection.pg_version // 10000} | {size / 1024 / 1024:.0f} MB | "
         f"{copy_seconds:.2f} s | {table_seconds:.2f} s | {import_seconds:.2f} s | {ratio:.1f} | "
         f"{import_seconds / table_seconds:.1f} | "
