@@ -273,7 +273,11 @@ def billing_run_execute(
         while chunk := _chunk_bill(run_id=run_id, chunk_size=chunk_size):
             progress(chunk)
         if run.kind == RunKind.REAL:
-            while chunk := _chunk_publish(run_id=run_id, chunk_size=chunk_size):
+            after_pk = 0
+            while published := _chunk_publish(
+                run_id=run_id, chunk_size=chunk_size, after_pk=after_pk
+            ):
+                chunk, after_pk = published
                 progress(chunk)
         _run_finish(run_id=run_id)
     except Exception as exc:
@@ -282,8 +286,13 @@ def billing_run_execute(
             status=RunStatus.FAILED,
             finished_at=timezone.now(),
             message=(
-                f"La facturation s'est arrêtée sur une erreur ({type(exc).__name__} : {exc}). "
-                "Les factures déjà calculées sont conservées ; relancez-la pour la reprendre."
+                (
+                    exc.message
+                    if isinstance(exc, BillingError)
+                    else f"La facturation s'est arrêtée sur une erreur ({type(exc).__name__} : "
+                    f"{exc})."
+                )
+                + " Les factures déjà calculées sont conservées ; relancez-la pour la reprendre."
             )[:2000],
         )
     return BillingRun.objects.get(pk=run_id)
@@ -432,9 +441,11 @@ def _recipients(emails: dict[int, str]) -> dict[int, list[str]]:
 
 
 @transaction.atomic
-def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
+def _chunk_publish(*, run_id: int, chunk_size: int, after_pk: int) -> tuple[BillingRun, int] | None:
     """Publishes the next chunk of a real run's invoices: published_at, the « Votre facture
-    est disponible » emails and the direct debits. None when all are published."""
+    est disponible » emails and the direct debits. Returns the run and the chunk's last
+    invoice pk (the next chunk starts after it, rather than reading the published ones
+    again), None when all are published."""
     from levee.payments.mandates import invoices_debit_plan
     from levee.payments.models import Mandate, MandateStatus
 
@@ -443,7 +454,10 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
         return None
     rows = list(
         Invoice.objects.filter(
-            authority_id=run.authority_id, run_id=run.pk, published_at__isnull=True
+            authority_id=run.authority_id,
+            run_id=run.pk,
+            published_at__isnull=True,
+            pk__gt=after_pk,
         )
         .order_by("pk")
         .values_list("pk", "number", "total_cents", "account_id", "account__email")[:chunk_size]
@@ -483,7 +497,7 @@ def _chunk_publish(*, run_id: int, chunk_size: int) -> BillingRun | None:
     )
     run.invoices_published += len(rows)
     run.save(update_fields=["invoices_published", "updated_at"])
-    return run
+    return run, ids[-1]
 
 
 @transaction.atomic

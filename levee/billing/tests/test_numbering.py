@@ -163,3 +163,12 @@ def test_executing_a_run_takes_the_same_number_of_queries_whatever_its_size(ccfi
         assert len(large) == len(small)
     not_inserts = [[q for q in run if not q.startswith("INSERT")] for run in (small, large)]
     assert len(not_inserts[0]) == len(not_inserts[1])
+
+
+def test_a_run_stops_with_a_french_message_when_the_year_s_numbers_run_out(ccfi):
+    make_households(ccfi, 3)
+    invoice_sequence_first_value_set(authority=ccfi, year=2023, first_value=999_999)
+    failed = billing_run_execute(run_id=run_created(ccfi).pk, chunk_size=1)
+    assert failed.status == RunStatus.FAILED
+    assert failed.message.startswith("La numérotation des factures 2023 est épuisée.")
+    assert numbers(failed) == [999_999]
