@@ -232,20 +232,15 @@ GROUP BY GROUPING SETS ((minute), (weight), (flux))
 # them (m: a minute's first second, or why it is not one; sec: « :SS » read; w: a weight
 # in grams or why not; x: a flux). A line's reason is None when only its bin rejects it.
 #
-# inserted: the lines checked whole, but the lifts already there. A line repeated in the
-# file goes in once, the first one (as bulk_create does elsewhere). The rows go in the
-# order of the unique index (the authority is the same for all): each bin's lifts land
-# side by side in the index, and the lookups of those already there read it in order.
-# Not ON CONFLICT DO NOTHING: its speculative insertion of each row cost more than the
-# lookup (bench/RESULTS.md). Two imports of one authority could then both find a lift
-# missing: LOCK makes them check and insert one after the other, the second one seeing the
-# first one's lifts once committed. A lift written meanwhile by anything else makes the
-# unique index refuse the INSERT: the import fails whole and can be run again.
+# inserted: the lines checked whole. A line repeated in the file goes in once, the first
+# one (as bulk_create does elsewhere); a lift already there is left as it is (ON CONFLICT,
+# which also makes two imports of the same file at once add each lift once). The rows go
+# in the order of the unique index (the authority is the same for all): each bin's lifts
+# land side by side in the index.
 #
 # Then a row (line NULL) with the number of lifts inserted, and the rejected lines: the
 # first ones in line order, and how many in all (the window counts them all before the
 # LIMIT), with their reason, or the code of their bin's one and the flux.
-LOCK = "SELECT pg_advisory_xact_lock(hashtext('collection_lift'), %(authority)s)"
 IMPORT = """
 WITH m AS (
     SELECT * FROM unnest(%(minute_texts)s::text[], %(minute_starts)s::bigint[],
@@ -296,12 +291,8 @@ WITH m AS (
     FROM checked c
     WHERE c.reason IS NULL AND c.bin_id IS NOT NULL AND NOT c.conflict
           AND (c.flux = '' OR c.flux = c.bin_flux)
-          AND NOT EXISTS (
-              SELECT FROM collection_lift l
-              WHERE l.authority_id = %(authority)s AND l.bin_id = c.bin_id
-                    AND l.lifted_at = c.lifted_at
-          )
     ORDER BY c.bin_id, c.lifted_at, c.line
+    ON CONFLICT (authority_id, bin_id, lifted_at) DO NOTHING
     RETURNING 1
 )
 SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM inserted)
@@ -430,7 +421,6 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
             "mismatch": FLUX_MISMATCH,
             "limit": REPORT_MAX_LINES,
         }
-        cursor.execute(LOCK, params)
         cursor.execute(IMPORT, params)
         found = cursor.fetchall()
         cursor.execute("DROP TABLE lift_fields")

@@ -212,9 +212,9 @@ def test_both_paths_agree_on_what_only_careful_reading_gets_right(ccfi, bins, mo
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_file_imported_twice_at_once_adds_each_lift_once():
-    """On PostgreSQL both imports read and check the file at the same time, and insert one
-    after the other, the second one finding the first one's lifts (SQLite, one writer at a
-    time, runs them one after the other)."""
+    """On PostgreSQL both imports read and check the file at the same time; the lifts one
+    inserts wait for the other's to be committed or not, and are skipped if they were
+    (SQLite, one writer at a time, runs them one after the other)."""
     import threading
 
     from django.db import connection, connections
