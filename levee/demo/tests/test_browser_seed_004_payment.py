@@ -1,0 +1,115 @@
+"""Seed 004 followed on the demo itself, in Chromium: the sign-up of « JE CRÉE MON ESPACE »
+(dupont59@gmail.com, Mot2passe@, DUPONT, PSEMCSMJ), then « PAYER MA FACTURE SUR INTERNET »
+word by word — « Mes factures », invoice 2300240069928 of 02/07/2023 for 87,94 €,
+« Régler », PayFiP's two screens imitated by the sandbox, card 4000009999999999 expiring
+01/2023 — ending with the invoice paid. Then Marie Martin, the demo's resident, finds her
+paid and unpaid invoices. axe on every page."""
+
+import datetime
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from levee.billing.models import Invoice, InvoiceStatus
+from levee.demo.services import demo_data_load
+from levee.lib.testing import field
+from levee.payments.models import Payment, PaymentStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SEED_PASSWORD = "Mot2passe@"
+TODAY = datetime.date(2026, 11, 25)
+
+
+@pytest.fixture
+def demo(settings, live_server):
+    settings.SITE_URL = live_server.url
+    settings.PAYMENT_SANDBOX_ONLY = True
+    call_command("communes_load")
+    demo_data_load(today=TODAY)
+
+
+def log_in(page, email: str, password: str):
+    page.goto("/flandre-interieure/")
+    page.get_by_role("link", name="J'accède à mon espace").click()
+    field(page, "Identifiant (adresse mail)").fill(email)
+    field(page, "Mot de passe").fill(password)
+    page.get_by_role("button", name="Connexion").click()
+
+
+def test_seed_004_pays_the_demo_invoice_by_card(page, demo, mailbox, assert_accessible):
+    page.goto("/flandre-interieure/")
+    page.get_by_role("link", name="Je crée mon espace").click()
+    field(page, "Email").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill(SEED_PASSWORD)
+    field(page, "Confirmation mot de passe").fill(SEED_PASSWORD)
+    field(page, "Nom / Raison sociale").fill("DUPONT")
+    field(page, "Référence usager").fill("PSEMCSMJ")
+    page.get_by_role("button", name="Envoyer").click()
+    page.goto(mailbox.last_link("dupont59@gmail.com", "/activation/"))
+    expect(page.get_by_text("Votre espace est activé")).to_be_visible()
+
+    log_in(page, "dupont59@gmail.com", SEED_PASSWORD)
+    expect(
+        page.get_by_text(
+            "PIERRE DUPONT - dupont59@gmail.com | Référence abonné : 00001 | Type de forfait : Bac | "
+            "Souscrit le : 30 juin 2022 | Terminé le :"
+        )
+    ).to_be_visible()
+    page.get_by_role("link", name="Mes factures").first.click()
+    expect(page.get_by_role("heading", name="Mes factures")).to_be_visible()
+    expect(page.get_by_text("Je paie mes factures.")).to_be_visible()
+    for header in ("Date facture", "Référence", "Montant TTC", "Duplicata", "Règlement"):
+        expect(page.get_by_role("columnheader", name=header)).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("2300240069928"))
+    expect(row).to_contain_text("02/07/2023")
+    expect(row).to_contain_text(re.compile(r"87,94\s€"))
+    assert_accessible(page)
+
+    with page.expect_download() as download:
+        row.get_by_role("link", name=re.compile("duplicata de la facture 2300240069928")).click()
+    assert download.value.suggested_filename == "facture-2300240069928.pdf"
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    row.get_by_role("button", name="Régler la facture 2300240069928").click()
+    expect(page.get_by_role("heading", name="Informations sur la dette")).to_be_visible()
+    expect(page.get_by_text("Environnement de démonstration : aucun paiement réel")).to_be_visible()
+    expect(page.get_by_text("2300240069928")).to_be_visible()
+    expect(page.get_by_text("dupont59@gmail.com")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choix du mode de paiement")).to_be_visible()
+    expect(page.get_by_text("Payer par prélèvement")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Payer par carte bancaire").click()
+    expect(page.get_by_text("TRES. HAZEBROUCK")).to_be_visible()
+    expect(page.get_by_text("Paiement unique")).to_be_visible()
+    assert_accessible(page)
+    field(page, "Numéro de carte").fill("4000009999999999")
+    field(page, "Mois").select_option("01")
+    field(page, "Année").select_option("2023")
+    field(page, "Cryptogramme visuel").fill("123")
+    page.get_by_role("button", name="Valider").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Votre paiement de 87,94 € est accepté.")
+    assert_accessible(page)
+    page.get_by_role("link", name="Retour à Mes factures").click()
+    row = page.get_by_role("row", name=re.compile("2300240069928"))
+    expect(row).to_contain_text(re.compile(r"Réglée le \d\d/\d\d/\d{4}"))
+    expect(row.get_by_role("button")).to_have_count(0)
+    invoice = Invoice.objects.get(number="2300240069928")
+    assert invoice.status == InvoiceStatus.PAID and invoice.paid_by == "carte"
+    assert Payment.objects.get(invoice=invoice).status == PaymentStatus.PAID
+
+
+def test_marie_martin_finds_her_paid_and_unpaid_invoices(page, demo, assert_accessible):
+    log_in(page, "marie.martin@example.org", "Usager-Demo-1!")
+    page.get_by_role("link", name="Mes factures").first.click()
+    rows = page.get_by_role("row")
+    expect(rows.filter(has_text=re.compile(r"Réglée le"))).not_to_have_count(0)
+    expect(rows.filter(has=page.get_by_role("button", name=re.compile("Régler")))).to_have_count(1)
+    assert_accessible(page)
+    page.get_by_role("link", name="Mes bacs/levées").first.click()
+    expect(page.get_by_text(re.compile("Estimation de ma prochaine facture"))).to_be_visible()
+    assert_accessible(page)
