@@ -211,6 +211,10 @@ PAYFIP_WSDL_URL = os.environ.get("PAYFIP_WSDL_URL", "")
 SECURE = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+# The sandbox gateway marks invoices paid without taking any money: on a site served over
+# HTTPS (production) an authority still on it offers no online payment, unless a staging
+# site says so.
+PAYMENT_SANDBOX_ALLOWED = env_bool("PAYMENT_SANDBOX_ALLOWED", not SECURE)
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE

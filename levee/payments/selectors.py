@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
+from levee.payments.gateways import online_payment_offered
 from levee.payments.models import Payment, PaymentStatus
 
 DEFAULT_GRACE_DAYS = BillingSettings._meta.get_field("online_payment_grace_days").default
@@ -19,6 +20,7 @@ class Settlement(enum.StrEnum):
     WAITING = "waiting"  # a payment started, not yet confirmed
     PAYABLE = "payable"  # « Régler »
     CLOSED = "closed"  # online payment closed: the treasury collects it
+    OFFLINE = "offline"  # the authority offers no online payment (no real gateway yet)
     NOTHING_DUE = "nothing_due"  # nothing to pay (zero total), or not a real invoice
 
 
@@ -79,6 +81,8 @@ def settlement_state(
         return SettlementState(Settlement.DEBITED)
     if has_waiting if has_waiting is not None else invoice_has_waiting_payment(invoice):
         return SettlementState(Settlement.WAITING)
+    if not online_payment_offered(authority or invoice.authority):
+        return SettlementState(Settlement.OFFLINE)
     grace = online_payment_grace_days(authority or invoice.authority)
     closes_on = invoice.due_on + datetime.timedelta(days=grace)
     if today > closes_on:

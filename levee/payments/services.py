@@ -43,6 +43,7 @@ NOT_PAYABLE = {
     Settlement.DEBITED: "Cette facture sera prélevée sur votre compte bancaire : "
     "il n'y a rien à régler en ligne.",
     Settlement.CLOSED: "Le paiement en ligne de cette facture est clos.",
+    Settlement.OFFLINE: "Le paiement en ligne n'est pas proposé par votre collectivité.",
     Settlement.NOTHING_DUE: "Cette facture n'est pas à régler.",
     Settlement.WAITING: "Un paiement de cette facture est en cours de vérification.",
 }

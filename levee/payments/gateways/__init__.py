@@ -9,7 +9,15 @@ from .base import Checkout, Gateway, GatewayError, Outcome, Status
 from .payfip import PayfipGateway
 from .sandbox import SandboxGateway
 
-__all__ = ["Checkout", "Gateway", "GatewayError", "Outcome", "Status", "gateway_for"]
+__all__ = [
+    "Checkout",
+    "Gateway",
+    "GatewayError",
+    "Outcome",
+    "Status",
+    "gateway_for",
+    "online_payment_offered",
+]
 
 GATEWAYS: dict[str, type[Gateway]] = {
     GatewayName.SANDBOX: SandboxGateway,
@@ -22,6 +30,21 @@ def payment_settings_of(authority) -> PaymentSettings:
     defaults (the sandbox) when it has none."""
     row = PaymentSettings.objects.filter(authority=authority).first()
     return row or PaymentSettings(authority=authority)
+
+
+def online_payment_offered(authority) -> bool:
+    """Whether the authority's invoices can be paid online: always, but through the sandbox
+    where PAYMENT_SANDBOX_ALLOWED is off (production), which takes no money. Kept on the
+    authority object, so a list of its invoices asks once."""
+    if settings.PAYMENT_SANDBOX_ALLOWED:
+        return True
+    offered = getattr(authority, "_online_payment_offered", None)
+    if offered is None:
+        offered = not settings.PAYMENT_SANDBOX_ONLY and (
+            payment_settings_of(authority).gateway != GatewayName.SANDBOX
+        )
+        authority._online_payment_offered = offered
+    return offered
 
 
 def gateway_for(authority, name: str | None = None) -> Gateway:

@@ -6,6 +6,7 @@ the portal confirms a sandbox payment exactly as it confirms a PayFiP one."""
 import datetime
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
@@ -71,7 +72,10 @@ def sandbox_expired(sandbox: SandboxTransaction, *, now: datetime.datetime) -> b
 
 def sandbox_transaction_get(idop: str) -> SandboxTransaction:
     """The operation of the sandbox's screens; its idop, random, is what gives access to
-    it, as PayFiP's does. 404 when unknown."""
+    it, as PayFiP's does. 404 when unknown, and on a site where the sandbox is not allowed
+    (PAYMENT_SANDBOX_ALLOWED off: production)."""
+    if not settings.PAYMENT_SANDBOX_ALLOWED:
+        raise Http404
     sandbox = SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
     if sandbox is None:
         raise Http404

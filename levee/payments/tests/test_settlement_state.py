@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from levee.billing.models import BillingSettings, InvoiceStatus
-from levee.payments.models import PaymentStatus
+from levee.payments.models import GatewayName, Payment, PaymentSettings, PaymentStatus
 from levee.payments.selectors import (
     Settlement,
     invoices_annotate_settlement,
@@ -133,3 +133,44 @@ def test_the_cell_says_a_started_payment_is_being_checked(world):
 
 def test_the_cell_offers_no_button_to_an_agent_acting_on_behalf(world):
     assert cell(world.invoice, world.authority, on_behalf=True) == "À régler par l'usager"
+
+
+# --- Production: the sandbox takes no money ----------------------------------------------
+
+
+@pytest.fixture
+def production(settings):
+    settings.PAYMENT_SANDBOX_ALLOWED = False
+    settings.PAYMENT_SANDBOX_ONLY = False
+
+
+def test_in_production_an_authority_left_on_the_sandbox_offers_no_online_payment(
+    invoice, production
+):
+    offline = settlement_state(invoice, today=DUE)
+    assert offline.state == Settlement.OFFLINE and not offline.payable
+    html = plain(
+        render_to_string(
+            "payments/_settlement_cell.html",
+            {"invoice": invoice, "authority": invoice.authority},
+            request=RequestFactory().get("/"),
+        )
+    )
+    assert "Paiement en ligne non proposé" in html and "Régler" not in html
+
+
+def test_in_production_an_authority_on_payfip_is_payable(invoice, world, production):
+    PaymentSettings.objects.create(
+        authority=world.authority, gateway=GatewayName.PAYFIP, payfip_numcli="123456"
+    )
+    assert state(invoice, DUE) == Settlement.PAYABLE
+
+
+def test_in_production_regler_is_refused_and_the_sandbox_screens_are_gone(
+    client, world, invoice, production
+):
+    client.force_login(world.user)
+    response = client.post(f"/flandre-interieure/espace/mes-factures/{invoice.pk}/regler/")
+    assert not Payment.objects.exists()
+    assert "Le paiement en ligne n'est pas proposé" in plain(client.get(response["Location"]))
+    assert client.get("/paiement-test/anything/").status_code == 404
