@@ -158,6 +158,26 @@ def billing_run_create(
                         else "."
                     )
                 )
+            # Invoices brought from the previous billing software have no run: a real run
+            # must not bill their days a second time.
+            billed = (
+                Invoice.objects.filter(
+                    authority=authority,
+                    period_start__lte=period_end,
+                    period_end__gte=period_start,
+                )
+                .exclude(number="")
+                .exclude(status=InvoiceStatus.CANCELLED)
+                .order_by("issued_on", "number")
+                .first()
+            )
+            if billed:
+                raise BillingError(
+                    f"Des factures couvrent déjà cette période (par exemple la facture "
+                    f"{billed.number} du {billed.issued_on:%d/%m/%Y}, pour la période du "
+                    f"{billed.period_start:%d/%m/%Y} au {billed.period_end:%d/%m/%Y}) : "
+                    f"choisissez une période qui n'a pas encore été facturée."
+                )
         run = BillingRun.objects.create(
             authority=authority,
             kind=kind,

@@ -172,7 +172,8 @@ def run_created(authority, *, kind="reelle", year=2023, half=None, issued_on=Non
 
 
 def intrude(authority, subscription, number):
-    """An invoice entered by hand that holds `number` already."""
+    """An invoice entered by hand that holds `number` already (for a day of the year
+    before, so that a real run of 2023 may start and crash on its number)."""
     from levee.billing.models import Invoice
 
     return Invoice.objects.create(
@@ -182,8 +183,8 @@ def intrude(authority, subscription, number):
         number=number,
         issued_on=datetime.date(2023, 1, 1),
         due_on=datetime.date(2023, 1, 31),
-        period_start=datetime.date(2023, 1, 1),
-        period_end=datetime.date(2023, 1, 1),
+        period_start=datetime.date(2022, 12, 31),
+        period_end=datetime.date(2022, 12, 31),
         total_ht_cents=0,
         total_cents=0,
         payer_name="X",
