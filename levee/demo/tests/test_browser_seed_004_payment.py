@@ -113,3 +113,52 @@ def test_marie_martin_finds_her_paid_and_unpaid_invoices(page, demo, assert_acce
     page.get_by_role("link", name="Mes bacs/levées").first.click()
     expect(page.get_by_text(re.compile("Estimation de ma prochaine facture"))).to_be_visible()
     assert_accessible(page)
+
+
+def test_an_agent_runs_a_simulation_then_a_real_run_and_the_resident_finds_them(
+    page, chromium_browser, live_server, demo, assert_accessible
+):
+    agent = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR").new_page()
+    agent.goto("/backoffice/")
+    field(agent, "Adresse email").fill("agent.flandre@example.org")
+    field(agent, "Mot de passe").fill("Agent-Demo-59!")
+    agent.get_by_role("button", name="Connexion").click()
+    agent.get_by_role("navigation", name="Back office").get_by_role(
+        "link", name="Facturation"
+    ).click()
+    assert_accessible(agent)
+
+    def launch(kind: str, period: str):
+        agent.get_by_role("link", name="Lancer une facturation").click()
+        agent.get_by_role("radio", name=kind).check()
+        field(agent, "Année").fill("2026")
+        field(agent, "Période").select_option(label=period)
+        field(agent, "Date des factures").fill("2026-11-25")
+        if kind == "Facturation réelle":
+            agent.get_by_role("checkbox", name="Je confirme la facturation réelle").check()
+        agent.get_by_role("button", name="Lancer la facturation").click()
+
+    # The first half of 2026 came from the previous software: billing it again is refused.
+    launch("Facturation réelle", "1er semestre")
+    expect(agent.get_by_text("Des factures couvrent déjà cette période")).to_be_visible()
+    assert_accessible(agent)
+    agent.get_by_role("link", name="← Facturations").click()
+    launch("Facture à blanc", "2e semestre")
+    expect(agent.get_by_text("État : Terminée")).to_be_visible()
+    assert_accessible(agent)
+
+    log_in(page, "marie.martin@example.org", "Usager-Demo-1!")
+    page.get_by_role("link", name="Mes factures").first.click()
+    expect(page.get_by_text("aucun paiement n'est demandé")).to_be_visible()
+    assert_accessible(page)
+
+    agent.get_by_role("link", name="← Facturations").click()
+    launch("Facturation réelle", "2e semestre")
+    expect(agent.get_by_text("État : Terminée")).to_be_visible()
+    number = Invoice.objects.filter(run__kind="reelle", account__code="00002").get().number
+    assert number.startswith("2600240")
+    page.reload()
+    row = page.get_by_role("row", name=re.compile(number))
+    expect(row).to_contain_text("25/11/2026")
+    expect(row.get_by_role("button", name=f"Régler la facture {number}")).to_be_visible()
+    assert_accessible(page)
