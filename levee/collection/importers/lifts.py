@@ -180,6 +180,8 @@ STRIPPED = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 BLANK = " \t\n\r\x0b\x0c"
 MINUTE = 16  # len("JJ/MM/AAAA HH:MM"); « :SS » may follow (values.timestamp_seconds)
 INVALID, IMPOSSIBLE = "invalid", "impossible"
+MINUTE_KIND, WEIGHT_KIND, FLUX_KIND = 3, 5, 6  # GROUPING() of DISTINCT
+VALUES_BATCH = 10_000
 
 # Each line after the header, blank ones left out: its fields, stripped, in the layout's
 # order; or the reason reading rejects it (too long, a NUL, quotes, its number of columns).
@@ -213,7 +215,9 @@ def _fields_sql(padded: bool) -> str:
 
 
 # The distinct minutes, weights and flux of the lines not rejected yet (GROUPING tells
-# which: 3 a minute, 5 a weight, 6 a flux).
+# which: MINUTE_KIND, WEIGHT_KIND, FLUX_KIND), read in batches by a server-side cursor; what
+# Python reads of them goes back into lift_values by COPY, a batch at a time: a file of
+# many distinct minutes does not make the import's memory grow.
 DISTINCT = """
 SELECT GROUPING(minute, weight, flux), COALESCE(minute, weight, flux)
 FROM (
@@ -243,16 +247,13 @@ GROUP BY GROUPING SETS ((minute), (weight), (flux))
 # LIMIT), with their reason, or the code of their bin's one and the flux.
 IMPORT = """
 WITH m AS (
-    SELECT * FROM unnest(%(minute_texts)s::text[], %(minute_starts)s::bigint[],
-                         %(minute_reasons)s::text[]) AS m (text, start, reason)
+    SELECT text, number AS start, reason FROM lift_values WHERE kind = %(minute_kind)s
 ), sec AS (
     SELECT * FROM unnest(%(second_texts)s::text[], %(second_values)s::int[]) AS sec (text, value)
 ), w AS (
-    SELECT * FROM unnest(%(weight_texts)s::text[], %(weight_grams)s::int[],
-                         %(weight_reasons)s::text[]) AS w (text, grams, reason)
+    SELECT text, number AS grams, reason FROM lift_values WHERE kind = %(weight_kind)s
 ), x AS (
-    SELECT * FROM unnest(%(flux_texts)s::text[], %(flux_codes)s::text[],
-                         %(flux_reasons)s::text[]) AS x (text, code, reason)
+    SELECT text, code, reason FROM lift_values WHERE kind = %(flux_kind)s
 ), checked AS MATERIALIZED (
     SELECT p.line,
            CASE WHEN p.reason IS NOT NULL THEN p.reason
@@ -353,30 +354,53 @@ def _minute(text: str) -> tuple[int | None, str | None]:
 IMPOSSIBLE_REASON = timestamp_parse("2023-02-29 00:00").partition("«")[0]  # « date impossible »
 
 
-def _check_params(distinct: list[tuple[int, str]]) -> dict:
-    """CHECK's parameters: the distinct values read by Python, and every other reason of
-    _parse as it words them (the value it quotes in between)."""
-    minutes = [v for g, v in distinct if g == 3 and v is not None]
-    weights = [v for g, v in distinct if g == 5]
-    fluxes = [v for g, v in distinct if g == 6]
-    starts = [_minute(text) for text in minutes]
-    grams = [_grams(text) for text in weights]
-    codes = [flux_parse(text) for text in fluxes]
+def _value(kind: int, text: str) -> tuple:
+    """(kind, text, number, code, reason): what Python reads of a distinct value, a row of
+    lift_values."""
+    if kind == MINUTE_KIND:
+        start, reason = _minute(text)
+        return kind, text, start, None, reason
+    if kind == WEIGHT_KIND:
+        grams = _grams(text)
+        if isinstance(grams, str):
+            return kind, text, None, None, grams
+        return kind, text, grams, None, None
+    code = flux_parse(text)
+    if code in FLUX_CODES:
+        return kind, text, None, code, None
+    return kind, text, None, None, code
+
+
+def _values_load(cursor) -> None:
+    """Reads the distinct values of lift_fields with Python into lift_values."""
+    cursor.execute(
+        "CREATE TEMP TABLE lift_values (kind smallint, text text, number bigint, code text,"
+        " reason text) ON COMMIT DROP"
+    )
+    with connection.chunked_cursor() as distinct:
+        distinct.execute(DISTINCT, {"minute": MINUTE})
+        while batch := distinct.fetchmany(VALUES_BATCH):
+            with cursor.copy(
+                "COPY lift_values (kind, text, number, code, reason) FROM STDIN"
+            ) as copy:
+                for kind, text in batch:
+                    if text is not None:  # a line whose timestamp has no minute
+                        copy.write_row(_value(kind, text))
+    cursor.execute("ANALYZE lift_values")
+
+
+def _check_params() -> dict:
+    """IMPORT's parameters: every other reason of _parse as it words them (the value it
+    quotes in between)."""
     seconds = [""] + [f":{n:02d}" for n in range(100)]  # len 16, or « :SS » of 0 to 99
     sample = "2024-01-01 00:00"
     return {
         "minute": MINUTE,
-        "minute_texts": minutes,
-        "minute_starts": [start for start, _ in starts],
-        "minute_reasons": [reason for _, reason in starts],
+        "minute_kind": MINUTE_KIND,
+        "weight_kind": WEIGHT_KIND,
+        "flux_kind": FLUX_KIND,
         "second_texts": seconds,
         "second_values": [int(s[1:] or 0) for s in seconds],
-        "weight_texts": weights,
-        "weight_grams": [g if isinstance(g, int) else None for g in grams],
-        "weight_reasons": [g if isinstance(g, str) else None for g in grams],
-        "flux_texts": fluxes,
-        "flux_codes": [c if c in FLUX_CODES else None for c in codes],
-        "flux_reasons": [None if c in FLUX_CODES else c for c in codes],
         "invalid": INVALID,
         "impossible": IMPOSSIBLE,
         **_around("invalid", timestamp_parse("\x01"), "\x01"),
@@ -411,9 +435,9 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         cursor.execute(_fields_sql(rows.padded), _fields_params(rows))
         outcome.rows_total = cursor.rowcount
         cursor.execute("DROP TABLE lift_raw")
-        cursor.execute(DISTINCT, {"minute": MINUTE})
+        _values_load(cursor)
         params = {
-            **_check_params(cursor.fetchall()),
+            **_check_params(),
             "authority": authority.pk,
             "batch": batch.pk,
             "unknown": UNKNOWN_BIN,
@@ -423,7 +447,7 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         }
         cursor.execute(IMPORT, params)
         found = cursor.fetchall()
-        cursor.execute("DROP TABLE lift_fields")
+        cursor.execute("DROP TABLE lift_fields, lift_values")
     outcome.rows_imported = next(count for line, *_, count in found if line is None)
     rejects = sorted(row for row in found if row[0] is not None)
     outcome.rows_rejected = rejects[0][5] if rejects else 0
