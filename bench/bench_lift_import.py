@@ -304,13 +304,14 @@ def main() -> None:
             "lift_import | ratio | ratio to COPY into collection_lift | again | peak RSS |\n"
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
         )
-    # The line goes at the end of this section's table, whatever follows it.
+    # The line goes after the last row of this section's table, whatever follows it (the
+    # analysis below the table, other sections).
     start = text.index(title)
     end = text.find("\n## ", start)
     end = len(text) if end == -1 else end
-    section = text[start:end].rstrip("\n") + "\n" + line + "\n"
-    rest = text[end:].lstrip("\n")
-    text = text[:start] + section + ("\n" + rest if rest else "")
+    last_row = text.rfind("\n|", start, end)
+    cut = text.index("\n", last_row + 1) + 1 if "\n" in text[last_row + 1 : end] else end
+    text = text[:cut] + line + "\n" + text[cut:]
     results.write_text(text, encoding="utf-8")
 
 
