@@ -216,7 +216,8 @@ class Invoice(TimeStampedModel):
         ordering = ["-issued_on", "-number"]
         indexes = [
             models.Index(fields=["authority", "account", "-issued_on"], name="invoice_account"),
-            models.Index(fields=["authority", "run"], name="invoice_run"),
+            # The id last: a run's invoices are published chunk after chunk in id order.
+            models.Index(fields=["authority", "run", "id"], name="invoice_run_id"),
         ]
         constraints = [
             models.UniqueConstraint(
