@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess
@@ -97,10 +97,7 @@ def invoice_number(*, year: int, authority_code: str, value: int) -> str:
 
 def invoices_url(authority) -> str:
     """The path of the resident's « Mes factures » of `authority`."""
-    try:
-        return reverse("billing:invoices", kwargs={"slug": authority.slug})
-    except NoReverseMatch:
-        return f"/{authority.slug}/espace/mes-factures/"
+    return reverse("billing:invoices", kwargs={"slug": authority.slug})
 
 
 def billing_run_create(
@@ -345,6 +342,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
         return None
     tariff = run.tariff
     days = {s.pk: _active_days(run, s) for s in subscriptions}
+    # A subscription is priced with the plan of its last billed day (the bin in place then).
     plans = plans_of_subscriptions(
         tariff=tariff, subscriptions=subscriptions, on={pk: d[1] for pk, d in days.items()}
     )
