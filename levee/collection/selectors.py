@@ -4,7 +4,7 @@ the account's history. Every query filters on the account's authority (tenant gu
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from levee.subscribers.models import Account
@@ -13,10 +13,11 @@ from .models import Bin, DropOff, Lift
 
 
 def bins_for_account(account: Account) -> QuerySet[Bin]:
-    """The account's bins, in service first, then by delivery date."""
+    """The account's bins, in service first, then by delivery date, with their
+    subscription's address (commune included)."""
     return (
         Bin.objects.filter(authority_id=account.authority_id, account=account)
-        .select_related("subscription")
+        .select_related("subscription__commune")
         .order_by(F("removed_on").asc(nulls_first=True), "delivered_on", "pk")
     )
 
@@ -50,19 +51,27 @@ def dropoffs_for_account(
 def activity_years(account: Account) -> list[int]:
     """The years that have lifts or drop-offs, newest first (for the year filter; one
     query)."""
+    return activity_years_and_dropoff_years(account)[0]
+
+
+def activity_years_and_dropoff_years(account: Account) -> tuple[list[int], set[int]]:
+    """(the years that have lifts or drop-offs, newest first; those that have drop-offs):
+    one query, so that a year without drop-offs costs none to list them."""
     lift_years = (
         Lift.objects.filter(authority_id=account.authority_id, bin__account=account)
-        .annotate(year=ExtractYear("lifted_at"))
-        .values_list("year", flat=True)
+        .annotate(year=ExtractYear("lifted_at"), dropoff=Value(False))
+        .values_list("year", "dropoff")
         .order_by()
     )
     dropoff_years = (
         DropOff.objects.filter(authority_id=account.authority_id, account=account)
-        .annotate(year=ExtractYear("occurred_at"))
-        .values_list("year", flat=True)
+        .annotate(year=ExtractYear("occurred_at"), dropoff=Value(True))
+        .values_list("year", "dropoff")
         .order_by()
     )
-    return sorted(set(lift_years.union(dropoff_years)), reverse=True)
+    rows = set(lift_years.union(dropoff_years))
+    years = sorted({year for year, _ in rows}, reverse=True)
+    return years, {year for year, dropoff in rows if dropoff}
 
 
 def monthly_totals(

@@ -44,6 +44,8 @@ def get_account_for_user(request, authority, account_pk=None):
     else:
         remembered = request.session.get(SESSION_KEY, {}).get(str(authority.pk))
         chosen = by_pk.get(remembered) or accesses[0].account
+    if chosen.authority_id == authority.pk:
+        chosen.authority = authority  # read already: no query when a page reaches it
     if on_behalf_of(request) is not None:
         return chosen  # the agent's own choice of account stays as he left it
     selected = dict(request.session.get(SESSION_KEY, {}))

@@ -1,7 +1,10 @@
+from functools import lru_cache
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
@@ -14,6 +17,32 @@ from .forms import DataChoicesForm
 from .on_behalf import on_behalf_of, refused_response
 from .selectors import subscription_current, subscriptions_of
 
+MENU = (
+    ("home", "space:home"),
+    ("informations", "space:informations"),
+    ("production", "collection:production"),
+    ("invoices", "billing:invoices"),
+    ("services", "requests:services"),
+    ("tracking", "requests:tracking"),
+    ("calendar", "calendars:space"),
+    ("profile", "space:profile"),
+    ("logout", "accounts:logout"),
+)
+
+
+@lru_cache(maxsize=1024)
+def _space_urls(slug: str, script_prefix: str, urlconf: str) -> dict[str, str]:
+    urls = {key: reverse(name, args=[slug]) for key, name in MENU}
+    urls["switch_account"] = reverse("space:switch_account")
+    return urls
+
+
+def space_urls(slug: str) -> dict[str, str]:
+    """The links of the header and menu of an authority's space: the same for every
+    resident (nothing of an account in them), so reversed once per authority and process
+    rather than a dozen times a page."""
+    return _space_urls(slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
 
 def space_context(request, authority, account) -> dict:
     """What every page of the space shows: the header of flow 6, its menu, the selector;
@@ -21,6 +50,7 @@ def space_context(request, authority, account) -> dict:
     acting = on_behalf_of(request)
     return {
         "authority": authority,
+        "space_urls": space_urls(authority.slug),
         "account": account,
         "subscription": subscription_current(account),
         "all_accesses": accesses_of(request),

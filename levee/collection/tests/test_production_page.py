@@ -98,13 +98,21 @@ def test_the_current_year_gets_an_estimate_at_the_pace_so_far(client, dupont, bi
     assert "Au rythme actuel, vous compterez environ" in page
 
 
-def test_the_drop_offs_are_listed_and_exported(client, dupont):
-    DropOff.objects.create(
-        authority=dupont.authority,
-        account=dupont,
+def dechetterie_visit(account, occurred_at, **fields):
+    return DropOff.objects.create(
+        authority=account.authority,
+        account=account,
         kind=DropOffKind.DECHETERIE,
-        occurred_at=datetime.datetime(2023, 5, 6, 10, 30, tzinfo=PARIS),
+        occurred_at=occurred_at,
         site="Déchèterie de Bailleul",
+        **fields,
+    )
+
+
+def test_the_drop_offs_are_listed_and_exported(client, dupont):
+    dechetterie_visit(
+        dupont,
+        datetime.datetime(2023, 5, 6, 10, 30, tzinfo=PARIS),
         quantity=500,
         quantity_unit=QuantityUnit.LITRES,
     )
@@ -200,3 +208,44 @@ def test_only_the_owner_reaches_the_page_and_its_files(client, ccfi, bins):
     for url in urls:
         assert client.get(url).status_code == 404
         assert client.get(url + f"?compte={account.pk}").status_code == 404
+
+
+def test_the_filters_keep_the_chosen_options_and_tie_an_error_to_its_select(client, dupont, bins):
+    weekly_lifts(bins["om"], 2, start=datetime.datetime(2023, 3, 1, 7, tzinfo=PARIS))
+    page = text(client.get(PAGE + "?annee=2023&flux=recyclables"))
+    assert '<option value="2023" selected>2023</option>' in page
+    assert '<option value="recyclables" selected>Emballages recyclables</option>' in page
+    assert page.count(" selected>") == 2 and "field-error" not in page
+    assert '<label for="id_annee">Année <span class="required" aria-hidden="true">*</span>' in page
+    assert '<label for="id_flux">Flux</label>' in page
+
+    page = text(client.get(PAGE + "?annee=2023&flux=plutonium"))
+    assert (
+        '<select name="flux" id="id_flux" aria-invalid="true" aria-describedby="id_flux_error">'
+        in page
+    )
+    assert '<p class="error" id="id_flux_error">Choisissez un flux de la liste.</p>' in page
+    assert '<select name="annee" id="id_annee">' in page  # the year was right
+    assert '<option value="2023" selected>2023</option>' in page
+
+
+def test_a_year_without_drop_offs_lists_none_though_another_year_has_some(client, dupont, bins):
+    weekly_lifts(bins["om"], 2, start=datetime.datetime(2023, 3, 1, 7, tzinfo=PARIS))
+    dechetterie_visit(dupont, datetime.datetime(2024, 5, 6, 10, 30, tzinfo=PARIS))
+    assert "Aucun apport en 2023." in text(client.get(PAGE + "?annee=2023"))
+    assert "1 apport " in text(client.get(PAGE + "?annee=2024"))
+
+
+def test_the_weights_and_averages_are_written_as_floatformat_writes_them():
+    from decimal import Decimal
+
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from levee.collection.views import kg_text, tenths_text
+
+    with translation.override("fr"):
+        for grams in [*range(0, 3001), 12_345, 99_950, 99_999, 1_000_000, 1_234_567]:
+            assert kg_text(grams) == floatformat(Decimal(grams) / 1000, "-1"), grams
+            average = Decimal(grams) / 1000
+            assert tenths_text(average) == floatformat(average, "1"), average

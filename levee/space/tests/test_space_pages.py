@@ -85,3 +85,17 @@ def test_the_home_shows_the_next_collections_and_the_calendar_sentence(client, d
     ) in page
     assert "Mes prochaines collectes" in page and "Ordures ménagères" in page
     assert "mardi" in page
+
+
+def test_the_menu_links_are_those_of_the_residents_own_authority(client, dupont):
+    from levee.lib.testing import pilat_world
+
+    pilat, _ = pilat_world()
+    resident = make_account(pilat, code="42001", portal_key="PILATKEY", last_name="FAURE")
+    page = text(client.get("/flandre-interieure/espace/"))
+    assert 'href="/flandre-interieure/espace/mes-bacs-levees/"' in page
+    client.force_login(make_user("faure@example.org", accounts=[resident]))
+    page = text(client.get("/pilat-rhodanien/espace/"))
+    assert 'href="/pilat-rhodanien/espace/mes-bacs-levees/"' in page
+    assert 'href="/pilat-rhodanien/espace/mes-informations/"' in page
+    assert "flandre-interieure" not in page
