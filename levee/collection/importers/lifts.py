@@ -420,11 +420,9 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
     with connection.cursor() as cursor:
         # For this transaction only: sorting a million rows in memory rather than on disk;
         # hash joins of the lines with the small tables of values and bins, rather than
-        # sorting the lines for a merge join; no JIT compilation of these simple
-        # expressions (about a second per statement, to save less).
+        # sorting the lines for a merge join.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL enable_mergejoin = off")
-        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             "CREATE TEMP TABLE lift_raw (line bigint GENERATED ALWAYS AS IDENTITY (START 2),"
             " raw text, fields text[], reason text) ON COMMIT DROP"
