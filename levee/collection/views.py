@@ -14,6 +14,7 @@ from levee.authorities.selectors import authority_get_by_slug
 from levee.billing.estimates import invoice_estimate
 from levee.lib.downloads import csv_response
 from levee.lib.spreadsheet import decimal_fr
+from levee.space.access import space_authority
 from levee.space.views import account_from_request, space_context
 
 from .averages import comparable_monthly_averages
@@ -156,7 +157,7 @@ def tenths_text(value: Decimal) -> str:
 
 @login_required
 def production(request, slug):
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     today = timezone.localdate()
     form, year, flux, dropoff_years = _filters(request, account, today)

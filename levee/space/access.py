@@ -7,8 +7,9 @@ session's marker names, and none of his own: the same helpers serve him."""
 from django.http import Http404
 
 from levee.accounts.models import AccountAccess
+from levee.authorities.selectors import authority_get_by_slug
 
-from .on_behalf import on_behalf_of
+from .on_behalf import OnBehalfEnded, on_behalf_of
 from .selectors import space_accounts_for_user
 
 SESSION_KEY = "space_account"
@@ -28,6 +29,20 @@ def accesses_of(request) -> list:
         else:
             request._space_accesses = space_accounts_for_user(request.user)
     return request._space_accesses
+
+
+def space_authority(request, slug: str):
+    """The active authority at /<slug>/, as `authority_get_by_slug` gives it (404 when
+    unknown or inactive), taken without a query from the person's accesses (read by every
+    page of the space anyway) when one of them is of that authority."""
+    try:
+        accesses = accesses_of(request)
+    except OnBehalfEnded:
+        accesses = []  # the page answers as before: 404 for a wrong slug, else « ended »
+    for access in accesses:
+        if access.authority.slug == slug and access.authority.is_active:
+            return access.authority
+    return authority_get_by_slug(slug)
 
 
 def get_account_for_user(request, authority, account_pk=None):

@@ -249,3 +249,11 @@ def test_the_weights_and_averages_are_written_as_floatformat_writes_them():
             assert kg_text(grams) == floatformat(Decimal(grams) / 1000, "-1"), grams
             average = Decimal(grams) / 1000
             assert tenths_text(average) == floatformat(average, "1"), average
+
+
+def test_an_unknown_or_deactivated_authority_answers_404_to_its_own_resident(client, dupont):
+    assert client.get("/nulle-part/espace/mes-bacs-levees/").status_code == 404
+    assert client.get(PAGE).status_code == 200
+    dupont.authority.is_active = False
+    dupont.authority.save(update_fields=["is_active"])
+    assert client.get(PAGE).status_code == 404
