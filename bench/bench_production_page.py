@@ -6,11 +6,13 @@ number of queries as for an account with ten weeks of lifts.
 The page is requested in-process through Django's test Client (server time, no network):
 the default view (this year), a filtered view (a past year, household waste only), page 10
 of the lifts (a year holds fewer than 250 lifts, so Django's paginator serves the last page)
-and the CSV export of the lifts (the default year). `production_averages_refresh`, the
+and the CSV export of the lifts (the default year). The authority has a tariff for this
+year, so the page shows « Mon forfait en <year> » and the estimate of the next invoice;
+the CPU time of rendering, of that estimate and of the space's home page is printed too. `production_averages_refresh`, the
 precomputation that keeps the comparison with comparable households cheap, is timed too.
 
 Run: .venv/bin/python bench/bench_production_page.py [--accounts 100000] [--lifts 10000000]
-It drops and recreates its own database (levee_bench_page) on the PostgreSQL server of
+It drops and recreates its own database (levee_bench_page, or --database) on the PostgreSQL server of
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432), migrates it, and appends the
 figures, the date and the machine to bench/RESULTS.md (--no-results for a trial run).
 The database is dropped at the end unless --keep (to EXPLAIN the page's queries); --reuse
@@ -35,7 +37,6 @@ os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
 os.environ["ALLOWED_HOSTS"] = "testserver"
 os.environ["STATIC_MANIFEST"] = "0"
 
-BENCH_DB = "levee_bench_page"
 SLUG = "bench-page"
 PAGE = f"/{SLUG}/espace/mes-bacs-levees/"
 GOAL_MS = 50.0
@@ -54,6 +55,11 @@ def arguments() -> argparse.Namespace:
         "--reuse", action="store_true", help="measure on the database a --keep run left"
     )
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--database",
+        default="levee_bench_page",
+        help="the database to (re)create, your own on a shared server (levee_bench_page_<you>)",
+    )
     args = parser.parse_args()
     if args.accounts < 10:
         parser.error("--accounts: at least 10")
@@ -88,6 +94,7 @@ def database_drop(base: str) -> None:
 
 
 ARGS = arguments()
+BENCH_DB = ARGS.database
 SERVER = server_url()
 os.environ["DATABASE_URL"] = database_recreate(SERVER)
 
@@ -103,6 +110,7 @@ from django.utils import timezone  # noqa: E402
 
 from levee.accounts.models import AccountAccess, User  # noqa: E402
 from levee.authorities.models import Authority  # noqa: E402
+from levee.billing.models import PlanKind, Tariff, TariffPlan  # noqa: E402
 from levee.collection.averages import production_averages_refresh  # noqa: E402
 from levee.collection.models import Bin, Lift  # noqa: E402
 from levee.lib.testing import make_authority, make_commune  # noqa: E402
@@ -149,10 +157,11 @@ def world_create(today: datetime.date) -> dict:
                  billing_number, billing_number_suffix, billing_street, billing_line2,
                  billing_postal_code, billing_city, billing_building, billing_staircase,
                  billing_apartment, billing_floor, billing_po_box, billing_city_complement,
-                 work_phone, objects_to_other_uses, refuses_automated_erasure)
+                 work_phone, objects_to_other_uses, refuses_automated_erasure,
+                 paperless_invoices)
             SELECT now(), now(), %(authority)s, lpad(n::text, 6, '0'), 'K' || lpad(n::text, 7, '0'),
                    'particulier', 'M', 'BANC', 'Foyer ' || n, '', '', '', '', 'FR', '', '',
-                   '', '', '', '', '', '', '', '', '', '', '', false, false
+                   '', '', '', '', '', '', '', '', '', '', '', false, false, false
             FROM generate_series(0, %(accounts)s - 1) n
             """,
             params,
@@ -307,6 +316,26 @@ def world_reuse() -> dict:
     }
 
 
+def tariff_ensure(authority, year: int) -> None:
+    """This year's tariff grid (bins of 120 L and 240 L), so that the page shows « Mon
+    forfait en <year> » and its estimate; kept by --keep, created once."""
+    tariff, created = Tariff.objects.get_or_create(
+        authority=authority, year=year, version=1, defaults={"vat_rate_bp": 1000}
+    )
+    if created:
+        for volume, fixed, extra in ((120, 7300, 250), (240, 14600, 400)):
+            TariffPlan.objects.create(
+                authority=authority,
+                tariff=tariff,
+                kind=PlanKind.BAC,
+                volume_litres=volume,
+                label=f"Bac {volume} L",
+                fixed_cents=fixed,
+                included_lifts=12,
+                extra_lift_cents=extra,
+            )
+
+
 def lift_indexes_drop(cursor) -> list[str]:
     """Drops collection_lift's foreign keys, unique constraints and secondary indexes (a
     10 M-row load is much faster into a bare table); returns the statements that restore
@@ -391,6 +420,58 @@ def measure(client: Client, url: str) -> dict:
             ((float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries), reverse=True
         )[:3],
         "body": body.decode(),
+    }
+
+
+def breakdown(client: Client, account: Account, today: datetime.date) -> dict:
+    """Where the default view's time goes, as CPU time of this process (medians of
+    ARGS.requests): rendering production.html, the tariff section's estimate on its own
+    (and its queries), and the home page of the space (what any page of it costs: session,
+    login, account, header and menu)."""
+    import django.shortcuts
+
+    from levee.billing.estimates import invoice_estimate
+    from levee.space.selectors import subscription_current
+
+    render_to_string = django.shortcuts.loader.render_to_string
+    rendering = []
+
+    def timed(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return render_to_string(*args, **kwargs)
+        finally:
+            rendering.append((time.process_time() - started) * 1000)
+
+    django.shortcuts.loader.render_to_string = timed
+    try:
+        for _ in range(ARGS.requests):
+            fetch(client, PAGE)
+    finally:
+        django.shortcuts.loader.render_to_string = render_to_string
+    subscription = subscription_current(account)
+    bins = list(Bin.objects.filter(account=account))
+    estimate = []
+    for _ in range(ARGS.requests):
+        started = time.process_time()
+        invoice_estimate(subscription=subscription, today=today, bins=bins)
+        estimate.append((time.process_time() - started) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        assert invoice_estimate(subscription=subscription, today=today, bins=bins) is not None
+    estimate_queries = len(captured)  # now: the next request empties the queries' log
+    home = f"/{SLUG}/espace/"
+    for _ in range(ARGS.warmups):
+        fetch(client, home)
+    space = []
+    for _ in range(ARGS.requests):
+        started = time.process_time()
+        fetch(client, home)
+        space.append((time.process_time() - started) * 1000)
+    return {
+        "render": statistics.median(rendering),
+        "estimate": statistics.median(estimate),
+        "estimate_queries": estimate_queries,
+        "space": statistics.median(space),
     }
 
 
@@ -490,6 +571,7 @@ def main() -> None:
         flush=True,
     )
 
+    tariff_ensure(world["authority"], today.year)
     started = time.perf_counter()
     averages = production_averages_refresh(authority=world["authority"], today=today)
     refresh_seconds = time.perf_counter() - started
@@ -521,6 +603,7 @@ def main() -> None:
     default = figures["10 years", "default"]["body"]
     assert f"Par mois en {today.year}" in default and "Moyenne des foyers comparables" in default
     assert "E00000000" in default
+    assert f"Mon forfait en {today.year}" in default and "Estimation de ma prochaine" in default
     filtered = figures["10 years", "filtered"]["body"]
     assert "52 levées." in filtered or "53 levées." in filtered, "a full year of weekly lifts"
     assert re.search(r"Page (\d+) sur \1<", figures["10 years", "page 10"]["body"]), "last page"
@@ -529,6 +612,14 @@ def main() -> None:
         for ms, sql in figures["10 years", name]["slowest"]:
             print(f"  {ms:.1f} ms  {sql[:300]}")
     csv_lines = figures["10 years", "CSV"]["body"].count("\n") - 1
+    parts = breakdown(
+        client_for(world["measured"], "dix.ans@example.org"), world["measured"], today
+    )
+    print(
+        f"Default view, CPU medians: rendering production.html {parts['render']:.1f} ms; "
+        f"« Mon forfait » estimate {parts['estimate']:.1f} ms ({parts['estimate_queries']} "
+        f"queries); the space's home page, whole request {parts['space']:.1f} ms"
+    )
     print(f"CSV of the default year: {csv_lines} lifts")
 
     connect_ms = connection_setup_ms()
