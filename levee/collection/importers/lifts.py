@@ -6,10 +6,12 @@ own and rejected with its number and a French reason, the others go in. Importin
 again adds nothing twice: a lift is unique by (authority, bin, lifted_at), conflicts are
 ignored.
 
-Two paths with the same results: on PostgreSQL the checked rows are COPYed into a
-temporary table and inserted by one INSERT … SELECT that also resolves the bins
-(the fast path, see bench/bench_lift_import.py); elsewhere (SQLite) the bins are looked up
-in memory and the lifts inserted by bulk_create in chunks.
+Two paths with the same results (test_lift_import_paths.py): on PostgreSQL the lines are
+COPYed as they are and checked, resolved and inserted by SQL, Python reading only their
+distinct values (see the PostgreSQL section below and bench/bench_lift_import.py);
+elsewhere (SQLite), and on a PostgreSQL database not encoded in UTF-8, every line is
+checked in Python, the bins looked up in memory and the lifts inserted by bulk_create in
+chunks.
 """
 
 import datetime
@@ -61,7 +63,12 @@ def lift_import(*, authority: Authority, file, filename: str, created_by=None) -
 
 
 def _lift_rows_import(*, authority: Authority, batch: ImportBatch, rows: CsvRows) -> Outcome:
-    if connection.vendor == "postgresql" and connection.pg_version >= 150000:
+    # The SQL path measures a line's length in the database's bytes, and hands it any
+    # character a file may hold: both need a UTF-8 database (PostgreSQL's usual one).
+    if (
+        connection.vendor == "postgresql"
+        and connection.connection.info.parameter_status("server_encoding") == "UTF8"
+    ):
         return _insert_postgresql(authority, batch, rows)
     return _insert_orm(authority, batch, rows)
 

@@ -261,3 +261,17 @@ def test_the_same_file_imported_twice_at_once_adds_each_lift_once():
     assert [batch.status for batch in batches] == [ImportStatus.DONE] * 2
     assert sorted(batch.rows_imported for batch in batches) == [0, 12 * 28 * 6]
     assert Lift.objects.count() == 12 * 28 * 6
+
+
+def test_postgresql_takes_the_sql_path(ccfi, bins, monkeypatch):
+    from django.db import connection
+
+    calls = []
+    sql_path = lifts._insert_postgresql
+    monkeypatch.setattr(
+        lifts, "_insert_postgresql", lambda *args: calls.append(1) or sql_path(*args)
+    )
+    authority, _ = ccfi
+    batch = lift_import(authority=authority, file=ContentFile(FILE.encode()), filename="a.csv")
+    assert batch.rows_imported == 3
+    assert bool(calls) == (connection.vendor == "postgresql")
