@@ -58,6 +58,9 @@ def flux_parse(text: str) -> str:
     return code
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def timestamp_parse(text: str) -> datetime.datetime | str:
     """`AAAA-MM-JJ HH:MM[:SS]` or `JJ/MM/AAAA HH:MM[:SS]`, Paris time."""
     match = TIMESTAMP_RE.fullmatch(text)
@@ -67,6 +70,9 @@ def timestamp_parse(text: str) -> datetime.datetime | str:
             "(attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
         )
     iso_year, iso_month, iso_day, day, month, year, hour, minute, second = match.groups()
+    if not FIRST_YEAR <= int(iso_year or year) <= LAST_YEAR:
+        # Year 1 in Paris time is before the first instant a datetime holds in UTC.
+        return f"date impossible : « {text} »"
     try:
         return datetime.datetime(
             int(iso_year or year),

@@ -204,3 +204,20 @@ def test_a_file_with_only_its_header_imports_nothing(ccfi, bins):
     batch = run(authority, HEADER)
     assert (batch.status, batch.rows_total) == (ImportStatus.DONE, 0)
     assert ImportBatch.objects.count() == 1
+
+
+def test_it_rejects_a_year_no_truck_ever_lifted_a_bin_in(ccfi, bins):
+    authority, _ = ccfi
+    batch = run(
+        authority,
+        HEADER
+        + "0001-01-01 00:05;E0040001;;;12;\n"
+        + "31/12/1899 23:59;E0040001;;;12;\n"
+        + "2024-03-05 07:12;E0040001;;;12,5;\n",
+    )
+    assert batch.status == ImportStatus.DONE
+    assert (batch.rows_imported, batch.rows_rejected) == (1, 2)
+    assert rejects(batch) == [
+        "2;date impossible : « 0001-01-01 00:05 »",
+        "3;date impossible : « 31/12/1899 23:59 »",
+    ]
