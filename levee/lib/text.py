@@ -25,3 +25,13 @@ def fold_compact(value: str) -> str:
 def postal_upper(value: str) -> str:
     """Names and addresses in capitals, as French postal style writes them (accents kept)."""
     return (value or "").upper()
+
+
+def iban_mask(iban: str) -> str:
+    """« FR76 **** **** **** **** ***0 189 »: an IBAN as it may be shown anywhere, only the
+    country, the check digits and the last four characters readable."""
+    compact = "".join((iban or "").split()).upper()
+    if len(compact) < 8:
+        return ""
+    hidden = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
+    return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))

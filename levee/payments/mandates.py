@@ -53,11 +53,6 @@ class MandateRefused(Exception):
     """The mandate cannot be created or revoked as asked; the message, in French, says why."""
 
 
-def iban_mask(iban: str) -> str:
-    """« FR76 **** **** **** **** ***0 189 »: an IBAN as it may be shown anywhere."""
-    return Mandate(iban=iban or "").iban_masked
-
-
 def _month_add(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, DEBIT_DAY)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from levee.lib.models import TimeStampedModel
+from levee.lib.text import iban_mask
 
 
 class GatewayName(models.TextChoices):
@@ -207,11 +208,7 @@ class Mandate(TimeStampedModel):
 
     @property
     def iban_masked(self) -> str:
-        iban = "".join(self.iban.split()).upper()
-        if len(iban) < 8:
-            return ""
-        hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
-        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+        return iban_mask(self.iban)
 
 
 class DebitStatus(models.TextChoices):

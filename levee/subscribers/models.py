@@ -1,7 +1,7 @@
 from django.db import models
 
 from levee.lib.models import TimeStampedModel
-from levee.lib.text import fold_compact
+from levee.lib.text import fold_compact, iban_mask
 
 
 class Category(models.TextChoices):
@@ -164,11 +164,7 @@ class Subscription(TimeStampedModel):
     @property
     def iban_masked(self) -> str:
         """« FR76 **** **** **** **** ***1 234 »: only the country, the key and the end show."""
-        iban = "".join(self.iban.split()).upper()
-        if len(iban) < 8:
-            return ""
-        hidden = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
-        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+        return iban_mask(self.iban)
 
     @property
     def address_line(self) -> str:

@@ -27,11 +27,11 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
+from levee.lib.text import iban_mask
 from levee.payments.mandates import (
     DEBIT_DAY,
     MandateRefused,
     creditor_identifier_of,
-    iban_mask,
     invoices_to_debit,
     mandate_create,
     mandate_revoke,
