@@ -107,4 +107,23 @@ def test_the_page_takes_the_same_queries_with_a_tariff_whatever_the_history(clie
         assert "Estimation de ma prochaine facture" in page
         return len(captured)
 
-    assert queries_for(10) == queries_for(300)  # ten weeks or six years of lifts
+    # Ten weeks or six years of lifts: the same 12 queries (session, login, accesses, years,
+    # bins, months, averages, subscription, the tariff's plans, the year's lifts so far,
+    # what was invoiced, the page of lifts).
+    assert queries_for(10) == queries_for(300) == 12
+
+
+def test_the_estimate_takes_three_queries_with_the_bins_read_and_four_without(
+    dupont, bins, django_assert_num_queries
+):
+    make_tariff(dupont.authority, timezone.localdate().year)
+    lifts_this_year(bins["om"], 3)
+    subscription = dupont.subscriptions.select_related("authority").get()
+    account_bins = list(dupont.bins.all())
+    with django_assert_num_queries(3):
+        with_bins = invoice_estimate(
+            subscription=subscription, today=timezone.localdate(), bins=account_bins
+        )
+    with django_assert_num_queries(4):
+        without = invoice_estimate(subscription=subscription, today=timezone.localdate())
+    assert with_bins == without and with_bins.lifts_so_far == 3
