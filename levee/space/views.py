@@ -8,11 +8,10 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
-from levee.authorities.selectors import authority_get_by_slug
 from levee.calendars.selectors import next_collections_for_account
 from levee.payments.selectors_mandates import mandate_schedule_of
 
-from .access import accesses_of, get_account_for_user
+from .access import accesses_of, get_account_for_user, space_authority
 from .forms import DataChoicesForm
 from .on_behalf import on_behalf_of, refused_response
 from .selectors import subscription_current, subscriptions_of
@@ -73,7 +72,7 @@ def account_from_request(request, authority):
 
 @login_required
 def home(request, slug):
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     return render(
         request,
@@ -91,7 +90,7 @@ def home(request, slug):
 def informations(request, slug):
     """« Mes informations » (flow 7): coordonnées, data-processing choices, subscriptions,
     the direct-debit « échéancier »."""
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     acting = on_behalf_of(request)
     if acting is not None and request.method == "POST":
@@ -122,7 +121,7 @@ def informations(request, slug):
 @login_required
 def profile(request, slug):
     """« Mon profil »: the login, the accounts it reaches, « Services disponibles »."""
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     return render(request, "space/profile.html", space_context(request, authority, account))
 

@@ -68,7 +68,7 @@ def test_another_resident_or_an_agent_elsewhere_gets_404(client, dupont, path):
 def test_the_space_takes_a_constant_number_of_queries(
     client, dupont, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(9):
         client.get("/flandre-interieure/espace/mes-informations/")
 
 
