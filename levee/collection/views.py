@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from levee.authorities.selectors import authority_get_by_slug
 from levee.billing.estimates import invoice_estimate
 from levee.lib.downloads import csv_response
 from levee.lib.spreadsheet import decimal_fr
@@ -123,17 +122,18 @@ def _lift_rows(lifts, bins_by_pk: dict) -> list[dict]:
     bins already read rather than joined again on every row."""
     rows = []
     for lift in lifts:
-        bin = bins_by_pk.get(lift.bin_id) or lift.bin
+        lift_bin = bins_by_pk.get(lift.bin_id) or lift.bin
+        number = lift_bin.chip_number or lift_bin.tank_number
         at = timezone.localtime(lift.lifted_at)
         rows.append(
             {
                 "pk": str(lift.pk),
                 "at": at.strftime("%d/%m/%Y %H:%M"),
                 "at_words": at.strftime("%d/%m/%Y à %H:%M"),
-                "bin": f"{bin.volume_litres} L — {bin.chip_number or bin.tank_number}",
-                "flux": bin.get_flux_display(),
+                "bin": f"{lift_bin.volume_litres} L — {number}",
+                "flux": lift_bin.get_flux_display(),
                 "kg": kg_text(lift.net_weight_grams),
-                "address": bin.subscription.address_line.upper(),
+                "address": lift_bin.subscription.address_line.upper(),
             }
         )
     return rows
@@ -216,7 +216,7 @@ def _export_filters(request, slug, account):
 
 @login_required
 def lifts_csv(request, slug):
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     year, flux, refused = _export_filters(request, slug, account)
     if refused:
@@ -241,7 +241,7 @@ def lifts_csv(request, slug):
 
 @login_required
 def dropoffs_csv(request, slug):
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
     year, flux, refused = _export_filters(request, slug, account)
     if refused:
