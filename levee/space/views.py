@@ -1,4 +1,5 @@
 from functools import lru_cache
+from types import MappingProxyType
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,13 +31,13 @@ MENU = (
 
 
 @lru_cache(maxsize=1024)
-def _space_urls(slug: str, script_prefix: str, urlconf: str) -> dict[str, str]:
+def _space_urls(slug: str, script_prefix: str, urlconf: str) -> MappingProxyType:
     urls = {key: reverse(name, args=[slug]) for key, name in MENU}
     urls["switch_account"] = reverse("space:switch_account")
-    return urls
+    return MappingProxyType(urls)  # shared by every request: read-only
 
 
-def space_urls(slug: str) -> dict[str, str]:
+def space_urls(slug: str) -> MappingProxyType:
     """The links of the header and menu of an authority's space: the same for every
     resident (nothing of an account in them), so reversed once per authority and process
     rather than a dozen times a page."""
