@@ -15,7 +15,7 @@ from levee.subscribers.models import Subscription, SubscriptionKind
 
 from .models import Invoice, InvoiceStatus, PlanKind, Tariff, TariffPlan
 from .pricing import Computed, invoice_compute, round_half_up
-from .selectors import HouseholdBin, _household_bin_on, subscription_usage
+from .selectors import HouseholdBin, household_bin_on, subscription_usage
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _plan_of(
         for b in bins
         if b.subscription_id == subscription.pk and b.flux == Flux.ORDURES_MENAGERES
     ]
-    b = _household_bin_on(household, on)
+    b = household_bin_on(household, on)
     return plans.get((PlanKind.BAC, b.volume_litres)) if b else None
 
 

@@ -44,7 +44,7 @@ class HouseholdBin(NamedTuple):
     removed_on: datetime.date | None
 
 
-def _household_bin_on(bins: list[HouseholdBin], on: datetime.date) -> HouseholdBin | None:
+def household_bin_on(bins: list[HouseholdBin], on: datetime.date) -> HouseholdBin | None:
     """The household-waste bin in place on `on`, else the latest delivered one."""
     bins = sorted(bins, key=lambda b: (b.delivered_on, b.pk))
     in_place = [
@@ -89,7 +89,7 @@ def plans_of_subscriptions(
     result: dict[int, TariffPlan | None] = {}
     for s in subscriptions:
         if s.kind == SubscriptionKind.BAC:
-            b = _household_bin_on(bins.get(s.pk, []), on[s.pk])
+            b = household_bin_on(bins.get(s.pk, []), on[s.pk])
             result[s.pk] = plans.get((PlanKind.BAC, b.volume_litres)) if b else None
         else:
             result[s.pk] = plans.get((s.kind, None))
