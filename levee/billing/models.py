@@ -4,9 +4,12 @@ Money is integer cents everywhere (« 87,94 € » is 8794); formatting happens 
 Every table carries `authority_id` itself: it is the tenant-isolation guard.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from levee.lib.models import TimeStampedModel
 from levee.lib.storage import private_storage
@@ -108,6 +111,10 @@ class RunStatus(models.TextChoices):
     FAILED = "echec", "Échec"
 
 
+# A chunk of a run commits within seconds: this long without one, its worker is gone.
+STALLED_AFTER = datetime.timedelta(minutes=10)
+
+
 class BillingRun(TimeStampedModel):
     """One billing of an authority's active subscriptions over a period (year or half-year).
 
@@ -155,6 +162,14 @@ class BillingRun(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.label}"
+
+    @property
+    def is_stalled(self) -> bool:
+        """Waiting or running with no chunk committed for STALLED_AFTER: its worker died
+        (or none runs), and « Reprendre » may put it back in the queue."""
+        return self.status in (RunStatus.PENDING, RunStatus.RUNNING) and (
+            self.updated_at < timezone.now() - STALLED_AFTER
+        )
 
 
 class InvoiceStatus(models.TextChoices):

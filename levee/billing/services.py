@@ -276,7 +276,7 @@ def billing_run_execute(
     """
     claimed = BillingRun.objects.filter(
         pk=run_id, status__in=[RunStatus.PENDING, RunStatus.FAILED, RunStatus.RUNNING]
-    ).update(status=RunStatus.RUNNING, message="", finished_at=None)
+    ).update(status=RunStatus.RUNNING, message="", finished_at=None, updated_at=timezone.now())
     run = BillingRun.objects.get(pk=run_id)
     if not claimed:
         return run

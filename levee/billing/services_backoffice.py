@@ -5,13 +5,22 @@ value of a year, launching a billing run and resuming a failed one. The billing 
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from levee.accounts.models import User
 from levee.authorities.models import Authority
 from levee.backoffice.services import audit_write
 
 from . import services
-from .models import BillingRun, BillingSettings, InvoiceSequence, RunKind, RunStatus
+from .models import (
+    STALLED_AFTER,
+    BillingRun,
+    BillingSettings,
+    InvoiceSequence,
+    RunKind,
+    RunStatus,
+)
 
 SETTINGS_FIELDS = ("due_days", "online_payment_grace_days", "treasury_name", "appeal_text")
 
@@ -97,11 +106,21 @@ def billing_run_launch(
 
 @transaction.atomic
 def billing_run_resume(*, run: BillingRun, agent_user: User) -> bool:
-    """Puts a failed run back in the queue: it resumes after its last committed chunk.
-    False when it is not failed (done, or already resumed by a colleague's click)."""
-    resumed = BillingRun.objects.filter(
-        pk=run.pk, authority_id=run.authority_id, status=RunStatus.FAILED
-    ).update(status=RunStatus.PENDING, finished_at=None)
+    """Puts a failed or stalled run back in the queue: it resumes after its last committed
+    chunk (a worker still alive would only take turns with the new one). False when it is
+    neither (done, going on, or already resumed by a colleague's click)."""
+    now = timezone.now()
+    resumed = (
+        BillingRun.objects.filter(pk=run.pk, authority_id=run.authority_id)
+        .filter(
+            Q(status=RunStatus.FAILED)
+            | Q(
+                status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+                updated_at__lt=now - STALLED_AFTER,
+            )
+        )
+        .update(status=RunStatus.PENDING, finished_at=None, updated_at=now)
+    )
     if not resumed:
         return False
     audit_write(
@@ -109,7 +128,7 @@ def billing_run_resume(*, run: BillingRun, agent_user: User) -> bool:
         actor=agent_user,
         action="billing_run.resume",
         obj=run,
-        before={"status": RunStatus.FAILED, "message": run.message},
+        before={"status": run.status, "message": run.message},
         after={"status": RunStatus.PENDING},
     )
     transaction.on_commit(lambda: services.billing_run_enqueue(run=run), robust=True)

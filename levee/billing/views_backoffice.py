@@ -296,7 +296,8 @@ def run_resume(request, pk):
         messages.success(request, "La facturation reprend là où elle s'était arrêtée.")
     else:
         messages.error(
-            request, "Cette facturation ne peut pas être reprise : elle n'est pas en échec."
+            request,
+            "Cette facturation ne peut pas être reprise : elle n'est ni en échec ni arrêtée.",
         )
     return redirect("billing_bo:run_detail", run.pk)
 

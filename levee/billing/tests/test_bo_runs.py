@@ -6,6 +6,7 @@ import datetime
 from html import unescape
 
 import pytest
+from django.utils import timezone
 
 from levee.backoffice.models import AgentRole, AuditEntry
 from levee.billing.models import BillingRun, Invoice, RunStatus
@@ -166,7 +167,7 @@ def test_a_failed_run_is_resumed_once(client, world, django_capture_on_commit_ca
     page = text(client.get(response["Location"]))
     assert "La facturation reprend là où elle s'était arrêtée." in page
     response = client.post(f"{RUNS}{run.pk}/reprendre/", follow=True)
-    assert "ne peut pas être reprise : elle n'est pas en échec" in text(response)
+    assert "ne peut pas être reprise : elle n'est ni en échec ni arrêtée" in text(response)
     assert AuditEntry.objects.filter(action="billing_run.resume").count() == 1
 
 
@@ -249,3 +250,27 @@ def test_the_account_page_lists_its_invoices(client, world, django_capture_on_co
     section = page.split('id="account-invoices"')[1]
     assert f'href="/backoffice/facturation/factures/{invoice.pk}/">2300240000001' in section
     assert "à blanc" in section and "102,30\u00a0€" in section and "À régler" in section
+
+
+def test_a_run_whose_worker_died_is_offered_again_after_ten_minutes(
+    client, world, django_capture_on_commit_callbacks
+):
+    run = launch(world, django_capture_on_commit_callbacks, execute=False)
+    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    client.force_login(world.biller)
+    page = text(client.get(f"{RUNS}{run.pk}/"))
+    assert "Reprendre la facturation" not in page
+    response = client.post(f"{RUNS}{run.pk}/reprendre/", follow=True)
+    assert "ni en échec ni arrêtée" in text(response)
+
+    BillingRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=11)
+    )
+    page = text(client.get(f"{RUNS}{run.pk}/"))
+    assert "Aucun avancement depuis plus de 10 minutes" in page
+    assert "Reprendre la facturation" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{RUNS}{run.pk}/reprendre/")
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE and run.invoices_done == run.subscriptions_total
+    assert AuditEntry.objects.get(action="billing_run.resume").before["status"] == "en_cours"
