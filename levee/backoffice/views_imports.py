@@ -101,7 +101,7 @@ def import_detail(request, pk):
 
 @agent_required
 def import_progress(request, pk):
-    """The status part of the batch page alone, polled by static/js/imports.js."""
+    """The status part of the batch page alone, polled by static/js/progress.js."""
     batch = get_import_batch_for_agent(request, pk)
     response = render(request, "backoffice/imports_status.html", {"batch": batch})
     response["Cache-Control"] = "no-store"

@@ -281,7 +281,7 @@ def run_detail(request, pk):
 
 @agent_required
 def run_progress(request, pk):
-    """The status part of the run's page alone, polled by static/js/billing-run.js."""
+    """The status part of the run's page alone, polled by static/js/progress.js."""
     run = get_run_for_agent(request, pk)
     response = render(request, "billing/backoffice/_run_status.html", _run_status_context(run))
     response["Cache-Control"] = "no-store"

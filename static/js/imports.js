@@ -1,5 +1,5 @@
-// The back office's « Imports »: a file too big is refused before it is sent, and the
-// page of a running import follows its progress (without JavaScript, a refresh link).
+// The back office's « Imports »: a file too big is refused before it is sent (the page of a
+// running import follows its progress through progress.js).
 (function () {
   "use strict";
 
@@ -29,35 +29,4 @@
       input.focus();
     });
   }
-
-  var container = document.getElementById("import-status");
-  var announce = document.getElementById("import-announce");
-  if (!container) return;
-
-  function status() { return container.querySelector("[data-running]"); }
-
-  function poll() {
-    var current = status();
-    if (!current || current.getAttribute("data-running") !== "true") return;
-    fetch(current.getAttribute("data-url"), {
-      credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch" }
-    })
-      .then(function (response) {
-        if (!response.ok) throw new Error(response.status);
-        return response.text();
-      })
-      .then(function (html) {
-        container.innerHTML = html;
-        var now = status();
-        if (now && now.getAttribute("data-running") === "true") {
-          window.setTimeout(poll, 1000);
-        } else if (now && announce) {
-          announce.textContent = now.getAttribute("data-announce");
-        }
-      })
-      .catch(function () { window.setTimeout(poll, 5000); });
-  }
-
-  window.setTimeout(poll, 1000);
 })();

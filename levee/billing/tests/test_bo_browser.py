@@ -132,3 +132,48 @@ def test_an_agent_creates_the_tariff_runs_a_simulation_then_a_real_billing(
     assert download.value.suggested_filename.startswith("factures-reelle-2023-")
     assert body.startswith("\ufeffNuméro;Date facture;")
     assert "\r\n2300240000001;02/07/2023;01/08/2023;00001;DUPONT Pierre;" in body
+
+
+def test_the_run_page_follows_a_run_executed_elsewhere_and_announces_its_end(
+    page, live_server, agent_world, assert_accessible
+):
+    import datetime
+
+    from levee.billing.models import BillingRun, RunKind, Tariff, TariffPlan
+    from levee.billing.services import billing_run_create, billing_run_execute
+
+    tariff = Tariff.objects.create(authority=agent_world, year=2023)
+    TariffPlan.objects.create(
+        authority=agent_world,
+        tariff=tariff,
+        kind="bac",
+        volume_litres=120,
+        label="Bac 120 L",
+        fixed_cents=7300,
+        included_lifts=12,
+        extra_lift_cents=250,
+    )
+    # A run waiting for its worker, as in production: nothing executes it yet.
+    run = billing_run_create(
+        authority=agent_world,
+        kind=RunKind.SIMULATION,
+        year=2023,
+        half=None,
+        issued_on=datetime.date(2023, 7, 2),
+        enqueue=False,
+    )
+    page.goto("/backoffice/")
+    field(page, "Adresse email").fill("facturation@flandre.example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.goto(f"/backoffice/facturation/{run.pk}/")
+    expect(page.get_by_text("État : En attente")).to_be_visible()
+    assert_accessible(page)
+
+    billing_run_execute(run_id=run.pk)  # the worker, elsewhere
+
+    # progress.js polls the status part, then reloads the page: the invoice shows.
+    expect(page.get_by_text("État : Terminée")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("link", name="à blanc : DUPONT Pierre")).to_be_visible()
+    assert BillingRun.objects.get().invoices_done == 1
+    assert_accessible(page)
