@@ -19,11 +19,12 @@ and the machine to bench/RESULTS.md (--no-results for a trial run); --keep keeps
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+
+from benchlib import database_drop, database_recreate, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,32 +48,9 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url.rpartition("/")[0]
-
-
-def database_recreate(base: str) -> str:
-    import psycopg
-
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return f"{base}/{BENCH_DB}"
-
-
-def database_drop(base: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
 ARGS = arguments()
 SERVER = server_url()
-os.environ["DATABASE_URL"] = database_recreate(SERVER)
+os.environ["DATABASE_URL"], _ = database_recreate(SERVER, BENCH_DB)
 
 import django  # noqa: E402
 
@@ -94,19 +72,6 @@ from levee.billing.models import (  # noqa: E402
 )
 from levee.lib.testing import make_authority, make_commune  # noqa: E402
 from levee.mailing.models import OutboxMessage  # noqa: E402
-
-
-def machine() -> str:
-    """Host, CPU model, cores, and the load average now (the machine may be shared)."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "",
-    )
-    return f"{platform.node()} ({cpu}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f})"
 
 
 def world_create(n: int, commune) -> dict:
@@ -447,7 +412,7 @@ def main() -> None:
         results_write(lines)
     connections.close_all()
     if not ARGS.keep:
-        database_drop(SERVER)
+        database_drop(SERVER, BENCH_DB)
 
 
 if __name__ == "__main__":

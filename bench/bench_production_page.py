@@ -22,12 +22,13 @@ measures again on a kept database without generating it anew (on a quieter machi
 import argparse
 import datetime
 import os
-import platform
 import re
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from benchlib import database_drop, database_recreate, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,37 +67,10 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url.rpartition("/")[0]
-
-
-def database_recreate(base: str) -> str:
-    import psycopg
-
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        kept = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if ARGS.reuse and kept:
-            return f"{base}/{BENCH_DB}"
-        ARGS.reuse = False
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return f"{base}/{BENCH_DB}"
-
-
-def database_drop(base: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
 ARGS = arguments()
 BENCH_DB = ARGS.database
 SERVER = server_url()
-os.environ["DATABASE_URL"] = database_recreate(SERVER)
+os.environ["DATABASE_URL"], ARGS.reuse = database_recreate(SERVER, BENCH_DB, reuse=ARGS.reuse)
 
 import django  # noqa: E402
 
@@ -488,30 +462,6 @@ def connection_setup_ms() -> float:
     return statistics.median(timings)
 
 
-def machine() -> str:
-    """Host, CPU model, cores, RAM, and the load average while the page was measured (the
-    machine may be shared: a load above the cores slows every figure down)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f", {int(line.split()[1]) / 1024 / 1024:.0f} GB RAM"
-                break
-        else:
-            ram = ""
-    except OSError:
-        ram = ""
-    load = os.getloadavg()[0]
-    return (
-        f"{platform.node()} ({cpu}, {os.cpu_count()} cores{ram}, "
-        f"Python {platform.python_version()}; load {load:.1f})"
-    )
-
-
 def results_write(line: str) -> None:
     results = ROOT / "bench" / "RESULTS.md"
     title = "## « Mes bacs/levées » page, 10 years of weekly lifts (PostgreSQL), goal < 50 ms"
@@ -665,7 +615,7 @@ def main() -> None:
     if ARGS.keep:
         print(f"Database {BENCH_DB} kept.")
     else:
-        database_drop(SERVER)
+        database_drop(SERVER, BENCH_DB)
 
 
 if __name__ == "__main__":
