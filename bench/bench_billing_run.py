@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from benchlib import database_drop, database_recreate, machine, server_url
+from benchlib import ACCOUNT_COLUMNS, database_drop, database_recreate, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -96,15 +96,9 @@ def world_create(n: int, commune) -> dict:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO subscribers_account
-                (created_at, updated_at, authority_id, code, portal_key, category, civility,
-                 last_name, first_name, company_name, email, phone, mobile, billing_country,
-                 billing_number, billing_number_suffix, billing_street, billing_line2,
-                 billing_postal_code, billing_city, billing_building, billing_staircase,
-                 billing_apartment, billing_floor, billing_po_box, billing_city_complement,
-                 work_phone, objects_to_other_uses, refuses_automated_erasure,
-                 paperless_invoices)
+            "INSERT INTO subscribers_account "
+            + ACCOUNT_COLUMNS
+            + """
             SELECT now(), now(), %(authority)s, lpad(i::text, 6, '0'), 'K' || lpad(i::text, 7, '0'),
                    'particulier', 'M', 'BANC', 'Foyer ' || i, '',
                    'foyer' || i || '@example.org', '', '', 'FR', (1 + i %% 97)::text, '',
