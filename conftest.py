@@ -157,3 +157,10 @@ def demo_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
         demo_data_load(today=getattr(request.module, "DEMO_TODAY", None))
         yield root
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_as_in_the_demo(settings):
+    """The suite runs agents as the embedded demo does (no second factor) whatever the
+    database; the tests of levee.twofactor turn it on themselves."""
+    settings.TWO_FACTOR_REQUIRED = False

@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "levee.lib",
     "levee.authorities",
     "levee.subscribers",
@@ -56,6 +60,8 @@ INSTALLED_APPS = [
     "levee.billing",
     "levee.payments",
     "levee.backoffice",
+    "levee.twofactor",
+    "levee.privacy",
     "levee.demo",
 ]
 
@@ -68,9 +74,11 @@ MIDDLEWARE = [
     "levee.lib.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "levee.space.middleware.OnBehalfMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "levee.urls"
@@ -258,3 +266,21 @@ RESERVED_SLUGS = {
     "paiement",
     "paiement-test",
 }
+
+# --- Embedded mode ---------------------------------------------------------------------
+# The demo and the development loop: SQLite under var/, no https:// site. Outside it
+# (a DATABASE_URL or an https:// SITE_URL) production rules apply.
+EMBEDDED = not os.environ.get("DATABASE_URL") and not SITE_URL.startswith("https://")
+
+# --- Second factor (levee.twofactor) ---------------------------------------------------
+# Agents and the operator must enrol and present a TOTP code at each new session; only
+# the embedded demo lets them in without it (the back office then says production requires it).
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", not EMBEDDED)
+# The operator's Django admin: its path, or empty to switch it off.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+
+# --- Content security policy (django-csp 4) and session lifetimes ----------------------
+
+# --- Throttling ------------------------------------------------------------------------
+
+# --- Privacy: retention periods (levee.privacy) ----------------------------------------
