@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from levee.authorities.models import Authority
 from levee.authorities.selectors import authority_get_by_slug
-from levee.lib import captcha, throttle
+from levee.lib import captcha, throttle, uploads
 from levee.mailing.services import mail_enqueue
 from levee.space.on_behalf import not_on_behalf
 
@@ -334,6 +334,7 @@ def opening_start(request, slug):
     )
 
 
+@uploads.upload_limit()
 def opening_form(request, slug, insee, postal_code):
     authority = authority_get_by_slug(slug)
     if not authority.signup_with_proof:

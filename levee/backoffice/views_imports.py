@@ -6,19 +6,17 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from levee.collection.importers.docs import format_documentation
 from levee.collection.models import ImportBatch, ImportKind
+from levee.lib.uploads import upload_limit
 
 from . import roles, services_imports
 from .access import agent_required, get_import_batch_for_agent
 from .forms_imports import ImportUploadForm
 
 PER_PAGE = 25
-# Room for the multipart envelope around the file (boundaries, the kind, part headers).
-MULTIPART_MARGIN = 64 * 1024
 
 FORMATS = [
     (
@@ -41,28 +39,15 @@ FORMATS = [
 ]
 
 
-@csrf_exempt
+def _imports_oversize(request, *, length, max_bytes):
+    return _imports_page(request, ImportUploadForm(oversize=length), status=413)
+
+
 @agent_required(writes=roles.IMPORTS)
+@upload_limit(lambda: settings.IMPORT_MAX_BYTES, oversize=_imports_oversize)
 def imports(request):
     """The list and the upload form. An upload over IMPORT_MAX_BYTES is refused from its
-    Content-Length, before its body is read: the CSRF check, which would read it, comes
-    after (csrf_protect below); this refusal changes nothing."""
-    if request.method == "POST":
-        length = _content_length(request)
-        if length > settings.IMPORT_MAX_BYTES + MULTIPART_MARGIN:
-            return _imports_page(request, ImportUploadForm(oversize=length), status=413)
-    return _imports_upload(request)
-
-
-def _content_length(request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-@csrf_protect
-def _imports_upload(request):
+    Content-Length, before its body is read (upload_limit); this refusal changes nothing."""
     if request.method != "POST":
         return _imports_page(request, ImportUploadForm())
     form = ImportUploadForm(request.POST, request.FILES)

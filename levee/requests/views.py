@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from levee.accounts.association import SESSION_KEY as ASSOCIATION_SESSION_KEY
 from levee.authorities.selectors import authority_get_by_slug, commune_choice
 from levee.lib.downloads import private_file_response
+from levee.lib.uploads import proofs_max_bytes, upload_limit
 from levee.space.access import accesses_of, get_account_for_user
 from levee.space.on_behalf import not_on_behalf, on_behalf_of
 from levee.space.views import account_from_request, space_context
@@ -46,6 +47,7 @@ def services_list(request, slug):
 
 
 @login_required
+@upload_limit(proofs_max_bytes(5))  # the most files a type takes: « Nous contacter »
 def request_form(request, slug, kind_slug):
     """A type's form, pre-filled with today's values; « Valider » makes the request. At the
     counter, the agent makes it for the resident: no login of his asks, and the login's
@@ -176,6 +178,7 @@ def request_detail(request, slug, pk):
 @login_required
 @require_POST
 @not_on_behalf
+@upload_limit()
 def request_answer(request, slug, pk):
     authority = authority_get_by_slug(slug)
     service_request = get_request_for_user(request, authority, pk)
@@ -283,6 +286,7 @@ def _association_commune(request):
 
 @login_required
 @not_on_behalf
+@upload_limit()
 def key_request(request, slug):
     """« Vous ne connaissez pas votre clé d'activation ? » (flow 12): asked to the authority
     of the commune chosen at step 1, with an identity document; the key comes by email."""

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from levee.backoffice import roles
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import private_file_response
+from levee.lib.uploads import upload_limit
 
 from . import selectors, services
 from .access import get_attachment, get_request_for_agent
@@ -135,6 +136,7 @@ def refuse(request, pk):
 
 @agent_required(roles.ACCOUNTS)
 @require_POST
+@upload_limit()
 def complement(request, pk):
     service_request = get_request_for_agent(request, pk)
     form = ComplementForm(request.POST, request.FILES)

@@ -10,6 +10,7 @@ from levee.accounts.authentication import throttled_message
 from levee.authorities.selectors import authority_get_by_slug
 from levee.lib import captcha, throttle
 from levee.lib.downloads import private_file_response
+from levee.lib.uploads import oversize_form, upload_limit
 
 from . import selectors, services
 from .access import get_attachment, get_move_in_for_link
@@ -29,9 +30,19 @@ from .views import answer_submit
 SESSION_EMAIL = "move_in_email"
 
 
+def _move_in_oversize(request, slug, *, length, max_bytes):
+    authority = authority_get_by_slug(slug)
+    form = oversize_form(
+        MoveInForm(authority=authority), "proof", length=length, max_bytes=max_bytes
+    )
+    return _move_in_page(request, authority, form, status=413)
+
+
+@upload_limit(oversize=_move_in_oversize)
 def move_in(request, slug):
     """The form: address in one of the authority's communes, date, household, proof and
-    « Je ne suis pas un robot »; throttled per address like the account-opening form."""
+    « Je ne suis pas un robot »; throttled per address like the account-opening form. A
+    proof over the limit is refused from its size, before the body is read."""
     authority = authority_get_by_slug(slug)
     form = MoveInForm(request.POST or None, request.FILES or None, authority=authority)
     if request.method == "POST":
@@ -50,6 +61,10 @@ def move_in(request, slug):
                 services.move_in_link_resend(authority=authority, email=email)
             request.session[SESSION_EMAIL] = email
             return redirect("requests:move_in_submitted", authority.slug)
+    return _move_in_page(request, authority, form)
+
+
+def _move_in_page(request, authority, form, *, status=200):
     return render(
         request,
         "requests/move_in.html",
@@ -60,6 +75,7 @@ def move_in(request, slug):
             "altcha_challenge": captcha.challenge_json(),
             "altcha_strings": captcha.widget_strings_json(),
         },
+        status=status,
     )
 
 
@@ -160,6 +176,7 @@ def move_in_follow(request, slug, token):
 
 
 @require_POST
+@upload_limit()
 def move_in_answer(request, slug, token):
     """His answer to « Demander un complément » (with a document if need be)."""
     authority = authority_get_by_slug(slug)
