@@ -8,10 +8,13 @@ from django.utils.deconstruct import deconstructible
 @deconstructible
 class PrivateStorage(FileSystemStorage):
     """Uploaded documents (proofs) in PRIVATE_ROOT, outside any URL: only views that
-    check access serve them. The folder is read from the settings at each use."""
+    check access serve them, and they are readable by the service's user only, whatever
+    FILE_UPLOAD_PERMISSIONS says. The folder is read from the settings at each use."""
 
     def __init__(self):
-        super().__init__(base_url=None)
+        super().__init__(
+            base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+        )
 
     @property
     def base_location(self):

@@ -1,0 +1,30 @@
+"""System checks of Levée's own settings, run by every management command (migrate,
+runserver, check…) and by the WSGI start-up (levee/wsgi.py)."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security)
+def secret_key_check(app_configs=None, **kwargs):
+    """Outside the embedded mode (a DATABASE_URL or an https:// SITE_URL), a missing or
+    embedded SECRET_KEY with DEBUG off is an error: sessions, activation and reset links
+    signed with a key anyone can read would let anyone forge them."""
+    if settings.EMBEDDED or settings.DEBUG:
+        return []
+    if settings.SECRET_KEY and settings.SECRET_KEY != settings.EMBEDDED_SECRET_KEY:
+        return []
+    return [
+        checks.Error(
+            "SECRET_KEY is not set: outside the embedded demo (DATABASE_URL or an https:// "
+            "SITE_URL set) Levée refuses to start with the embedded, public key.",
+            hint="Set SECRET_KEY to a long random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`.",
+            id="levee.E001",
+        )
+    ]
+
+
+def startup_errors() -> list[str]:
+    """The errors that must stop a server from starting, as lines to show."""
+    return [str(message) for message in secret_key_check() if message.is_serious()]
