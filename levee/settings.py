@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "levee.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "levee.space.middleware.OnBehalfMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -249,6 +250,7 @@ LOGGING = {
 # Paths of the platform that an authority slug may never take.
 RESERVED_SLUGS = {
     "admin",
+    "securite",
     "backoffice",
     "api",
     "static",
@@ -284,6 +286,8 @@ EMBEDDED = not os.environ.get("DATABASE_URL") and not SITE_URL.startswith("https
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", not EMBEDDED)
 # The operator's Django admin: its path, or empty to switch it off.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+OTP_TOTP_ISSUER = "Levée"  # the name authenticator apps show
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 
 # --- Content security policy (django-csp 4) and session lifetimes ----------------------
 

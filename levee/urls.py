@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from levee.twofactor.forms import OperatorLoginForm
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("backoffice/", include("levee.backoffice.urls")),
     path("backoffice/facturation/", include("levee.billing.urls_backoffice")),
+    path("securite/", include("levee.twofactor.urls")),
     path("", include("levee.payments.urls")),
     path("", include("levee.billing.urls")),
     path("", include("levee.accounts.urls")),
@@ -16,6 +18,9 @@ urlpatterns = [
     path("", include("levee.requests.urls")),
     path("", include("levee.authorities.urls")),
 ]
+# The operator's admin, where ADMIN_URL says (empty: no admin at all).
+if settings.ADMIN_URL:
+    urlpatterns.insert(0, path(settings.ADMIN_URL, admin.site.urls))
 if settings.SERVE_MEDIA:
     urlpatterns.insert(
         0, re_path(r"^media/(?P<path>logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT})
@@ -24,3 +29,6 @@ if settings.SERVE_MEDIA:
 admin.site.site_header = "Levée — administration de la plateforme"
 admin.site.site_title = "Levée"
 admin.site.index_title = "Opérateur de la plateforme"
+# The admin's login counts attempts like the others; its second factor is asked by
+# levee.twofactor.middleware once the password is right.
+admin.site.login_form = OperatorLoginForm

@@ -2,11 +2,13 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from levee.accounts.models import AccountOpeningRequest
+from levee.twofactor.access import second_factor_redirect
 
 from .models import Agent, AgentRole
 
@@ -27,6 +29,8 @@ def agent_required(*args, writes=None):
       a POST needs one of those roles.
 
     Another role gets the back office's 403 page, before the view runs: nothing changes.
+    With TWO_FACTOR_REQUIRED, a session that has not presented its second factor is sent
+    to enrol or to « Code de vérification » first, then back here.
     """
     if len(args) == 1 and callable(args[0]) and writes is None:
         return _agent_view(args[0], allowed=None, writers=None)
@@ -61,6 +65,10 @@ def _agent_view(view, *, allowed, writers):
         )
         if not agents:
             return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+        if settings.TWO_FACTOR_REQUIRED:
+            asked = second_factor_redirect(request, request.get_full_path())
+            if asked is not None:
+                return asked
         wanted = request.session.get(SESSION_KEY)
         request.agent = next((a for a in agents if a.authority_id == wanted), agents[0])
         request.agent_roles = agents

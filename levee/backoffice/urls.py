@@ -37,6 +37,11 @@ urlpatterns = [
     path("agents/<int:pk>/reactiver/", views_agents.agent_reactivate, name="agent_reactivate"),
     path("agents/<int:pk>/invitation/", views_agents.agent_invitation, name="agent_invitation"),
     path(
+        "agents/<int:pk>/double-authentification/",
+        views_agents.agent_second_factor_reset,
+        name="agent_second_factor_reset",
+    ),
+    path(
         "mot-de-passe/<str:uidb64>/<str:token>/",
         views_agents.password_set,
         name="password_set",

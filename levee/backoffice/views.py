@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -13,6 +15,7 @@ from levee.billing.selectors_backoffice import invoices_for_account
 from levee.requests.selectors import queue_summary
 from levee.space import on_behalf
 from levee.subscribers.models import Account
+from levee.twofactor.access import second_factor_redirect
 
 from . import roles, selectors, services
 from .access import (
@@ -49,11 +52,14 @@ def login(request):
             auth_login(request, attempt.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(0)
             target = request.GET.get("next", "")
-            if target.startswith("/backoffice/") and url_has_allowed_host_and_scheme(
-                target, {request.get_host()}
+            if not (
+                target.startswith("/backoffice/")
+                and url_has_allowed_host_and_scheme(target, {request.get_host()})
             ):
-                return redirect(target)
-            return redirect("backoffice:dashboard")
+                target = reverse("backoffice:dashboard")
+            if settings.TWO_FACTOR_REQUIRED:
+                return second_factor_redirect(request, target) or redirect(target)
+            return redirect(target)
     return render(request, "backoffice/login.html", {"form": form})
 
 

@@ -1,6 +1,6 @@
 """The back office's « Agents »: an authority's administrator lists its agents, adds one by
-email, changes a role, deactivates or reactivates one; the page where an invited agent
-chooses his password."""
+email, changes a role, deactivates or reactivates one, resets one's second factor; the page
+where an invited agent chooses his password."""
 
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
@@ -11,6 +11,9 @@ from django.views.decorators.http import require_POST
 
 from levee.accounts.forms import ResetSetPasswordForm
 from levee.accounts.services import user_activate
+from levee.twofactor import selectors as twofactor_selectors
+from levee.twofactor import services as twofactor_services
+from levee.twofactor.access import is_verified
 
 from . import roles, selectors, services_agents
 from .access import agent_required, get_authority_agent
@@ -46,9 +49,11 @@ def agents(request):
     status = 400 if form.is_bound else 200
     found = list(selectors.agents_of(authority=request.agent.authority))
     administrators = [a for a in found if a.is_active and a.role == AgentRole.ADMINISTRATEUR]
+    enrolled = twofactor_selectors.users_with_second_factor(a.user_id for a in found)
     for agent in found:
         agent.needs_password = services_agents.agent_needs_password(agent.user)
         agent.is_last_administrator = administrators == [agent]
+        agent.has_second_factor = agent.user_id in enrolled
     return render(
         request,
         "backoffice/agents.html",
@@ -128,6 +133,38 @@ def agent_invitation(request, pk):
         )
     else:
         messages.info(request, f"{agent.user.email} a déjà un mot de passe : aucun lien envoyé.")
+    return redirect("backoffice:agents")
+
+
+@agent_required(roles.AGENTS)
+@require_POST
+def agent_second_factor_reset(request, pk):
+    """« Réinitialiser la double authentification » of an agent who lost his phone: he
+    enrols again at his next page. Not for one's own without having presented it, nor
+    for the operator's login (reset in the admin)."""
+    agent = get_authority_agent(request, pk)
+    if agent.user_id == request.user.pk and not is_verified(request):
+        messages.error(
+            request,
+            "Pour réinitialiser votre propre double authentification, saisissez d'abord un "
+            "code de votre application : sinon, demandez-le à un autre administrateur.",
+        )
+        return redirect("backoffice:agents")
+    if agent.user.is_staff or agent.user.is_superuser:
+        messages.error(
+            request,
+            f"{agent.user.email} est aussi opérateur de la plateforme : sa double "
+            "authentification se réinitialise dans l'administration de la plateforme.",
+        )
+        return redirect("backoffice:agents")
+    if twofactor_services.second_factor_reset(user=agent.user, by=request.user, agent=agent):
+        messages.success(
+            request,
+            f"La double authentification de {agent.user.email} est réinitialisée : il "
+            "l'activera de nouveau à sa prochaine connexion.",
+        )
+    else:
+        messages.info(request, f"{agent.user.email} n'avait pas de double authentification.")
     return redirect("backoffice:agents")
 
 

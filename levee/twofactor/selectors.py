@@ -1,0 +1,41 @@
+"""Reads of the second factor: who must present one, who has one."""
+
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from levee.accounts.models import User
+
+from .models import SpaceSecondFactor
+
+
+def device_confirmed_exists(user: User) -> bool:
+    """The login has an authenticator app set up (a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def is_operator(user: User) -> bool:
+    return user.is_active and (user.is_staff or user.is_superuser)
+
+
+def is_agent(user: User) -> bool:
+    from levee.backoffice.models import Agent
+
+    return Agent.objects.filter(user=user, is_active=True, authority__is_active=True).exists()
+
+
+def space_protected(user: User) -> bool:
+    """The resident turned the second factor on for his space (« Mon profil »)."""
+    return SpaceSecondFactor.objects.filter(user=user).exists()
+
+
+def users_with_second_factor(user_ids) -> set[int]:
+    """Which of these logins have a confirmed authenticator app (one query)."""
+    return set(
+        TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
