@@ -55,8 +55,17 @@ class SandboxTransactionAdmin(admin.ModelAdmin):
 
 @admin.register(Mandate)
 class MandateAdmin(admin.ModelAdmin):
+    """The IBAN shows masked, like everywhere else, and is not changed here: a new mandate
+    replaces it."""
+
     list_display = ["rum", "authority", "account", "schedule", "status", "signed_on"]
     raw_id_fields = ["account", "request"]
+    exclude = ["iban"]
+    readonly_fields = ["iban_shown"]
+
+    @admin.display(description="IBAN")
+    def iban_shown(self, mandate):
+        return mandate.iban_masked
 
 
 admin.site.register(ScheduledDebit)

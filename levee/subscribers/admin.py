@@ -4,9 +4,18 @@ from .models import Account, Subscription
 
 
 class SubscriptionInline(admin.TabularInline):
+    """The IBAN shows masked, like everywhere else, and is not changed here: a mandate
+    changes it (« Je choisis le prélèvement automatique »)."""
+
     model = Subscription
     extra = 0
     autocomplete_fields = ["commune"]
+    exclude = ["iban"]
+    readonly_fields = ["iban_shown"]
+
+    @admin.display(description="IBAN")
+    def iban_shown(self, subscription):
+        return subscription.iban_masked
 
 
 @admin.register(Account)

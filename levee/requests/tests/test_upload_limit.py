@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 
 from levee.accounts.models import AccountOpeningRequest
+from levee.backoffice.models import Agent
+from levee.backoffice.roles import AgentRole
 from levee.collection.models import ImportBatch
 from levee.lib.uploads import MULTIPART_MARGIN
 from levee.requests.models import RequestMessage, ServiceRequest
@@ -113,6 +115,7 @@ def test_a_request_form_allows_the_files_of_its_type(client, world):
 
 def test_the_imports_still_refuse_it_through_the_whole_stack(client, world, settings):
     settings.IMPORT_MAX_BYTES = 1000
+    Agent.objects.filter(user=world.ccfi_agent).update(role=AgentRole.ADMINISTRATEUR)
     client.force_login(world.ccfi_agent)
     response = post_unread(client, "/backoffice/imports/", 200_000)
     assert response.status_code == 413
