@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "levee.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "levee.lib.middleware.IdleSessionMiddleware",
     "levee.space.middleware.OnBehalfMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -290,6 +291,28 @@ OTP_TOTP_ISSUER = "Levée"  # the name authenticator apps show
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 
 # --- Content security policy (django-csp 4) and session lifetimes ----------------------
+# Every page: scripts, styles and workers from the portal's own static files only (no inline
+# <script>, <style> or style="…"); forms post to the portal, or to PayFiP's payment page
+# (« Régler » redirects there after its POST, which form-action also governs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'", "https://www.payfip.gouv.fr"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
+# A session ends with the browser, unless « Rester connecté » (SESSION_COOKIE_AGE) was
+# ticked; on the server too it ends after this many idle minutes (levee.lib.middleware).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60)))
+# A session that entered the back office or the admin, remembered or not.
+AGENT_SESSION_IDLE_MINUTES = int(os.environ.get("AGENT_SESSION_IDLE_MINUTES", "30"))
 
 # --- Throttling ------------------------------------------------------------------------
 

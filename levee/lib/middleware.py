@@ -1,5 +1,9 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from levee.lib.uploads import oversize_of
 
@@ -26,3 +30,65 @@ class RejectNullCharactersMiddleware:
         if any("\x00" in v for _k, vs in request.POST.lists() for v in vs):
             return HttpResponseBadRequest(render_to_string("400.html"))
         return None
+
+
+SESSION_EXPIRED = (
+    "Votre session a expiré après une période d'inactivité : connectez-vous à nouveau."
+)
+LAST_ACTIVITY = "levee_last_activity"
+AGENT_SESSION = "levee_agent_session"
+# The last activity is written at most once a minute, not at each request.
+ACTIVITY_RESOLUTION = 60
+
+
+class IdleSessionMiddleware:
+    """Ends a logged-in session idle for too long, on the server as well as in the browser.
+
+    A session that ends with the browser (« Rester connecté » not ticked) lasts
+    SESSION_IDLE_MINUTES without a request; a session that has entered the back office or
+    the Django admin, AGENT_SESSION_IDLE_MINUTES, remembered or not. The person is then
+    logged out and the page he asked for (its login page, for a page that needs one) says
+    « Votre session a expiré… »."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            self.check(request)
+        response = self.get_response(request)
+        # A login counts as activity: the idle period starts from it.
+        if request.user.is_authenticated and LAST_ACTIVITY not in request.session:
+            request.session[LAST_ACTIVITY] = int(timezone.now().timestamp())
+        return response
+
+    def check(self, request):
+        session = request.session
+        now = int(timezone.now().timestamp())
+        if request.path.startswith(staff_prefixes()) and not session.get(AGENT_SESSION):
+            session[AGENT_SESSION] = True
+        limit = idle_limit(session)
+        last = session.get(LAST_ACTIVITY)
+        if last is not None and limit is not None and now - last > limit:
+            logout(request)
+            messages.info(request, SESSION_EXPIRED)
+            return
+        if last is None or now - last >= ACTIVITY_RESOLUTION:
+            session[LAST_ACTIVITY] = now
+
+
+def staff_prefixes() -> tuple[str, ...]:
+    prefixes = ["/backoffice/"]
+    if settings.ADMIN_URL:
+        prefixes.append("/" + settings.ADMIN_URL.lstrip("/"))
+    return tuple(prefixes)
+
+
+def idle_limit(session) -> int | None:
+    """Seconds of inactivity the session may last; None: only its cookie's age bounds it."""
+    limits = []
+    if session.get(AGENT_SESSION):
+        limits.append(settings.AGENT_SESSION_IDLE_MINUTES * 60)
+    if session.get_expire_at_browser_close():
+        limits.append(settings.SESSION_IDLE_MINUTES * 60)
+    return min(limits) if limits else None
