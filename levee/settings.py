@@ -235,9 +235,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 # quickly: only when the operator asks for it. Off, check --deploy's reminder is silenced.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
@@ -315,5 +312,11 @@ SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60)))
 AGENT_SESSION_IDLE_MINUTES = int(os.environ.get("AGENT_SESSION_IDLE_MINUTES", "30"))
 
 # --- Throttling ------------------------------------------------------------------------
+# Behind a trusted reverse proxy (BEHIND_PROXY), its X-Forwarded-Proto says whether the
+# request came over HTTPS and the address it appends to X-Forwarded-For is the client's
+# (levee.lib.throttle.client_ip); without it both headers are ignored, since any client
+# can write them.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 # --- Privacy: retention periods (levee.privacy) ----------------------------------------
