@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AccountAccess, AccountOpeningRequest, User
+from .models import AccountAccess, AccountOpeningRequest, PendingSignup, User
 
 
 @admin.register(User)
@@ -33,8 +33,27 @@ class AccountAccessAdmin(admin.ModelAdmin):
 class AccountOpeningRequestAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "authority", "status", "created_at"]
     list_filter = ["authority", "status"]
-    exclude = ["proof"]
-    readonly_fields = [f.name for f in AccountOpeningRequest._meta.fields if f.name != "proof"]
+    exclude = ["proof", "password"]
+    readonly_fields = [
+        f.name for f in AccountOpeningRequest._meta.fields if f.name not in ("proof", "password")
+    ]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PendingSignup)
+class PendingSignupAdmin(admin.ModelAdmin):
+    """Read only: a pending sign-up becomes a login through its activation link only."""
+
+    list_display = ["email", "account", "authority", "created_at", "used_at"]
+    list_filter = ["authority"]
+    search_fields = ["email", "account__code"]
+    exclude = ["password"]
+    readonly_fields = [f.name for f in PendingSignup._meta.fields if f.name != "password"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

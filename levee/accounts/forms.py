@@ -6,7 +6,7 @@ from levee.lib import captcha
 from levee.lib.forms import AccessibleFormMixin, Form
 from levee.lib.uploads import check_proof
 
-from .models import LegalForm
+from .models import LegalForm, User
 
 PASSWORD_HELP = password_validation.password_validators_help_texts()
 
@@ -17,6 +17,11 @@ class PasswordPairMixin:
     password_field = "password"
     confirm_field = "password_confirm"
 
+    def password_owner(self, cleaned: dict) -> User:
+        """An unsaved login holding what the form says of its owner, so that a password
+        too close to the email or the name is refused."""
+        return User(email=cleaned.get("email", ""))
+
     def clean(self):
         cleaned = super().clean()
         password = cleaned.get(self.password_field)
@@ -25,7 +30,7 @@ class PasswordPairMixin:
             self.add_error(self.confirm_field, "Les deux mots de passe ne sont pas identiques.")
         if password:
             try:
-                password_validation.validate_password(password)
+                password_validation.validate_password(password, self.password_owner(cleaned))
             except forms.ValidationError as error:
                 self.add_error(self.password_field, error)
         return cleaned
@@ -66,6 +71,9 @@ class SignupForm(PasswordPairMixin, Form):
         help_text="Votre identifiant portail, au recto de votre facture.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+    def password_owner(self, cleaned: dict) -> User:
+        return User(email=cleaned.get("email", ""), last_name=cleaned.get("name", ""))
 
 
 class LoginForm(Form):
@@ -199,6 +207,13 @@ class OpeningRequestForm(PasswordPairMixin, Form):
 
     def clean_last_name(self):
         return " ".join(self.cleaned_data["last_name"].split())
+
+    def password_owner(self, cleaned: dict) -> User:
+        return User(
+            email=cleaned.get("email", ""),
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
 
 
 class ResetRequestForm(AccessibleFormMixin, PasswordResetForm):

@@ -73,6 +73,27 @@ class AccountAccess(TimeStampedModel):
         return f"{self.user} → {self.account}"
 
 
+class PendingSignup(TimeStampedModel):
+    """« Je crée mon espace » waiting for its activation link: the login is created only when
+    the owner of the email follows it, so that no form ever touches an existing login."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.CASCADE, related_name="pending_signups"
+    )
+    email = models.EmailField("adresse email", max_length=254)
+    password = models.CharField("mot de passe (empreinte)", max_length=128)
+    used_at = models.DateTimeField("activée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "création d'espace en attente"
+        verbose_name_plural = "créations d'espace en attente"
+        indexes = [models.Index(Lower("email"), name="pending_signup_email_ci")]
+
+    def __str__(self):
+        return f"{self.email} → {self.account}"
+
+
 class LegalForm(models.TextChoices):
     PARTICULIER = "particulier", "Particulier"
     PROFESSIONNEL = "professionnel", "Professionnel"
@@ -91,7 +112,13 @@ class AccountOpeningRequest(TimeStampedModel):
     """« Demande d'ouverture de mon compte » (seed 000): waits for an agent's decision."""
 
     authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="opening_requests")
+    # Set once the email is confirmed (the login is created then, inactive until an agent
+    # accepts); before that the request keeps its own email and password hash.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="opening_requests"
+    )
+    email = models.EmailField("adresse email", max_length=254, blank=True)
+    password = models.CharField("mot de passe (empreinte)", max_length=128, blank=True)
     status = models.CharField(
         max_length=20, choices=OpeningStatus.choices, default=OpeningStatus.EMAIL_PENDING
     )

@@ -1,8 +1,13 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from levee.subscribers.models import Account
 
-from .models import AccountAccess, User
+from .models import AccountAccess, AccountOpeningRequest, OpeningStatus, PendingSignup, User
 
 
 def user_get_by_email(email: str) -> User | None:
@@ -27,3 +32,31 @@ def accesses_for_user(user) -> QuerySet[AccountAccess]:
         .select_related("account", "authority")
         .order_by("authority__name", "account__code")
     )
+
+
+def waiting_for_link(*, email: str, password: str) -> PendingSignup | AccountOpeningRequest | None:
+    """The newest sign-up or opening request of this email still waiting for its link to be
+    followed, provided `password` is the one chosen in it; None otherwise. Computes one
+    password hash whatever is found, so that nobody learns without the password whether
+    something waits for this address."""
+    email = (email or "").strip()
+    since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    candidates = [
+        PendingSignup.objects.filter(
+            email__iexact=email, used_at__isnull=True, created_at__gte=since
+        )
+        .select_related("authority")
+        .order_by("-created_at")
+        .first(),
+        AccountOpeningRequest.objects.filter(
+            email__iexact=email, status=OpeningStatus.EMAIL_PENDING, created_at__gte=since
+        )
+        .order_by("-created_at")
+        .first(),
+    ]
+    candidates = [c for c in candidates if c is not None]
+    newest = max(candidates, key=lambda c: c.created_at, default=None)
+    if newest is None:
+        make_password(password)  # the same work as a check, for an answer in the same time
+        return None
+    return newest if check_password(password, newest.password) else None

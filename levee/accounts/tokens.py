@@ -1,4 +1,5 @@
-"""Signed one-time links: activation of a space and confirmation of an opening request."""
+"""Signed one-time links: activation of a space (a pending sign-up) and confirmation of an
+opening request."""
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
@@ -7,12 +8,13 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
-    """Valid until the login is activated (is_active enters the hash), then never again."""
+    """The link of a pending sign-up: valid PASSWORD_RESET_TIMEOUT, until it is used (used_at
+    enters the hash), then never again."""
 
-    key_salt = "levee.accounts.ActivationTokenGenerator"
+    key_salt = "levee.accounts.SignupActivationTokenGenerator"
 
-    def _make_hash_value(self, user, timestamp):
-        return f"{user.pk}{user.password}{user.is_active}{timestamp}{user.email}"
+    def _make_hash_value(self, pending, timestamp):
+        return f"{pending.pk}{pending.password}{pending.used_at}{timestamp}{pending.email}"
 
 
 activation_token = ActivationTokenGenerator()

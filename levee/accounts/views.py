@@ -30,7 +30,7 @@ from .forms import (
     ResetSetPasswordForm,
     SignupForm,
 )
-from .models import AccountOpeningRequest, OpeningStatus, User
+from .models import AccountOpeningRequest, OpeningStatus, PendingSignup, User
 from .tokens import activation_token, decode_uid, encode_uid, opening_request_pk_from_token
 
 GENERIC_REFERENCES_ERROR = (
@@ -43,13 +43,22 @@ GENERIC_REFERENCES_ERROR = (
 
 
 def signup(request, slug):
+    """« Je crée mon espace »: a wrong name/reference pair gets its field error (throttled);
+    right references always lead to « Vérifiez votre messagerie », whether the email is new
+    (a pending sign-up and its activation link) or already has a login (an email to its
+    owner saying how to get in)."""
     authority = authority_get_by_slug(slug)
     if not authority.signup_with_references:
         raise Http404
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ip = throttle.client_ip(request)
+        email = form.cleaned_data["email"].strip()
         if throttle.is_blocked(throttle.SIGNUP, ip):
+            form.add_error(None, throttled_message(throttle.SIGNUP))
+        elif throttle.is_blocked(throttle.SIGNUP, email):
+            # Counted for known and unknown addresses alike: it reveals nothing, and keeps
+            # an address from being flooded with emails.
             form.add_error(None, throttled_message(throttle.SIGNUP))
         else:
             account = selectors.account_find_by_references(
@@ -61,22 +70,15 @@ def signup(request, slug):
                 throttle.hit(throttle.SIGNUP, ip)
                 form.add_error("portal_key", GENERIC_REFERENCES_ERROR)
             else:
-                try:
-                    services.signup_with_references(
-                        authority=authority,
-                        account=account,
-                        email=form.cleaned_data["email"],
-                        password=form.cleaned_data["password"],
-                    )
-                except services.EmailAlreadyUsed:
-                    form.add_error(
-                        "email",
-                        "Un espace existe déjà avec cette adresse email : connectez-vous, ou "
-                        "utilisez « Mot de passe oublié ».",
-                    )
-                else:
-                    request.session["signup_email"] = form.cleaned_data["email"]
-                    return redirect("accounts:signup_done", authority.slug)
+                throttle.hit(throttle.SIGNUP, email)
+                services.signup_with_references(
+                    authority=authority,
+                    account=account,
+                    email=email,
+                    password=form.cleaned_data["password"],
+                )
+                request.session["signup_email"] = email
+                return redirect("accounts:signup_done", authority.slug)
     return render(request, "accounts/signup.html", {"authority": authority, "form": form})
 
 
@@ -90,18 +92,35 @@ def signup_done(request, slug):
 
 
 def activate(request, slug, uidb64, token):
+    """The activation link of a pending sign-up: the login is created now, the email being
+    proven; a login that took this email in the meantime is left as it is."""
     authority = authority_get_by_slug(slug)
     pk = decode_uid(uidb64)
-    user = User.objects.filter(pk=pk).first() if pk else None
-    if user is None or not activation_token.check_token(user, token):
-        already = user is not None and user.is_active
+    pending = (
+        PendingSignup.objects.filter(pk=pk, authority=authority).select_related("account").first()
+        if pk
+        else None
+    )
+    if pending is None or not activation_token.check_token(pending, token):
+        already = pending is not None and pending.used_at is not None
         return render(
             request,
             "accounts/activation_invalid.html",
             {"authority": authority, "already_active": already},
             status=400,
         )
-    services.user_activate(user=user)
+    outcome = services.signup_activate(pending=pending)
+    if outcome == services.SignupOutcome.LOGIN_EXISTS:
+        return render(
+            request, "accounts/login_exists.html", {"authority": authority, "what": "signup"}
+        )
+    if outcome == services.SignupOutcome.ALREADY_USED:
+        return render(
+            request,
+            "accounts/activation_invalid.html",
+            {"authority": authority, "already_active": True},
+            status=400,
+        )
     messages.success(
         request, "Votre espace est activé : connectez-vous avec votre email et votre mot de passe."
     )
@@ -129,15 +148,20 @@ def _login_redirect(request, user, authority: Authority | None) -> str:
     return reverse("space:no_account")
 
 
+NOT_YET_ACTIVATED = (
+    "Votre espace n'est pas encore activé : cliquez sur le lien d'activation reçu par "
+    "email. Vous pouvez en demander un nouveau ci-dessous."
+)
+CONFIRM_FIRST = "Confirmez d'abord votre demande en cliquant sur le lien reçu par email."
+
+
 def _inactive_reason(user: User) -> str:
+    """Said to whoever typed the right password of a login that is not open."""
     opening = user.opening_requests.order_by("-created_at").first()
     if opening is None:
-        return (
-            "Votre espace n'est pas encore activé : cliquez sur le lien d'activation reçu par "
-            "email. Vous pouvez en demander un nouveau ci-dessous."
-        )
+        return "Votre espace n'est pas activé : contactez votre collectivité."
     if opening.status == OpeningStatus.EMAIL_PENDING:
-        return "Confirmez d'abord votre demande en cliquant sur le lien reçu par email."
+        return CONFIRM_FIRST
     if opening.status == OpeningStatus.PENDING:
         return (
             "Votre demande d'ouverture de compte est en cours de traitement par la collectivité. "
@@ -160,11 +184,21 @@ def login(request, slug=None):
         if attempt.throttled:
             form.add_error(None, throttled_message())
         elif user is None:
-            form.add_error(None, "Identifiant ou mot de passe incorrect.")
+            # The password may be the one of a sign-up or a request still waiting for its
+            # link: say so, to whoever knows that password only.
+            waiting = selectors.waiting_for_link(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+            if isinstance(waiting, PendingSignup):
+                form.add_error(None, NOT_YET_ACTIVATED)
+                show_resend = authority is not None
+                request.session["resend_signup"] = waiting.pk if show_resend else None
+            elif waiting is not None:
+                form.add_error(None, CONFIRM_FIRST)
+            else:
+                form.add_error(None, "Identifiant ou mot de passe incorrect.")
         elif not user.is_active:
             form.add_error(None, _inactive_reason(user))
-            show_resend = not user.opening_requests.exists() and authority is not None
-            request.session["resend_user"] = user.pk if show_resend else None
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(
@@ -187,11 +221,17 @@ def login(request, slug=None):
 @require_POST
 def activation_resend(request, slug):
     authority = authority_get_by_slug(slug)
-    pk = request.session.pop("resend_user", None)
-    user = User.objects.filter(pk=pk, is_active=False).first() if pk else None
-    if user is not None and not throttle.is_blocked(throttle.RESET, user.email):
-        throttle.hit(throttle.RESET, user.email)
-        services.activation_resend(authority=authority, user=user)
+    pk = request.session.pop("resend_signup", None)
+    pending = (
+        PendingSignup.objects.filter(pk=pk, used_at__isnull=True)
+        .select_related("authority", "account")
+        .first()
+        if pk
+        else None
+    )
+    if pending is not None and not throttle.is_blocked(throttle.RESET, pending.email):
+        throttle.hit(throttle.RESET, pending.email)
+        services.activation_resend(pending=pending)
     messages.info(
         request, "Si votre espace attend son activation, un nouveau lien vient de vous être envoyé."
     )
@@ -365,26 +405,19 @@ def opening_form(request, slug, insee, postal_code):
                     "complement",
                 )
             }
-            try:
-                services.opening_request_submit(
-                    authority=authority,
-                    commune=commune,
-                    postal_code=postal_code,
-                    email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password"],
-                    data=data,
-                    proof=form.cleaned_data["proof"],
-                    proof_content_type=form.proof_content_type,
-                )
-            except services.EmailAlreadyUsed:
-                form.add_error(
-                    "email",
-                    "Un espace existe déjà avec cette adresse email : connectez-vous, ou utilisez "
-                    "« Mot de passe oublié ».",
-                )
-            else:
-                request.session["opening_email"] = form.cleaned_data["email"]
-                return redirect("accounts:opening_submitted", authority.slug)
+            # A known email gets the same page (its owner gets an email saying what to do).
+            services.opening_request_submit(
+                authority=authority,
+                commune=commune,
+                postal_code=postal_code,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                data=data,
+                proof=form.cleaned_data["proof"],
+                proof_content_type=form.proof_content_type,
+            )
+            request.session["opening_email"] = form.cleaned_data["email"].strip()
+            return redirect("accounts:opening_submitted", authority.slug)
     return render(
         request,
         "accounts/opening_form.html",
@@ -413,7 +446,7 @@ def opening_confirm(request, slug, token):
     pk = opening_request_pk_from_token(token, max_age=settings.PASSWORD_RESET_TIMEOUT)
     opening = (
         AccountOpeningRequest.objects.filter(pk=pk, authority=authority)
-        .select_related("user")
+        .select_related("user", "commune")
         .first()
         if pk
         else None
@@ -422,7 +455,12 @@ def opening_confirm(request, slug, token):
         return render(
             request, "accounts/opening_confirm_invalid.html", {"authority": authority}, status=400
         )
-    first_time = services.opening_request_confirm_email(opening=opening)
+    outcome = services.opening_request_confirm_email(opening=opening)
+    if outcome == services.OpeningConfirmOutcome.LOGIN_EXISTS:
+        return render(
+            request, "accounts/login_exists.html", {"authority": authority, "what": "opening"}
+        )
+    first_time = outcome == services.OpeningConfirmOutcome.CONFIRMED
     return render(
         request,
         "accounts/opening_confirmed.html",

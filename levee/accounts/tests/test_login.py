@@ -77,16 +77,46 @@ def test_it_throttles_20_wrong_logins_then_refuses_even_the_right_password(clien
     assert "_auth_user_id" not in client.session
 
 
-def test_it_explains_an_inactive_space_and_resends_the_link(
+def test_it_explains_a_space_waiting_for_its_link_and_resends_the_link(
     client, django_capture_on_commit_callbacks
 ):
-    _, account = ccfi_world()
-    make_user("dupont59@gmail.com", active=False, accounts=[account])
+    ccfi_world()
+    client.post(
+        "/flandre-interieure/creer-mon-espace/",
+        {
+            "email": "dupont59@gmail.com",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+            "name": "DUPONT",
+            "portal_key": "PSEMCSMJ",
+        },
+    )
     response = client.post(LOGIN, {"email": "dupont59@gmail.com", "password": PASSWORD})
     assert "n'est pas encore activé" in unescape(response.content.decode())
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/flandre-interieure/activation/renvoyer/")
     assert len(mail.outbox) == 1 and "/activation/" in mail.outbox[0].body
+
+
+def test_it_resends_nothing_without_the_right_password_first(
+    client, django_capture_on_commit_callbacks
+):
+    ccfi_world()
+    client.post(
+        "/flandre-interieure/creer-mon-espace/",
+        {
+            "email": "dupont59@gmail.com",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+            "name": "DUPONT",
+            "portal_key": "PSEMCSMJ",
+        },
+    )
+    client.post(LOGIN, {"email": "dupont59@gmail.com", "password": "Mauvais1@"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/flandre-interieure/activation/renvoyer/", follow=True)
+    assert "Si votre espace attend son activation" in unescape(response.content.decode())
+    assert len(mail.outbox) == 0
 
 
 def test_it_logs_out_with_a_post(client):

@@ -62,7 +62,10 @@ def test_it_stores_the_request_and_sends_the_confirmation_link(
     assert opening.status == OpeningStatus.EMAIL_PENDING
     assert opening.proof_content_type == "image/png"
     assert opening.number_suffix == "bis"
-    assert not opening.user.is_active
+    # No login before the email is confirmed: the request keeps the password's hash.
+    assert opening.user is None and not User.objects.exists()
+    assert opening.email == "paul.martin@example.org"
+    assert opening.password.startswith("argon2") and PASSWORD not in opening.password
     assert len(mail.outbox) == 1
     path = "/" + re.search(r"https?://[^/]+/(\S+/confirmer/\S+/)", mail.outbox[0].body).group(1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,6 +73,8 @@ def test_it_stores_the_request_and_sends_the_confirmation_link(
     assert "Votre demande d'inscription est confirmée" in unescape(confirmed.content.decode())
     opening.refresh_from_db()
     assert opening.status == OpeningStatus.PENDING
+    assert not opening.user.is_active and opening.user.check_password(PASSWORD)
+    assert (opening.user.first_name, opening.user.last_name) == ("Paul", "Martin")
     # A second click changes nothing and sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         client.get(path)
@@ -177,14 +182,17 @@ def test_it_refuses_a_replayed_robot_check(client):
     assert AccountOpeningRequest.objects.count() == 1
 
 
-def test_it_refuses_an_email_already_used(client):
+def test_it_stores_nothing_for_an_email_already_used_and_tells_its_owner(client):
     from levee.lib.testing import make_user
+    from levee.mailing.models import OutboxMessage
 
     pilat_world()
     make_user("paul.martin@example.org")
-    body = unescape(client.post(FORM, opening_data()).content.decode())
-    assert "Un espace existe déjà avec cette adresse email" in body
+    response = client.post(FORM, opening_data())
+    assert response.status_code == 302
+    assert response["Location"] == "/pilat-rhodanien/ouvrir-un-compte/envoyee/"
     assert not AccountOpeningRequest.objects.exists()
+    assert OutboxMessage.objects.get().template == "opening_existing"
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,10 @@ import re
 from html import unescape
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.core import mail
 
-from levee.accounts.models import AccountAccess, User
+from levee.accounts.models import AccountAccess, PendingSignup, User
 from levee.lib.testing import PASSWORD, ccfi_world, make_user
 from levee.mailing.models import OutboxMessage
 
@@ -23,21 +24,27 @@ def signup_data(**overrides):
     return data
 
 
-def test_it_creates_an_inactive_login_and_sends_the_activation_link(
+def test_it_stores_a_pending_sign_up_and_sends_the_activation_link_but_no_login_yet(
     client, django_capture_on_commit_callbacks
 ):
     authority, account = ccfi_world()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/flandre-interieure/creer-mon-espace/", signup_data())
     assert response.status_code == 302
-    user = User.objects.get(email="dupont59@gmail.com")
-    assert not user.is_active
-    assert AccountAccess.objects.filter(user=user, account=account, authority=authority).exists()
+    assert not User.objects.exists() and not AccountAccess.objects.exists()
+    pending = PendingSignup.objects.get()
+    assert (pending.email, pending.account, pending.authority) == (
+        "dupont59@gmail.com",
+        account,
+        authority,
+    )
+    assert pending.password != PASSWORD and check_password(PASSWORD, pending.password)
     assert len(mail.outbox) == 1
     assert (
         "http://" in mail.outbox[0].body
         and "/flandre-interieure/activation/" in mail.outbox[0].body
     )
+    assert "compte usager n° 00001" in mail.outbox[0].body
 
 
 def test_it_activates_then_logs_in_on_the_space_with_the_seed_header(
@@ -90,7 +97,7 @@ def test_it_gives_one_generic_message_for_wrong_references(client, name, key):
         "/flandre-interieure/creer-mon-espace/", signup_data(name=name, portal_key=key)
     )
     assert response.status_code == 200
-    assert not User.objects.exists()
+    assert not User.objects.exists() and not PendingSignup.objects.exists()
     body = unescape(response.content.decode())
     if name:
         assert "Nous ne trouvons pas de compte avec ce nom et cette référence usager" in body
@@ -122,14 +129,21 @@ def test_it_rejects_bad_identifiers_next_to_the_field(client, overrides, field, 
     assert not User.objects.exists()
 
 
-def test_it_refuses_an_email_already_used_by_an_active_login(client):
+def test_it_creates_nothing_for_an_email_already_used_and_tells_its_owner(client):
     ccfi_world()
-    make_user("dupont59@gmail.com")
+    user = make_user("dupont59@gmail.com")
     response = client.post(
-        "/flandre-interieure/creer-mon-espace/", signup_data(email="DUPONT59@gmail.com")
+        "/flandre-interieure/creer-mon-espace/",
+        signup_data(
+            email="DUPONT59@gmail.com", password="Autre-2passe!", password_confirm="Autre-2passe!"
+        ),
     )
-    assert "Un espace existe déjà avec cette adresse email" in unescape(response.content.decode())
-    assert User.objects.count() == 1
+    assert response.status_code == 302
+    assert response["Location"] == "/flandre-interieure/creer-mon-espace/envoye/"
+    assert User.objects.count() == 1 and not PendingSignup.objects.exists()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and not AccountAccess.objects.exists()
+    assert OutboxMessage.objects.get().template == "signup_existing"
 
 
 def test_it_tells_the_holder_of_an_existing_login_when_the_account_is_shared(
