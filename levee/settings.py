@@ -129,6 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "levee.accounts.passwords.CharacterClassesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "accounts:login_platform"
 # Activation and reset links stay valid three days.
