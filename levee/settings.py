@@ -321,3 +321,14 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 # --- Privacy: retention periods (levee.privacy) ----------------------------------------
+# How long personal data is kept, in days. The « Données personnelles » page states these
+# values and `manage.py periodic` applies them once a day (levee.privacy).
+# Proofs of address and request attachments, after the request was handled (decided).
+PRIVACY_DOCUMENT_DAYS = int(os.environ.get("PRIVACY_DOCUMENT_DAYS", "365"))
+# « Dernières connexions » (when, from which address and browser).
+PRIVACY_CONNECTION_DAYS = int(os.environ.get("PRIVACY_CONNECTION_DAYS", "365"))
+# Logins never activated, and sign-ups or requests whose email was never confirmed (their
+# links expire after three days), unless an agent still has to decide or has invited them.
+PRIVACY_UNACTIVATED_DAYS = int(os.environ.get("PRIVACY_UNACTIVATED_DAYS", "7"))
+# The bodies of delivered emails (they hold activation and confirmation links).
+PRIVACY_OUTBOX_DAYS = int(os.environ.get("PRIVACY_OUTBOX_DAYS", "7"))

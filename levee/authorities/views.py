@@ -1,6 +1,8 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
+from levee.privacy.selectors import retention_periods
+
 from .selectors import authority_get_by_slug, commune_choice_from_key, commune_search
 
 
@@ -59,5 +61,11 @@ def legal_notice(request, slug):
 
 
 def personal_data(request, slug):
+    """« Données personnelles »: the authority's text, then the durations the platform
+    applies (the settings its daily purge uses, never a copy of them)."""
     authority = authority_get_by_slug(slug)
-    return render(request, "authorities/personal_data.html", {"authority": authority})
+    return render(
+        request,
+        "authorities/personal_data.html",
+        {"authority": authority, "periods": retention_periods()},
+    )

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from levee.collection.averages import production_averages_refresh_due
 from levee.mailing.services import outbox_sweep
 from levee.payments.services import payments_waiting_resolve
+from levee.privacy.services import privacy_purge
 
 
 class Command(BaseCommand):
@@ -21,4 +22,10 @@ class Command(BaseCommand):
         payments = payments_waiting_resolve()
         self.stdout.write(
             "payments: {checked} checked, {settled} settled, {expired} expired".format(**payments)
+        )
+        purged = privacy_purge()
+        self.stdout.write(
+            "privacy: done today already"
+            if purged is None
+            else "privacy: " + ", ".join(f"{n} {what}" for what, n in purged.items()) + " removed"
         )
