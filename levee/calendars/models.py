@@ -178,8 +178,10 @@ class ScheduleException(TimeStampedModel):
 
 
 class CalendarFeedToken(models.Model):
-    """The secret in the URL of an account's private ICS feed. Revoking it makes the old URL
-    answer 404; the account then gets a new one. One live token per account."""
+    """The secret in the URL of an account's private ICS feed, made by one of its logins
+    (`created_by`) for his own agendas. Revoking it makes the old URL answer 404, and so
+    does the end of that login's access to the account (dissociated, deleted): the token
+    belongs to the person, not to the household. One live token per login and account."""
 
     authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
     account = models.ForeignKey(
@@ -202,9 +204,9 @@ class CalendarFeedToken(models.Model):
         verbose_name_plural = "liens d'abonnement aux calendriers"
         constraints = [
             models.UniqueConstraint(
-                fields=["account"],
+                fields=["account", "created_by"],
                 condition=Q(revoked_at__isnull=True),
-                name="one_live_calendar_token_per_account",
+                name="one_live_calendar_token_per_login",
             )
         ]
 

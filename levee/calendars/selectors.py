@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.urls import reverse
 
 from levee.authorities.models import Authority, Commune
@@ -341,18 +341,28 @@ def sectors_for_backoffice(authority: Authority):
     )
 
 
-def feed_token_live(account: Account) -> CalendarFeedToken | None:
+def feed_token_live(account: Account, user) -> CalendarFeedToken | None:
+    """The live token `user` made for `account` (another login of the household has his own)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
     return CalendarFeedToken.objects.filter(
-        authority_id=account.authority_id, account=account, revoked_at__isnull=True
+        authority_id=account.authority_id, account=account, created_by=user, revoked_at__isnull=True
     ).first()
 
 
 def feed_token_find(authority: Authority, token: str) -> CalendarFeedToken | None:
-    """The live token of the URL, with its account; None when unknown or revoked."""
+    """The live token of the URL, with its account; None when unknown, revoked, or when the
+    login that made it no longer holds the account (or is gone, or deactivated)."""
     if not token or len(token) > 64:
         return None
     return (
-        CalendarFeedToken.objects.filter(authority=authority, token=token, revoked_at__isnull=True)
+        CalendarFeedToken.objects.filter(
+            authority=authority,
+            token=token,
+            revoked_at__isnull=True,
+            created_by__is_active=True,
+            created_by__account_accesses__account=F("account"),
+        )
         .select_related("account")
         .first()
     )

@@ -242,9 +242,9 @@ def _token_new() -> str:
 
 @transaction.atomic
 def feed_token_ensure(*, account: Account, user: User) -> CalendarFeedToken:
-    """The account's live private-feed token, created when it has none."""
+    """The live private-feed token of `user` for the account, created when he has none."""
     live = CalendarFeedToken.objects.filter(
-        authority_id=account.authority_id, account=account, revoked_at__isnull=True
+        authority_id=account.authority_id, account=account, created_by=user, revoked_at__isnull=True
     ).first()
     if live is not None:
         return live
@@ -259,17 +259,24 @@ def feed_token_ensure(*, account: Account, user: User) -> CalendarFeedToken:
     except IntegrityError:
         # Two clicks at once: the other one created it.
         return CalendarFeedToken.objects.get(
-            authority_id=account.authority_id, account=account, revoked_at__isnull=True
+            authority_id=account.authority_id,
+            account=account,
+            created_by=user,
+            revoked_at__isnull=True,
         )
 
 
 @transaction.atomic
 def feed_token_revoke(*, account: Account, token_pk: int, user: User) -> CalendarFeedToken | None:
-    """Revokes the account's token `token_pk` (its URL answers 404 from now on) and gives the
-    account a new one. Nothing happens when that token is not the account's live one (a
-    second click, an old page): returns None."""
+    """Revokes `user`'s token `token_pk` for the account (its URL answers 404 from now on)
+    and gives him a new one. Nothing happens when that token is not his live one (a second
+    click, an old page, another login's): returns None."""
     revoked = CalendarFeedToken.objects.filter(
-        pk=token_pk, authority_id=account.authority_id, account=account, revoked_at__isnull=True
+        pk=token_pk,
+        authority_id=account.authority_id,
+        account=account,
+        created_by=user,
+        revoked_at__isnull=True,
     ).update(revoked_at=timezone.now())
     if not revoked:
         return None

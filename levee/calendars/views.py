@@ -236,7 +236,7 @@ def space(request, slug):
         household.fluxes = household.scope.next_by_flux(
             today=timezone.localdate(), limit=NEXT_PER_FLUX
         )
-    token = feed_token_live(account)
+    token = feed_token_live(account, request.user)
     return render(
         request,
         "calendars/space.html",
@@ -267,7 +267,7 @@ def space_link_revoke(request, slug):
     one; the old URL answers 404 from then on."""
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
-    token = feed_token_live(account)
+    token = feed_token_live(account, request.user)
     if token is None:
         raise Http404
     if request.method == "POST":

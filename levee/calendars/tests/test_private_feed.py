@@ -9,7 +9,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from levee.accounts.models import AccountAccess, User
+from levee.accounts.services import account_dissociate
 from levee.backoffice.models import Agent
+from levee.backoffice.services import account_access_revoke
 from levee.calendars.models import CalendarFeedToken, Sector
 from levee.calendars.rules import Weekday
 from levee.calendars.selectors import next_collections_for_account
@@ -193,3 +196,43 @@ def test_an_agent_who_is_also_a_resident_sees_his_own_calendar(client, world):
     Agent.objects.create(authority=world.ccfi, user=world.resident)
     client.force_login(world.resident)
     assert client.get(PAGE).status_code == 200
+
+
+def test_the_link_stops_when_its_login_is_dissociated(client, resident):
+    path = feed_path(client.post(f"{PAGE}lien/", follow=True))
+    client.logout()
+    assert client.get(path).status_code == 200
+    account_dissociate(user=resident.resident, account=resident.account)
+    assert client.get(path).status_code == 404
+
+
+def test_the_link_stops_when_an_agent_removes_the_access(client, resident):
+    path = feed_path(client.post(f"{PAGE}lien/", follow=True))
+    access = AccountAccess.objects.get(user=resident.resident, account=resident.account)
+    account_access_revoke(access=access, agent_user=resident.ccfi_agent)
+    client.logout()
+    assert client.get(path).status_code == 404
+
+
+def test_the_link_stops_when_its_login_is_deactivated_or_deleted(client, resident):
+    path = feed_path(client.post(f"{PAGE}lien/", follow=True))
+    client.logout()
+    User.objects.filter(pk=resident.resident.pk).update(is_active=False)
+    assert client.get(path).status_code == 404
+    User.objects.filter(pk=resident.resident.pk).delete()
+    assert client.get(path).status_code == 404
+
+
+def test_each_login_of_a_household_has_his_own_link(client, resident):
+    """A shared account: the other login sees neither the first one's link nor loses his
+    own when the first one leaves."""
+    mine = feed_path(client.post(f"{PAGE}lien/", follow=True))
+    partner = make_user("partenaire@example.org", accounts=[resident.account])
+    client.force_login(partner)
+    assert mine not in text(client.get(PAGE))
+    theirs = feed_path(client.post(f"{PAGE}lien/", follow=True))
+    assert theirs != mine
+    account_dissociate(user=resident.resident, account=resident.account)
+    client.logout()
+    assert client.get(mine).status_code == 404
+    assert client.get(theirs).status_code == 200
