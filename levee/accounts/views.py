@@ -182,7 +182,7 @@ def login(request, slug=None):
         )
         user = attempt.user
         if attempt.throttled:
-            form.add_error(None, throttled_message())
+            form.add_error(None, throttled_message(seconds=attempt.retry_after))
         elif user is None:
             # The password may be the one of a sign-up or a request still waiting for its
             # link: say so, to whoever knows that password only.

@@ -45,7 +45,7 @@ def login(request):
             ),
         )
         if attempt.throttled:
-            form.add_error(None, throttled_message())
+            form.add_error(None, throttled_message(seconds=attempt.retry_after))
         elif attempt.user is None:
             form.add_error(None, GENERIC_LOGIN_ERROR)
         else:

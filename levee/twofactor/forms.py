@@ -47,7 +47,9 @@ class OperatorLoginForm(AdminAuthenticationForm):
                 accept=lambda user: user.is_active and user.is_staff,
             )
             if attempt.throttled:
-                raise ValidationError(throttled_message(), code="throttled")
+                raise ValidationError(
+                    throttled_message(seconds=attempt.retry_after), code="throttled"
+                )
             if attempt.user is None:
                 raise self.get_invalid_login_error()
             attempt.user.backend = BACKEND

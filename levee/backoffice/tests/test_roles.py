@@ -6,6 +6,7 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, User
 from levee.authorities.models import Commune
@@ -108,6 +109,7 @@ def world():
     colleague = Agent.objects.create(
         authority=ccfi, user=make_user("collegue@flandre.example.org"), role=AgentRole.ACCUEIL
     )
+    TOTPDevice.objects.create(user=colleague.user, confirmed=True)  # his second factor
     former = Agent.objects.create(
         authority=ccfi,
         user=make_user("ancien@flandre.example.org"),
@@ -218,6 +220,11 @@ ACTIONS = {
     "agent_deactivate": ("agents/{colleague}/desactiver/", lambda w: {}, "AGENTS"),
     "agent_reactivate": ("agents/{former}/reactiver/", lambda w: {}, "AGENTS"),
     "agent_invitation": ("agents/{invited}/invitation/", lambda w: {}, "AGENTS"),
+    "agent_second_factor_reset": (
+        "agents/{colleague}/double-authentification/",
+        lambda w: {},
+        "AGENTS",
+    ),
     "tariff_create": ("facturation/tarifs/nouvelle-grille/", lambda w: tariff_post(), "BILLING"),
     "tariff_edit": (
         "facturation/tarifs/{tariff}/modifier/",
