@@ -73,13 +73,30 @@ def chromium_browser():
         browser.close()
 
 
+# Every page reports what its Content-Security-Policy blocked (an inline style or script, a
+# blob: worker…): the browser tests fail on any of them.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.leveeCspViolation(
+    [event.effectiveDirective, event.blockedURI, event.sourceFile + ":" + event.lineNumber,
+     event.sample, document.location.pathname].join(" | ")
+  );
+});
+"""
+
+
 @pytest.fixture
 def page(chromium_browser, live_server):
     context = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR")
     context.set_default_timeout(15_000)
+    violations = []
+    context.expose_function("leveeCspViolation", lambda report: violations.append(report))
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 AXE_OPTIONS = {

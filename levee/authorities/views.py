@@ -1,6 +1,8 @@
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
 
+from levee.lib.colors import HEX_RE
 from levee.privacy.selectors import retention_periods
 
 from .selectors import authority_get_by_slug, commune_choice_from_key, commune_search
@@ -69,3 +71,14 @@ def personal_data(request, slug):
         "authorities/personal_data.html",
         {"authority": authority, "periods": retention_periods()},
     )
+
+
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def theme_css(request, slug):
+    """The authority's colour as a style sheet: the Content-Security-Policy allows no inline
+    <style>. Pages link it with the colour in its query string, so a new colour is a new URL
+    and the week-long cache never shows the old one."""
+    authority = authority_get_by_slug(slug)
+    color = authority.primary_color if HEX_RE.match(authority.primary_color or "") else ""
+    body = f":root {{ --brand: {color}; }}\n" if color else ""
+    return HttpResponse(body, content_type="text/css; charset=utf-8")

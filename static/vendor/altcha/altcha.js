@@ -1,39 +1,18 @@
-const Yn = `(function(){"use strict";const d=new TextEncoder;function p(e){return[...new Uint8Array(e)].map(t=>t.toString(16).padStart(2,"0")).join("")}async function b(e,t,r){if(typeof crypto>"u"||!("subtle"in crypto)||!("digest"in crypto.subtle))throw new Error("Web Crypto is not available. Secure context is required (https://developer.mozilla.org/en-US/docs/Web/Security/Secure_Contexts).");return p(await crypto.subtle.digest(r.toUpperCase(),d.encode(e+t)))}function w(e,t,r="SHA-256",n=1e6,l=0){const o=new AbortController,a=Date.now();return{promise:(async()=>{for(let c=l;c<=n;c+=1){if(o.signal.aborted)return null;if(await b(t,c,r)===e)return{number:c,took:Date.now()-a}}return null})(),controller:o}}function h(e){const t=atob(e),r=new Uint8Array(t.length);for(let n=0;n<t.length;n++)r[n]=t.charCodeAt(n);return r}function g(e,t=12){const r=new Uint8Array(t);for(let n=0;n<t;n++)r[n]=e%256,e=Math.floor(e/256);return r}async function m(e,t="",r=1e6,n=0){const l="AES-GCM",o=new AbortController,a=Date.now(),s=async()=>{for(let i=n;i<=r;i+=1){if(o.signal.aborted||!c||!u)return null;try{const f=await crypto.subtle.decrypt({name:l,iv:g(i)},c,u);if(f)return{clearText:new TextDecoder().decode(f),took:Date.now()-a}}catch{}}return null};let c=null,u=null;try{u=h(e);const i=await crypto.subtle.digest("SHA-256",d.encode(t));c=await crypto.subtle.importKey("raw",i,l,!1,["decrypt"])}catch{return{promise:Promise.reject(),controller:o}}return{promise:s(),controller:o}}let y;onmessage=async e=>{const{type:t,payload:r,start:n,max:l}=e.data;let o=null;if(t==="abort")y?.abort(),y=void 0;else if(t==="work"){if("obfuscated"in r){const{key:a,obfuscated:s}=r||{};o=await m(s,a,l,n)}else{const{algorithm:a,challenge:s,salt:c}=r||{};o=w(s,c,a,l,n)}y=o.controller,o.promise.then(a=>{self.postMessage(a&&{...a,worker:!0})})}}})();
-`, Dn = typeof self < "u" && self.Blob && new Blob(["(self.URL || self.webkitURL).revokeObjectURL(self.location.href);", Yn], { type: "text/javascript;charset=utf-8" });
-function Ni(e) {
-  let t;
-  try {
-    if (t = Dn && (self.URL || self.webkitURL).createObjectURL(Dn), !t) throw "";
-    const r = new Worker(t, {
-      name: e?.name
-    });
-    return r.addEventListener("error", () => {
-      (self.URL || self.webkitURL).revokeObjectURL(t);
-    }), r;
-  } catch {
-    return new Worker(
-      "data:text/javascript;charset=utf-8," + encodeURIComponent(Yn),
-      {
-        name: e?.name
-      }
-    );
-  }
-}
-const Li = "5";
-typeof window < "u" && ((window.__svelte ??= {}).v ??= /* @__PURE__ */ new Set()).add(Li);
-const Pi = 1, Oi = 4, Fi = 8, Mi = 16, Vi = 1, Ui = 2, Mr = "[", Zn = "[!", zn = "]", bt = {}, ae = Symbol(), ji = "http://www.w3.org/1999/xhtml", Nn = !1;
-function Jn(e) {
+const $l = "5";
+typeof window < "u" && ((window.__svelte ??= {}).v ??= /* @__PURE__ */ new Set()).add($l);
+const kl = 1, Sl = 4, Tl = 8, Nl = 16, Dl = 1, Ll = 2, Mn = "[", Gr = "[!", Zr = "]", pt = {}, oe = Symbol(), Pl = "http://www.w3.org/1999/xhtml", Nr = !1;
+function Wr(e) {
   throw new Error("https://svelte.dev/e/lifecycle_outside_component");
 }
-var Kn = Array.isArray, qi = Array.prototype.indexOf, Bi = Array.from, or = Object.keys, Mt = Object.defineProperty, rt = Object.getOwnPropertyDescriptor, Hi = Object.getOwnPropertyDescriptors, Gi = Object.prototype, Wi = Array.prototype, Xn = Object.getPrototypeOf, Ln = Object.isExtensible;
+var Jr = Array.isArray, Ol = Array.prototype.indexOf, Fl = Array.from, ln = Object.keys, Vt = Object.defineProperty, nt = Object.getOwnPropertyDescriptor, Vl = Object.getOwnPropertyDescriptors, Ml = Object.prototype, ql = Array.prototype, Kr = Object.getPrototypeOf, Dr = Object.isExtensible;
 const yt = () => {
 };
-function Qn(e) {
+function Xr(e) {
   for (var t = 0; t < e.length; t++)
     e[t]();
 }
-function Yi(e, t, r = !1) {
-  return e === void 0 ? r ? (
+function Ul(e, t, n = !1) {
+  return e === void 0 ? n ? (
     /** @type {() => V} */
     t()
   ) : (
@@ -41,291 +20,291 @@ function Yi(e, t, r = !1) {
     t
   ) : e;
 }
-const me = 2, eo = 4, fr = 8, Vr = 16, De = 32, it = 64, ir = 128, fe = 256, ar = 512, le = 1024, Ie = 2048, at = 4096, wt = 8192, dr = 16384, Zi = 32768, Ur = 65536, zi = 1 << 19, to = 1 << 20, Sr = 1 << 21, Ot = Symbol("$state"), ro = Symbol("legacy props"), Ji = Symbol("");
-function Ki(e) {
+const me = 2, zr = 4, dn = 8, qn = 16, Ne = 32, lt = 64, on = 128, ce = 256, an = 512, ae = 1024, Re = 2048, ot = 4096, wt = 8192, vn = 16384, jl = 32768, Un = 65536, Bl = 1 << 19, Qr = 1 << 20, Tn = 1 << 21, Ot = Symbol("$state"), ei = Symbol("legacy props"), Hl = Symbol("");
+function Yl(e) {
   throw new Error("https://svelte.dev/e/effect_in_teardown");
 }
-function Xi() {
+function Gl() {
   throw new Error("https://svelte.dev/e/effect_in_unowned_derived");
 }
-function Qi(e) {
+function Zl(e) {
   throw new Error("https://svelte.dev/e/effect_orphan");
 }
-function ea() {
+function Wl() {
   throw new Error("https://svelte.dev/e/effect_update_depth_exceeded");
 }
-function ta() {
+function Jl() {
   throw new Error("https://svelte.dev/e/hydration_failed");
 }
-function ra(e) {
+function Kl(e) {
   throw new Error("https://svelte.dev/e/props_invalid_value");
 }
-function na() {
+function Xl() {
   throw new Error("https://svelte.dev/e/state_descriptors_fixed");
 }
-function oa() {
+function zl() {
   throw new Error("https://svelte.dev/e/state_prototype_fixed");
 }
-function ia() {
+function Ql() {
   throw new Error("https://svelte.dev/e/state_unsafe_mutation");
 }
-function hr(e) {
+function hn(e) {
   console.warn("https://svelte.dev/e/hydration_mismatch");
 }
 let O = !1;
-function _t(e) {
+function bt(e) {
   O = e;
 }
 let P;
-function Ue(e) {
+function qe(e) {
   if (e === null)
-    throw hr(), bt;
+    throw hn(), pt;
   return P = e;
 }
 function Et() {
-  return Ue(
+  return qe(
     /** @type {TemplateNode} */
     /* @__PURE__ */ Be(P)
   );
 }
-function Z(e) {
+function W(e) {
   if (O) {
     if (/* @__PURE__ */ Be(P) !== null)
-      throw hr(), bt;
+      throw hn(), pt;
     P = e;
   }
 }
-function aa() {
+function eo() {
   for (var e = 0, t = P; ; ) {
     if (t.nodeType === 8) {
-      var r = (
+      var n = (
         /** @type {Comment} */
         t.data
       );
-      if (r === zn) {
+      if (n === Zr) {
         if (e === 0) return t;
         e -= 1;
-      } else (r === Mr || r === Zn) && (e += 1);
+      } else (n === Mn || n === Gr) && (e += 1);
     }
-    var o = (
+    var i = (
       /** @type {TemplateNode} */
       /* @__PURE__ */ Be(t)
     );
-    t.remove(), t = o;
+    t.remove(), t = i;
   }
 }
-let la = !1;
-function Me(e) {
+let to = !1;
+function Ve(e) {
   if (typeof e != "object" || e === null || Ot in e)
     return e;
-  const t = Xn(e);
-  if (t !== Gi && t !== Wi)
+  const t = Kr(e);
+  if (t !== Ml && t !== ql)
     return e;
-  var r = /* @__PURE__ */ new Map(), o = Kn(e), l = /* @__PURE__ */ N(0), a = $, s = (c) => {
-    var f = $;
-    Re(a);
-    var d = c();
-    return Re(f), d;
+  var n = /* @__PURE__ */ new Map(), i = Jr(e), a = /* @__PURE__ */ D(0), o = k, s = (f) => {
+    var c = k;
+    $e(o);
+    var d = f();
+    return $e(c), d;
   };
-  return o && r.set("length", /* @__PURE__ */ N(
+  return i && n.set("length", /* @__PURE__ */ D(
     /** @type {any[]} */
     e.length
   )), new Proxy(
     /** @type {any} */
     e,
     {
-      defineProperty(c, f, d) {
-        (!("value" in d) || d.configurable === !1 || d.enumerable === !1 || d.writable === !1) && na();
-        var m = r.get(f);
-        return m === void 0 ? (m = s(() => /* @__PURE__ */ N(d.value)), r.set(f, m)) : b(
+      defineProperty(f, c, d) {
+        (!("value" in d) || d.configurable === !1 || d.enumerable === !1 || d.writable === !1) && Xl();
+        var m = n.get(c);
+        return m === void 0 ? (m = s(() => /* @__PURE__ */ D(d.value)), n.set(c, m)) : p(
           m,
-          s(() => Me(d.value))
+          s(() => Ve(d.value))
         ), !0;
       },
-      deleteProperty(c, f) {
-        var d = r.get(f);
+      deleteProperty(f, c) {
+        var d = n.get(c);
         if (d === void 0)
-          f in c && (r.set(
-            f,
-            s(() => /* @__PURE__ */ N(ae))
-          ), Ir(l));
+          c in f && (n.set(
+            c,
+            s(() => /* @__PURE__ */ D(oe))
+          ), $n(a));
         else {
-          if (o && typeof f == "string") {
+          if (i && typeof c == "string") {
             var m = (
               /** @type {Source<number>} */
-              r.get("length")
-            ), v = Number(f);
-            Number.isInteger(v) && v < m.v && b(m, v);
+              n.get("length")
+            ), h = Number(c);
+            Number.isInteger(h) && h < m.v && p(m, h);
           }
-          b(d, ae), Ir(l);
+          p(d, oe), $n(a);
         }
         return !0;
       },
-      get(c, f, d) {
-        if (f === Ot)
+      get(f, c, d) {
+        if (c === Ot)
           return e;
-        var m = r.get(f), v = f in c;
-        if (m === void 0 && (!v || rt(c, f)?.writable) && (m = s(() => /* @__PURE__ */ N(Me(v ? c[f] : ae))), r.set(f, m)), m !== void 0) {
-          var _ = i(m);
-          return _ === ae ? void 0 : _;
+        var m = n.get(c), h = c in f;
+        if (m === void 0 && (!h || nt(f, c)?.writable) && (m = s(() => /* @__PURE__ */ D(Ve(h ? f[c] : oe))), n.set(c, m)), m !== void 0) {
+          var b = l(m);
+          return b === oe ? void 0 : b;
         }
-        return Reflect.get(c, f, d);
+        return Reflect.get(f, c, d);
       },
-      getOwnPropertyDescriptor(c, f) {
-        var d = Reflect.getOwnPropertyDescriptor(c, f);
+      getOwnPropertyDescriptor(f, c) {
+        var d = Reflect.getOwnPropertyDescriptor(f, c);
         if (d && "value" in d) {
-          var m = r.get(f);
-          m && (d.value = i(m));
+          var m = n.get(c);
+          m && (d.value = l(m));
         } else if (d === void 0) {
-          var v = r.get(f), _ = v?.v;
-          if (v !== void 0 && _ !== ae)
+          var h = n.get(c), b = h?.v;
+          if (h !== void 0 && b !== oe)
             return {
               enumerable: !0,
               configurable: !0,
-              value: _,
+              value: b,
               writable: !0
             };
         }
         return d;
       },
-      has(c, f) {
-        if (f === Ot)
+      has(f, c) {
+        if (c === Ot)
           return !0;
-        var d = r.get(f), m = d !== void 0 && d.v !== ae || Reflect.has(c, f);
-        if (d !== void 0 || S !== null && (!m || rt(c, f)?.writable)) {
-          d === void 0 && (d = s(() => /* @__PURE__ */ N(m ? Me(c[f]) : ae)), r.set(f, d));
-          var v = i(d);
-          if (v === ae)
+        var d = n.get(c), m = d !== void 0 && d.v !== oe || Reflect.has(f, c);
+        if (d !== void 0 || S !== null && (!m || nt(f, c)?.writable)) {
+          d === void 0 && (d = s(() => /* @__PURE__ */ D(m ? Ve(f[c]) : oe)), n.set(c, d));
+          var h = l(d);
+          if (h === oe)
             return !1;
         }
         return m;
       },
-      set(c, f, d, m) {
-        var v = r.get(f), _ = f in c;
-        if (o && f === "length")
+      set(f, c, d, m) {
+        var h = n.get(c), b = c in f;
+        if (i && c === "length")
           for (var w = d; w < /** @type {Source<number>} */
-          v.v; w += 1) {
-            var F = r.get(w + "");
-            F !== void 0 ? b(F, ae) : w in c && (F = s(() => /* @__PURE__ */ N(ae)), r.set(w + "", F));
+          h.v; w += 1) {
+            var F = n.get(w + "");
+            F !== void 0 ? p(F, oe) : w in f && (F = s(() => /* @__PURE__ */ D(oe)), n.set(w + "", F));
           }
-        v === void 0 ? (!_ || rt(c, f)?.writable) && (v = s(() => /* @__PURE__ */ N(void 0)), b(
-          v,
-          s(() => Me(d))
-        ), r.set(f, v)) : (_ = v.v !== ae, b(
-          v,
-          s(() => Me(d))
+        h === void 0 ? (!b || nt(f, c)?.writable) && (h = s(() => /* @__PURE__ */ D(void 0)), p(
+          h,
+          s(() => Ve(d))
+        ), n.set(c, h)) : (b = h.v !== oe, p(
+          h,
+          s(() => Ve(d))
         ));
-        var M = Reflect.getOwnPropertyDescriptor(c, f);
-        if (M?.set && M.set.call(m, d), !_) {
-          if (o && typeof f == "string") {
-            var U = (
+        var V = Reflect.getOwnPropertyDescriptor(f, c);
+        if (V?.set && V.set.call(m, d), !b) {
+          if (i && typeof c == "string") {
+            var q = (
               /** @type {Source<number>} */
-              r.get("length")
-            ), I = Number(f);
-            Number.isInteger(I) && I >= U.v && b(U, I + 1);
+              n.get("length")
+            ), R = Number(c);
+            Number.isInteger(R) && R >= q.v && p(q, R + 1);
           }
-          Ir(l);
+          $n(a);
         }
         return !0;
       },
-      ownKeys(c) {
-        i(l);
-        var f = Reflect.ownKeys(c).filter((v) => {
-          var _ = r.get(v);
-          return _ === void 0 || _.v !== ae;
+      ownKeys(f) {
+        l(a);
+        var c = Reflect.ownKeys(f).filter((h) => {
+          var b = n.get(h);
+          return b === void 0 || b.v !== oe;
         });
-        for (var [d, m] of r)
-          m.v !== ae && !(d in c) && f.push(d);
-        return f;
+        for (var [d, m] of n)
+          m.v !== oe && !(d in f) && c.push(d);
+        return c;
       },
       setPrototypeOf() {
-        oa();
+        zl();
       }
     }
   );
 }
-function Ir(e, t = 1) {
-  b(e, e.v + t);
+function $n(e, t = 1) {
+  p(e, e.v + t);
 }
-var Pn, no, oo, io;
-function Tr() {
-  if (Pn === void 0) {
-    Pn = window, no = /Firefox/.test(navigator.userAgent);
-    var e = Element.prototype, t = Node.prototype, r = Text.prototype;
-    oo = rt(t, "firstChild").get, io = rt(t, "nextSibling").get, Ln(e) && (e.__click = void 0, e.__className = void 0, e.__attributes = null, e.__style = void 0, e.__e = void 0), Ln(r) && (r.__t = void 0);
+var Lr, ti, ni, ri;
+function Nn() {
+  if (Lr === void 0) {
+    Lr = window, ti = /Firefox/.test(navigator.userAgent);
+    var e = Element.prototype, t = Node.prototype, n = Text.prototype;
+    ni = nt(t, "firstChild").get, ri = nt(t, "nextSibling").get, Dr(e) && (e.__click = void 0, e.__className = void 0, e.__attributes = null, e.__style = void 0, e.__e = void 0), Dr(n) && (n.__t = void 0);
   }
 }
-function vr(e = "") {
+function gn(e = "") {
   return document.createTextNode(e);
 }
 // @__NO_SIDE_EFFECTS__
-function ve(e) {
-  return oo.call(e);
+function he(e) {
+  return ni.call(e);
 }
 // @__NO_SIDE_EFFECTS__
 function Be(e) {
-  return io.call(e);
+  return ri.call(e);
 }
-function z(e, t) {
+function J(e, t) {
   if (!O)
-    return /* @__PURE__ */ ve(e);
-  var r = (
+    return /* @__PURE__ */ he(e);
+  var n = (
     /** @type {TemplateNode} */
-    /* @__PURE__ */ ve(P)
+    /* @__PURE__ */ he(P)
   );
-  return r === null && (r = P.appendChild(vr())), Ue(r), r;
+  return n === null && (n = P.appendChild(gn())), qe(n), n;
 }
-function Nt(e, t) {
+function Dt(e, t) {
   if (!O) {
-    var r = (
+    var n = (
       /** @type {DocumentFragment} */
-      /* @__PURE__ */ ve(
+      /* @__PURE__ */ he(
         /** @type {Node} */
         e
       )
     );
-    return r instanceof Comment && r.data === "" ? /* @__PURE__ */ Be(r) : r;
+    return n instanceof Comment && n.data === "" ? /* @__PURE__ */ Be(n) : n;
   }
   return P;
 }
-function J(e, t = 1, r = !1) {
-  let o = O ? P : e;
-  for (var l; t--; )
-    l = o, o = /** @type {TemplateNode} */
-    /* @__PURE__ */ Be(o);
+function K(e, t = 1, n = !1) {
+  let i = O ? P : e;
+  for (var a; t--; )
+    a = i, i = /** @type {TemplateNode} */
+    /* @__PURE__ */ Be(i);
   if (!O)
-    return o;
-  var a = o?.nodeType;
-  if (r && a !== 3) {
-    var s = vr();
-    return o === null ? l?.after(s) : o.before(s), Ue(s), s;
+    return i;
+  var o = i?.nodeType;
+  if (n && o !== 3) {
+    var s = gn();
+    return i === null ? a?.after(s) : i.before(s), qe(s), s;
   }
-  return Ue(o), /** @type {TemplateNode} */
-  o;
+  return qe(i), /** @type {TemplateNode} */
+  i;
 }
-function sa(e) {
+function no(e) {
   e.textContent = "";
 }
-function ao(e) {
+function ii(e) {
   return e === this.v;
 }
-function lo(e, t) {
+function li(e, t) {
   return e != e ? t == t : e !== t || e !== null && typeof e == "object" || typeof e == "function";
 }
-function jr(e) {
-  return !lo(e, this.v);
+function jn(e) {
+  return !li(e, this.v);
 }
 // @__NO_SIDE_EFFECTS__
-function gr(e) {
-  var t = me | Ie, r = $ !== null && ($.f & me) !== 0 ? (
+function _n(e) {
+  var t = me | Re, n = k !== null && (k.f & me) !== 0 ? (
     /** @type {Derived} */
-    $
+    k
   ) : null;
-  return S === null || r !== null && (r.f & fe) !== 0 ? t |= fe : S.f |= to, {
-    ctx: ne,
+  return S === null || n !== null && (n.f & ce) !== 0 ? t |= ce : S.f |= Qr, {
+    ctx: re,
     deps: null,
     effects: null,
-    equals: ao,
+    equals: ii,
     f: t,
     fn: e,
     reactions: null,
@@ -335,31 +314,31 @@ function gr(e) {
       null
     ),
     wv: 0,
-    parent: r ?? S
+    parent: n ?? S
   };
 }
 // @__NO_SIDE_EFFECTS__
 function Lt(e) {
-  const t = /* @__PURE__ */ gr(e);
-  return wo(t), t;
+  const t = /* @__PURE__ */ _n(e);
+  return bi(t), t;
 }
 // @__NO_SIDE_EFFECTS__
-function ua(e) {
-  const t = /* @__PURE__ */ gr(e);
-  return t.equals = jr, t;
+function ro(e) {
+  const t = /* @__PURE__ */ _n(e);
+  return t.equals = jn, t;
 }
-function so(e) {
+function oi(e) {
   var t = e.effects;
   if (t !== null) {
     e.effects = null;
-    for (var r = 0; r < t.length; r += 1)
-      je(
+    for (var n = 0; n < t.length; n += 1)
+      Ue(
         /** @type {Effect} */
-        t[r]
+        t[n]
       );
   }
 }
-function ca(e) {
+function io(e) {
   for (var t = e.parent; t !== null; ) {
     if ((t.f & me) === 0)
       return (
@@ -370,586 +349,586 @@ function ca(e) {
   }
   return null;
 }
-function uo(e) {
-  var t, r = S;
-  qe(ca(e));
+function ai(e) {
+  var t, n = S;
+  je(io(e));
   try {
-    so(e), t = ko(e);
+    oi(e), t = Ei(e);
   } finally {
-    qe(r);
+    je(n);
   }
   return t;
 }
-function co(e) {
-  var t = uo(e), r = (Ve || (e.f & fe) !== 0) && e.deps !== null ? at : le;
-  _e(e, r), e.equals(t) || (e.v = t, e.wv = xo());
+function si(e) {
+  var t = ai(e), n = (Me || (e.f & ce) !== 0) && e.deps !== null ? ot : ae;
+  be(e, n), e.equals(t) || (e.v = t, e.wv = yi());
 }
-function fa(e) {
-  S === null && $ === null && Qi(), $ !== null && ($.f & fe) !== 0 && S === null && Xi(), qt && Ki();
+function lo(e) {
+  S === null && k === null && Zl(), k !== null && (k.f & ce) !== 0 && S === null && Gl(), jt && Yl();
 }
-function da(e, t) {
-  var r = t.last;
-  r === null ? t.last = t.first = e : (r.next = e, e.prev = r, t.last = e);
+function oo(e, t) {
+  var n = t.last;
+  n === null ? t.last = t.first = e : (n.next = e, e.prev = n, t.last = e);
 }
-function lt(e, t, r, o = !0) {
-  var l = S, a = {
-    ctx: ne,
+function at(e, t, n, i = !0) {
+  var a = S, o = {
+    ctx: re,
     deps: null,
     nodes_start: null,
     nodes_end: null,
-    f: e | Ie,
+    f: e | Re,
     first: null,
     fn: t,
     last: null,
     next: null,
-    parent: l,
+    parent: a,
     prev: null,
     teardown: null,
     transitions: null,
     wv: 0
   };
-  if (r)
+  if (n)
     try {
-      Wr(a), a.f |= Zi;
-    } catch (f) {
-      throw je(a), f;
+      Zn(o), o.f |= jl;
+    } catch (c) {
+      throw Ue(o), c;
     }
-  else t !== null && mr(a);
-  var s = r && a.deps === null && a.first === null && a.nodes_start === null && a.teardown === null && (a.f & (to | ir)) === 0;
-  if (!s && o && (l !== null && da(a, l), $ !== null && ($.f & me) !== 0)) {
-    var c = (
+  else t !== null && bn(o);
+  var s = n && o.deps === null && o.first === null && o.nodes_start === null && o.teardown === null && (o.f & (Qr | on)) === 0;
+  if (!s && i && (a !== null && oo(o, a), k !== null && (k.f & me) !== 0)) {
+    var f = (
       /** @type {Derived} */
-      $
+      k
     );
-    (c.effects ??= []).push(a);
+    (f.effects ??= []).push(o);
   }
-  return a;
+  return o;
 }
-function qr(e) {
-  const t = lt(fr, null, !1);
-  return _e(t, le), t.teardown = e, t;
+function Bn(e) {
+  const t = at(dn, null, !1);
+  return be(t, ae), t.teardown = e, t;
 }
-function Dr(e) {
-  fa();
-  var t = S !== null && (S.f & De) !== 0 && ne !== null && !ne.m;
+function Dn(e) {
+  lo();
+  var t = S !== null && (S.f & Ne) !== 0 && re !== null && !re.m;
   if (t) {
-    var r = (
+    var n = (
       /** @type {ComponentContext} */
-      ne
+      re
     );
-    (r.e ??= []).push({
+    (n.e ??= []).push({
       fn: e,
       effect: S,
-      reaction: $
+      reaction: k
     });
   } else {
-    var o = Br(e);
-    return o;
+    var i = Hn(e);
+    return i;
   }
 }
-function ha(e) {
-  const t = lt(it, e, !0);
+function ao(e) {
+  const t = at(lt, e, !0);
   return () => {
-    je(t);
+    Ue(t);
   };
 }
-function va(e) {
-  const t = lt(it, e, !0);
-  return (r = {}) => new Promise((o) => {
-    r.outro ? Lr(t, () => {
-      je(t), o(void 0);
-    }) : (je(t), o(void 0));
+function so(e) {
+  const t = at(lt, e, !0);
+  return (n = {}) => new Promise((i) => {
+    n.outro ? Pn(t, () => {
+      Ue(t), i(void 0);
+    }) : (Ue(t), i(void 0));
   });
 }
-function Br(e) {
-  return lt(eo, e, !1);
+function Hn(e) {
+  return at(zr, e, !1);
 }
-function Hr(e) {
-  return lt(fr, e, !0);
+function Yn(e) {
+  return at(dn, e, !0);
 }
-function Ce(e, t = [], r = gr) {
-  const o = t.map(r);
-  return fo(() => e(...o.map(i)));
+function Ae(e, t = [], n = _n) {
+  const i = t.map(n);
+  return ui(() => e(...i.map(l)));
 }
-function fo(e, t = 0) {
-  return lt(fr | Vr | t, e, !0);
+function ui(e, t = 0) {
+  return at(dn | qn | t, e, !0);
 }
-function Nr(e, t = !0) {
-  return lt(fr | De, e, !0, t);
+function Ln(e, t = !0) {
+  return at(dn | Ne, e, !0, t);
 }
-function ho(e) {
+function fi(e) {
   var t = e.teardown;
   if (t !== null) {
-    const r = qt, o = $;
-    Fn(!0), Re(null);
+    const n = jt, i = k;
+    Or(!0), $e(null);
     try {
       t.call(null);
     } finally {
-      Fn(r), Re(o);
+      Or(n), $e(i);
     }
   }
 }
-function vo(e, t = !1) {
-  var r = e.first;
-  for (e.first = e.last = null; r !== null; ) {
-    var o = r.next;
-    (r.f & it) !== 0 ? r.parent = null : je(r, t), r = o;
+function ci(e, t = !1) {
+  var n = e.first;
+  for (e.first = e.last = null; n !== null; ) {
+    var i = n.next;
+    (n.f & lt) !== 0 ? n.parent = null : Ue(n, t), n = i;
   }
 }
-function ga(e) {
+function uo(e) {
   for (var t = e.first; t !== null; ) {
-    var r = t.next;
-    (t.f & De) === 0 && je(t), t = r;
+    var n = t.next;
+    (t.f & Ne) === 0 && Ue(t), t = n;
   }
 }
-function je(e, t = !0) {
-  var r = !1;
-  (t || (e.f & zi) !== 0) && e.nodes_start !== null && (go(
+function Ue(e, t = !0) {
+  var n = !1;
+  (t || (e.f & Bl) !== 0) && e.nodes_start !== null && (di(
     e.nodes_start,
     /** @type {TemplateNode} */
     e.nodes_end
-  ), r = !0), vo(e, t && !r), cr(e, 0), _e(e, dr);
-  var o = e.transitions;
-  if (o !== null)
-    for (const a of o)
-      a.stop();
-  ho(e);
-  var l = e.parent;
-  l !== null && l.first !== null && po(e), e.next = e.prev = e.teardown = e.ctx = e.deps = e.fn = e.nodes_start = e.nodes_end = null;
+  ), n = !0), ci(e, t && !n), cn(e, 0), be(e, vn);
+  var i = e.transitions;
+  if (i !== null)
+    for (const o of i)
+      o.stop();
+  fi(e);
+  var a = e.parent;
+  a !== null && a.first !== null && vi(e), e.next = e.prev = e.teardown = e.ctx = e.deps = e.fn = e.nodes_start = e.nodes_end = null;
 }
-function go(e, t) {
+function di(e, t) {
   for (; e !== null; ) {
-    var r = e === t ? null : (
+    var n = e === t ? null : (
       /** @type {TemplateNode} */
       /* @__PURE__ */ Be(e)
     );
-    e.remove(), e = r;
+    e.remove(), e = n;
   }
 }
-function po(e) {
-  var t = e.parent, r = e.prev, o = e.next;
-  r !== null && (r.next = o), o !== null && (o.prev = r), t !== null && (t.first === e && (t.first = o), t.last === e && (t.last = r));
+function vi(e) {
+  var t = e.parent, n = e.prev, i = e.next;
+  n !== null && (n.next = i), i !== null && (i.prev = n), t !== null && (t.first === e && (t.first = i), t.last === e && (t.last = n));
 }
-function Lr(e, t) {
-  var r = [];
-  mo(e, r, !0), pa(r, () => {
-    je(e), t && t();
+function Pn(e, t) {
+  var n = [];
+  hi(e, n, !0), fo(n, () => {
+    Ue(e), t && t();
   });
 }
-function pa(e, t) {
-  var r = e.length;
-  if (r > 0) {
-    var o = () => --r || t();
-    for (var l of e)
-      l.out(o);
+function fo(e, t) {
+  var n = e.length;
+  if (n > 0) {
+    var i = () => --n || t();
+    for (var a of e)
+      a.out(i);
   } else
     t();
 }
-function mo(e, t, r) {
+function hi(e, t, n) {
   if ((e.f & wt) === 0) {
     if (e.f ^= wt, e.transitions !== null)
       for (const s of e.transitions)
-        (s.is_global || r) && t.push(s);
-    for (var o = e.first; o !== null; ) {
-      var l = o.next, a = (o.f & Ur) !== 0 || (o.f & De) !== 0;
-      mo(o, t, a ? r : !1), o = l;
+        (s.is_global || n) && t.push(s);
+    for (var i = e.first; i !== null; ) {
+      var a = i.next, o = (i.f & Un) !== 0 || (i.f & Ne) !== 0;
+      hi(i, t, o ? n : !1), i = a;
     }
   }
 }
-function On(e) {
-  _o(e, !0);
+function Pr(e) {
+  gi(e, !0);
 }
-function _o(e, t) {
+function gi(e, t) {
   if ((e.f & wt) !== 0) {
-    e.f ^= wt, (e.f & le) === 0 && (e.f ^= le), Bt(e) && (_e(e, Ie), mr(e));
-    for (var r = e.first; r !== null; ) {
-      var o = r.next, l = (r.f & Ur) !== 0 || (r.f & De) !== 0;
-      _o(r, l ? t : !1), r = o;
+    e.f ^= wt, (e.f & ae) === 0 && (e.f ^= ae), Bt(e) && (be(e, Re), bn(e));
+    for (var n = e.first; n !== null; ) {
+      var i = n.next, a = (n.f & Un) !== 0 || (n.f & Ne) !== 0;
+      gi(n, a ? t : !1), n = i;
     }
     if (e.transitions !== null)
-      for (const a of e.transitions)
-        (a.is_global || t) && a.in();
+      for (const o of e.transitions)
+        (o.is_global || t) && o.in();
   }
 }
-const ma = typeof requestIdleCallback > "u" ? (e) => setTimeout(e, 1) : requestIdleCallback;
-let Vt = [], Ut = [];
-function bo() {
-  var e = Vt;
-  Vt = [], Qn(e);
+const co = typeof requestIdleCallback > "u" ? (e) => setTimeout(e, 1) : requestIdleCallback;
+let Mt = [], qt = [];
+function _i() {
+  var e = Mt;
+  Mt = [], Xr(e);
 }
-function yo() {
-  var e = Ut;
-  Ut = [], Qn(e);
+function mi() {
+  var e = qt;
+  qt = [], Xr(e);
 }
-function Gr(e) {
-  Vt.length === 0 && queueMicrotask(bo), Vt.push(e);
+function Gn(e) {
+  Mt.length === 0 && queueMicrotask(_i), Mt.push(e);
 }
-function _a(e) {
-  Ut.length === 0 && ma(yo), Ut.push(e);
+function vo(e) {
+  qt.length === 0 && co(mi), qt.push(e);
 }
-function ba() {
-  Vt.length > 0 && bo(), Ut.length > 0 && yo();
+function ho() {
+  Mt.length > 0 && _i(), qt.length > 0 && mi();
 }
-let tr = !1, lr = !1, sr = null, nt = !1, qt = !1;
-function Fn(e) {
-  qt = e;
+let tn = !1, sn = !1, un = null, rt = !1, jt = !1;
+function Or(e) {
+  jt = e;
 }
 let Ft = [];
-let $ = null, ke = !1;
-function Re(e) {
-  $ = e;
+let k = null, Ie = !1;
+function $e(e) {
+  k = e;
 }
 let S = null;
-function qe(e) {
+function je(e) {
   S = e;
 }
 let Te = null;
-function wo(e) {
-  $ !== null && $.f & Sr && (Te === null ? Te = [e] : Te.push(e));
+function bi(e) {
+  k !== null && k.f & Tn && (Te === null ? Te = [e] : Te.push(e));
 }
-let re = null, ce = 0, he = null;
-function ya(e) {
-  he = e;
+let ne = null, fe = 0, ve = null;
+function go(e) {
+  ve = e;
 }
-let Eo = 1, ur = 0, Ve = !1;
-function xo() {
-  return ++Eo;
+let pi = 1, fn = 0, Me = !1;
+function yi() {
+  return ++pi;
 }
 function Bt(e) {
   var t = e.f;
-  if ((t & Ie) !== 0)
+  if ((t & Re) !== 0)
     return !0;
-  if ((t & at) !== 0) {
-    var r = e.deps, o = (t & fe) !== 0;
-    if (r !== null) {
-      var l, a, s = (t & ar) !== 0, c = o && S !== null && !Ve, f = r.length;
-      if (s || c) {
+  if ((t & ot) !== 0) {
+    var n = e.deps, i = (t & ce) !== 0;
+    if (n !== null) {
+      var a, o, s = (t & an) !== 0, f = i && S !== null && !Me, c = n.length;
+      if (s || f) {
         var d = (
           /** @type {Derived} */
           e
         ), m = d.parent;
-        for (l = 0; l < f; l++)
-          a = r[l], (s || !a?.reactions?.includes(d)) && (a.reactions ??= []).push(d);
-        s && (d.f ^= ar), c && m !== null && (m.f & fe) === 0 && (d.f ^= fe);
+        for (a = 0; a < c; a++)
+          o = n[a], (s || !o?.reactions?.includes(d)) && (o.reactions ??= []).push(d);
+        s && (d.f ^= an), f && m !== null && (m.f & ce) === 0 && (d.f ^= ce);
       }
-      for (l = 0; l < f; l++)
-        if (a = r[l], Bt(
+      for (a = 0; a < c; a++)
+        if (o = n[a], Bt(
           /** @type {Derived} */
-          a
-        ) && co(
+          o
+        ) && si(
           /** @type {Derived} */
-          a
-        ), a.wv > e.wv)
+          o
+        ), o.wv > e.wv)
           return !0;
     }
-    (!o || S !== null && !Ve) && _e(e, le);
+    (!i || S !== null && !Me) && be(e, ae);
   }
   return !1;
 }
-function wa(e, t) {
-  for (var r = t; r !== null; ) {
-    if ((r.f & ir) !== 0)
+function _o(e, t) {
+  for (var n = t; n !== null; ) {
+    if ((n.f & on) !== 0)
       try {
-        r.fn(e);
+        n.fn(e);
         return;
       } catch {
-        r.f ^= ir;
+        n.f ^= on;
       }
-    r = r.parent;
+    n = n.parent;
   }
-  throw tr = !1, e;
+  throw tn = !1, e;
 }
-function Mn(e) {
-  return (e.f & dr) === 0 && (e.parent === null || (e.parent.f & ir) === 0);
+function Fr(e) {
+  return (e.f & vn) === 0 && (e.parent === null || (e.parent.f & on) === 0);
 }
-function pr(e, t, r, o) {
-  if (tr) {
-    if (r === null && (tr = !1), Mn(t))
+function mn(e, t, n, i) {
+  if (tn) {
+    if (n === null && (tn = !1), Fr(t))
       throw e;
     return;
   }
-  if (r !== null && (tr = !0), wa(e, t), Mn(t))
+  if (n !== null && (tn = !0), _o(e, t), Fr(t))
     throw e;
 }
-function Co(e, t, r = !0) {
-  var o = e.reactions;
-  if (o !== null)
-    for (var l = 0; l < o.length; l++) {
-      var a = o[l];
-      Te?.includes(e) || ((a.f & me) !== 0 ? Co(
+function wi(e, t, n = !0) {
+  var i = e.reactions;
+  if (i !== null)
+    for (var a = 0; a < i.length; a++) {
+      var o = i[a];
+      Te?.includes(e) || ((o.f & me) !== 0 ? wi(
         /** @type {Derived} */
-        a,
+        o,
         t,
         !1
-      ) : t === a && (r ? _e(a, Ie) : (a.f & le) !== 0 && _e(a, at), mr(
+      ) : t === o && (n ? be(o, Re) : (o.f & ae) !== 0 && be(o, ot), bn(
         /** @type {Effect} */
-        a
+        o
       )));
     }
 }
-function ko(e) {
-  var t = re, r = ce, o = he, l = $, a = Ve, s = Te, c = ne, f = ke, d = e.f;
-  re = /** @type {null | Value[]} */
-  null, ce = 0, he = null, Ve = (d & fe) !== 0 && (ke || !nt || $ === null), $ = (d & (De | it)) === 0 ? e : null, Te = null, Vn(e.ctx), ke = !1, ur++, e.f |= Sr;
+function Ei(e) {
+  var t = ne, n = fe, i = ve, a = k, o = Me, s = Te, f = re, c = Ie, d = e.f;
+  ne = /** @type {null | Value[]} */
+  null, fe = 0, ve = null, Me = (d & ce) !== 0 && (Ie || !rt || k === null), k = (d & (Ne | lt)) === 0 ? e : null, Te = null, Vr(e.ctx), Ie = !1, fn++, e.f |= Tn;
   try {
     var m = (
       /** @type {Function} */
       (0, e.fn)()
-    ), v = e.deps;
-    if (re !== null) {
-      var _;
-      if (cr(e, ce), v !== null && ce > 0)
-        for (v.length = ce + re.length, _ = 0; _ < re.length; _++)
-          v[ce + _] = re[_];
+    ), h = e.deps;
+    if (ne !== null) {
+      var b;
+      if (cn(e, fe), h !== null && fe > 0)
+        for (h.length = fe + ne.length, b = 0; b < ne.length; b++)
+          h[fe + b] = ne[b];
       else
-        e.deps = v = re;
-      if (!Ve)
-        for (_ = ce; _ < v.length; _++)
-          (v[_].reactions ??= []).push(e);
-    } else v !== null && ce < v.length && (cr(e, ce), v.length = ce);
-    if (To() && he !== null && !ke && v !== null && (e.f & (me | at | Ie)) === 0)
-      for (_ = 0; _ < /** @type {Source[]} */
-      he.length; _++)
-        Co(
-          he[_],
+        e.deps = h = ne;
+      if (!Me)
+        for (b = fe; b < h.length; b++)
+          (h[b].reactions ??= []).push(e);
+    } else h !== null && fe < h.length && (cn(e, fe), h.length = fe);
+    if ($i() && ve !== null && !Ie && h !== null && (e.f & (me | ot | Re)) === 0)
+      for (b = 0; b < /** @type {Source[]} */
+      ve.length; b++)
+        wi(
+          ve[b],
           /** @type {Effect} */
           e
         );
-    return l !== null && l !== e && (ur++, he !== null && (o === null ? o = he : o.push(.../** @type {Source[]} */
-    he))), m;
+    return a !== null && a !== e && (fn++, ve !== null && (i === null ? i = ve : i.push(.../** @type {Source[]} */
+    ve))), m;
   } finally {
-    re = t, ce = r, he = o, $ = l, Ve = a, Te = s, Vn(c), ke = f, e.f ^= Sr;
+    ne = t, fe = n, ve = i, k = a, Me = o, Te = s, Vr(f), Ie = c, e.f ^= Tn;
   }
 }
-function Ea(e, t) {
-  let r = t.reactions;
-  if (r !== null) {
-    var o = qi.call(r, e);
-    if (o !== -1) {
-      var l = r.length - 1;
-      l === 0 ? r = t.reactions = null : (r[o] = r[l], r.pop());
+function mo(e, t) {
+  let n = t.reactions;
+  if (n !== null) {
+    var i = Ol.call(n, e);
+    if (i !== -1) {
+      var a = n.length - 1;
+      a === 0 ? n = t.reactions = null : (n[i] = n[a], n.pop());
     }
   }
-  r === null && (t.f & me) !== 0 && // Destroying a child effect while updating a parent effect can cause a dependency to appear
+  n === null && (t.f & me) !== 0 && // Destroying a child effect while updating a parent effect can cause a dependency to appear
   // to be unused, when in fact it is used by the currently-updating parent. Checking `new_deps`
   // allows us to skip the expensive work of disconnecting and immediately reconnecting it
-  (re === null || !re.includes(t)) && (_e(t, at), (t.f & (fe | ar)) === 0 && (t.f ^= ar), so(
+  (ne === null || !ne.includes(t)) && (be(t, ot), (t.f & (ce | an)) === 0 && (t.f ^= an), oi(
     /** @type {Derived} **/
     t
-  ), cr(
+  ), cn(
     /** @type {Derived} **/
     t,
     0
   ));
 }
-function cr(e, t) {
-  var r = e.deps;
-  if (r !== null)
-    for (var o = t; o < r.length; o++)
-      Ea(e, r[o]);
+function cn(e, t) {
+  var n = e.deps;
+  if (n !== null)
+    for (var i = t; i < n.length; i++)
+      mo(e, n[i]);
 }
-function Wr(e) {
+function Zn(e) {
   var t = e.f;
-  if ((t & dr) === 0) {
-    _e(e, le);
-    var r = S, o = ne, l = nt;
-    S = e, nt = !0;
+  if ((t & vn) === 0) {
+    be(e, ae);
+    var n = S, i = re, a = rt;
+    S = e, rt = !0;
     try {
-      (t & Vr) !== 0 ? ga(e) : vo(e), ho(e);
-      var a = ko(e);
-      e.teardown = typeof a == "function" ? a : null, e.wv = Eo;
-      var s = e.deps, c;
-      Nn && la && e.f & Ie;
-    } catch (f) {
-      pr(f, e, r, o || e.ctx);
+      (t & qn) !== 0 ? uo(e) : ci(e), fi(e);
+      var o = Ei(e);
+      e.teardown = typeof o == "function" ? o : null, e.wv = pi;
+      var s = e.deps, f;
+      Nr && to && e.f & Re;
+    } catch (c) {
+      mn(c, e, n, i || e.ctx);
     } finally {
-      nt = l, S = r;
+      rt = a, S = n;
     }
   }
 }
-function xa() {
+function bo() {
   try {
-    ea();
+    Wl();
   } catch (e) {
-    if (sr !== null)
-      pr(e, sr, null);
+    if (un !== null)
+      mn(e, un, null);
     else
       throw e;
   }
 }
-function Ao() {
-  var e = nt;
+function Ci() {
+  var e = rt;
   try {
     var t = 0;
-    for (nt = !0; Ft.length > 0; ) {
-      t++ > 1e3 && xa();
-      var r = Ft, o = r.length;
+    for (rt = !0; Ft.length > 0; ) {
+      t++ > 1e3 && bo();
+      var n = Ft, i = n.length;
       Ft = [];
-      for (var l = 0; l < o; l++) {
-        var a = ka(r[l]);
-        Ca(a);
+      for (var a = 0; a < i; a++) {
+        var o = yo(n[a]);
+        po(o);
       }
-      jt.clear();
+      Ut.clear();
     }
   } finally {
-    lr = !1, nt = e, sr = null;
+    sn = !1, rt = e, un = null;
   }
 }
-function Ca(e) {
+function po(e) {
   var t = e.length;
   if (t !== 0)
-    for (var r = 0; r < t; r++) {
-      var o = e[r];
-      if ((o.f & (dr | wt)) === 0)
+    for (var n = 0; n < t; n++) {
+      var i = e[n];
+      if ((i.f & (vn | wt)) === 0)
         try {
-          Bt(o) && (Wr(o), o.deps === null && o.first === null && o.nodes_start === null && (o.teardown === null ? po(o) : o.fn = null));
-        } catch (l) {
-          pr(l, o, null, o.ctx);
+          Bt(i) && (Zn(i), i.deps === null && i.first === null && i.nodes_start === null && (i.teardown === null ? vi(i) : i.fn = null));
+        } catch (a) {
+          mn(a, i, null, i.ctx);
         }
     }
 }
-function mr(e) {
-  lr || (lr = !0, queueMicrotask(Ao));
-  for (var t = sr = e; t.parent !== null; ) {
+function bn(e) {
+  sn || (sn = !0, queueMicrotask(Ci));
+  for (var t = un = e; t.parent !== null; ) {
     t = t.parent;
-    var r = t.f;
-    if ((r & (it | De)) !== 0) {
-      if ((r & le) === 0) return;
-      t.f ^= le;
+    var n = t.f;
+    if ((n & (lt | Ne)) !== 0) {
+      if ((n & ae) === 0) return;
+      t.f ^= ae;
     }
   }
   Ft.push(t);
 }
-function ka(e) {
-  for (var t = [], r = e; r !== null; ) {
-    var o = r.f, l = (o & (De | it)) !== 0, a = l && (o & le) !== 0;
-    if (!a && (o & wt) === 0) {
-      if ((o & eo) !== 0)
-        t.push(r);
-      else if (l)
-        r.f ^= le;
+function yo(e) {
+  for (var t = [], n = e; n !== null; ) {
+    var i = n.f, a = (i & (Ne | lt)) !== 0, o = a && (i & ae) !== 0;
+    if (!o && (i & wt) === 0) {
+      if ((i & zr) !== 0)
+        t.push(n);
+      else if (a)
+        n.f ^= ae;
       else
         try {
-          Bt(r) && Wr(r);
-        } catch (f) {
-          pr(f, r, null, r.ctx);
+          Bt(n) && Zn(n);
+        } catch (c) {
+          mn(c, n, null, n.ctx);
         }
-      var s = r.first;
+      var s = n.first;
       if (s !== null) {
-        r = s;
+        n = s;
         continue;
       }
     }
-    var c = r.parent;
-    for (r = r.next; r === null && c !== null; )
-      r = c.next, c = c.parent;
+    var f = n.parent;
+    for (n = n.next; n === null && f !== null; )
+      n = f.next, f = f.parent;
   }
   return t;
 }
 function E(e) {
   for (var t; ; ) {
-    if (ba(), Ft.length === 0)
+    if (ho(), Ft.length === 0)
       return (
         /** @type {T} */
         t
       );
-    lr = !0, Ao();
+    sn = !0, Ci();
   }
 }
-async function Rr() {
+async function kn() {
   await Promise.resolve(), E();
 }
-function i(e) {
-  var t = e.f, r = (t & me) !== 0;
-  if ($ !== null && !ke) {
+function l(e) {
+  var t = e.f, n = (t & me) !== 0;
+  if (k !== null && !Ie) {
     if (!Te?.includes(e)) {
-      var o = $.deps;
-      e.rv < ur && (e.rv = ur, re === null && o !== null && o[ce] === e ? ce++ : re === null ? re = [e] : (!Ve || !re.includes(e)) && re.push(e));
+      var i = k.deps;
+      e.rv < fn && (e.rv = fn, ne === null && i !== null && i[fe] === e ? fe++ : ne === null ? ne = [e] : (!Me || !ne.includes(e)) && ne.push(e));
     }
-  } else if (r && /** @type {Derived} */
+  } else if (n && /** @type {Derived} */
   e.deps === null && /** @type {Derived} */
   e.effects === null) {
-    var l = (
+    var a = (
       /** @type {Derived} */
       e
-    ), a = l.parent;
-    a !== null && (a.f & fe) === 0 && (l.f ^= fe);
+    ), o = a.parent;
+    o !== null && (o.f & ce) === 0 && (a.f ^= ce);
   }
-  return r && (l = /** @type {Derived} */
-  e, Bt(l) && co(l)), qt && jt.has(e) ? jt.get(e) : e.v;
+  return n && (a = /** @type {Derived} */
+  e, Bt(a) && si(a)), jt && Ut.has(e) ? Ut.get(e) : e.v;
 }
-function ot(e) {
-  var t = ke;
+function it(e) {
+  var t = Ie;
   try {
-    return ke = !0, e();
+    return Ie = !0, e();
   } finally {
-    ke = t;
+    Ie = t;
   }
 }
-const Aa = -7169;
-function _e(e, t) {
-  e.f = e.f & Aa | t;
+const wo = -7169;
+function be(e, t) {
+  e.f = e.f & wo | t;
 }
-const jt = /* @__PURE__ */ new Map();
-function Io(e, t) {
-  var r = {
+const Ut = /* @__PURE__ */ new Map();
+function Ai(e, t) {
+  var n = {
     f: 0,
     // TODO ideally we could skip this altogether, but it causes type errors
     v: e,
     reactions: null,
-    equals: ao,
+    equals: ii,
     rv: 0,
     wv: 0
   };
-  return r;
+  return n;
 }
 // @__NO_SIDE_EFFECTS__
-function N(e, t) {
-  const r = Io(e);
-  return wo(r), r;
+function D(e, t) {
+  const n = Ai(e);
+  return bi(n), n;
 }
 // @__NO_SIDE_EFFECTS__
-function Yr(e, t = !1) {
-  const r = Io(e);
-  return t || (r.equals = jr), r;
+function Wn(e, t = !1) {
+  const n = Ai(e);
+  return t || (n.equals = jn), n;
 }
-function b(e, t, r = !1) {
-  $ !== null && !ke && To() && ($.f & (me | Vr)) !== 0 && !Te?.includes(e) && ia();
-  let o = r ? Me(t) : t;
-  return Ia(e, o);
+function p(e, t, n = !1) {
+  k !== null && !Ie && $i() && (k.f & (me | qn)) !== 0 && !Te?.includes(e) && Ql();
+  let i = n ? Ve(t) : t;
+  return Eo(e, i);
 }
-function Ia(e, t) {
+function Eo(e, t) {
   if (!e.equals(t)) {
-    var r = e.v;
-    qt ? jt.set(e, t) : jt.set(e, r), e.v = t, (e.f & me) !== 0 && ((e.f & Ie) !== 0 && uo(
+    var n = e.v;
+    jt ? Ut.set(e, t) : Ut.set(e, n), e.v = t, (e.f & me) !== 0 && ((e.f & Re) !== 0 && ai(
       /** @type {Derived} */
       e
-    ), _e(e, (e.f & fe) === 0 ? le : at)), e.wv = xo(), Ro(e, Ie), S !== null && (S.f & le) !== 0 && (S.f & (De | it)) === 0 && (he === null ? ya([e]) : he.push(e));
+    ), be(e, (e.f & ce) === 0 ? ae : ot)), e.wv = yi(), Ii(e, Re), S !== null && (S.f & ae) !== 0 && (S.f & (Ne | lt)) === 0 && (ve === null ? go([e]) : ve.push(e));
   }
   return t;
 }
-function Ro(e, t) {
-  var r = e.reactions;
-  if (r !== null)
-    for (var o = r.length, l = 0; l < o; l++) {
-      var a = r[l], s = a.f;
-      (s & Ie) === 0 && (_e(a, t), (s & (le | fe)) !== 0 && ((s & me) !== 0 ? Ro(
+function Ii(e, t) {
+  var n = e.reactions;
+  if (n !== null)
+    for (var i = n.length, a = 0; a < i; a++) {
+      var o = n[a], s = o.f;
+      (s & Re) === 0 && (be(o, t), (s & (ae | ce)) !== 0 && ((s & me) !== 0 ? Ii(
         /** @type {Derived} */
-        a,
-        at
-      ) : mr(
+        o,
+        ot
+      ) : bn(
         /** @type {Effect} */
-        a
+        o
       )));
     }
 }
-let ne = null;
-function Vn(e) {
-  ne = e;
+let re = null;
+function Vr(e) {
+  re = e;
 }
-function $o(e, t = !1, r) {
-  var o = ne = {
-    p: ne,
+function xi(e, t = !1, n) {
+  var i = re = {
+    p: re,
     c: null,
     d: !1,
     e: null,
@@ -958,50 +937,50 @@ function $o(e, t = !1, r) {
     x: null,
     l: null
   };
-  qr(() => {
-    o.d = !0;
+  Bn(() => {
+    i.d = !0;
   });
 }
-function So(e) {
-  const t = ne;
+function Ri(e) {
+  const t = re;
   if (t !== null) {
     e !== void 0 && (t.x = e);
     const s = t.e;
     if (s !== null) {
-      var r = S, o = $;
+      var n = S, i = k;
       t.e = null;
       try {
-        for (var l = 0; l < s.length; l++) {
-          var a = s[l];
-          qe(a.effect), Re(a.reaction), Br(a.fn);
+        for (var a = 0; a < s.length; a++) {
+          var o = s[a];
+          je(o.effect), $e(o.reaction), Hn(o.fn);
         }
       } finally {
-        qe(r), Re(o);
+        je(n), $e(i);
       }
     }
-    ne = t.p, t.m = !0;
+    re = t.p, t.m = !0;
   }
   return e || /** @type {T} */
   {};
 }
-function To() {
+function $i() {
   return !0;
 }
-const Ra = ["touchstart", "touchmove"];
-function $a(e) {
-  return Ra.includes(e);
+const Co = ["touchstart", "touchmove"];
+function Ao(e) {
+  return Co.includes(e);
 }
-function Sa(e, t) {
+function Io(e, t) {
   if (t) {
-    const r = document.body;
-    e.autofocus = !0, Gr(() => {
-      document.activeElement === r && e.focus();
+    const n = document.body;
+    e.autofocus = !0, Gn(() => {
+      document.activeElement === n && e.focus();
     });
   }
 }
-let Un = !1;
-function Do() {
-  Un || (Un = !0, document.addEventListener(
+let Mr = !1;
+function ki() {
+  Mr || (Mr = !0, document.addEventListener(
     "reset",
     (e) => {
       Promise.resolve().then(() => {
@@ -1018,174 +997,174 @@ function Do() {
     { capture: !0 }
   ));
 }
-function No(e) {
-  var t = $, r = S;
-  Re(null), qe(null);
+function Si(e) {
+  var t = k, n = S;
+  $e(null), je(null);
   try {
     return e();
   } finally {
-    Re(t), qe(r);
+    $e(t), je(n);
   }
 }
-function Ta(e, t, r, o = r) {
-  e.addEventListener(t, () => No(r));
-  const l = e.__on_r;
-  l ? e.__on_r = () => {
-    l(), o(!0);
-  } : e.__on_r = () => o(!0), Do();
+function xo(e, t, n, i = n) {
+  e.addEventListener(t, () => Si(n));
+  const a = e.__on_r;
+  a ? e.__on_r = () => {
+    a(), i(!0);
+  } : e.__on_r = () => i(!0), ki();
 }
-const Lo = /* @__PURE__ */ new Set(), Pr = /* @__PURE__ */ new Set();
-function Da(e, t, r, o = {}) {
-  function l(a) {
-    if (o.capture || Pt.call(t, a), !a.cancelBubble)
-      return No(() => r?.call(this, a));
+const Ti = /* @__PURE__ */ new Set(), On = /* @__PURE__ */ new Set();
+function Ro(e, t, n, i = {}) {
+  function a(o) {
+    if (i.capture || Pt.call(t, o), !o.cancelBubble)
+      return Si(() => n?.call(this, o));
   }
-  return e.startsWith("pointer") || e.startsWith("touch") || e === "wheel" ? Gr(() => {
-    t.addEventListener(e, l, o);
-  }) : t.addEventListener(e, l, o), l;
+  return e.startsWith("pointer") || e.startsWith("touch") || e === "wheel" ? Gn(() => {
+    t.addEventListener(e, a, i);
+  }) : t.addEventListener(e, a, i), a;
 }
-function Fe(e, t, r, o, l) {
-  var a = { capture: o, passive: l }, s = Da(e, t, r, a);
-  (t === document.body || t === window || t === document) && qr(() => {
-    t.removeEventListener(e, s, a);
+function Fe(e, t, n, i, a) {
+  var o = { capture: i, passive: a }, s = Ro(e, t, n, o);
+  (t === document.body || t === window || t === document) && Bn(() => {
+    t.removeEventListener(e, s, o);
   });
 }
-function Na(e) {
+function $o(e) {
   for (var t = 0; t < e.length; t++)
-    Lo.add(e[t]);
-  for (var r of Pr)
-    r(e);
+    Ti.add(e[t]);
+  for (var n of On)
+    n(e);
 }
 function Pt(e) {
-  var t = this, r = (
+  var t = this, n = (
     /** @type {Node} */
     t.ownerDocument
-  ), o = e.type, l = e.composedPath?.() || [], a = (
+  ), i = e.type, a = e.composedPath?.() || [], o = (
     /** @type {null | Element} */
-    l[0] || e.target
-  ), s = 0, c = e.__root;
-  if (c) {
-    var f = l.indexOf(c);
-    if (f !== -1 && (t === document || t === /** @type {any} */
+    a[0] || e.target
+  ), s = 0, f = e.__root;
+  if (f) {
+    var c = a.indexOf(f);
+    if (c !== -1 && (t === document || t === /** @type {any} */
     window)) {
       e.__root = t;
       return;
     }
-    var d = l.indexOf(t);
+    var d = a.indexOf(t);
     if (d === -1)
       return;
-    f <= d && (s = f);
+    c <= d && (s = c);
   }
-  if (a = /** @type {Element} */
-  l[s] || e.target, a !== t) {
-    Mt(e, "currentTarget", {
+  if (o = /** @type {Element} */
+  a[s] || e.target, o !== t) {
+    Vt(e, "currentTarget", {
       configurable: !0,
       get() {
-        return a || r;
+        return o || n;
       }
     });
-    var m = $, v = S;
-    Re(null), qe(null);
+    var m = k, h = S;
+    $e(null), je(null);
     try {
-      for (var _, w = []; a !== null; ) {
-        var F = a.assignedSlot || a.parentNode || /** @type {any} */
-        a.host || null;
+      for (var b, w = []; o !== null; ) {
+        var F = o.assignedSlot || o.parentNode || /** @type {any} */
+        o.host || null;
         try {
-          var M = a["__" + o];
-          if (M != null && (!/** @type {any} */
-          a.disabled || // DOM could've been updated already by the time this is reached, so we check this as well
+          var V = o["__" + i];
+          if (V != null && (!/** @type {any} */
+          o.disabled || // DOM could've been updated already by the time this is reached, so we check this as well
           // -> the target could not have been disabled because it emits the event in the first place
-          e.target === a))
-            if (Kn(M)) {
-              var [U, ...I] = M;
-              U.apply(a, [e, ...I]);
+          e.target === o))
+            if (Jr(V)) {
+              var [q, ...R] = V;
+              q.apply(o, [e, ...R]);
             } else
-              M.call(a, e);
+              V.call(o, e);
         } catch (ee) {
-          _ ? w.push(ee) : _ = ee;
+          b ? w.push(ee) : b = ee;
         }
         if (e.cancelBubble || F === t || F === null)
           break;
-        a = F;
+        o = F;
       }
-      if (_) {
+      if (b) {
         for (let ee of w)
           queueMicrotask(() => {
             throw ee;
           });
-        throw _;
+        throw b;
       }
     } finally {
-      e.__root = t, delete e.currentTarget, Re(m), qe(v);
+      e.__root = t, delete e.currentTarget, $e(m), je(h);
     }
   }
 }
-function Zr(e) {
+function Jn(e) {
   var t = document.createElement("template");
   return t.innerHTML = e, t.content;
 }
-function Ae(e, t) {
-  var r = (
+function xe(e, t) {
+  var n = (
     /** @type {Effect} */
     S
   );
-  r.nodes_start === null && (r.nodes_start = e, r.nodes_end = t);
+  n.nodes_start === null && (n.nodes_start = e, n.nodes_end = t);
 }
 // @__NO_SIDE_EFFECTS__
-function be(e, t) {
-  var r = (t & Vi) !== 0, o = (t & Ui) !== 0, l, a = !e.startsWith("<!>");
+function pe(e, t) {
+  var n = (t & Dl) !== 0, i = (t & Ll) !== 0, a, o = !e.startsWith("<!>");
   return () => {
     if (O)
-      return Ae(P, null), P;
-    l === void 0 && (l = Zr(a ? e : "<!>" + e), r || (l = /** @type {Node} */
-    /* @__PURE__ */ ve(l)));
+      return xe(P, null), P;
+    a === void 0 && (a = Jn(o ? e : "<!>" + e), n || (a = /** @type {Node} */
+    /* @__PURE__ */ he(a)));
     var s = (
       /** @type {TemplateNode} */
-      o || no ? document.importNode(l, !0) : l.cloneNode(!0)
+      i || ti ? document.importNode(a, !0) : a.cloneNode(!0)
     );
-    if (r) {
-      var c = (
+    if (n) {
+      var f = (
         /** @type {TemplateNode} */
-        /* @__PURE__ */ ve(s)
-      ), f = (
+        /* @__PURE__ */ he(s)
+      ), c = (
         /** @type {TemplateNode} */
         s.lastChild
       );
-      Ae(c, f);
+      xe(f, c);
     } else
-      Ae(s, s);
+      xe(s, s);
     return s;
   };
 }
 // @__NO_SIDE_EFFECTS__
-function _r(e, t, r = "svg") {
-  var o = !e.startsWith("<!>"), l = `<${r}>${o ? e : "<!>" + e}</${r}>`, a;
+function pn(e, t, n = "svg") {
+  var i = !e.startsWith("<!>"), a = `<${n}>${i ? e : "<!>" + e}</${n}>`, o;
   return () => {
     if (O)
-      return Ae(P, null), P;
-    if (!a) {
+      return xe(P, null), P;
+    if (!o) {
       var s = (
         /** @type {DocumentFragment} */
-        Zr(l)
-      ), c = (
+        Jn(a)
+      ), f = (
         /** @type {Element} */
-        /* @__PURE__ */ ve(s)
+        /* @__PURE__ */ he(s)
       );
-      a = /** @type {Element} */
-      /* @__PURE__ */ ve(c);
+      o = /** @type {Element} */
+      /* @__PURE__ */ he(f);
     }
-    var f = (
+    var c = (
       /** @type {TemplateNode} */
-      a.cloneNode(!0)
+      o.cloneNode(!0)
     );
-    return Ae(f, f), f;
+    return xe(c, c), c;
   };
 }
-function Xt() {
+function zt() {
   if (O)
-    return Ae(P, null), P;
-  var e = document.createDocumentFragment(), t = document.createComment(""), r = vr();
-  return e.append(t, r), Ae(t, r), e;
+    return xe(P, null), P;
+  var e = document.createDocumentFragment(), t = document.createComment(""), n = gn();
+  return e.append(t, n), xe(t, n), e;
 }
 function B(e, t) {
   if (O) {
@@ -1197,128 +1176,128 @@ function B(e, t) {
     t
   );
 }
-function La(e, t) {
-  var r = t == null ? "" : typeof t == "object" ? t + "" : t;
-  r !== (e.__t ??= e.nodeValue) && (e.__t = r, e.nodeValue = r + "");
+function ko(e, t) {
+  var n = t == null ? "" : typeof t == "object" ? t + "" : t;
+  n !== (e.__t ??= e.nodeValue) && (e.__t = n, e.nodeValue = n + "");
 }
-function Po(e, t) {
-  return Oo(e, t);
+function Ni(e, t) {
+  return Di(e, t);
 }
-function Pa(e, t) {
-  Tr(), t.intro = t.intro ?? !1;
-  const r = t.target, o = O, l = P;
+function So(e, t) {
+  Nn(), t.intro = t.intro ?? !1;
+  const n = t.target, i = O, a = P;
   try {
-    for (var a = (
+    for (var o = (
       /** @type {TemplateNode} */
-      /* @__PURE__ */ ve(r)
-    ); a && (a.nodeType !== 8 || /** @type {Comment} */
-    a.data !== Mr); )
-      a = /** @type {TemplateNode} */
-      /* @__PURE__ */ Be(a);
-    if (!a)
-      throw bt;
-    _t(!0), Ue(
+      /* @__PURE__ */ he(n)
+    ); o && (o.nodeType !== 8 || /** @type {Comment} */
+    o.data !== Mn); )
+      o = /** @type {TemplateNode} */
+      /* @__PURE__ */ Be(o);
+    if (!o)
+      throw pt;
+    bt(!0), qe(
       /** @type {Comment} */
-      a
+      o
     ), Et();
-    const s = Oo(e, { ...t, anchor: a });
+    const s = Di(e, { ...t, anchor: o });
     if (P === null || P.nodeType !== 8 || /** @type {Comment} */
-    P.data !== zn)
-      throw hr(), bt;
-    return _t(!1), /**  @type {Exports} */
+    P.data !== Zr)
+      throw hn(), pt;
+    return bt(!1), /**  @type {Exports} */
     s;
   } catch (s) {
-    if (s === bt)
-      return t.recover === !1 && ta(), Tr(), sa(r), _t(!1), Po(e, t);
+    if (s === pt)
+      return t.recover === !1 && Jl(), Nn(), no(n), bt(!1), Ni(e, t);
     throw s;
   } finally {
-    _t(o), Ue(l);
+    bt(i), qe(a);
   }
 }
-const pt = /* @__PURE__ */ new Map();
-function Oo(e, { target: t, anchor: r, props: o = {}, events: l, context: a, intro: s = !0 }) {
-  Tr();
-  var c = /* @__PURE__ */ new Set(), f = (v) => {
-    for (var _ = 0; _ < v.length; _++) {
-      var w = v[_];
-      if (!c.has(w)) {
-        c.add(w);
-        var F = $a(w);
+const _t = /* @__PURE__ */ new Map();
+function Di(e, { target: t, anchor: n, props: i = {}, events: a, context: o, intro: s = !0 }) {
+  Nn();
+  var f = /* @__PURE__ */ new Set(), c = (h) => {
+    for (var b = 0; b < h.length; b++) {
+      var w = h[b];
+      if (!f.has(w)) {
+        f.add(w);
+        var F = Ao(w);
         t.addEventListener(w, Pt, { passive: F });
-        var M = pt.get(w);
-        M === void 0 ? (document.addEventListener(w, Pt, { passive: F }), pt.set(w, 1)) : pt.set(w, M + 1);
+        var V = _t.get(w);
+        V === void 0 ? (document.addEventListener(w, Pt, { passive: F }), _t.set(w, 1)) : _t.set(w, V + 1);
       }
     }
   };
-  f(Bi(Lo)), Pr.add(f);
-  var d = void 0, m = va(() => {
-    var v = r ?? t.appendChild(vr());
-    return Nr(() => {
-      if (a) {
-        $o({});
-        var _ = (
+  c(Fl(Ti)), On.add(c);
+  var d = void 0, m = so(() => {
+    var h = n ?? t.appendChild(gn());
+    return Ln(() => {
+      if (o) {
+        xi({});
+        var b = (
           /** @type {ComponentContext} */
-          ne
+          re
         );
-        _.c = a;
+        b.c = o;
       }
-      l && (o.$$events = l), O && Ae(
+      a && (i.$$events = a), O && xe(
         /** @type {TemplateNode} */
-        v,
+        h,
         null
-      ), d = e(v, o) || {}, O && (S.nodes_end = P), a && So();
+      ), d = e(h, i) || {}, O && (S.nodes_end = P), o && Ri();
     }), () => {
-      for (var _ of c) {
-        t.removeEventListener(_, Pt);
+      for (var b of f) {
+        t.removeEventListener(b, Pt);
         var w = (
           /** @type {number} */
-          pt.get(_)
+          _t.get(b)
         );
-        --w === 0 ? (document.removeEventListener(_, Pt), pt.delete(_)) : pt.set(_, w);
+        --w === 0 ? (document.removeEventListener(b, Pt), _t.delete(b)) : _t.set(b, w);
       }
-      Pr.delete(f), v !== r && v.parentNode?.removeChild(v);
+      On.delete(c), h !== n && h.parentNode?.removeChild(h);
     };
   });
-  return Or.set(d, m), d;
+  return Fn.set(d, m), d;
 }
-let Or = /* @__PURE__ */ new WeakMap();
-function Oa(e, t) {
-  const r = Or.get(e);
-  return r ? (Or.delete(e), r(t)) : Promise.resolve();
+let Fn = /* @__PURE__ */ new WeakMap();
+function To(e, t) {
+  const n = Fn.get(e);
+  return n ? (Fn.delete(e), n(t)) : Promise.resolve();
 }
-function K(e, t, [r, o] = [0, 0]) {
-  O && r === 0 && Et();
-  var l = e, a = null, s = null, c = ae, f = r > 0 ? Ur : 0, d = !1;
-  const m = (_, w = !0) => {
-    d = !0, v(w, _);
-  }, v = (_, w) => {
-    if (c === (c = _)) return;
+function X(e, t, [n, i] = [0, 0]) {
+  O && n === 0 && Et();
+  var a = e, o = null, s = null, f = oe, c = n > 0 ? Un : 0, d = !1;
+  const m = (b, w = !0) => {
+    d = !0, h(w, b);
+  }, h = (b, w) => {
+    if (f === (f = b)) return;
     let F = !1;
-    if (O && o !== -1) {
-      if (r === 0) {
-        const U = (
+    if (O && i !== -1) {
+      if (n === 0) {
+        const q = (
           /** @type {Comment} */
-          l.data
+          a.data
         );
-        U === Mr ? o = 0 : U === Zn ? o = 1 / 0 : (o = parseInt(U.substring(1)), o !== o && (o = c ? 1 / 0 : -1));
+        q === Mn ? i = 0 : q === Gr ? i = 1 / 0 : (i = parseInt(q.substring(1)), i !== i && (i = f ? 1 / 0 : -1));
       }
-      const M = o > r;
-      !!c === M && (l = aa(), Ue(l), _t(!1), F = !0, o = -1);
+      const V = i > n;
+      !!f === V && (a = eo(), qe(a), bt(!1), F = !0, i = -1);
     }
-    c ? (a ? On(a) : w && (a = Nr(() => w(l))), s && Lr(s, () => {
+    f ? (o ? Pr(o) : w && (o = Ln(() => w(a))), s && Pn(s, () => {
       s = null;
-    })) : (s ? On(s) : w && (s = Nr(() => w(l, [r + 1, o]))), a && Lr(a, () => {
-      a = null;
-    })), F && _t(!0);
+    })) : (s ? Pr(s) : w && (s = Ln(() => w(a, [n + 1, i]))), o && Pn(o, () => {
+      o = null;
+    })), F && bt(!0);
   };
-  fo(() => {
-    d = !1, t(m), d || v(null, null);
-  }, f), O && (l = P);
+  ui(() => {
+    d = !1, t(m), d || h(null, null);
+  }, c), O && (a = P);
 }
-function tt(e, t, r = !1, o = !1, l = !1) {
-  var a = e, s = "";
-  Ce(() => {
-    var c = (
+function tt(e, t, n = !1, i = !1, a = !1) {
+  var o = e, s = "";
+  Ae(() => {
+    var f = (
       /** @type {Effect} */
       S
     );
@@ -1326,242 +1305,242 @@ function tt(e, t, r = !1, o = !1, l = !1) {
       O && Et();
       return;
     }
-    if (c.nodes_start !== null && (go(
-      c.nodes_start,
+    if (f.nodes_start !== null && (di(
+      f.nodes_start,
       /** @type {TemplateNode} */
-      c.nodes_end
-    ), c.nodes_start = c.nodes_end = null), s !== "") {
+      f.nodes_end
+    ), f.nodes_start = f.nodes_end = null), s !== "") {
       if (O) {
         P.data;
-        for (var f = Et(), d = f; f !== null && (f.nodeType !== 8 || /** @type {Comment} */
-        f.data !== ""); )
-          d = f, f = /** @type {TemplateNode} */
-          /* @__PURE__ */ Be(f);
-        if (f === null)
-          throw hr(), bt;
-        Ae(P, d), a = Ue(f);
+        for (var c = Et(), d = c; c !== null && (c.nodeType !== 8 || /** @type {Comment} */
+        c.data !== ""); )
+          d = c, c = /** @type {TemplateNode} */
+          /* @__PURE__ */ Be(c);
+        if (c === null)
+          throw hn(), pt;
+        xe(P, d), o = qe(c);
         return;
       }
       var m = s + "";
-      r ? m = `<svg>${m}</svg>` : o && (m = `<math>${m}</math>`);
-      var v = Zr(m);
-      if ((r || o) && (v = /** @type {Element} */
-      /* @__PURE__ */ ve(v)), Ae(
+      n ? m = `<svg>${m}</svg>` : i && (m = `<math>${m}</math>`);
+      var h = Jn(m);
+      if ((n || i) && (h = /** @type {Element} */
+      /* @__PURE__ */ he(h)), xe(
         /** @type {TemplateNode} */
-        /* @__PURE__ */ ve(v),
+        /* @__PURE__ */ he(h),
         /** @type {TemplateNode} */
-        v.lastChild
-      ), r || o)
-        for (; /* @__PURE__ */ ve(v); )
-          a.before(
+        h.lastChild
+      ), n || i)
+        for (; /* @__PURE__ */ he(h); )
+          o.before(
             /** @type {Node} */
-            /* @__PURE__ */ ve(v)
+            /* @__PURE__ */ he(h)
           );
       else
-        a.before(v);
+        o.before(h);
     }
   });
 }
-function Fa(e, t, r, o, l) {
+function No(e, t, n, i, a) {
   O && Et();
-  var a = t.$$slots?.[r], s = !1;
-  a === !0 && (a = t.children, s = !0), a === void 0 || a(e, s ? () => o : o);
+  var o = t.$$slots?.[n], s = !1;
+  o === !0 && (o = t.children, s = !0), o === void 0 || o(e, s ? () => i : i);
 }
-const jn = [...` 	
+const qr = [...` 	
 \r\f \v\uFEFF`];
-function Ma(e, t, r) {
-  var o = "" + e;
-  if (r) {
-    for (var l in r)
-      if (r[l])
-        o = o ? o + " " + l : l;
-      else if (o.length)
-        for (var a = l.length, s = 0; (s = o.indexOf(l, s)) >= 0; ) {
-          var c = s + a;
-          (s === 0 || jn.includes(o[s - 1])) && (c === o.length || jn.includes(o[c])) ? o = (s === 0 ? "" : o.substring(0, s)) + o.substring(c + 1) : s = c;
+function Do(e, t, n) {
+  var i = "" + e;
+  if (n) {
+    for (var a in n)
+      if (n[a])
+        i = i ? i + " " + a : a;
+      else if (i.length)
+        for (var o = a.length, s = 0; (s = i.indexOf(a, s)) >= 0; ) {
+          var f = s + o;
+          (s === 0 || qr.includes(i[s - 1])) && (f === i.length || qr.includes(i[f])) ? i = (s === 0 ? "" : i.substring(0, s)) + i.substring(f + 1) : s = f;
         }
   }
-  return o === "" ? null : o;
+  return i === "" ? null : i;
 }
-function Va(e, t, r, o, l, a) {
+function Lo(e, t, n, i, a, o) {
   var s = e.__className;
-  if (O || s !== r || s === void 0) {
-    var c = Ma(r, o, a);
-    (!O || c !== e.getAttribute("class")) && (c == null ? e.removeAttribute("class") : e.className = c), e.__className = r;
-  } else if (a && l !== a)
-    for (var f in a) {
-      var d = !!a[f];
-      (l == null || d !== !!l[f]) && e.classList.toggle(f, d);
+  if (O || s !== n || s === void 0) {
+    var f = Do(n, i, o);
+    (!O || f !== e.getAttribute("class")) && (f == null ? e.removeAttribute("class") : e.className = f), e.__className = n;
+  } else if (o && a !== o)
+    for (var c in o) {
+      var d = !!o[c];
+      (a == null || d !== !!a[c]) && e.classList.toggle(c, d);
     }
-  return a;
+  return o;
 }
-const Ua = Symbol("is custom element"), ja = Symbol("is html");
-function qn(e) {
+const Po = Symbol("is custom element"), Oo = Symbol("is html");
+function Ur(e) {
   if (O) {
-    var t = !1, r = () => {
+    var t = !1, n = () => {
       if (!t) {
         if (t = !0, e.hasAttribute("value")) {
-          var o = e.value;
-          R(e, "value", null), e.value = o;
+          var i = e.value;
+          $(e, "value", null), e.value = i;
         }
         if (e.hasAttribute("checked")) {
-          var l = e.checked;
-          R(e, "checked", null), e.checked = l;
+          var a = e.checked;
+          $(e, "checked", null), e.checked = a;
         }
       }
     };
-    e.__on_r = r, _a(r), Do();
+    e.__on_r = n, vo(n), ki();
   }
 }
-function qa(e, t) {
-  var r = Fo(e);
-  r.value === (r.value = // treat null and undefined the same for the initial value
+function Fo(e, t) {
+  var n = Li(e);
+  n.value === (n.value = // treat null and undefined the same for the initial value
   t ?? void 0) || // @ts-expect-error
   // `progress` elements always need their value set when it's `0`
   e.value === t && (t !== 0 || e.nodeName !== "PROGRESS") || (e.value = t ?? "");
 }
-function R(e, t, r, o) {
-  var l = Fo(e);
-  O && (l[t] = e.getAttribute(t), t === "src" || t === "srcset" || t === "href" && e.nodeName === "LINK") || l[t] !== (l[t] = r) && (t === "loading" && (e[Ji] = r), r == null ? e.removeAttribute(t) : typeof r != "string" && Ba(e).includes(t) ? e[t] = r : e.setAttribute(t, r));
+function $(e, t, n, i) {
+  var a = Li(e);
+  O && (a[t] = e.getAttribute(t), t === "src" || t === "srcset" || t === "href" && e.nodeName === "LINK") || a[t] !== (a[t] = n) && (t === "loading" && (e[Hl] = n), n == null ? e.removeAttribute(t) : typeof n != "string" && Vo(e).includes(t) ? e[t] = n : e.setAttribute(t, n));
 }
-function Fo(e) {
+function Li(e) {
   return (
     /** @type {Record<string | symbol, unknown>} **/
     // @ts-expect-error
     e.__attributes ??= {
-      [Ua]: e.nodeName.includes("-"),
-      [ja]: e.namespaceURI === ji
+      [Po]: e.nodeName.includes("-"),
+      [Oo]: e.namespaceURI === Pl
     }
   );
 }
-var Bn = /* @__PURE__ */ new Map();
-function Ba(e) {
-  var t = Bn.get(e.nodeName);
+var jr = /* @__PURE__ */ new Map();
+function Vo(e) {
+  var t = jr.get(e.nodeName);
   if (t) return t;
-  Bn.set(e.nodeName, t = []);
-  for (var r, o = e, l = Element.prototype; l !== o; ) {
-    r = Hi(o);
-    for (var a in r)
-      r[a].set && t.push(a);
-    o = Xn(o);
+  jr.set(e.nodeName, t = []);
+  for (var n, i = e, a = Element.prototype; a !== i; ) {
+    n = Vl(i);
+    for (var o in n)
+      n[o].set && t.push(o);
+    i = Kr(i);
   }
   return t;
 }
-function Ha(e, t, r = t) {
-  Ta(e, "change", (o) => {
-    var l = o ? e.defaultChecked : e.checked;
-    r(l);
+function Mo(e, t, n = t) {
+  xo(e, "change", (i) => {
+    var a = i ? e.defaultChecked : e.checked;
+    n(a);
   }), // If we are hydrating and the value has since changed,
   // then use the update value from the input instead.
   (O && e.defaultChecked !== e.checked || // If defaultChecked is set, then checked == defaultChecked
-  ot(t) == null) && r(e.checked), Hr(() => {
-    var o = t();
-    e.checked = !!o;
+  it(t) == null) && n(e.checked), Yn(() => {
+    var i = t();
+    e.checked = !!i;
   });
 }
-function Hn(e, t) {
+function Br(e, t) {
   return e === t || e?.[Ot] === t;
 }
-function Qt(e = {}, t, r, o) {
-  return Br(() => {
-    var l, a;
-    return Hr(() => {
-      l = a, a = [], ot(() => {
-        e !== r(...a) && (t(e, ...a), l && Hn(r(...l), e) && t(null, ...l));
+function Qt(e = {}, t, n, i) {
+  return Hn(() => {
+    var a, o;
+    return Yn(() => {
+      a = o, o = [], it(() => {
+        e !== n(...o) && (t(e, ...o), a && Br(n(...a), e) && t(null, ...a));
       });
     }), () => {
-      Gr(() => {
-        a && Hn(r(...a), e) && t(null, ...a);
+      Gn(() => {
+        o && Br(n(...o), e) && t(null, ...o);
       });
     };
   }), e;
 }
-function Mo(e) {
-  ne === null && Jn(), Dr(() => {
-    const t = ot(e);
+function Pi(e) {
+  re === null && Wr(), Dn(() => {
+    const t = it(e);
     if (typeof t == "function") return (
       /** @type {() => void} */
       t
     );
   });
 }
-function Ga(e) {
-  ne === null && Jn(), Mo(() => () => ot(e));
+function qo(e) {
+  re === null && Wr(), Pi(() => () => it(e));
 }
-function Vo(e, t, r) {
+function Oi(e, t, n) {
   if (e == null)
     return t(void 0), yt;
-  const o = ot(
+  const i = it(
     () => e.subscribe(
       t,
       // @ts-expect-error
-      r
+      n
     )
   );
-  return o.unsubscribe ? () => o.unsubscribe() : o;
+  return i.unsubscribe ? () => i.unsubscribe() : i;
 }
 const mt = [];
-function Wa(e, t = yt) {
-  let r = null;
-  const o = /* @__PURE__ */ new Set();
-  function l(c) {
-    if (lo(e, c) && (e = c, r)) {
-      const f = !mt.length;
-      for (const d of o)
+function Uo(e, t = yt) {
+  let n = null;
+  const i = /* @__PURE__ */ new Set();
+  function a(f) {
+    if (li(e, f) && (e = f, n)) {
+      const c = !mt.length;
+      for (const d of i)
         d[1](), mt.push(d, e);
-      if (f) {
+      if (c) {
         for (let d = 0; d < mt.length; d += 2)
           mt[d][0](mt[d + 1]);
         mt.length = 0;
       }
     }
   }
-  function a(c) {
-    l(c(
+  function o(f) {
+    a(f(
       /** @type {T} */
       e
     ));
   }
-  function s(c, f = yt) {
-    const d = [c, f];
-    return o.add(d), o.size === 1 && (r = t(l, a) || yt), c(
+  function s(f, c = yt) {
+    const d = [f, c];
+    return i.add(d), i.size === 1 && (n = t(a, o) || yt), f(
       /** @type {T} */
       e
     ), () => {
-      o.delete(d), o.size === 0 && r && (r(), r = null);
+      i.delete(d), i.size === 0 && n && (n(), n = null);
     };
   }
-  return { set: l, update: a, subscribe: s };
+  return { set: a, update: o, subscribe: s };
 }
-function rr(e) {
+function nn(e) {
   let t;
-  return Vo(e, (r) => t = r)(), t;
+  return Oi(e, (n) => t = n)(), t;
 }
-let er = !1, Fr = Symbol();
-function Ya(e, t, r) {
-  const o = r[t] ??= {
+let en = !1, Vn = Symbol();
+function jo(e, t, n) {
+  const i = n[t] ??= {
     store: null,
-    source: /* @__PURE__ */ Yr(void 0),
+    source: /* @__PURE__ */ Wn(void 0),
     unsubscribe: yt
   };
-  if (o.store !== e && !(Fr in r))
-    if (o.unsubscribe(), o.store = e ?? null, e == null)
-      o.source.v = void 0, o.unsubscribe = yt;
+  if (i.store !== e && !(Vn in n))
+    if (i.unsubscribe(), i.store = e ?? null, e == null)
+      i.source.v = void 0, i.unsubscribe = yt;
     else {
-      var l = !0;
-      o.unsubscribe = Vo(e, (a) => {
-        l ? o.source.v = a : b(o.source, a);
-      }), l = !1;
+      var a = !0;
+      i.unsubscribe = Oi(e, (o) => {
+        a ? i.source.v = o : p(i.source, o);
+      }), a = !1;
     }
-  return e && Fr in r ? rr(e) : i(o.source);
+  return e && Vn in n ? nn(e) : l(i.source);
 }
-function Za() {
+function Bo() {
   const e = {};
   function t() {
-    qr(() => {
-      for (var r in e)
-        e[r].unsubscribe();
-      Mt(e, Fr, {
+    Bn(() => {
+      for (var n in e)
+        e[n].unsubscribe();
+      Vt(e, Vn, {
         enumerable: !1,
         value: !0
       });
@@ -1569,69 +1548,69 @@ function Za() {
   }
   return [e, t];
 }
-function za(e) {
-  var t = er;
+function Ho(e) {
+  var t = en;
   try {
-    return er = !1, [e(), er];
+    return en = !1, [e(), en];
   } finally {
-    er = t;
+    en = t;
   }
 }
-function Gn(e) {
+function Hr(e) {
   return e.ctx?.d ?? !1;
 }
-function x(e, t, r, o) {
-  var l = (r & Pi) !== 0, a = !0, s = (r & Fi) !== 0, c = (r & Mi) !== 0, f = !1, d;
-  s ? [d, f] = za(() => (
+function C(e, t, n, i) {
+  var a = (n & kl) !== 0, o = !0, s = (n & Tl) !== 0, f = (n & Nl) !== 0, c = !1, d;
+  s ? [d, c] = Ho(() => (
     /** @type {V} */
     e[t]
   )) : d = /** @type {V} */
   e[t];
-  var m = Ot in e || ro in e, v = s && (rt(e, t)?.set ?? (m && t in e && ((j) => e[t] = j))) || void 0, _ = (
+  var m = Ot in e || ei in e, h = s && (nt(e, t)?.set ?? (m && t in e && ((U) => e[t] = U))) || void 0, b = (
     /** @type {V} */
-    o
-  ), w = !0, F = !1, M = () => (F = !0, w && (w = !1, c ? _ = ot(
+    i
+  ), w = !0, F = !1, V = () => (F = !0, w && (w = !1, f ? b = it(
     /** @type {() => V} */
-    o
-  ) : _ = /** @type {V} */
-  o), _);
-  d === void 0 && o !== void 0 && (v && a && ra(), d = M(), v && v(d));
-  var U;
-  if (U = () => {
-    var j = (
+    i
+  ) : b = /** @type {V} */
+  i), b);
+  d === void 0 && i !== void 0 && (h && o && Kl(), d = V(), h && h(d));
+  var q;
+  if (q = () => {
+    var U = (
       /** @type {V} */
       e[t]
     );
-    return j === void 0 ? M() : (w = !0, F = !1, j);
-  }, (r & Oi) === 0)
-    return U;
-  if (v) {
-    var I = e.$$legacy;
-    return function(j, se) {
-      return arguments.length > 0 ? ((!se || I || f) && v(se ? U() : j), j) : U();
+    return U === void 0 ? V() : (w = !0, F = !1, U);
+  }, (n & Sl) === 0)
+    return q;
+  if (h) {
+    var R = e.$$legacy;
+    return function(U, se) {
+      return arguments.length > 0 ? ((!se || R || c) && h(se ? q() : U), U) : q();
     };
   }
-  var ee = !1, $e = /* @__PURE__ */ Yr(d), X = /* @__PURE__ */ gr(() => {
-    var j = U(), se = i($e);
-    return ee ? (ee = !1, se) : $e.v = j;
+  var ee = !1, ke = /* @__PURE__ */ Wn(d), z = /* @__PURE__ */ _n(() => {
+    var U = q(), se = l(ke);
+    return ee ? (ee = !1, se) : ke.v = U;
   });
-  return s && i(X), l || (X.equals = jr), function(j, se) {
+  return s && l(z), a || (z.equals = jn), function(U, se) {
     if (arguments.length > 0) {
-      const He = se ? i(X) : s ? Me(j) : j;
-      if (!X.equals(He)) {
-        if (ee = !0, b($e, He), F && _ !== void 0 && (_ = He), Gn(X))
-          return j;
-        ot(() => i(X));
+      const He = se ? l(z) : s ? Ve(U) : U;
+      if (!z.equals(He)) {
+        if (ee = !0, p(ke, He), F && b !== void 0 && (b = He), Hr(z))
+          return U;
+        it(() => l(z));
       }
-      return j;
+      return U;
     }
-    return Gn(X) ? X.v : i(X);
+    return Hr(z) ? z.v : l(z);
   };
 }
-function Ja(e) {
-  return new Ka(e);
+function Yo(e) {
+  return new Go(e);
 }
-class Ka {
+class Go {
   /** @type {any} */
   #t;
   /** @type {Record<string, any>} */
@@ -1642,48 +1621,48 @@ class Ka {
    * }} options
    */
   constructor(t) {
-    var r = /* @__PURE__ */ new Map(), o = (a, s) => {
-      var c = /* @__PURE__ */ Yr(s);
-      return r.set(a, c), c;
+    var n = /* @__PURE__ */ new Map(), i = (o, s) => {
+      var f = /* @__PURE__ */ Wn(s);
+      return n.set(o, f), f;
     };
-    const l = new Proxy(
+    const a = new Proxy(
       { ...t.props || {}, $$events: {} },
       {
-        get(a, s) {
-          return i(r.get(s) ?? o(s, Reflect.get(a, s)));
+        get(o, s) {
+          return l(n.get(s) ?? i(s, Reflect.get(o, s)));
         },
-        has(a, s) {
-          return s === ro ? !0 : (i(r.get(s) ?? o(s, Reflect.get(a, s))), Reflect.has(a, s));
+        has(o, s) {
+          return s === ei ? !0 : (l(n.get(s) ?? i(s, Reflect.get(o, s))), Reflect.has(o, s));
         },
-        set(a, s, c) {
-          return b(r.get(s) ?? o(s, c), c), Reflect.set(a, s, c);
+        set(o, s, f) {
+          return p(n.get(s) ?? i(s, f), f), Reflect.set(o, s, f);
         }
       }
     );
-    this.#e = (t.hydrate ? Pa : Po)(t.component, {
+    this.#e = (t.hydrate ? So : Ni)(t.component, {
       target: t.target,
       anchor: t.anchor,
-      props: l,
+      props: a,
       context: t.context,
       intro: t.intro ?? !1,
       recover: t.recover
-    }), (!t?.props?.$$host || t.sync === !1) && E(), this.#t = l.$$events;
-    for (const a of Object.keys(this.#e))
-      a === "$set" || a === "$destroy" || a === "$on" || Mt(this, a, {
+    }), (!t?.props?.$$host || t.sync === !1) && E(), this.#t = a.$$events;
+    for (const o of Object.keys(this.#e))
+      o === "$set" || o === "$destroy" || o === "$on" || Vt(this, o, {
         get() {
-          return this.#e[a];
+          return this.#e[o];
         },
         /** @param {any} value */
         set(s) {
-          this.#e[a] = s;
+          this.#e[o] = s;
         },
         enumerable: !0
       });
     this.#e.$set = /** @param {Record<string, any>} next */
-    (a) => {
-      Object.assign(l, a);
+    (o) => {
+      Object.assign(a, o);
     }, this.#e.$destroy = () => {
-      Oa(this.#e);
+      To(this.#e);
     };
   }
   /** @param {Record<string, any>} props */
@@ -1695,13 +1674,13 @@ class Ka {
    * @param {(...args: any[]) => any} callback
    * @returns {any}
    */
-  $on(t, r) {
+  $on(t, n) {
     this.#t[t] = this.#t[t] || [];
-    const o = (...l) => r.call(this, ...l);
-    return this.#t[t].push(o), () => {
+    const i = (...a) => n.call(this, ...a);
+    return this.#t[t].push(i), () => {
       this.#t[t] = this.#t[t].filter(
         /** @param {any} fn */
-        (l) => l !== o
+        (a) => a !== i
       );
     };
   }
@@ -1709,8 +1688,8 @@ class Ka {
     this.#e.$destroy();
   }
 }
-let Uo;
-typeof HTMLElement == "function" && (Uo = class extends HTMLElement {
+let Fi;
+typeof HTMLElement == "function" && (Fi = class extends HTMLElement {
   /** The Svelte component constructor */
   $$ctor;
   /** Slots */
@@ -1736,52 +1715,52 @@ typeof HTMLElement == "function" && (Uo = class extends HTMLElement {
    * @param {*} $$slots
    * @param {*} use_shadow_dom
    */
-  constructor(e, t, r) {
-    super(), this.$$ctor = e, this.$$s = t, r && this.attachShadow({ mode: "open" });
+  constructor(e, t, n) {
+    super(), this.$$ctor = e, this.$$s = t, n && this.attachShadow({ mode: "open" });
   }
   /**
    * @param {string} type
    * @param {EventListenerOrEventListenerObject} listener
    * @param {boolean | AddEventListenerOptions} [options]
    */
-  addEventListener(e, t, r) {
+  addEventListener(e, t, n) {
     if (this.$$l[e] = this.$$l[e] || [], this.$$l[e].push(t), this.$$c) {
-      const o = this.$$c.$on(e, t);
-      this.$$l_u.set(t, o);
+      const i = this.$$c.$on(e, t);
+      this.$$l_u.set(t, i);
     }
-    super.addEventListener(e, t, r);
+    super.addEventListener(e, t, n);
   }
   /**
    * @param {string} type
    * @param {EventListenerOrEventListenerObject} listener
    * @param {boolean | AddEventListenerOptions} [options]
    */
-  removeEventListener(e, t, r) {
-    if (super.removeEventListener(e, t, r), this.$$c) {
-      const o = this.$$l_u.get(t);
-      o && (o(), this.$$l_u.delete(t));
+  removeEventListener(e, t, n) {
+    if (super.removeEventListener(e, t, n), this.$$c) {
+      const i = this.$$l_u.get(t);
+      i && (i(), this.$$l_u.delete(t));
     }
   }
   async connectedCallback() {
     if (this.$$cn = !0, !this.$$c) {
-      let e = function(o) {
-        return (l) => {
-          const a = document.createElement("slot");
-          o !== "default" && (a.name = o), B(l, a);
+      let e = function(i) {
+        return (a) => {
+          const o = document.createElement("slot");
+          i !== "default" && (o.name = i), B(a, o);
         };
       };
       if (await Promise.resolve(), !this.$$cn || this.$$c)
         return;
-      const t = {}, r = Xa(this);
-      for (const o of this.$$s)
-        o in r && (o === "default" && !this.$$d.children ? (this.$$d.children = e(o), t.default = !0) : t[o] = e(o));
-      for (const o of this.attributes) {
-        const l = this.$$g_p(o.name);
-        l in this.$$d || (this.$$d[l] = nr(l, o.value, this.$$p_d, "toProp"));
+      const t = {}, n = Zo(this);
+      for (const i of this.$$s)
+        i in n && (i === "default" && !this.$$d.children ? (this.$$d.children = e(i), t.default = !0) : t[i] = e(i));
+      for (const i of this.attributes) {
+        const a = this.$$g_p(i.name);
+        a in this.$$d || (this.$$d[a] = rn(a, i.value, this.$$p_d, "toProp"));
       }
-      for (const o in this.$$p_d)
-        !(o in this.$$d) && this[o] !== void 0 && (this.$$d[o] = this[o], delete this[o]);
-      this.$$c = Ja({
+      for (const i in this.$$p_d)
+        !(i in this.$$d) && this[i] !== void 0 && (this.$$d[i] = this[i], delete this[i]);
+      this.$$c = Yo({
         component: this.$$ctor,
         target: this.shadowRoot || this,
         props: {
@@ -1789,27 +1768,27 @@ typeof HTMLElement == "function" && (Uo = class extends HTMLElement {
           $$slots: t,
           $$host: this
         }
-      }), this.$$me = ha(() => {
-        Hr(() => {
+      }), this.$$me = ao(() => {
+        Yn(() => {
           this.$$r = !0;
-          for (const o of or(this.$$c)) {
-            if (!this.$$p_d[o]?.reflect) continue;
-            this.$$d[o] = this.$$c[o];
-            const l = nr(
-              o,
-              this.$$d[o],
+          for (const i of ln(this.$$c)) {
+            if (!this.$$p_d[i]?.reflect) continue;
+            this.$$d[i] = this.$$c[i];
+            const a = rn(
+              i,
+              this.$$d[i],
               this.$$p_d,
               "toAttribute"
             );
-            l == null ? this.removeAttribute(this.$$p_d[o].attribute || o) : this.setAttribute(this.$$p_d[o].attribute || o, l);
+            a == null ? this.removeAttribute(this.$$p_d[i].attribute || i) : this.setAttribute(this.$$p_d[i].attribute || i, a);
           }
           this.$$r = !1;
         });
       });
-      for (const o in this.$$l)
-        for (const l of this.$$l[o]) {
-          const a = this.$$c.$on(o, l);
-          this.$$l_u.set(l, a);
+      for (const i in this.$$l)
+        for (const a of this.$$l[i]) {
+          const o = this.$$c.$on(i, a);
+          this.$$l_u.set(a, o);
         }
       this.$$l = {};
     }
@@ -1821,8 +1800,8 @@ typeof HTMLElement == "function" && (Uo = class extends HTMLElement {
    * @param {string} _oldValue
    * @param {string} newValue
    */
-  attributeChangedCallback(e, t, r) {
-    this.$$r || (e = this.$$g_p(e), this.$$d[e] = nr(e, r, this.$$p_d, "toProp"), this.$$c?.$set({ [e]: this.$$d[e] }));
+  attributeChangedCallback(e, t, n) {
+    this.$$r || (e = this.$$g_p(e), this.$$d[e] = rn(e, n, this.$$p_d, "toProp"), this.$$c?.$set({ [e]: this.$$d[e] }));
   }
   disconnectedCallback() {
     this.$$cn = !1, Promise.resolve().then(() => {
@@ -1833,17 +1812,17 @@ typeof HTMLElement == "function" && (Uo = class extends HTMLElement {
    * @param {string} attribute_name
    */
   $$g_p(e) {
-    return or(this.$$p_d).find(
+    return ln(this.$$p_d).find(
       (t) => this.$$p_d[t].attribute === e || !this.$$p_d[t].attribute && t.toLowerCase() === e
     ) || e;
   }
 });
-function nr(e, t, r, o) {
-  const l = r[e]?.type;
-  if (t = l === "Boolean" && typeof t != "boolean" ? t != null : t, !o || !r[e])
+function rn(e, t, n, i) {
+  const a = n[e]?.type;
+  if (t = a === "Boolean" && typeof t != "boolean" ? t != null : t, !i || !n[e])
     return t;
-  if (o === "toAttribute")
-    switch (l) {
+  if (i === "toAttribute")
+    switch (a) {
       case "Object":
       case "Array":
         return t == null ? null : JSON.stringify(t);
@@ -1855,7 +1834,7 @@ function nr(e, t, r, o) {
         return t;
     }
   else
-    switch (l) {
+    switch (a) {
       case "Object":
       case "Array":
         return t && JSON.parse(t);
@@ -1868,127 +1847,127 @@ function nr(e, t, r, o) {
         return t;
     }
 }
-function Xa(e) {
+function Zo(e) {
   const t = {};
-  return e.childNodes.forEach((r) => {
+  return e.childNodes.forEach((n) => {
     t[
       /** @type {Element} node */
-      r.slot || "default"
+      n.slot || "default"
     ] = !0;
   }), t;
 }
-function Qa(e, t, r, o, l, a) {
-  let s = class extends Uo {
+function Wo(e, t, n, i, a, o) {
+  let s = class extends Fi {
     constructor() {
-      super(e, r, l), this.$$p_d = t;
+      super(e, n, a), this.$$p_d = t;
     }
     static get observedAttributes() {
-      return or(t).map(
-        (c) => (t[c].attribute || c).toLowerCase()
+      return ln(t).map(
+        (f) => (t[f].attribute || f).toLowerCase()
       );
     }
   };
-  return or(t).forEach((c) => {
-    Mt(s.prototype, c, {
+  return ln(t).forEach((f) => {
+    Vt(s.prototype, f, {
       get() {
-        return this.$$c && c in this.$$c ? this.$$c[c] : this.$$d[c];
+        return this.$$c && f in this.$$c ? this.$$c[f] : this.$$d[f];
       },
-      set(f) {
-        f = nr(c, f, t), this.$$d[c] = f;
+      set(c) {
+        c = rn(f, c, t), this.$$d[f] = c;
         var d = this.$$c;
         if (d) {
-          var m = rt(d, c)?.get;
-          m ? d[c] = f : d.$set({ [c]: f });
+          var m = nt(d, f)?.get;
+          m ? d[f] = c : d.$set({ [f]: c });
         }
       }
     });
-  }), o.forEach((c) => {
-    Mt(s.prototype, c, {
+  }), i.forEach((f) => {
+    Vt(s.prototype, f, {
       get() {
-        return this.$$c?.[c];
+        return this.$$c?.[f];
       }
     });
   }), e.element = /** @type {any} */
   s, s;
 }
-const jo = new TextEncoder();
-function el(e) {
+const Vi = new TextEncoder();
+function Jo(e) {
   return [...new Uint8Array(e)].map((t) => t.toString(16).padStart(2, "0")).join("");
 }
-async function tl(e, t = "SHA-256", r = 1e5) {
-  const o = Date.now().toString(16);
-  e || (e = Math.round(Math.random() * r));
-  const l = await qo(o, e, t);
+async function Ko(e, t = "SHA-256", n = 1e5) {
+  const i = Date.now().toString(16);
+  e || (e = Math.round(Math.random() * n));
+  const a = await Mi(i, e, t);
   return {
     algorithm: t,
-    challenge: l,
-    salt: o,
+    challenge: a,
+    salt: i,
     signature: ""
   };
 }
-async function qo(e, t, r) {
+async function Mi(e, t, n) {
   if (typeof crypto > "u" || !("subtle" in crypto) || !("digest" in crypto.subtle))
     throw new Error("Web Crypto is not available. Secure context is required (https://developer.mozilla.org/en-US/docs/Web/Security/Secure_Contexts).");
-  return el(
+  return Jo(
     await crypto.subtle.digest(
-      r.toUpperCase(),
-      jo.encode(e + t)
+      n.toUpperCase(),
+      Vi.encode(e + t)
     )
   );
 }
-function rl(e, t, r = "SHA-256", o = 1e6, l = 0) {
-  const a = new AbortController(), s = Date.now();
+function Xo(e, t, n = "SHA-256", i = 1e6, a = 0) {
+  const o = new AbortController(), s = Date.now();
   return {
     promise: (async () => {
-      for (let f = l; f <= o; f += 1) {
-        if (a.signal.aborted)
+      for (let c = a; c <= i; c += 1) {
+        if (o.signal.aborted)
           return null;
-        if (await qo(t, f, r) === e)
+        if (await Mi(t, c, n) === e)
           return {
-            number: f,
+            number: c,
             took: Date.now() - s
           };
       }
       return null;
     })(),
-    controller: a
+    controller: o
   };
 }
-function Wn() {
+function Yr() {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone;
   } catch {
   }
 }
-function nl(e) {
-  const t = atob(e), r = new Uint8Array(t.length);
-  for (let o = 0; o < t.length; o++)
-    r[o] = t.charCodeAt(o);
-  return r;
+function zo(e) {
+  const t = atob(e), n = new Uint8Array(t.length);
+  for (let i = 0; i < t.length; i++)
+    n[i] = t.charCodeAt(i);
+  return n;
 }
-function ol(e, t = 12) {
-  const r = new Uint8Array(t);
-  for (let o = 0; o < t; o++)
-    r[o] = e % 256, e = Math.floor(e / 256);
-  return r;
+function Qo(e, t = 12) {
+  const n = new Uint8Array(t);
+  for (let i = 0; i < t; i++)
+    n[i] = e % 256, e = Math.floor(e / 256);
+  return n;
 }
-async function il(e, t = "", r = 1e6, o = 0) {
-  const l = "AES-GCM", a = new AbortController(), s = Date.now(), c = async () => {
-    for (let m = o; m <= r; m += 1) {
-      if (a.signal.aborted || !f || !d)
+async function ea(e, t = "", n = 1e6, i = 0) {
+  const a = "AES-GCM", o = new AbortController(), s = Date.now(), f = async () => {
+    for (let m = i; m <= n; m += 1) {
+      if (o.signal.aborted || !c || !d)
         return null;
       try {
-        const v = await crypto.subtle.decrypt(
+        const h = await crypto.subtle.decrypt(
           {
-            name: l,
-            iv: ol(m)
+            name: a,
+            iv: Qo(m)
           },
-          f,
+          c,
           d
         );
-        if (v)
+        if (h)
           return {
-            clearText: new TextDecoder().decode(v),
+            clearText: new TextDecoder().decode(h),
             took: Date.now() - s
           };
       } catch {
@@ -1996,43 +1975,43 @@ async function il(e, t = "", r = 1e6, o = 0) {
     }
     return null;
   };
-  let f = null, d = null;
+  let c = null, d = null;
   try {
-    d = nl(e);
+    d = zo(e);
     const m = await crypto.subtle.digest(
       "SHA-256",
-      jo.encode(t)
+      Vi.encode(t)
     );
-    f = await crypto.subtle.importKey(
+    c = await crypto.subtle.importKey(
       "raw",
       m,
-      l,
+      a,
       !1,
       ["decrypt"]
     );
   } catch {
     return {
       promise: Promise.reject(),
-      controller: a
+      controller: o
     };
   }
   return {
-    promise: c(),
-    controller: a
+    promise: f(),
+    controller: o
   };
 }
 var y = /* @__PURE__ */ ((e) => (e.CODE = "code", e.ERROR = "error", e.VERIFIED = "verified", e.VERIFYING = "verifying", e.UNVERIFIED = "unverified", e.EXPIRED = "expired", e))(y || {}), Q = /* @__PURE__ */ ((e) => (e.ERROR = "error", e.LOADING = "loading", e.PLAYING = "playing", e.PAUSED = "paused", e.READY = "ready", e))(Q || {});
 globalThis.altchaPlugins = globalThis.altchaPlugins || [];
 globalThis.altchaI18n = globalThis.altchaI18n || {
-  get: (e) => rr(globalThis.altchaI18n.store)[e],
+  get: (e) => nn(globalThis.altchaI18n.store)[e],
   set: (e, t) => {
-    Object.assign(rr(globalThis.altchaI18n.store), {
+    Object.assign(nn(globalThis.altchaI18n.store), {
       [e]: t
-    }), globalThis.altchaI18n.store.set(rr(globalThis.altchaI18n.store));
+    }), globalThis.altchaI18n.store.set(nn(globalThis.altchaI18n.store));
   },
-  store: Wa({})
+  store: Uo({})
 };
-const al = {
+const ta = {
   ariaLinkLabel: "Visit Altcha.org",
   enterCode: "Enter code",
   enterCodeAria: "Enter code you hear. Press Space to play audio.",
@@ -2049,129 +2028,129 @@ const al = {
   verifying: "Verifying...",
   waitAlert: "Verifying... please wait."
 };
-globalThis.altchaI18n.set("en", al);
-const $r = (e, t) => {
-  let r = /* @__PURE__ */ ua(() => Yi(t?.(), 24));
-  var o = cl();
-  Ce(() => {
-    R(o, "width", i(r)), R(o, "height", i(r));
-  }), B(e, o);
+globalThis.altchaI18n.set("en", ta);
+const Sn = (e, t) => {
+  let n = /* @__PURE__ */ ro(() => Ul(t?.(), 24));
+  var i = la();
+  Ae(() => {
+    $(i, "width", l(n)), $(i, "height", l(n));
+  }), B(e, i);
 };
-function ll(e, t) {
+function na(e, t) {
   e.code === "Space" && (e.preventDefault(), e.stopImmediatePropagation(), t());
 }
-function sl(e, t) {
+function ra(e, t) {
   e.preventDefault(), t();
 }
-function ul(e, t, r, o, l, a, s, c) {
+function ia(e, t, n, i, a, o, s, f) {
   [
     y.UNVERIFIED,
     y.ERROR,
     y.EXPIRED,
     y.CODE
-  ].includes(i(t)) ? r() !== !1 && i(o)?.reportValidity() === !1 ? b(l, !1) : a() ? s() : c() : b(l, !0);
+  ].includes(l(t)) ? n() !== !1 && l(i)?.reportValidity() === !1 ? p(a, !1) : o() ? s() : f() : p(a, !0);
 }
-var cl = /* @__PURE__ */ _r('<svg viewBox="0 0 24 24" xmlns="http://www.w3.org/2000/svg" class="altcha-spinner"><path d="M12,1A11,11,0,1,0,23,12,11,11,0,0,0,12,1Zm0,19a8,8,0,1,1,8-8A8,8,0,0,1,12,20Z" fill="currentColor" opacity=".25"></path><path d="M12,4a8,8,0,0,1,7.89,6.7A1.53,1.53,0,0,0,21.38,12h0a1.5,1.5,0,0,0,1.48-1.75,11,11,0,0,0-21.72,0A1.5,1.5,0,0,0,2.62,12h0a1.53,1.53,0,0,0,1.49-1.3A8,8,0,0,1,12,4Z" fill="currentColor"></path></svg>'), fl = /* @__PURE__ */ be('<input type="hidden">'), dl = /* @__PURE__ */ be('<div><a target="_blank" class="altcha-logo" aria-hidden="true"><svg width="22" height="22" viewBox="0 0 20 20" fill="none" xmlns="http://www.w3.org/2000/svg"><path d="M2.33955 16.4279C5.88954 20.6586 12.1971 21.2105 16.4279 17.6604C18.4699 15.947 19.6548 13.5911 19.9352 11.1365L17.9886 10.4279C17.8738 12.5624 16.909 14.6459 15.1423 16.1284C11.7577 18.9684 6.71167 18.5269 3.87164 15.1423C1.03163 11.7577 1.4731 6.71166 4.8577 3.87164C8.24231 1.03162 13.2883 1.4731 16.1284 4.8577C16.9767 5.86872 17.5322 7.02798 17.804 8.2324L19.9522 9.01429C19.7622 7.07737 19.0059 5.17558 17.6604 3.57212C14.1104 -0.658624 7.80283 -1.21043 3.57212 2.33956C-0.658625 5.88958 -1.21046 12.1971 2.33955 16.4279Z" fill="currentColor"></path><path d="M3.57212 2.33956C1.65755 3.94607 0.496389 6.11731 0.12782 8.40523L2.04639 9.13961C2.26047 7.15832 3.21057 5.25375 4.8577 3.87164C8.24231 1.03162 13.2883 1.4731 16.1284 4.8577L13.8302 6.78606L19.9633 9.13364C19.7929 7.15555 19.0335 5.20847 17.6604 3.57212C14.1104 -0.658624 7.80283 -1.21043 3.57212 2.33956Z" fill="currentColor"></path><path d="M7 10H5C5 12.7614 7.23858 15 10 15C12.7614 15 15 12.7614 15 10H13C13 11.6569 11.6569 13 10 13C8.3431 13 7 11.6569 7 10Z" fill="currentColor"></path></svg></a></div>'), hl = /* @__PURE__ */ _r('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M12.8659 3.00017L22.3922 19.5002C22.6684 19.9785 22.5045 20.5901 22.0262 20.8662C21.8742 20.954 21.7017 21.0002 21.5262 21.0002H2.47363C1.92135 21.0002 1.47363 20.5525 1.47363 20.0002C1.47363 19.8246 1.51984 19.6522 1.60761 19.5002L11.1339 3.00017C11.41 2.52187 12.0216 2.358 12.4999 2.63414C12.6519 2.72191 12.7782 2.84815 12.8659 3.00017ZM10.9999 16.0002V18.0002H12.9999V16.0002H10.9999ZM10.9999 9.00017V14.0002H12.9999V9.00017H10.9999Z"></path></svg>'), vl = /* @__PURE__ */ _r('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M15 7C15 6.44772 15.4477 6 16 6C16.5523 6 17 6.44772 17 7V17C17 17.5523 16.5523 18 16 18C15.4477 18 15 17.5523 15 17V7ZM7 7C7 6.44772 7.44772 6 8 6C8.55228 6 9 6.44772 9 7V17C9 17.5523 8.55228 18 8 18C7.44772 18 7 17.5523 7 17V7Z"></path></svg>'), gl = /* @__PURE__ */ _r('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M4 12H7C8.10457 12 9 12.8954 9 14V19C9 20.1046 8.10457 21 7 21H4C2.89543 21 2 20.1046 2 19V12C2 6.47715 6.47715 2 12 2C17.5228 2 22 6.47715 22 12V19C22 20.1046 21.1046 21 20 21H17C15.8954 21 15 20.1046 15 19V14C15 12.8954 15.8954 12 17 12H20C20 7.58172 16.4183 4 12 4C7.58172 4 4 7.58172 4 12Z"></path></svg>'), pl = /* @__PURE__ */ be('<button type="button" class="altcha-code-challenge-audio"><!></button>'), ml = /* @__PURE__ */ be("<audio hidden autoplay><source></audio>"), _l = /* @__PURE__ */ be('<div class="altcha-code-challenge" role="dialog"><div class="altcha-code-challenge-arrow"></div> <form data-code-challenge-form="1"><img class="altcha-code-challenge-image" alt=""> <input type="text" autocomplete="off" name="code" class="altcha-code-challenge-input" required> <div class="altcha-code-challenge-buttons"><div class="altcha-code-challenge-buttons-left"><!> <button type="button" class="altcha-code-challenge-reload"><svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M2 12C2 17.5228 6.47715 22 12 22C17.5228 22 22 17.5228 22 12C22 6.47715 17.5228 2 12 2V4C16.4183 4 20 7.58172 20 12C20 16.4183 16.4183 20 12 20C7.58172 20 4 16.4183 4 12C4 9.25022 5.38734 6.82447 7.50024 5.38451L7.5 8H9.5V2L3.5 2V4L5.99918 3.99989C3.57075 5.82434 2 8.72873 2 12Z"></path></svg></button></div> <button type="submit" class="altcha-code-challenge-verify"><!> </button></div> <!></form></div>'), bl = /* @__PURE__ */ be("<div><!></div>"), yl = /* @__PURE__ */ be("<div><!></div>"), wl = /* @__PURE__ */ be('<div class="altcha-error"><svg width="14" height="14" xmlns="http://www.w3.org/2000/svg" fill="none" viewBox="0 0 24 24" stroke-width="1.5" stroke="currentColor" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M6 18L18 6M6 6l12 12"></path></svg> <!></div>'), El = /* @__PURE__ */ be('<div class="altcha-footer"><div><!></div></div>'), xl = /* @__PURE__ */ be('<div class="altcha-anchor-arrow"></div>'), Cl = /* @__PURE__ */ be('<!> <div class="altcha"><div class="altcha-main"><div><!> <input type="checkbox"></div> <label class="altcha-label"><!></label> <!> <!> <!></div> <!> <!> <!></div>', 1);
-function kl(e, t) {
-  $o(t, !0);
-  const [r, o] = Za(), l = () => Ya(Wo, "$altchaI18nStore", r);
-  let a = x(t, "auto", 7, void 0), s = x(t, "blockspam", 7, void 0), c = x(t, "challengeurl", 7, void 0), f = x(t, "challengejson", 7, void 0), d = x(t, "credentials", 7, void 0), m = x(t, "customfetch", 7, void 0), v = x(t, "debug", 7, !1), _ = x(t, "delay", 7, 0), w = x(t, "disableautofocus", 7, !1), F = x(t, "refetchonexpire", 7, !0), M = x(t, "disablerefetchonexpire", 23, () => !F()), U = x(t, "expire", 7, void 0), I = x(t, "floating", 7, void 0), ee = x(t, "floatinganchor", 7, void 0), $e = x(t, "floatingoffset", 7, void 0), X = x(t, "floatingpersist", 7, !1), j = x(t, "hidefooter", 7, !1), se = x(t, "hidelogo", 7, !1), He = x(t, "id", 7, void 0), Ht = x(t, "language", 7, void 0), Ge = x(t, "name", 7, "altcha"), We = x(t, "maxnumber", 7, 1e6), xt = x(t, "mockerror", 7, !1), Ne = x(t, "obfuscated", 7, void 0), ge = x(t, "overlay", 7, void 0), Ct = x(t, "overlaycontent", 7, void 0), Gt = x(t, "plugins", 7, void 0), Ye = x(t, "sentinel", 7, void 0), ye = x(t, "spamfilter", 7, !1), st = x(t, "strings", 7, void 0), de = x(t, "test", 7, !1), te = x(t, "verifyurl", 7, void 0), ut = x(t, "workers", 23, () => Math.min(16, navigator.hardwareConcurrency || 8)), kt = x(t, "workerurl", 7, void 0);
-  const { altchaI18n: Go } = globalThis, Wo = Go.store, zr = ["SHA-256", "SHA-384", "SHA-512"], Yo = "https://altcha.org/", Le = (n, u) => {
-    t.$$host.dispatchEvent(new CustomEvent(n, { detail: u }));
-  }, Jr = document.documentElement.lang?.split("-")?.[0], br = /* @__PURE__ */ Lt(() => c() && new URL(c(), location.origin).host.endsWith(".altcha.org") && !!c()?.includes("apiKey=ckey_")), Wt = /* @__PURE__ */ Lt(() => f() ? fn(f()) : void 0), Zo = /* @__PURE__ */ Lt(() => st() ? fn(st()) : {}), L = /* @__PURE__ */ Lt(() => ({
-    ...Qr(l()),
-    ...i(Zo)
-  })), Kr = /* @__PURE__ */ Lt(() => `${He() || Ge()}_checkbox_${Math.round(Math.random() * 1e8)}`);
-  let Ze = /* @__PURE__ */ N(null), At = /* @__PURE__ */ N(!1), G = /* @__PURE__ */ N(null), k = /* @__PURE__ */ N(Me(y.UNVERIFIED)), V = /* @__PURE__ */ N(void 0), It = /* @__PURE__ */ N(null), Pe = /* @__PURE__ */ N(null), ue = /* @__PURE__ */ N(null), yr = /* @__PURE__ */ N(null), ct = /* @__PURE__ */ N(null), T = /* @__PURE__ */ N(null), Rt = /* @__PURE__ */ N(null), ze = /* @__PURE__ */ N(null), we = null, W = /* @__PURE__ */ N(null), Je = /* @__PURE__ */ N(!1), Oe = [], wr = /* @__PURE__ */ N(!1), Ee = /* @__PURE__ */ N(null);
-  Dr(() => {
-    li(i(ze));
-  }), Dr(() => {
-    si(i(k));
-  }), Ga(() => {
-    zo(), b(Rt, null), i(T) && (i(T).removeEventListener("submit", an), i(T).removeEventListener("reset", ln), i(T).removeEventListener("focusin", on), b(T, null)), we && (clearTimeout(we), we = null), document.removeEventListener("click", rn), document.removeEventListener("scroll", nn), window.removeEventListener("resize", cn);
-  }), Mo(() => {
-    A("mounted", "2.2.4"), A("workers", ut()), Qo(), A("plugins", Oe.length ? Oe.map((n) => n.constructor.pluginName).join(", ") : "none"), de() && A("using test mode"), U() && xr(U()), a() !== void 0 && A("auto", a()), I() !== void 0 && gn(I()), b(T, i(V)?.closest("form"), !0), i(T) && (i(T).addEventListener("submit", an, { capture: !0 }), i(T).addEventListener("reset", ln), (a() === "onfocus" || X() === "focus") && i(T).addEventListener("focusin", on)), ge() && pn(!0), a() === "onload" && (Ne() ? $t() : Se()), i(br) && (j() || se()) && A("Attributes hidefooter and hidelogo ignored because usage with free API Keys requires attribution."), requestAnimationFrame(() => {
+var la = /* @__PURE__ */ pn('<svg viewBox="0 0 24 24" xmlns="http://www.w3.org/2000/svg" class="altcha-spinner"><path d="M12,1A11,11,0,1,0,23,12,11,11,0,0,0,12,1Zm0,19a8,8,0,1,1,8-8A8,8,0,0,1,12,20Z" fill="currentColor" opacity=".25"></path><path d="M12,4a8,8,0,0,1,7.89,6.7A1.53,1.53,0,0,0,21.38,12h0a1.5,1.5,0,0,0,1.48-1.75,11,11,0,0,0-21.72,0A1.5,1.5,0,0,0,2.62,12h0a1.53,1.53,0,0,0,1.49-1.3A8,8,0,0,1,12,4Z" fill="currentColor"></path></svg>'), oa = /* @__PURE__ */ pe('<input type="hidden">'), aa = /* @__PURE__ */ pe('<div><a target="_blank" class="altcha-logo" aria-hidden="true"><svg width="22" height="22" viewBox="0 0 20 20" fill="none" xmlns="http://www.w3.org/2000/svg"><path d="M2.33955 16.4279C5.88954 20.6586 12.1971 21.2105 16.4279 17.6604C18.4699 15.947 19.6548 13.5911 19.9352 11.1365L17.9886 10.4279C17.8738 12.5624 16.909 14.6459 15.1423 16.1284C11.7577 18.9684 6.71167 18.5269 3.87164 15.1423C1.03163 11.7577 1.4731 6.71166 4.8577 3.87164C8.24231 1.03162 13.2883 1.4731 16.1284 4.8577C16.9767 5.86872 17.5322 7.02798 17.804 8.2324L19.9522 9.01429C19.7622 7.07737 19.0059 5.17558 17.6604 3.57212C14.1104 -0.658624 7.80283 -1.21043 3.57212 2.33956C-0.658625 5.88958 -1.21046 12.1971 2.33955 16.4279Z" fill="currentColor"></path><path d="M3.57212 2.33956C1.65755 3.94607 0.496389 6.11731 0.12782 8.40523L2.04639 9.13961C2.26047 7.15832 3.21057 5.25375 4.8577 3.87164C8.24231 1.03162 13.2883 1.4731 16.1284 4.8577L13.8302 6.78606L19.9633 9.13364C19.7929 7.15555 19.0335 5.20847 17.6604 3.57212C14.1104 -0.658624 7.80283 -1.21043 3.57212 2.33956Z" fill="currentColor"></path><path d="M7 10H5C5 12.7614 7.23858 15 10 15C12.7614 15 15 12.7614 15 10H13C13 11.6569 11.6569 13 10 13C8.3431 13 7 11.6569 7 10Z" fill="currentColor"></path></svg></a></div>'), sa = /* @__PURE__ */ pn('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M12.8659 3.00017L22.3922 19.5002C22.6684 19.9785 22.5045 20.5901 22.0262 20.8662C21.8742 20.954 21.7017 21.0002 21.5262 21.0002H2.47363C1.92135 21.0002 1.47363 20.5525 1.47363 20.0002C1.47363 19.8246 1.51984 19.6522 1.60761 19.5002L11.1339 3.00017C11.41 2.52187 12.0216 2.358 12.4999 2.63414C12.6519 2.72191 12.7782 2.84815 12.8659 3.00017ZM10.9999 16.0002V18.0002H12.9999V16.0002H10.9999ZM10.9999 9.00017V14.0002H12.9999V9.00017H10.9999Z"></path></svg>'), ua = /* @__PURE__ */ pn('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M15 7C15 6.44772 15.4477 6 16 6C16.5523 6 17 6.44772 17 7V17C17 17.5523 16.5523 18 16 18C15.4477 18 15 17.5523 15 17V7ZM7 7C7 6.44772 7.44772 6 8 6C8.55228 6 9 6.44772 9 7V17C9 17.5523 8.55228 18 8 18C7.44772 18 7 17.5523 7 17V7Z"></path></svg>'), fa = /* @__PURE__ */ pn('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M4 12H7C8.10457 12 9 12.8954 9 14V19C9 20.1046 8.10457 21 7 21H4C2.89543 21 2 20.1046 2 19V12C2 6.47715 6.47715 2 12 2C17.5228 2 22 6.47715 22 12V19C22 20.1046 21.1046 21 20 21H17C15.8954 21 15 20.1046 15 19V14C15 12.8954 15.8954 12 17 12H20C20 7.58172 16.4183 4 12 4C7.58172 4 4 7.58172 4 12Z"></path></svg>'), ca = /* @__PURE__ */ pe('<button type="button" class="altcha-code-challenge-audio"><!></button>'), da = /* @__PURE__ */ pe("<audio hidden autoplay><source></audio>"), va = /* @__PURE__ */ pe('<div class="altcha-code-challenge" role="dialog"><div class="altcha-code-challenge-arrow"></div> <form data-code-challenge-form="1"><img class="altcha-code-challenge-image" alt=""> <input type="text" autocomplete="off" name="code" class="altcha-code-challenge-input" required> <div class="altcha-code-challenge-buttons"><div class="altcha-code-challenge-buttons-left"><!> <button type="button" class="altcha-code-challenge-reload"><svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="currentColor"><path d="M2 12C2 17.5228 6.47715 22 12 22C17.5228 22 22 17.5228 22 12C22 6.47715 17.5228 2 12 2V4C16.4183 4 20 7.58172 20 12C20 16.4183 16.4183 20 12 20C7.58172 20 4 16.4183 4 12C4 9.25022 5.38734 6.82447 7.50024 5.38451L7.5 8H9.5V2L3.5 2V4L5.99918 3.99989C3.57075 5.82434 2 8.72873 2 12Z"></path></svg></button></div> <button type="submit" class="altcha-code-challenge-verify"><!> </button></div> <!></form></div>'), ha = /* @__PURE__ */ pe("<div><!></div>"), ga = /* @__PURE__ */ pe("<div><!></div>"), _a = /* @__PURE__ */ pe('<div class="altcha-error"><svg width="14" height="14" xmlns="http://www.w3.org/2000/svg" fill="none" viewBox="0 0 24 24" stroke-width="1.5" stroke="currentColor" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M6 18L18 6M6 6l12 12"></path></svg> <!></div>'), ma = /* @__PURE__ */ pe('<div class="altcha-footer"><div><!></div></div>'), ba = /* @__PURE__ */ pe('<div class="altcha-anchor-arrow"></div>'), pa = /* @__PURE__ */ pe('<!> <div class="altcha"><div class="altcha-main"><div><!> <input type="checkbox"></div> <label class="altcha-label"><!></label> <!> <!> <!></div> <!> <!> <!></div>', 1);
+function ya(e, t) {
+  xi(t, !0);
+  const [n, i] = Bo(), a = () => jo(Ui, "$altchaI18nStore", n);
+  let o = C(t, "auto", 7, void 0), s = C(t, "blockspam", 7, void 0), f = C(t, "challengeurl", 7, void 0), c = C(t, "challengejson", 7, void 0), d = C(t, "credentials", 7, void 0), m = C(t, "customfetch", 7, void 0), h = C(t, "debug", 7, !1), b = C(t, "delay", 7, 0), w = C(t, "disableautofocus", 7, !1), F = C(t, "refetchonexpire", 7, !0), V = C(t, "disablerefetchonexpire", 23, () => !F()), q = C(t, "expire", 7, void 0), R = C(t, "floating", 7, void 0), ee = C(t, "floatinganchor", 7, void 0), ke = C(t, "floatingoffset", 7, void 0), z = C(t, "floatingpersist", 7, !1), U = C(t, "hidefooter", 7, !1), se = C(t, "hidelogo", 7, !1), He = C(t, "id", 7, void 0), Ht = C(t, "language", 7, void 0), Ye = C(t, "name", 7, "altcha"), Ge = C(t, "maxnumber", 7, 1e6), Ct = C(t, "mockerror", 7, !1), De = C(t, "obfuscated", 7, void 0), ge = C(t, "overlay", 7, void 0), At = C(t, "overlaycontent", 7, void 0), Yt = C(t, "plugins", 7, void 0), Ze = C(t, "sentinel", 7, void 0), ye = C(t, "spamfilter", 7, !1), st = C(t, "strings", 7, void 0), de = C(t, "test", 7, !1), te = C(t, "verifyurl", 7, void 0), ut = C(t, "workers", 23, () => Math.min(16, navigator.hardwareConcurrency || 8)), It = C(t, "workerurl", 7, void 0);
+  const { altchaI18n: qi } = globalThis, Ui = qi.store, Kn = ["SHA-256", "SHA-384", "SHA-512"], ji = "https://altcha.org/", Le = (r, u) => {
+    t.$$host.dispatchEvent(new CustomEvent(r, { detail: u }));
+  }, Xn = document.documentElement.lang?.split("-")?.[0], yn = /* @__PURE__ */ Lt(() => f() && new URL(f(), location.origin).host.endsWith(".altcha.org") && !!f()?.includes("apiKey=ckey_")), Gt = /* @__PURE__ */ Lt(() => c() ? cr(c()) : void 0), Bi = /* @__PURE__ */ Lt(() => st() ? cr(st()) : {}), L = /* @__PURE__ */ Lt(() => ({
+    ...er(a()),
+    ...l(Bi)
+  })), zn = /* @__PURE__ */ Lt(() => `${He() || Ye()}_checkbox_${Math.round(Math.random() * 1e8)}`);
+  let We = /* @__PURE__ */ D(null), xt = /* @__PURE__ */ D(!1), Y = /* @__PURE__ */ D(null), I = /* @__PURE__ */ D(Ve(y.UNVERIFIED)), M = /* @__PURE__ */ D(void 0), Rt = /* @__PURE__ */ D(null), Pe = /* @__PURE__ */ D(null), ue = /* @__PURE__ */ D(null), wn = /* @__PURE__ */ D(null), ft = /* @__PURE__ */ D(null), T = /* @__PURE__ */ D(null), $t = /* @__PURE__ */ D(null), Je = /* @__PURE__ */ D(null), we = null, G = /* @__PURE__ */ D(null), Ke = /* @__PURE__ */ D(!1), Oe = [], En = /* @__PURE__ */ D(!1), Ee = /* @__PURE__ */ D(null);
+  Dn(() => {
+    nl(l(Je));
+  }), Dn(() => {
+    rl(l(I));
+  }), qo(() => {
+    Hi(), p($t, null), l(T) && (l(T).removeEventListener("submit", or), l(T).removeEventListener("reset", ar), l(T).removeEventListener("focusin", lr), p(T, null)), we && (clearTimeout(we), we = null), document.removeEventListener("click", rr), document.removeEventListener("scroll", ir), window.removeEventListener("resize", fr);
+  }), Pi(() => {
+    x("mounted", "2.2.4"), x("workers", ut()), Wi(), x("plugins", Oe.length ? Oe.map((r) => r.constructor.pluginName).join(", ") : "none"), de() && x("using test mode"), q() && An(q()), o() !== void 0 && x("auto", o()), R() !== void 0 && gr(R()), p(T, l(M)?.closest("form"), !0), l(T) && (l(T).addEventListener("submit", or, { capture: !0 }), l(T).addEventListener("reset", ar), (o() === "onfocus" || z() === "focus") && l(T).addEventListener("focusin", lr)), ge() && _r(!0), o() === "onload" && (De() ? kt() : Se()), l(yn) && (U() || se()) && x("Attributes hidefooter and hidelogo ignored because usage with free API Keys requires attribution."), requestAnimationFrame(() => {
       Le("load");
     });
   });
-  function Yt(n, u) {
+  function Zt(r, u) {
     return btoa(JSON.stringify({
-      algorithm: n.algorithm,
-      challenge: n.challenge,
+      algorithm: r.algorithm,
+      challenge: r.challenge,
       number: u.number,
-      salt: n.salt,
-      signature: n.signature,
+      salt: r.salt,
+      signature: r.signature,
       test: de() ? !0 : void 0,
       took: u.took
     }));
   }
-  function zo() {
-    for (const n of Oe)
-      n.destroy();
+  function Hi() {
+    for (const r of Oe)
+      r.destroy();
   }
-  function Xr() {
-    c() && !M() && i(k) === y.VERIFIED ? Se() : Ke(y.EXPIRED, i(L).expired);
+  function Qn() {
+    f() && !V() && l(I) === y.VERIFIED ? Se() : Xe(y.EXPIRED, l(L).expired);
   }
-  async function Jo() {
-    if (xt())
-      throw A("mocking error"), new Error("Mocked error.");
-    if (i(Wt))
-      return A("using provided json data"), dn(i(Wt).salt), i(Wt);
+  async function Yi() {
+    if (Ct())
+      throw x("mocking error"), new Error("Mocked error.");
+    if (l(Gt))
+      return x("using provided json data"), dr(l(Gt).salt), l(Gt);
     if (de())
-      return A("generating test challenge", { test: de() }), tl(typeof de() != "boolean" ? +de() : void 0);
+      return x("generating test challenge", { test: de() }), Ko(typeof de() != "boolean" ? +de() : void 0);
     {
-      if (!c() && i(T)) {
-        const g = i(T).getAttribute("action");
-        g?.includes("/form/") && c(g + "/altcha");
+      if (!f() && l(T)) {
+        const g = l(T).getAttribute("action");
+        g?.includes("/form/") && f(g + "/altcha");
       }
-      if (!c())
+      if (!f())
         throw new Error("Attribute challengeurl not set.");
-      A("fetching challenge from", c());
-      const n = {
+      x("fetching challenge from", f());
+      const r = {
         credentials: typeof d() == "boolean" ? "include" : d(),
         headers: ye() !== !1 ? { "x-altcha-spam-filter": "1" } : {}
-      }, u = await Er()(c(), n);
+      }, u = await Cn()(f(), r);
       if (!u || !(u instanceof Response))
         throw new Error("Custom fetch function did not return a response.");
       if (u.status !== 200)
         throw new Error(`Server responded with ${u.status}.`);
-      const h = u.headers.get("X-Altcha-Config"), p = await u.json();
-      if (dn(p.salt), h)
+      const v = u.headers.get("X-Altcha-Config"), _ = await u.json();
+      if (dr(_.salt), v)
         try {
-          const g = JSON.parse(h);
-          g && typeof g == "object" && (g.verifyurl && !g.verifyurl.startsWith("fn:") && (g.verifyurl = tn(g.verifyurl)), bn(g));
+          const g = JSON.parse(v);
+          g && typeof g == "object" && (g.verifyurl && !g.verifyurl.startsWith("fn:") && (g.verifyurl = nr(g.verifyurl)), pr(g));
         } catch (g) {
-          A("unable to configure from X-Altcha-Config", g);
+          x("unable to configure from X-Altcha-Config", g);
         }
-      return p;
+      return _;
     }
   }
-  function Ko(n) {
-    const u = i(T)?.querySelector(typeof n == "string" ? `input[name="${n}"]` : 'input[type="email"]:not([data-no-spamfilter])');
+  function Gi(r) {
+    const u = l(T)?.querySelector(typeof r == "string" ? `input[name="${r}"]` : 'input[type="email"]:not([data-no-spamfilter])');
     return u?.value?.slice(u.value.indexOf("@")) || void 0;
   }
-  function Er() {
-    let n = fetch;
+  function Cn() {
+    let r = fetch;
     if (m())
-      if (A("using customfetch"), typeof m() == "string") {
-        if (n = globalThis[m()] || null, !n)
+      if (x("using customfetch"), typeof m() == "string") {
+        if (r = globalThis[m()] || null, !r)
           throw new Error(`Custom fetch function not found: ${m()}`);
       } else
-        n = m();
-    return n;
+        r = m();
+    return r;
   }
-  function Qr(n, u = [
+  function er(r, u = [
     Ht() || "",
     document.documentElement.lang || "",
     ...navigator.languages
   ]) {
-    const h = Object.keys(n).map((g) => g.toLowerCase()), p = u.reduce(
-      (g, C) => (C = C.toLowerCase(), g || (n[C] ? C : null) || h.find((D) => C.split("-")[0] === D.split("-")[0]) || null),
+    const v = Object.keys(r).map((g) => g.toLowerCase()), _ = u.reduce(
+      (g, A) => (A = A.toLowerCase(), g || (r[A] ? A : null) || v.find((N) => A.split("-")[0] === N.split("-")[0]) || null),
       null
     );
-    return n[p || "en"];
+    return r[_ || "en"];
   }
-  function Xo() {
+  function Zi() {
     return ye() === "ipAddress" ? {
       blockedCountries: void 0,
       classifier: void 0,
@@ -2196,846 +2175,846 @@ function kl(e, t) {
       timeZone: void 0
     };
   }
-  function en(n) {
+  function tr(r) {
     return [
-      ...i(T)?.querySelectorAll(n?.length ? n.map((h) => `input[name="${h}"]`).join(", ") : 'input[type="text"]:not([data-no-spamfilter]), textarea:not([data-no-spamfilter])') || []
+      ...l(T)?.querySelectorAll(r?.length ? r.map((v) => `input[name="${v}"]`).join(", ") : 'input[type="text"]:not([data-no-spamfilter]), textarea:not([data-no-spamfilter])') || []
     ].reduce(
-      (h, p) => {
-        const g = p.name, C = p.value;
-        return g && C && (h[g] = /\n/.test(C) ? C.replace(new RegExp("(?<!\\r)\\n", "g"), `\r
-`) : C), h;
+      (v, _) => {
+        const g = _.name, A = _.value;
+        return g && A && (v[g] = /\n/.test(A) ? A.replace(new RegExp("(?<!\\r)\\n", "g"), `\r
+`) : A), v;
       },
       {}
     );
   }
-  function tn(n, u) {
-    const h = new URL(c() || location.origin), p = new URL(n, h);
-    if (p.search || (p.search = h.search), u)
+  function nr(r, u) {
+    const v = new URL(f() || location.origin), _ = new URL(r, v);
+    if (_.search || (_.search = v.search), u)
       for (const g in u)
-        u[g] !== void 0 && u[g] !== null && p.searchParams.set(g, u[g]);
-    return p.toString();
+        u[g] !== void 0 && u[g] !== null && _.searchParams.set(g, u[g]);
+    return _.toString();
   }
-  function Qo() {
-    const n = Gt() !== void 0 ? Gt().split(",") : void 0;
+  function Wi() {
+    const r = Yt() !== void 0 ? Yt().split(",") : void 0;
     for (const u of globalThis.altchaPlugins)
-      (!n || n.includes(u.pluginName)) && Oe.push(new u({
-        el: i(V),
-        clarify: $t,
+      (!r || r.includes(u.pluginName)) && Oe.push(new u({
+        el: l(M),
+        clarify: kt,
         dispatch: Le,
-        getConfiguration: yn,
-        getFloatingAnchor: wn,
-        getState: En,
-        log: A,
-        reset: Ke,
-        solve: _n,
-        setState: xe,
-        setFloatingAnchor: xn,
+        getConfiguration: yr,
+        getFloatingAnchor: wr,
+        getState: Er,
+        log: x,
+        reset: Xe,
+        solve: br,
+        setState: Ce,
+        setFloatingAnchor: Cr,
         verify: Se
       }));
   }
-  function A(...n) {
-    (v() || n.some((u) => u instanceof Error)) && console[n[0] instanceof Error ? "error" : "log"]("ALTCHA", `[name=${Ge()}]`, ...n);
+  function x(...r) {
+    (h() || r.some((u) => u instanceof Error)) && console[r[0] instanceof Error ? "error" : "log"]("ALTCHA", `[name=${Ye()}]`, ...r);
   }
-  function ei() {
-    b(W, Q.PAUSED, !0);
+  function Ji() {
+    p(G, Q.PAUSED, !0);
   }
-  function ti(n) {
-    b(W, Q.ERROR, !0);
+  function Ki(r) {
+    p(G, Q.ERROR, !0);
   }
-  function ri() {
-    b(W, Q.READY, !0);
+  function Xi() {
+    p(G, Q.READY, !0);
   }
-  function ni() {
-    b(W, Q.LOADING, !0);
+  function zi() {
+    p(G, Q.LOADING, !0);
   }
-  function oi() {
-    b(W, Q.PLAYING, !0);
+  function Qi() {
+    p(G, Q.PLAYING, !0);
   }
-  function ii() {
-    b(W, Q.PAUSED, !0);
+  function el() {
+    p(G, Q.PAUSED, !0);
   }
-  function ai(n) {
-    if (n.preventDefault(), n.stopPropagation(), i(G)) {
-      const u = new FormData(n.target), h = String(u.get("code"));
+  function tl(r) {
+    if (r.preventDefault(), r.stopPropagation(), l(Y)) {
+      const u = new FormData(r.target), v = String(u.get("code"));
       if (te()?.startsWith("fn:")) {
-        const p = te().replace(/^fn:/, "");
-        if (A(`calling ${p} function instead of verifyurl`), !(p in globalThis))
-          throw new Error(`Global function "${p}" is undefined.`);
-        return globalThis[p]({
-          challenge: i(G).challenge,
-          code: h,
-          solution: i(G).solution
+        const _ = te().replace(/^fn:/, "");
+        if (x(`calling ${_} function instead of verifyurl`), !(_ in globalThis))
+          throw new Error(`Global function "${_}" is undefined.`);
+        return globalThis[_]({
+          challenge: l(Y).challenge,
+          code: v,
+          solution: l(Y).solution
         });
       }
-      b(Je, !0), hn(Yt(i(G).challenge, i(G).solution), h).then(({ reason: p, verified: g }) => {
-        g ? (b(G, null), xe(y.VERIFIED), A("verified"), Rr().then(() => {
-          i(yr)?.focus(), Le("verified", { payload: i(Ee) }), a() === "onsubmit" ? vn(i(Rt)) : ge() && St();
-        })) : (Ke(), b(ze, p || "Verification failed", !0));
-      }).catch((p) => {
-        b(G, null), xe(y.ERROR, p), A("sentinel verification failed:", p);
+      p(Ke, !0), vr(Zt(l(Y).challenge, l(Y).solution), v).then(({ reason: _, verified: g }) => {
+        g ? (p(Y, null), Ce(y.VERIFIED), x("verified"), kn().then(() => {
+          l(wn)?.focus(), Le("verified", { payload: l(Ee) }), o() === "onsubmit" ? hr(l($t)) : ge() && St();
+        })) : (Xe(), p(Je, _ || "Verification failed", !0));
+      }).catch((_) => {
+        p(Y, null), Ce(y.ERROR, _), x("sentinel verification failed:", _);
       }).finally(() => {
-        b(Je, !1);
+        p(Ke, !1);
       });
     }
   }
-  function rn(n) {
-    const u = n.target;
-    I() && u && !i(V).contains(u) && (i(k) === y.VERIFIED && X() === !1 || i(k) === y.VERIFIED && X() === "focus" && !i(T)?.matches(":focus-within") || a() === "off" && i(k) === y.UNVERIFIED) && St();
+  function rr(r) {
+    const u = r.target;
+    R() && u && !l(M).contains(u) && (l(I) === y.VERIFIED && z() === !1 || l(I) === y.VERIFIED && z() === "focus" && !l(T)?.matches(":focus-within") || o() === "off" && l(I) === y.UNVERIFIED) && St();
   }
-  function nn() {
-    I() && i(k) !== y.UNVERIFIED && Tt();
+  function ir() {
+    R() && l(I) !== y.UNVERIFIED && Tt();
   }
-  function li(n) {
+  function nl(r) {
     for (const u of Oe)
-      typeof u.onErrorChange == "function" && u.onErrorChange(i(ze));
+      typeof u.onErrorChange == "function" && u.onErrorChange(l(Je));
   }
-  function on(n) {
-    i(k) === y.UNVERIFIED ? Se() : I() && X() === "focus" && i(k) === y.VERIFIED && Zt();
+  function lr(r) {
+    l(I) === y.UNVERIFIED ? Se() : R() && z() === "focus" && l(I) === y.VERIFIED && Wt();
   }
-  function an(n) {
-    n.target?.hasAttribute("data-code-challenge-form") || (b(Rt, n.submitter, !0), i(T) && a() === "onsubmit" ? (i(Rt)?.blur(), i(k) === y.UNVERIFIED ? (n.preventDefault(), n.stopPropagation(), Se().then(() => {
-      vn(i(Rt));
-    })) : i(k) !== y.VERIFIED && (n.preventDefault(), n.stopPropagation(), i(k) === y.VERIFYING && sn())) : i(T) && I() && a() === "off" && i(k) === y.UNVERIFIED && (n.preventDefault(), n.stopPropagation(), Zt()));
+  function or(r) {
+    r.target?.hasAttribute("data-code-challenge-form") || (p($t, r.submitter, !0), l(T) && o() === "onsubmit" ? (l($t)?.blur(), l(I) === y.UNVERIFIED ? (r.preventDefault(), r.stopPropagation(), Se().then(() => {
+      hr(l($t));
+    })) : l(I) !== y.VERIFIED && (r.preventDefault(), r.stopPropagation(), l(I) === y.VERIFYING && sr())) : l(T) && R() && o() === "off" && l(I) === y.UNVERIFIED && (r.preventDefault(), r.stopPropagation(), Wt()));
   }
-  function ln() {
-    Ke();
+  function ar() {
+    Xe();
   }
-  function sn() {
-    i(k) === y.VERIFYING && i(L).waitAlert && alert(i(L).waitAlert);
+  function sr() {
+    l(I) === y.VERIFYING && l(L).waitAlert && alert(l(L).waitAlert);
   }
-  function un() {
-    i(Pe) ? i(Pe).paused ? (i(Pe).currentTime = 0, i(Pe).play()) : i(Pe).pause() : (b(wr, !0), requestAnimationFrame(() => {
-      i(Pe)?.play();
+  function ur() {
+    l(Pe) ? l(Pe).paused ? (l(Pe).currentTime = 0, l(Pe).play()) : l(Pe).pause() : (p(En, !0), requestAnimationFrame(() => {
+      l(Pe)?.play();
     }));
   }
-  function si(n) {
+  function rl(r) {
     for (const u of Oe)
-      typeof u.onStateChange == "function" && u.onStateChange(i(k));
-    I() && i(k) !== y.UNVERIFIED && requestAnimationFrame(() => {
+      typeof u.onStateChange == "function" && u.onStateChange(l(I));
+    R() && l(I) !== y.UNVERIFIED && requestAnimationFrame(() => {
       Tt();
-    }), b(At, i(k) === y.VERIFIED), ge() && i(ue) && (i(k) !== y.UNVERIFIED ? Zt() : St());
+    }), p(xt, l(I) === y.VERIFIED), ge() && l(ue) && (l(I) !== y.UNVERIFIED ? Wt() : St());
   }
-  function cn() {
-    I() && Tt();
+  function fr() {
+    R() && Tt();
   }
-  function fn(n) {
-    return JSON.parse(n);
+  function cr(r) {
+    return JSON.parse(r);
   }
-  function dn(n) {
-    const u = new URLSearchParams(n.split("?")?.[1]), h = u.get("expires") || u.get("expire");
-    if (h) {
-      const p = new Date(+h * 1e3), g = isNaN(p.getTime()) ? 0 : p.getTime() - Date.now();
-      g > 0 && xr(g);
+  function dr(r) {
+    const u = new URLSearchParams(r.split("?")?.[1]), v = u.get("expires") || u.get("expire");
+    if (v) {
+      const _ = new Date(+v * 1e3), g = isNaN(_.getTime()) ? 0 : _.getTime() - Date.now();
+      g > 0 && An(g);
     } else we && (clearTimeout(we), we = null);
   }
-  async function ui(n) {
+  async function il(r) {
     if (!te())
       throw new Error("Attribute verifyurl not set.");
-    A("requesting server verification from", te());
-    const u = { payload: n };
+    x("requesting server verification from", te());
+    const u = { payload: r };
     if (ye() !== !1) {
       const {
         blockedCountries: g,
-        classifier: C,
-        disableRules: D,
+        classifier: A,
+        disableRules: N,
         email: H,
-        expectedLanguages: q,
-        expectedCountries: oe,
-        fields: ie,
+        expectedLanguages: j,
+        expectedCountries: ie,
+        fields: le,
         ipAddress: Qe,
         text: dt,
         timeZone: et
-      } = Xo();
-      u.blockedCountries = g, u.classifier = C, u.disableRules = D, u.email = H === !1 ? void 0 : Ko(H), u.expectedCountries = oe, u.expectedLanguages = q || (Jr ? [Jr] : void 0), u.fields = ie === !1 ? void 0 : en(ie), u.ipAddress = Qe === !1 ? void 0 : Qe || "auto", u.text = dt, u.timeZone = et === !1 ? void 0 : et || Wn();
+      } = Zi();
+      u.blockedCountries = g, u.classifier = A, u.disableRules = N, u.email = H === !1 ? void 0 : Gi(H), u.expectedCountries = ie, u.expectedLanguages = j || (Xn ? [Xn] : void 0), u.fields = le === !1 ? void 0 : tr(le), u.ipAddress = Qe === !1 ? void 0 : Qe || "auto", u.text = dt, u.timeZone = et === !1 ? void 0 : et || Yr();
     }
-    const h = await Er()(te(), {
+    const v = await Cn()(te(), {
       body: JSON.stringify(u),
       headers: { "content-type": "application/json" },
       method: "POST"
     });
-    if (!h || !(h instanceof Response))
+    if (!v || !(v instanceof Response))
       throw new Error("Custom fetch function did not return a response.");
-    if (h.status !== 200)
-      throw new Error(`Server responded with ${h.status}.`);
-    const p = await h.json();
-    if (p?.payload && b(Ee, p.payload, !0), Le("serververification", p), s() && p.classification === "BAD")
+    if (v.status !== 200)
+      throw new Error(`Server responded with ${v.status}.`);
+    const _ = await v.json();
+    if (_?.payload && p(Ee, _.payload, !0), Le("serververification", _), s() && _.classification === "BAD")
       throw new Error("SpamFilter returned negative classification.");
   }
-  async function hn(n, u) {
+  async function vr(r, u) {
     if (!te())
       throw new Error("Attribute verifyurl not set.");
-    A("requesting sentinel verification from", te());
-    const h = { code: u, payload: n };
-    Ye() && (h.fields = Ye().fields ? en() : void 0, h.timeZone = Ye().timeZone ? Wn() : void 0);
-    const p = await Er()(te(), {
-      body: JSON.stringify(h),
+    x("requesting sentinel verification from", te());
+    const v = { code: u, payload: r };
+    Ze() && (v.fields = Ze().fields ? tr() : void 0, v.timeZone = Ze().timeZone ? Yr() : void 0);
+    const _ = await Cn()(te(), {
+      body: JSON.stringify(v),
       headers: { "content-type": "application/json" },
       method: "POST"
     });
-    if (!p || !(p instanceof Response))
+    if (!_ || !(_ instanceof Response))
       throw new Error("Fetch function did not return a response.");
-    if (p.status !== 200)
-      throw new Error(`Server responded with ${p.status}.`);
-    const g = await p.json();
-    return g?.payload && b(Ee, g.payload, !0), Le("sentinelverification", g), g;
+    if (_.status !== 200)
+      throw new Error(`Server responded with ${_.status}.`);
+    const g = await _.json();
+    return g?.payload && p(Ee, g.payload, !0), Le("sentinelverification", g), g;
   }
-  function vn(n) {
-    i(T) && "requestSubmit" in i(T) ? i(T).requestSubmit(n) : i(T)?.reportValidity() && (n ? n.click() : i(T).submit());
+  function hr(r) {
+    l(T) && "requestSubmit" in l(T) ? l(T).requestSubmit(r) : l(T)?.reportValidity() && (r ? r.click() : l(T).submit());
   }
-  function xr(n) {
-    A("expire", n), we && (clearTimeout(we), we = null), n < 1 ? Xr() : we = setTimeout(Xr, n);
+  function An(r) {
+    x("expire", r), we && (clearTimeout(we), we = null), r < 1 ? Qn() : we = setTimeout(Qn, r);
   }
-  function gn(n) {
-    A("floating", n), I() !== n && (i(V).style.left = "", i(V).style.top = ""), I(n === !0 || n === "" ? "auto" : n === !1 || n === "false" ? void 0 : I()), I() ? (a() || a("onsubmit"), document.addEventListener("scroll", nn), document.addEventListener("click", rn), window.addEventListener("resize", cn)) : a() === "onsubmit" && a(void 0);
+  function gr(r) {
+    x("floating", r), R() !== r && (l(M).style.left = "", l(M).style.top = ""), R(r === !0 || r === "" ? "auto" : r === !1 || r === "false" ? void 0 : R()), R() ? (o() || o("onsubmit"), document.addEventListener("scroll", ir), document.addEventListener("click", rr), window.addEventListener("resize", fr)) : o() === "onsubmit" && o(void 0);
   }
-  function pn(n) {
-    if (A("overlay", n), ge(n), n) {
-      if (a() || a("onsubmit"), i(ue) && i(V).parentElement && i(ue).replaceWith(i(V).parentElement), i(V)?.parentElement?.parentElement) {
-        b(ue, document.createElement("div"), !0), i(V).parentElement.parentElement.appendChild(i(ue));
-        const u = document.createElement("div"), h = document.createElement("button");
-        h.type = "button", h.innerHTML = "&times;", h.addEventListener("click", (p) => {
-          p.preventDefault(), Ke();
-        }), i(ue).classList.add("altcha-overlay-backdrop"), h.classList.add("altcha-overlay-close-button"), u.classList.add("altcha-overlay"), i(ue).append(u), u.append(h), Ct() && u.append(...document.querySelectorAll(Ct())), u.append(i(V).parentElement);
+  function _r(r) {
+    if (x("overlay", r), ge(r), r) {
+      if (o() || o("onsubmit"), l(ue) && l(M).parentElement && l(ue).replaceWith(l(M).parentElement), l(M)?.parentElement?.parentElement) {
+        p(ue, document.createElement("div"), !0), l(M).parentElement.parentElement.appendChild(l(ue));
+        const u = document.createElement("div"), v = document.createElement("button");
+        v.type = "button", v.innerHTML = "&times;", v.addEventListener("click", (_) => {
+          _.preventDefault(), Xe();
+        }), l(ue).classList.add("altcha-overlay-backdrop"), v.classList.add("altcha-overlay-close-button"), u.classList.add("altcha-overlay"), l(ue).append(u), u.append(v), At() && u.append(...document.querySelectorAll(At())), u.append(l(M).parentElement);
       }
-    } else i(ue) && i(V).parentElement && (i(ue).replaceWith(i(V).parentElement), i(V).style.display = "block");
+    } else l(ue) && l(M).parentElement && (l(ue).replaceWith(l(M).parentElement), l(M).style.display = "block");
   }
-  function mn(n) {
-    if (!n.algorithm)
+  function mr(r) {
+    if (!r.algorithm)
       throw new Error("Invalid challenge. Property algorithm is missing.");
-    if (n.signature === void 0)
+    if (r.signature === void 0)
       throw new Error("Invalid challenge. Property signature is missing.");
-    if (!zr.includes(n.algorithm.toUpperCase()))
-      throw new Error(`Unknown algorithm value. Allowed values: ${zr.join(", ")}`);
-    if (!n.challenge || n.challenge.length < 40)
+    if (!Kn.includes(r.algorithm.toUpperCase()))
+      throw new Error(`Unknown algorithm value. Allowed values: ${Kn.join(", ")}`);
+    if (!r.challenge || r.challenge.length < 40)
       throw new Error("Challenge is too short. Min. 40 chars.");
-    if (!n.salt || n.salt.length < 10)
+    if (!r.salt || r.salt.length < 10)
       throw new Error("Salt is too short. Min. 10 chars.");
   }
-  async function _n(n) {
-    let u = null, h = null;
+  async function br(r) {
+    let u = null, v = null;
     if ("Worker" in window) {
       try {
-        u = ci(n, n.maxNumber || n.maxnumber || We()), b(Ze, u.controller, !0), h = await u.promise;
-      } catch (p) {
-        A(p);
+        u = ll(r, r.maxNumber || r.maxnumber || Ge()), p(We, u.controller, !0), v = await u.promise;
+      } catch (_) {
+        x(_);
       } finally {
-        b(Ze, null);
+        p(We, null);
       }
-      if (h === null || h?.number !== void 0 || "obfuscated" in n)
-        return { data: n, solution: h };
+      if (v === null || v?.number !== void 0 || "obfuscated" in r)
+        return { data: r, solution: v };
     }
-    if ("obfuscated" in n) {
-      const p = await il(n.obfuscated, n.key, n.maxNumber || n.maxnumber);
-      return { data: n, solution: await p.promise };
+    if ("obfuscated" in r) {
+      const _ = await ea(r.obfuscated, r.key, r.maxNumber || r.maxnumber);
+      return { data: r, solution: await _.promise };
     }
-    u = rl(n.challenge, n.salt, n.algorithm, n.maxNumber || n.maxnumber || We()), b(Ze, u.controller, !0);
+    u = Xo(r.challenge, r.salt, r.algorithm, r.maxNumber || r.maxnumber || Ge()), p(We, u.controller, !0);
     try {
-      h = await u.promise;
-    } catch (p) {
-      A(p);
+      v = await u.promise;
+    } catch (_) {
+      x(_);
     } finally {
-      b(Ze, null);
+      p(We, null);
     }
-    return { data: n, solution: h };
+    return { data: r, solution: v };
   }
-  function ci(n, u = typeof de() == "number" ? de() : n.maxNumber || n.maxnumber || We(), h = Math.ceil(ut())) {
-    const p = new AbortController(), g = [];
-    h = Math.min(16, u, Math.max(1, h));
-    for (let H = 0; H < h; H++)
-      g.push(altchaCreateWorker(kt()));
-    const C = Math.ceil(u / h);
+  function ll(r, u = typeof de() == "number" ? de() : r.maxNumber || r.maxnumber || Ge(), v = Math.ceil(ut())) {
+    const _ = new AbortController(), g = [];
+    v = Math.min(16, u, Math.max(1, v));
+    for (let H = 0; H < v; H++)
+      g.push(altchaCreateWorker(It()));
+    const A = Math.ceil(u / v);
     return { promise: (async () => {
-      const H = await Promise.all(g.map((q, oe) => {
-        const ie = oe * C;
-        return p.signal.addEventListener("abort", () => {
-          q.postMessage({ type: "abort" });
+      const H = await Promise.all(g.map((j, ie) => {
+        const le = ie * A;
+        return _.signal.addEventListener("abort", () => {
+          j.postMessage({ type: "abort" });
         }), new Promise((Qe) => {
-          q.addEventListener("message", (dt) => {
+          j.addEventListener("message", (dt) => {
             if (dt.data)
               for (const et of g)
-                et !== q && et.postMessage({ type: "abort" });
+                et !== j && et.postMessage({ type: "abort" });
             Qe(dt.data);
-          }), q.postMessage({
-            payload: n,
-            max: ie + C,
-            start: ie,
+          }), j.postMessage({
+            payload: r,
+            max: le + A,
+            start: le,
             type: "work"
           });
         });
       }));
-      for (const q of g)
-        q.terminate();
-      return H.find((q) => !!q) || null;
-    })(), controller: p };
+      for (const j of g)
+        j.terminate();
+      return H.find((j) => !!j) || null;
+    })(), controller: _ };
   }
-  async function $t() {
-    if (!Ne()) {
-      xe(y.ERROR);
+  async function kt() {
+    if (!De()) {
+      Ce(y.ERROR);
       return;
     }
-    const n = Oe.find((u) => u.constructor.pluginName === "obfuscation");
-    if (!n || !("clarify" in n)) {
-      xe(y.ERROR), A("Plugin `obfuscation` not found. Import `altcha/plugins/obfuscation` to load it.");
+    const r = Oe.find((u) => u.constructor.pluginName === "obfuscation");
+    if (!r || !("clarify" in r)) {
+      Ce(y.ERROR), x("Plugin `obfuscation` not found. Import `altcha/plugins/obfuscation` to load it.");
       return;
     }
-    if ("clarify" in n && typeof n.clarify == "function")
-      return n.clarify();
+    if ("clarify" in r && typeof r.clarify == "function")
+      return r.clarify();
   }
-  function bn(n) {
-    n.obfuscated !== void 0 && Ne(n.obfuscated), n.auto !== void 0 && (a(n.auto), a() === "onload" && (Ne() ? $t() : Se())), n.blockspam !== void 0 && s(!!n.blockspam), n.customfetch !== void 0 && m(n.customfetch), n.floatinganchor !== void 0 && ee(n.floatinganchor), n.delay !== void 0 && _(n.delay), n.floatingoffset !== void 0 && $e(n.floatingoffset), n.floating !== void 0 && gn(n.floating), n.expire !== void 0 && (xr(n.expire), U(n.expire)), n.challenge && (f(typeof n.challenge == "string" ? n.challenge : JSON.stringify(n.challenge)), mn(i(Wt))), n.challengeurl !== void 0 && c(n.challengeurl), n.debug !== void 0 && v(!!n.debug), n.hidefooter !== void 0 && j(!!n.hidefooter), n.hidelogo !== void 0 && se(!!n.hidelogo), n.language !== void 0 && st(Qr(l(), [n.language])), n.maxnumber !== void 0 && We(+n.maxnumber), n.mockerror !== void 0 && xt(!!n.mockerror), n.name !== void 0 && Ge(n.name), n.overlaycontent !== void 0 && Ct(n.overlaycontent), n.overlay !== void 0 && pn(n.overlay), n.refetchonexpire !== void 0 && M(!n.refetchonexpire), n.disablerefetchonexpire !== void 0 && M(!n.disablerefetchonexpire), n.sentinel !== void 0 && typeof n.sentinel == "object" && Ye(n.sentinel), n.spamfilter !== void 0 && ye(typeof n.spamfilter == "object" ? n.spamfilter : !!n.spamfilter), n.strings && st(typeof n.strings == "string" ? n.strings : JSON.stringify(n.strings)), n.test !== void 0 && de(typeof n.test == "number" ? n.test : !!n.test), n.verifyurl !== void 0 && te(n.verifyurl), n.workers !== void 0 && ut(+n.workers), n.workerurl !== void 0 && kt(n.workerurl);
+  function pr(r) {
+    r.obfuscated !== void 0 && De(r.obfuscated), r.auto !== void 0 && (o(r.auto), o() === "onload" && (De() ? kt() : Se())), r.blockspam !== void 0 && s(!!r.blockspam), r.customfetch !== void 0 && m(r.customfetch), r.floatinganchor !== void 0 && ee(r.floatinganchor), r.delay !== void 0 && b(r.delay), r.floatingoffset !== void 0 && ke(r.floatingoffset), r.floating !== void 0 && gr(r.floating), r.expire !== void 0 && (An(r.expire), q(r.expire)), r.challenge && (c(typeof r.challenge == "string" ? r.challenge : JSON.stringify(r.challenge)), mr(l(Gt))), r.challengeurl !== void 0 && f(r.challengeurl), r.debug !== void 0 && h(!!r.debug), r.hidefooter !== void 0 && U(!!r.hidefooter), r.hidelogo !== void 0 && se(!!r.hidelogo), r.language !== void 0 && st(er(a(), [r.language])), r.maxnumber !== void 0 && Ge(+r.maxnumber), r.mockerror !== void 0 && Ct(!!r.mockerror), r.name !== void 0 && Ye(r.name), r.overlaycontent !== void 0 && At(r.overlaycontent), r.overlay !== void 0 && _r(r.overlay), r.refetchonexpire !== void 0 && V(!r.refetchonexpire), r.disablerefetchonexpire !== void 0 && V(!r.disablerefetchonexpire), r.sentinel !== void 0 && typeof r.sentinel == "object" && Ze(r.sentinel), r.spamfilter !== void 0 && ye(typeof r.spamfilter == "object" ? r.spamfilter : !!r.spamfilter), r.strings && st(typeof r.strings == "string" ? r.strings : JSON.stringify(r.strings)), r.test !== void 0 && de(typeof r.test == "number" ? r.test : !!r.test), r.verifyurl !== void 0 && te(r.verifyurl), r.workers !== void 0 && ut(+r.workers), r.workerurl !== void 0 && It(r.workerurl);
   }
-  function yn() {
+  function yr() {
     return {
-      auto: a(),
+      auto: o(),
       blockspam: s(),
-      challengeurl: c(),
-      debug: v(),
-      delay: _(),
+      challengeurl: f(),
+      debug: h(),
+      delay: b(),
       disableautofocus: w(),
-      disablerefetchonexpire: M(),
-      expire: U(),
-      floating: I(),
+      disablerefetchonexpire: V(),
+      expire: q(),
+      floating: R(),
       floatinganchor: ee(),
-      floatingoffset: $e(),
-      hidefooter: j(),
+      floatingoffset: ke(),
+      hidefooter: U(),
       hidelogo: se(),
-      name: Ge(),
-      maxnumber: We(),
-      mockerror: xt(),
-      obfuscated: Ne(),
+      name: Ye(),
+      maxnumber: Ge(),
+      mockerror: Ct(),
+      obfuscated: De(),
       overlay: ge(),
-      refetchonexpire: !M(),
+      refetchonexpire: !V(),
       spamfilter: ye(),
-      strings: i(L),
+      strings: l(L),
       test: de(),
       verifyurl: te(),
       workers: ut(),
-      workerurl: kt()
+      workerurl: It()
     };
   }
-  function wn() {
-    return i(ct);
+  function wr() {
+    return l(ft);
   }
-  function fi(n) {
-    return Oe.find((u) => u.constructor.pluginName === n);
+  function ol(r) {
+    return Oe.find((u) => u.constructor.pluginName === r);
   }
-  function En() {
-    return i(k);
+  function Er() {
+    return l(I);
   }
   function St() {
-    i(V).style.display = "none", ge() && i(ue) && (i(ue).style.display = "none");
+    l(M).style.display = "none", ge() && l(ue) && (l(ue).style.display = "none");
   }
-  function Tt(n = 20) {
-    if (i(V))
-      if (i(ct) || b(ct, (ee() ? document.querySelector(ee()) : i(T)?.querySelector('input[type="submit"], button[type="submit"], button:not([type="button"]):not([type="reset"])')) || i(T), !0), i(ct)) {
-        const u = parseInt($e(), 10) || 12, h = i(ct).getBoundingClientRect(), p = i(V).getBoundingClientRect(), g = document.documentElement.clientHeight, C = document.documentElement.clientWidth, D = I() === "auto" ? h.bottom + p.height + u + n > g : I() === "top", H = Math.max(n, Math.min(C - n - p.width, h.left + h.width / 2 - p.width / 2));
-        if (D ? i(V).style.top = `${h.top - (p.height + u)}px` : i(V).style.top = `${h.bottom + u}px`, i(V).style.left = `${H}px`, i(V).setAttribute("data-floating", D ? "top" : "bottom"), i(It)) {
-          const q = i(It).getBoundingClientRect();
-          i(It).style.left = h.left - H + h.width / 2 - q.width / 2 + "px";
+  function Tt(r = 20) {
+    if (l(M))
+      if (l(ft) || p(ft, (ee() ? document.querySelector(ee()) : l(T)?.querySelector('input[type="submit"], button[type="submit"], button:not([type="button"]):not([type="reset"])')) || l(T), !0), l(ft)) {
+        const u = parseInt(ke(), 10) || 12, v = l(ft).getBoundingClientRect(), _ = l(M).getBoundingClientRect(), g = document.documentElement.clientHeight, A = document.documentElement.clientWidth, N = R() === "auto" ? v.bottom + _.height + u + r > g : R() === "top", H = Math.max(r, Math.min(A - r - _.width, v.left + v.width / 2 - _.width / 2));
+        if (N ? l(M).style.top = `${v.top - (_.height + u)}px` : l(M).style.top = `${v.bottom + u}px`, l(M).style.left = `${H}px`, l(M).setAttribute("data-floating", N ? "top" : "bottom"), l(Rt)) {
+          const j = l(Rt).getBoundingClientRect();
+          l(Rt).style.left = v.left - H + v.width / 2 - j.width / 2 + "px";
         }
       } else
-        A("unable to find floating anchor element");
+        x("unable to find floating anchor element");
   }
-  function Ke(n = y.UNVERIFIED, u = null) {
-    i(Ze) && (i(Ze).abort(), b(Ze, null)), b(At, !1), b(Ee, null), b(G, null), b(wr, !1), b(W, null), xe(n, u);
+  function Xe(r = y.UNVERIFIED, u = null) {
+    l(We) && (l(We).abort(), p(We, null)), p(xt, !1), p(Ee, null), p(Y, null), p(En, !1), p(G, null), Ce(r, u);
   }
-  function xn(n) {
-    b(ct, n, !0);
+  function Cr(r) {
+    p(ft, r, !0);
   }
-  function xe(n, u = null) {
-    b(k, n, !0), b(ze, u, !0), Le("statechange", {
-      payload: i(Ee),
-      state: i(k)
+  function Ce(r, u = null) {
+    p(I, r, !0), p(Je, u, !0), Le("statechange", {
+      payload: l(Ee),
+      state: l(I)
     });
   }
-  function Zt() {
-    i(V).style.display = "block", I() && Tt(), ge() && i(ue) && (i(ue).style.display = "flex");
+  function Wt() {
+    l(M).style.display = "block", R() && Tt(), ge() && l(ue) && (l(ue).style.display = "flex");
   }
   async function Se() {
-    return Ke(y.VERIFYING), await new Promise((n) => setTimeout(n, _() || 0)), Jo().then((n) => (mn(n), A("challenge", n), _n(n))).then(({ data: n, solution: u }) => {
-      if (A("solution", u), !u || n && "challenge" in n && !("clearText" in u)) {
-        if (u?.number !== void 0 && "challenge" in n)
-          if (te() && "codeChallenge" in n)
-            ["INPUT", "BUTTON", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName || "") && w() === !1 && document.activeElement.blur(), b(G, { challenge: n, solution: u }, !0);
+    return Xe(y.VERIFYING), await new Promise((r) => setTimeout(r, b() || 0)), Yi().then((r) => (mr(r), x("challenge", r), br(r))).then(({ data: r, solution: u }) => {
+      if (x("solution", u), !u || r && "challenge" in r && !("clearText" in u)) {
+        if (u?.number !== void 0 && "challenge" in r)
+          if (te() && "codeChallenge" in r)
+            ["INPUT", "BUTTON", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName || "") && w() === !1 && document.activeElement.blur(), p(Y, { challenge: r, solution: u }, !0);
           else {
-            if (te() && Ye() !== void 0)
-              return hn(Yt(n, u));
+            if (te() && Ze() !== void 0)
+              return vr(Zt(r, u));
             if (te())
-              return ui(Yt(n, u));
-            b(Ee, Yt(n, u), !0), A("payload", i(Ee));
+              return il(Zt(r, u));
+            p(Ee, Zt(r, u), !0), x("payload", l(Ee));
           }
-        else if (i(k) !== y.EXPIRED)
-          throw A("Unable to find a solution. Ensure that the 'maxnumber' attribute is greater than the randomly generated number."), new Error("Unexpected result returned.");
+        else if (l(I) !== y.EXPIRED)
+          throw x("Unable to find a solution. Ensure that the 'maxnumber' attribute is greater than the randomly generated number."), new Error("Unexpected result returned.");
       }
     }).then(() => {
-      i(G) ? (xe(y.CODE), Rr().then(() => {
-        Le("code", { codeChallenge: i(G) });
-      })) : i(Ee) && (xe(y.VERIFIED), A("verified"), Rr().then(() => {
-        Le("verified", { payload: i(Ee) }), ge() && St();
+      l(Y) ? (Ce(y.CODE), kn().then(() => {
+        Le("code", { codeChallenge: l(Y) });
+      })) : l(Ee) && (Ce(y.VERIFIED), x("verified"), kn().then(() => {
+        Le("verified", { payload: l(Ee) }), ge() && St();
       }));
-    }).catch((n) => {
-      A(n), xe(y.ERROR, n.message);
+    }).catch((r) => {
+      x(r), Ce(y.ERROR, r.message);
     });
   }
-  var Cn = Cl(), kn = Nt(Cn);
-  Fa(kn, t, "default", {});
-  var ft = J(kn, 2), Cr = z(ft), zt = z(Cr);
-  let An;
-  var In = z(zt);
+  var Ar = pa(), Ir = Dt(Ar);
+  No(Ir, t, "default", {});
+  var ct = K(Ir, 2), In = J(ct), Jt = J(In);
+  let xr;
+  var Rr = J(Jt);
   {
-    var di = (n) => {
-      $r(n);
+    var al = (r) => {
+      Sn(r);
     };
-    K(In, (n) => {
-      i(k) === y.VERIFYING && n(di);
+    X(Rr, (r) => {
+      l(I) === y.VERIFYING && r(al);
     });
   }
-  var Xe = J(In, 2);
-  qn(Xe), Xe.__change = [
-    ul,
-    k,
+  var ze = K(Rr, 2);
+  Ur(ze), ze.__change = [
+    ia,
+    I,
     ye,
     T,
-    At,
-    Ne,
-    $t,
+    xt,
+    De,
+    kt,
     Se
-  ], Qt(Xe, (n) => b(yr, n), () => i(yr)), Z(zt);
-  var Jt = J(zt, 2), hi = z(Jt);
+  ], Qt(ze, (r) => p(wn, r), () => l(wn)), W(Jt);
+  var Kt = K(Jt, 2), sl = J(Kt);
   {
-    var vi = (n) => {
-      var u = Xt(), h = Nt(u);
-      tt(h, () => i(L).verified), B(n, u);
-    }, gi = (n, u) => {
+    var ul = (r) => {
+      var u = zt(), v = Dt(u);
+      tt(v, () => l(L).verified), B(r, u);
+    }, fl = (r, u) => {
       {
-        var h = (g) => {
-          var C = Xt(), D = Nt(C);
-          tt(D, () => i(L).verifying), B(g, C);
-        }, p = (g, C) => {
+        var v = (g) => {
+          var A = zt(), N = Dt(A);
+          tt(N, () => l(L).verifying), B(g, A);
+        }, _ = (g, A) => {
           {
-            var D = (q) => {
-              var oe = Xt(), ie = Nt(oe);
-              tt(ie, () => i(L).verificationRequired), B(q, oe);
-            }, H = (q) => {
-              var oe = Xt(), ie = Nt(oe);
-              tt(ie, () => i(L).label), B(q, oe);
+            var N = (j) => {
+              var ie = zt(), le = Dt(ie);
+              tt(le, () => l(L).verificationRequired), B(j, ie);
+            }, H = (j) => {
+              var ie = zt(), le = Dt(ie);
+              tt(le, () => l(L).label), B(j, ie);
             };
-            K(
+            X(
               g,
-              (q) => {
-                i(k) === y.CODE ? q(D) : q(H, !1);
+              (j) => {
+                l(I) === y.CODE ? j(N) : j(H, !1);
               },
-              C
+              A
             );
           }
         };
-        K(
-          n,
+        X(
+          r,
           (g) => {
-            i(k) === y.VERIFYING ? g(h) : g(p, !1);
+            l(I) === y.VERIFYING ? g(v) : g(_, !1);
           },
           u
         );
       }
     };
-    K(hi, (n) => {
-      i(k) === y.VERIFIED ? n(vi) : n(gi, !1);
+    X(sl, (r) => {
+      l(I) === y.VERIFIED ? r(ul) : r(fl, !1);
     });
   }
-  Z(Jt);
-  var Rn = J(Jt, 2);
+  W(Kt);
+  var $r = K(Kt, 2);
   {
-    var pi = (n) => {
-      var u = fl();
-      qn(u), Ce(() => {
-        R(u, "name", Ge()), qa(u, i(Ee));
-      }), B(n, u);
+    var cl = (r) => {
+      var u = oa();
+      Ur(u), Ae(() => {
+        $(u, "name", Ye()), Fo(u, l(Ee));
+      }), B(r, u);
     };
-    K(Rn, (n) => {
-      i(k) === y.VERIFIED && n(pi);
+    X($r, (r) => {
+      l(I) === y.VERIFIED && r(cl);
     });
   }
-  var $n = J(Rn, 2);
+  var kr = K($r, 2);
   {
-    var mi = (n) => {
-      var u = dl(), h = z(u);
-      R(h, "href", Yo), Z(u), Ce(() => R(h, "aria-label", i(L).ariaLinkLabel)), B(n, u);
+    var dl = (r) => {
+      var u = aa(), v = J(u);
+      $(v, "href", ji), W(u), Ae(() => $(v, "aria-label", l(L).ariaLinkLabel)), B(r, u);
     };
-    K($n, (n) => {
-      (se() !== !0 || i(br)) && n(mi);
+    X(kr, (r) => {
+      (se() !== !0 || l(yn)) && r(dl);
     });
   }
-  var _i = J($n, 2);
+  var vl = K(kr, 2);
   {
-    var bi = (n) => {
-      var u = _l(), h = J(z(u), 2), p = z(h), g = J(p, 2);
-      Sa(g, !w()), g.__keydown = [
-        ll,
-        un
+    var hl = (r) => {
+      var u = va(), v = K(J(u), 2), _ = J(v), g = K(_, 2);
+      Io(g, !w()), g.__keydown = [
+        na,
+        ur
       ];
-      var C = J(g, 2), D = z(C), H = z(D);
+      var A = K(g, 2), N = J(A), H = J(N);
       {
-        var q = (pe) => {
-          var Y = pl();
-          Y.__click = un;
-          var Kt = z(Y);
+        var j = (_e) => {
+          var Z = ca();
+          Z.__click = ur;
+          var Xt = J(Z);
           {
-            var Dt = (ht) => {
-              $r(ht, () => 20);
-            }, Ii = (ht, Ri) => {
+            var Nt = (vt) => {
+              Sn(vt, () => 20);
+            }, El = (vt, Cl) => {
               {
-                var $i = (vt) => {
-                  var kr = hl();
-                  B(vt, kr);
-                }, Si = (vt, kr) => {
+                var Al = (ht) => {
+                  var xn = sa();
+                  B(ht, xn);
+                }, Il = (ht, xn) => {
                   {
-                    var Ti = (gt) => {
-                      var Ar = vl();
-                      B(gt, Ar);
-                    }, Di = (gt) => {
-                      var Ar = gl();
-                      B(gt, Ar);
+                    var xl = (gt) => {
+                      var Rn = ua();
+                      B(gt, Rn);
+                    }, Rl = (gt) => {
+                      var Rn = fa();
+                      B(gt, Rn);
                     };
-                    K(
-                      vt,
+                    X(
+                      ht,
                       (gt) => {
-                        i(W) === Q.PLAYING ? gt(Ti) : gt(Di, !1);
+                        l(G) === Q.PLAYING ? gt(xl) : gt(Rl, !1);
                       },
-                      kr
+                      xn
                     );
                   }
                 };
-                K(
-                  ht,
-                  (vt) => {
-                    i(W) === Q.ERROR ? vt($i) : vt(Si, !1);
+                X(
+                  vt,
+                  (ht) => {
+                    l(G) === Q.ERROR ? ht(Al) : ht(Il, !1);
                   },
-                  Ri
+                  Cl
                 );
               }
             };
-            K(Kt, (ht) => {
-              i(W) === Q.LOADING ? ht(Dt) : ht(Ii, !1);
+            X(Xt, (vt) => {
+              l(G) === Q.LOADING ? vt(Nt) : vt(El, !1);
             });
           }
-          Z(Y), Ce(() => {
-            R(Y, "title", i(L).getAudioChallenge), Y.disabled = i(W) === Q.LOADING || i(W) === Q.ERROR || i(Je), R(Y, "aria-label", i(W) === Q.LOADING ? i(L).loading : i(L).getAudioChallenge);
-          }), B(pe, Y);
+          W(Z), Ae(() => {
+            $(Z, "title", l(L).getAudioChallenge), Z.disabled = l(G) === Q.LOADING || l(G) === Q.ERROR || l(Ke), $(Z, "aria-label", l(G) === Q.LOADING ? l(L).loading : l(L).getAudioChallenge);
+          }), B(_e, Z);
         };
-        K(H, (pe) => {
-          i(G).challenge.codeChallenge.audio && pe(q);
+        X(H, (_e) => {
+          l(Y).challenge.codeChallenge.audio && _e(j);
         });
       }
-      var oe = J(H, 2);
-      oe.__click = [sl, Se], Z(D);
-      var ie = J(D, 2), Qe = z(ie);
+      var ie = K(H, 2);
+      ie.__click = [ra, Se], W(N);
+      var le = K(N, 2), Qe = J(le);
       {
-        var dt = (pe) => {
-          $r(pe, () => 16);
+        var dt = (_e) => {
+          Sn(_e, () => 16);
         };
-        K(Qe, (pe) => {
-          i(Je) && pe(dt);
+        X(Qe, (_e) => {
+          l(Ke) && _e(dt);
         });
       }
-      var et = J(Qe);
-      Z(ie), Z(C);
-      var ki = J(C, 2);
+      var et = K(Qe);
+      W(le), W(A);
+      var yl = K(A, 2);
       {
-        var Ai = (pe) => {
-          var Y = ml(), Kt = z(Y);
-          Z(Y), Qt(Y, (Dt) => b(Pe, Dt), () => i(Pe)), Ce((Dt) => R(Kt, "src", Dt), [
-            () => tn(i(G).challenge.codeChallenge.audio, { language: Ht() })
-          ]), Fe("loadstart", Y, ni), Fe("canplay", Y, ri), Fe("pause", Y, ii), Fe("playing", Y, oi), Fe("ended", Y, ei), Fe("error", Kt, ti), B(pe, Y);
+        var wl = (_e) => {
+          var Z = da(), Xt = J(Z);
+          W(Z), Qt(Z, (Nt) => p(Pe, Nt), () => l(Pe)), Ae((Nt) => $(Xt, "src", Nt), [
+            () => nr(l(Y).challenge.codeChallenge.audio, { language: Ht() })
+          ]), Fe("loadstart", Z, zi), Fe("canplay", Z, Xi), Fe("pause", Z, el), Fe("playing", Z, Qi), Fe("ended", Z, Ji), Fe("error", Xt, Ki), B(_e, Z);
         };
-        K(ki, (pe) => {
-          i(G).challenge.codeChallenge.audio && i(wr) && pe(Ai);
+        X(yl, (_e) => {
+          l(Y).challenge.codeChallenge.audio && l(En) && _e(wl);
         });
       }
-      Z(h), Z(u), Ce(() => {
-        R(u, "aria-label", i(L).verificationRequired), R(p, "src", i(G).challenge.codeChallenge.image), R(g, "minlength", i(G).challenge.codeChallenge.length || 1), R(g, "maxlength", i(G).challenge.codeChallenge.length), R(g, "placeholder", i(L).enterCode), R(g, "aria-label", i(W) === Q.LOADING ? i(L).loading : i(W) === Q.PLAYING ? "" : i(L).enterCodeAria), R(g, "aria-live", i(W) ? "assertive" : "polite"), R(g, "aria-busy", i(W) === Q.LOADING), g.disabled = i(Je), R(oe, "aria-label", i(L).reload), R(oe, "title", i(L).reload), oe.disabled = i(Je), ie.disabled = i(Je), R(ie, "aria-label", i(L).verify), La(et, ` ${i(L).verify ?? ""}`);
-      }), Fe("submit", h, ai, !0), B(n, u);
+      W(v), W(u), Ae(() => {
+        $(u, "aria-label", l(L).verificationRequired), $(_, "src", l(Y).challenge.codeChallenge.image), $(g, "minlength", l(Y).challenge.codeChallenge.length || 1), $(g, "maxlength", l(Y).challenge.codeChallenge.length), $(g, "placeholder", l(L).enterCode), $(g, "aria-label", l(G) === Q.LOADING ? l(L).loading : l(G) === Q.PLAYING ? "" : l(L).enterCodeAria), $(g, "aria-live", l(G) ? "assertive" : "polite"), $(g, "aria-busy", l(G) === Q.LOADING), g.disabled = l(Ke), $(ie, "aria-label", l(L).reload), $(ie, "title", l(L).reload), ie.disabled = l(Ke), le.disabled = l(Ke), $(le, "aria-label", l(L).verify), ko(et, ` ${l(L).verify ?? ""}`);
+      }), Fe("submit", v, tl, !0), B(r, u);
     };
-    K(_i, (n) => {
-      i(G)?.challenge.codeChallenge && n(bi);
+    X(vl, (r) => {
+      l(Y)?.challenge.codeChallenge && r(hl);
     });
   }
-  Z(Cr);
-  var Sn = J(Cr, 2);
+  W(In);
+  var Sr = K(In, 2);
   {
-    var yi = (n) => {
-      var u = wl(), h = J(z(u), 2);
+    var gl = (r) => {
+      var u = _a(), v = K(J(u), 2);
       {
-        var p = (C) => {
-          var D = bl(), H = z(D);
-          tt(H, () => i(L).expired), Z(D), Ce(() => R(D, "title", i(ze))), B(C, D);
-        }, g = (C) => {
-          var D = yl(), H = z(D);
-          tt(H, () => i(L).error), Z(D), Ce(() => R(D, "title", i(ze))), B(C, D);
+        var _ = (A) => {
+          var N = ha(), H = J(N);
+          tt(H, () => l(L).expired), W(N), Ae(() => $(N, "title", l(Je))), B(A, N);
+        }, g = (A) => {
+          var N = ga(), H = J(N);
+          tt(H, () => l(L).error), W(N), Ae(() => $(N, "title", l(Je))), B(A, N);
         };
-        K(h, (C) => {
-          i(k) === y.EXPIRED ? C(p) : C(g, !1);
+        X(v, (A) => {
+          l(I) === y.EXPIRED ? A(_) : A(g, !1);
         });
       }
-      Z(u), B(n, u);
+      W(u), B(r, u);
     };
-    K(Sn, (n) => {
-      (i(ze) || i(k) === y.EXPIRED) && n(yi);
+    X(Sr, (r) => {
+      (l(Je) || l(I) === y.EXPIRED) && r(gl);
     });
   }
-  var Tn = J(Sn, 2);
+  var Tr = K(Sr, 2);
   {
-    var wi = (n) => {
-      var u = El(), h = z(u), p = z(h);
-      tt(p, () => i(L).footer), Z(h), Z(u), B(n, u);
+    var _l = (r) => {
+      var u = ma(), v = J(u), _ = J(v);
+      tt(_, () => l(L).footer), W(v), W(u), B(r, u);
     };
-    K(Tn, (n) => {
-      i(L).footer && (j() !== !0 || i(br)) && n(wi);
+    X(Tr, (r) => {
+      l(L).footer && (U() !== !0 || l(yn)) && r(_l);
     });
   }
-  var Ei = J(Tn, 2);
+  var ml = K(Tr, 2);
   {
-    var xi = (n) => {
-      var u = xl();
-      Qt(u, (h) => b(It, h), () => i(It)), B(n, u);
+    var bl = (r) => {
+      var u = ba();
+      Qt(u, (v) => p(Rt, v), () => l(Rt)), B(r, u);
     };
-    K(Ei, (n) => {
-      I() && n(xi);
+    X(ml, (r) => {
+      R() && r(bl);
     });
   }
-  Z(ft), Qt(ft, (n) => b(V, n), () => i(V)), Ce(
-    (n) => {
-      R(ft, "data-state", i(k)), R(ft, "data-floating", I()), R(ft, "data-overlay", ge()), An = Va(zt, 1, "altcha-checkbox", null, An, n), R(Xe, "id", i(Kr)), Xe.required = a() !== "onsubmit" && (!I() || a() !== "off"), R(Jt, "for", i(Kr));
+  W(ct), Qt(ct, (r) => p(M, r), () => l(M)), Ae(
+    (r) => {
+      $(ct, "data-state", l(I)), $(ct, "data-floating", R()), $(ct, "data-overlay", ge()), xr = Lo(Jt, 1, "altcha-checkbox", null, xr, r), $(ze, "id", l(zn)), ze.required = o() !== "onsubmit" && (!R() || o() !== "off"), $(Kt, "for", l(zn));
     },
     [
       () => ({
-        "altcha-checkbox-verifying": i(k) === y.VERIFYING
+        "altcha-checkbox-verifying": l(I) === y.VERIFYING
       })
     ]
-  ), Fe("invalid", Xe, sn), Ha(Xe, () => i(At), (n) => b(At, n)), B(e, Cn);
-  var Ci = So({
-    clarify: $t,
-    configure: bn,
-    getConfiguration: yn,
-    getFloatingAnchor: wn,
-    getPlugin: fi,
-    getState: En,
+  ), Fe("invalid", ze, sr), Mo(ze, () => l(xt), (r) => p(xt, r)), B(e, Ar);
+  var pl = Ri({
+    clarify: kt,
+    configure: pr,
+    getConfiguration: yr,
+    getFloatingAnchor: wr,
+    getPlugin: ol,
+    getState: Er,
     hide: St,
     repositionFloating: Tt,
-    reset: Ke,
-    setFloatingAnchor: xn,
-    setState: xe,
-    show: Zt,
+    reset: Xe,
+    setFloatingAnchor: Cr,
+    setState: Ce,
+    show: Wt,
     verify: Se,
     get auto() {
-      return a();
+      return o();
     },
-    set auto(n = void 0) {
-      a(n), E();
+    set auto(r = void 0) {
+      o(r), E();
     },
     get blockspam() {
       return s();
     },
-    set blockspam(n = void 0) {
-      s(n), E();
+    set blockspam(r = void 0) {
+      s(r), E();
     },
     get challengeurl() {
-      return c();
-    },
-    set challengeurl(n = void 0) {
-      c(n), E();
-    },
-    get challengejson() {
       return f();
     },
-    set challengejson(n = void 0) {
-      f(n), E();
+    set challengeurl(r = void 0) {
+      f(r), E();
+    },
+    get challengejson() {
+      return c();
+    },
+    set challengejson(r = void 0) {
+      c(r), E();
     },
     get credentials() {
       return d();
     },
-    set credentials(n = void 0) {
-      d(n), E();
+    set credentials(r = void 0) {
+      d(r), E();
     },
     get customfetch() {
       return m();
     },
-    set customfetch(n = void 0) {
-      m(n), E();
+    set customfetch(r = void 0) {
+      m(r), E();
     },
     get debug() {
-      return v();
+      return h();
     },
-    set debug(n = !1) {
-      v(n), E();
+    set debug(r = !1) {
+      h(r), E();
     },
     get delay() {
-      return _();
+      return b();
     },
-    set delay(n = 0) {
-      _(n), E();
+    set delay(r = 0) {
+      b(r), E();
     },
     get disableautofocus() {
       return w();
     },
-    set disableautofocus(n = !1) {
-      w(n), E();
+    set disableautofocus(r = !1) {
+      w(r), E();
     },
     get refetchonexpire() {
       return F();
     },
-    set refetchonexpire(n = !0) {
-      F(n), E();
+    set refetchonexpire(r = !0) {
+      F(r), E();
     },
     get disablerefetchonexpire() {
-      return M();
+      return V();
     },
-    set disablerefetchonexpire(n = !F) {
-      M(n), E();
+    set disablerefetchonexpire(r = !F) {
+      V(r), E();
     },
     get expire() {
-      return U();
+      return q();
     },
-    set expire(n = void 0) {
-      U(n), E();
+    set expire(r = void 0) {
+      q(r), E();
     },
     get floating() {
-      return I();
+      return R();
     },
-    set floating(n = void 0) {
-      I(n), E();
+    set floating(r = void 0) {
+      R(r), E();
     },
     get floatinganchor() {
       return ee();
     },
-    set floatinganchor(n = void 0) {
-      ee(n), E();
+    set floatinganchor(r = void 0) {
+      ee(r), E();
     },
     get floatingoffset() {
-      return $e();
+      return ke();
     },
-    set floatingoffset(n = void 0) {
-      $e(n), E();
+    set floatingoffset(r = void 0) {
+      ke(r), E();
     },
     get floatingpersist() {
-      return X();
+      return z();
     },
-    set floatingpersist(n = !1) {
-      X(n), E();
+    set floatingpersist(r = !1) {
+      z(r), E();
     },
     get hidefooter() {
-      return j();
+      return U();
     },
-    set hidefooter(n = !1) {
-      j(n), E();
+    set hidefooter(r = !1) {
+      U(r), E();
     },
     get hidelogo() {
       return se();
     },
-    set hidelogo(n = !1) {
-      se(n), E();
+    set hidelogo(r = !1) {
+      se(r), E();
     },
     get id() {
       return He();
     },
-    set id(n = void 0) {
-      He(n), E();
+    set id(r = void 0) {
+      He(r), E();
     },
     get language() {
       return Ht();
     },
-    set language(n = void 0) {
-      Ht(n), E();
+    set language(r = void 0) {
+      Ht(r), E();
     },
     get name() {
-      return Ge();
+      return Ye();
     },
-    set name(n = "altcha") {
-      Ge(n), E();
+    set name(r = "altcha") {
+      Ye(r), E();
     },
     get maxnumber() {
-      return We();
+      return Ge();
     },
-    set maxnumber(n = 1e6) {
-      We(n), E();
+    set maxnumber(r = 1e6) {
+      Ge(r), E();
     },
     get mockerror() {
-      return xt();
+      return Ct();
     },
-    set mockerror(n = !1) {
-      xt(n), E();
+    set mockerror(r = !1) {
+      Ct(r), E();
     },
     get obfuscated() {
-      return Ne();
+      return De();
     },
-    set obfuscated(n = void 0) {
-      Ne(n), E();
+    set obfuscated(r = void 0) {
+      De(r), E();
     },
     get overlay() {
       return ge();
     },
-    set overlay(n = void 0) {
-      ge(n), E();
+    set overlay(r = void 0) {
+      ge(r), E();
     },
     get overlaycontent() {
-      return Ct();
+      return At();
     },
-    set overlaycontent(n = void 0) {
-      Ct(n), E();
+    set overlaycontent(r = void 0) {
+      At(r), E();
     },
     get plugins() {
-      return Gt();
+      return Yt();
     },
-    set plugins(n = void 0) {
-      Gt(n), E();
+    set plugins(r = void 0) {
+      Yt(r), E();
     },
     get sentinel() {
-      return Ye();
+      return Ze();
     },
-    set sentinel(n = void 0) {
-      Ye(n), E();
+    set sentinel(r = void 0) {
+      Ze(r), E();
     },
     get spamfilter() {
       return ye();
     },
-    set spamfilter(n = !1) {
-      ye(n), E();
+    set spamfilter(r = !1) {
+      ye(r), E();
     },
     get strings() {
       return st();
     },
-    set strings(n = void 0) {
-      st(n), E();
+    set strings(r = void 0) {
+      st(r), E();
     },
     get test() {
       return de();
     },
-    set test(n = !1) {
-      de(n), E();
+    set test(r = !1) {
+      de(r), E();
     },
     get verifyurl() {
       return te();
     },
-    set verifyurl(n = void 0) {
-      te(n), E();
+    set verifyurl(r = void 0) {
+      te(r), E();
     },
     get workers() {
       return ut();
     },
-    set workers(n = Math.min(16, navigator.hardwareConcurrency || 8)) {
-      ut(n), E();
+    set workers(r = Math.min(16, navigator.hardwareConcurrency || 8)) {
+      ut(r), E();
     },
     get workerurl() {
-      return kt();
+      return It();
     },
-    set workerurl(n = void 0) {
-      kt(n), E();
+    set workerurl(r = void 0) {
+      It(r), E();
     }
   });
-  return o(), Ci;
+  return i(), pl;
 }
-Na(["change", "keydown", "click"]);
-customElements.define("altcha-widget", Qa(
-  kl,
+$o(["change", "keydown", "click"]);
+customElements.define("altcha-widget", Wo(
+  ya,
   {
     blockspam: { type: "Boolean" },
     debug: { type: "Boolean" },
@@ -3090,16 +3069,7 @@ customElements.define("altcha-widget", Qa(
   ],
   !1
 ));
-const Bo = '@keyframes overlay-slidein{to{opacity:1;top:50%}}@keyframes altcha-spinner{to{transform:rotate(360deg)}}.altcha{background:var(--altcha-color-base, transparent);border:var(--altcha-border-width, 1px) solid var(--altcha-color-border, #a0a0a0);border-radius:var(--altcha-border-radius, 3px);color:var(--altcha-color-text, currentColor);display:flex;flex-direction:column;max-width:var(--altcha-max-width, 260px);position:relative}.altcha:focus-within{border-color:var(--altcha-color-border-focus, currentColor)}.altcha[data-floating]{background:var(--altcha-color-base, white);display:none;filter:drop-shadow(3px 3px 6px rgba(0,0,0,.2));left:-100%;position:fixed;top:-100%;width:var(--altcha-max-width, 260px);z-index:999999}.altcha[data-floating=top] .altcha-anchor-arrow{border-bottom-color:transparent;border-top-color:var(--altcha-color-border, #a0a0a0);bottom:-12px;top:auto}.altcha[data-floating=bottom]:focus-within::after{border-bottom-color:var(--altcha-color-border-focus, currentColor)}.altcha[data-floating=top]:focus-within::after{border-top-color:var(--altcha-color-border-focus, currentColor)}.altcha[data-floating]:not([data-state=unverified]){display:block}.altcha-anchor-arrow{border:6px solid transparent;border-bottom-color:var(--altcha-color-border, #a0a0a0);content:"";height:0;left:12px;position:absolute;top:-12px;width:0}.altcha-main{align-items:center;display:flex;gap:.4rem;padding:.7rem;position:relative}.altcha-code-challenge{background:var(--altcha-color-base, white);border:1px solid var(--altcha-color-border-focus, currentColor);border-radius:var(--altcha-border-radius, 3px);filter:drop-shadow(3px 3px 6px rgba(0,0,0,.2));padding:.5rem;position:absolute;top:2.5rem;z-index:9999999}.altcha-code-challenge>form{display:flex;flex-direction:column;gap:.5rem}.altcha-code-challenge-input{border:1px solid currentColor;border-radius:3px;box-sizing:border-box;outline:0;font-size:16px;padding:.35rem;width:220px}.altcha-code-challenge-input:focus{outline:2px solid color-mix(in srgb,var(--altcha-color-active, #1D1DC9) 20%,transparent)}.altcha-code-challenge-input:disabled{opacity:.7}.altcha-code-challenge-image{background-color:#fff;border:1px solid currentColor;border-radius:3px;box-sizing:border-box;object-fit:contain;height:50px;width:220px}.altcha-code-challenge-audio,.altcha-code-challenge-reload{background:color-mix(in srgb,var(--altcha-color-text, currentColor) 10%,transparent);border:0;border-radius:3px;color:var(--altcha-color-text, currentColor);cursor:pointer;display:flex;align-items:center;justify-content:center;padding:.35rem}.altcha-code-challenge-audio:disabled,.altcha-code-challenge-reload:disabled,.altcha-code-challenge-verify:disabled{opacity:.7;pointer-events:none}.altcha-code-challenge-audio>*,.altcha-code-challenge-reload>*{height:20px;width:20px}.altcha-code-challenge-buttons{display:flex;justify-content:space-between}.altcha-code-challenge-buttons-left{display:flex;gap:.25rem}.altcha-code-challenge-verify{align-items:center;background:var(--altcha-color-active, #1D1DC9);border:0;border-radius:3px;color:#fff;cursor:pointer;display:flex;gap:.5rem;font-size:100%;padding:.35rem 1rem}.altcha-code-challenge-arrow{border:6px solid transparent;border-bottom-color:var(--altcha-color-border, currentColor);content:"";height:0;left:.15rem;position:absolute;top:-12px;width:0}.altcha[data-floating=top] .altcha-code-challenge{top:-150px}.altcha[data-floating=top] .altcha-code-challenge-arrow{border-bottom-color:transparent;border-top-color:var(--altcha-color-border, currentColor);bottom:-12px;top:auto}.altcha-label{cursor:pointer;flex-grow:1}.altcha-logo{color:currentColor!important;opacity:.7}.altcha-footer:hover,.altcha-logo:hover{opacity:1}.altcha-error{color:var(--altcha-color-error-text, #f23939);display:flex;font-size:.85rem;gap:.3rem;padding:0 .7rem .7rem}.altcha-footer{align-items:center;background-color:var(--altcha-color-footer-bg, transparent);display:flex;font-size:.75rem;opacity:.7;justify-content:end;padding:.2rem .7rem}.altcha-footer a{color:currentColor}.altcha-checkbox{display:flex;align-items:center;justify-content:center;height:24px;position:relative;width:24px}.altcha-checkbox .altcha-spinner{bottom:0;left:0;position:absolute;right:0;top:0}.altcha-checkbox input{width:18px;height:18px;margin:0}.altcha-checkbox-verifying input{appearance:none;opacity:0;pointer-events:none}.altcha-spinner{animation:altcha-spinner .75s infinite linear;transform-origin:center}.altcha-overlay{--altcha-color-base:#fff;--altcha-color-text:#000;animation:overlay-slidein .5s forwards;display:flex;flex-direction:column;gap:.5rem;left:50%;width:260px;opacity:0;position:fixed;top:45%;transform:translate(-50%,-50%)}.altcha-overlay-backdrop{background:rgba(0,0,0,.5);bottom:0;display:none;left:0;position:fixed;right:0;top:0;z-index:99999999}.altcha-overlay-close-button{align-self:flex-end;background:0 0;border:0;padding:.25rem;cursor:pointer;color:currentColor;font-size:130%;line-height:1;opacity:.7}@media (max-height:450px){.altcha-overlay{top:10%!important;transform:translate(-50%,0)}}';
-function Ho(e, t = "__altcha-css") {
-  if (!document.getElementById(t)) {
-    const r = document.createElement("style");
-    r.id = t, r.textContent = e, document.head.appendChild(r);
-  }
-}
-globalThis.altchaCreateWorker = (e) => e ? new Worker(new URL(e)) : new Ni();
-Ho(Bo);
-Ho(Bo);
+globalThis.altchaCreateWorker = (e) => new Worker(new URL(e || "./worker.js", import.meta.url));
 export {
-  kl as Altcha
+  ya as Altcha
 };
