@@ -7,3 +7,15 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class UsedChallenge(models.Model):
+    """An ALTCHA challenge already solved once (« Je ne suis pas un robot »): its signature
+    is refused from then on, by every process and after a restart, until the challenge
+    expires anyway."""
+
+    signature = models.CharField(max_length=128, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.signature

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from levee.collection.averages import production_averages_refresh_due
+from levee.lib.captcha import captcha_used_purge
 from levee.mailing.services import outbox_sweep
 from levee.payments.services import payments_waiting_resolve
 from levee.privacy.services import privacy_purge
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "payments: {checked} checked, {settled} settled, {expired} expired".format(**payments)
         )
+        self.stdout.write(f"captcha: {captcha_used_purge()} expired challenge(s) forgotten")
         purged = privacy_purge()
         self.stdout.write(
             "privacy: done today already"
