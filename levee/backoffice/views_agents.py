@@ -47,13 +47,15 @@ def agents(request):
             )
             return redirect("backoffice:agents")
     status = 400 if form.is_bound else 200
-    found = list(selectors.agents_of(authority=request.agent.authority))
+    found = list(
+        twofactor_selectors.with_second_factor(
+            selectors.agents_of(authority=request.agent.authority)
+        )
+    )
     administrators = [a for a in found if a.is_active and a.role == AgentRole.ADMINISTRATEUR]
-    enrolled = twofactor_selectors.users_with_second_factor(a.user_id for a in found)
     for agent in found:
         agent.needs_password = services_agents.agent_needs_password(agent.user)
         agent.is_last_administrator = administrators == [agent]
-        agent.has_second_factor = agent.user_id in enrolled
     return render(
         request,
         "backoffice/agents.html",

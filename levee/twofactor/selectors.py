@@ -1,5 +1,6 @@
 """Reads of the second factor: who must present one, who has one."""
 
+from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -28,11 +29,12 @@ def space_protected(user: User) -> bool:
     return SpaceSecondFactor.objects.filter(user=user).exists()
 
 
-def users_with_second_factor(user_ids) -> set[int]:
-    """Which of these logins have a confirmed authenticator app (one query)."""
-    return set(
-        TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True).values_list(
-            "user_id", flat=True
+def with_second_factor(queryset):
+    """Rows with a `user` (agents…) annotated `has_second_factor`: their login has a
+    confirmed authenticator app (in the same query)."""
+    return queryset.annotate(
+        has_second_factor=Exists(
+            TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
         )
     )
 
