@@ -40,10 +40,10 @@ def credentials_check(request, *, email: str, password: str, accept=lambda user:
     if wait:
         return Attempt(user=None, throttled=True, retry_after=wait)
     user = user_get_by_email(email)
-    if user is None or not user.has_usable_password():
-        # The work a known login's check does (Django's ModelBackend does the same).
+    if user is None:
+        # The work a known login's check does, as Django's ModelBackend does (for a login
+        # without a usable password, check_password itself hashes once).
         User().set_password(password)
-        user = None
     if user is None or not user.check_password(password) or not accept(user):
         throttle.hit(throttle.LOGIN, email)
         throttle.hit(throttle.LOGIN_IP, ip)
