@@ -20,4 +20,6 @@ urlpatterns = [
     path("reglages/numerotation/", views.sequence_start, name="sequence_start"),
     path("reglements/", views.payments, name="payments"),
     path("reglements/export.csv", views.payments_csv, name="payments_csv"),
+    path("reglements/a-verifier/", views.payments_to_check, name="payments_to_check"),
+    path("reglements/<int:pk>/verifie/", views.payment_review, name="payment_review"),
 ]

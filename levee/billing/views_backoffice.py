@@ -12,6 +12,9 @@ from django.views.decorators.http import require_POST
 from levee.backoffice import roles
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import csv_response
+from levee.payments.access import get_payment_for_agent
+from levee.payments.selectors import payments_to_check as payments_to_check_of
+from levee.payments.services_backoffice import payment_review as payment_review_service
 
 from . import exports, services_backoffice
 from .access_backoffice import get_invoice_for_agent, get_run_for_agent, get_tariff_for_agent
@@ -42,6 +45,7 @@ from .tariffs import TariffConflict, tariff_version_create
 
 RUNS_PER_PAGE = 25
 INVOICES_PER_PAGE = 50
+PAYMENTS_PER_PAGE = 50
 
 
 # Tariffs
@@ -346,3 +350,30 @@ def payments_csv(request):
         exports.payments_filename(start, end),
         exports.PAYMENT_COLUMNS,
     )
+
+
+# Payments to check
+
+
+@agent_required
+def payments_to_check(request):
+    """« Paiements à vérifier »: online payments whose amount paid differs from the amount
+    asked, or that paid an invoice twice, until an agent marks them checked."""
+    page = Paginator(payments_to_check_of(request.agent.authority), PAYMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "billing/backoffice/payments_to_check.html", {"page": page})
+
+
+@agent_required(roles.BILLING)
+@require_POST
+def payment_review(request, pk):
+    """« Marquer comme vérifié »."""
+    payment = get_payment_for_agent(request, pk)
+    if payment_review_service(payment=payment, agent_user=request.user):
+        messages.success(
+            request, f"Le règlement de la facture {payment.invoice.number} est marqué vérifié."
+        )
+    else:
+        messages.info(request, "Ce règlement était déjà marqué vérifié.")
+    return redirect("billing_bo:payments_to_check")

@@ -43,3 +43,16 @@ def get_payment_for_user(request, authority, payment_pk: int):
     if payment is None:
         raise Http404
     return payment, get_account_for_user(request, authority, payment.account_id)
+
+
+def get_payment_for_agent(request, pk: int) -> Payment:
+    """A payment of the agent's authority, or 404."""
+    payment = (
+        Payment.objects.filter(pk=pk, authority=request.agent.authority)
+        .select_related("invoice", "account")
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    payment.authority = request.agent.authority
+    return payment

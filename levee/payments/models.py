@@ -1,5 +1,6 @@
 """Online payments of invoices (PayFiP or the sandbox) and SEPA direct-debit mandates."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -91,6 +92,21 @@ class Payment(TimeStampedModel):
     last_checked_at = models.DateTimeField("dernière vérification", null=True, blank=True)
     checks = models.PositiveSmallIntegerField("vérifications", default=0)
     detail = models.JSONField("réponse du service", default=dict, blank=True)
+    # What the gateway says was paid. When it differs from `amount_cents`, or when the
+    # payment came twice, the agents see it in « Paiements à vérifier » until one of them
+    # marks it checked.
+    paid_amount_cents = models.BigIntegerField(
+        "montant payé selon le service (centimes)", null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField("vérifié le", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="vérifié par",
+    )
 
     class Meta:
         verbose_name = "règlement"
@@ -120,6 +136,10 @@ class Payment(TimeStampedModel):
 
     def __str__(self):
         return f"Règlement {self.invoice_id} ({self.get_status_display()})"
+
+    @property
+    def amount_differs(self) -> bool:
+        return self.paid_amount_cents is not None and self.paid_amount_cents != self.amount_cents
 
 
 class SandboxResult(models.TextChoices):

@@ -5,7 +5,7 @@ import datetime
 import enum
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.payments.gateways import online_payment_offered
@@ -121,3 +121,15 @@ MAX_BACKOFF = datetime.timedelta(hours=1)
 
 def backoff(checks: int) -> datetime.timedelta:
     return min(MIN_BACKOFF * 2 ** min(checks, 10), MAX_BACKOFF)
+
+
+def payments_to_check(authority) -> QuerySet[Payment]:
+    """« Paiements à vérifier »: the authority's payments an agent has not checked yet whose
+    amount paid differs from the amount asked, or that paid an invoice already paid."""
+    differs = Q(paid_amount_cents__isnull=False) & ~Q(paid_amount_cents=F("amount_cents"))
+    return (
+        Payment.objects.filter(authority=authority, reviewed_at__isnull=True)
+        .filter(differs | Q(status=PaymentStatus.DUPLICATE))
+        .select_related("invoice", "account")
+        .order_by("-paid_at", "-pk")
+    )

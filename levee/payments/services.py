@@ -168,11 +168,14 @@ def payment_notified(*, gateway: str, order_id: str) -> Payment | None:
     return payment_confirm(payment=payment)
 
 
-def payment_returned(*, authority, payment_pk: int) -> Payment | None:
+def payment_returned(*, authority, payment_pk: int, ask_gateway: bool = True) -> Payment | None:
     """The resident's browser is back from the gateway: confirm the payment by the status
-    call. None when the authority has no such payment."""
+    call, if it is still waiting and `ask_gateway` (the return URL needs no login: the
+    view throttles how often it asks). None when the authority has no such payment."""
     payment = Payment.objects.filter(authority=authority, pk=payment_pk).first()
-    return payment_confirm(payment=payment) if payment is not None else None
+    if payment is None or payment.status != PaymentStatus.WAITING or not ask_gateway:
+        return payment
+    return payment_confirm(payment=payment)
 
 
 @transaction.atomic
@@ -200,12 +203,14 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
         method=status.method,
         transaction_id=status.transaction_id,
         paid_at=paid_at,
+        paid_amount_cents=status.amount_cents,
         detail=status.detail,
         **checked,
     )
     if not done:
         return  # already settled: a repeated or late notification
     if status.amount_cents is not None and status.amount_cents != payment.amount_cents:
+        # Listed to the agents (« Paiements à vérifier ») by paid_amount_cents.
         logger.error(
             "payment %s: the gateway says %s cents were paid, %s were asked",
             payment.pk,

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from levee.authorities.selectors import authority_get_by_slug
+from levee.lib import throttle
 from levee.payments.access import get_invoice_for_user, get_payment_for_user
 from levee.payments.forms import SandboxCardForm
 from levee.payments.gateways.sandbox import (
@@ -26,6 +27,10 @@ from levee.payments.services import (
 )
 from levee.space.on_behalf import on_behalf_of
 from levee.space.views import space_context
+
+# A browser comes back once or twice per payment; more is someone calling the URL.
+RETURN_PER_PAYMENT = throttle.Limit("payment-return", 5, 10 * 60)
+RETURN_PER_ADDRESS = throttle.Limit("payment-return-ip", 30, 10 * 60)
 
 
 def invoices_url(authority) -> str:
@@ -67,11 +72,22 @@ def notify(request):
 @csrf_exempt
 def return_(request, slug, payment_pk):
     """Where the gateway sends the resident's browser back (PayFiP posts to it, from its own
-    site, so no session cookie comes with the post): confirms the payment by the status
-    call, then leads to the result page, a plain GET of the portal."""
+    site, so no session cookie comes with the post): confirms a payment still waiting by the
+    status call, then leads to the result page, a plain GET of the portal. Anyone may call
+    it: past RETURN_PER_PAYMENT or RETURN_PER_ADDRESS, the gateway is not asked (the
+    notification and the periodic job settle the payment) and the page says what is known."""
     authority = authority_get_by_slug(slug)
-    if payment_returned(authority=authority, payment_pk=payment_pk) is None:
+    ip = throttle.client_ip(request)
+    subject = f"{authority.pk}:{payment_pk}"
+    ask = not (
+        throttle.is_blocked(RETURN_PER_ADDRESS, ip)
+        or throttle.is_blocked(RETURN_PER_PAYMENT, subject)
+    )
+    payment = payment_returned(authority=authority, payment_pk=payment_pk, ask_gateway=ask)
+    throttle.hit(RETURN_PER_ADDRESS, ip)
+    if payment is None:
         raise Http404
+    throttle.hit(RETURN_PER_PAYMENT, subject)
     return redirect("payments:result", authority.slug, payment_pk)
 
 
