@@ -48,18 +48,29 @@ class IdleSessionMiddleware:
     SESSION_IDLE_MINUTES without a request; a session that has entered the back office or
     the Django admin, AGENT_SESSION_IDLE_MINUTES, remembered or not. The person is then
     logged out and the page he asked for (its login page, for a page that needs one) says
-    « Votre session a expiré… »."""
+    « Votre session a expiré… ».
+
+    The clock starts at the login, written with the session the login saves anyway; a
+    session logged in otherwise (a test's force_login) gets it at its next save, so that a
+    page costs no write of its own."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and LAST_ACTIVITY in request.session:
             self.check(request)
         response = self.get_response(request)
-        # A login counts as activity: the idle period starts from it.
-        if request.user.is_authenticated and LAST_ACTIVITY not in request.session:
-            request.session[LAST_ACTIVITY] = int(timezone.now().timestamp())
+        session = getattr(request, "session", None)
+        if (
+            request.user.is_authenticated
+            and session is not None
+            and session.modified
+            and LAST_ACTIVITY not in session
+        ):
+            session[LAST_ACTIVITY] = int(timezone.now().timestamp())
+            if request.path.startswith(staff_prefixes()):
+                session[AGENT_SESSION] = True
         return response
 
     def check(self, request):
@@ -68,12 +79,11 @@ class IdleSessionMiddleware:
         if request.path.startswith(staff_prefixes()) and not session.get(AGENT_SESSION):
             session[AGENT_SESSION] = True
         limit = idle_limit(session)
-        last = session.get(LAST_ACTIVITY)
-        if last is not None and limit is not None and now - last > limit:
+        if limit is not None and now - session[LAST_ACTIVITY] > limit:
             logout(request)
             messages.info(request, SESSION_EXPIRED)
             return
-        if last is None or now - last >= ACTIVITY_RESOLUTION:
+        if now - session[LAST_ACTIVITY] >= ACTIVITY_RESOLUTION:
             session[LAST_ACTIVITY] = now
 
 

@@ -133,7 +133,7 @@ def test_a_remembered_login_of_an_agent_is_bounded_too_in_the_back_office(client
 
 
 def test_the_operators_admin_session_ends_after_30_idle_minutes(client, clock, admin_user):
-    client.force_login(admin_user)
+    client.post("/admin/login/", {"username": admin_user.email, "password": "password"})
     assert client.get("/admin/").status_code == 200
 
     clock.forward(minutes=31)
