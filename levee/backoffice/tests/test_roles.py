@@ -309,6 +309,10 @@ OPEN_TO_EVERY_AGENT = {
     "billing_bo:run_invoices_csv",
     "billing_bo:payments",
     "billing_bo:payments_csv",
+    # « Paiements à vérifier »: the list reads for every agent, and marking one checked is
+    # the « Facturation » roles' only (levee/payments/tests/test_payment_checks.py).
+    "billing_bo:payments_to_check",
+    "billing_bo:payment_review",
 }
 
 

@@ -30,7 +30,8 @@ def test_the_authority_page_lists_its_communes(client, world, django_assert_max_
     assert 'href="/flandre-interieure/calendriers/59043/">Bailleul</a>' in page
     assert "Hazebrouck (calendrier à venir)" in plain(response)
     assert "Pélussin" not in page
-    assert "--brand: #1d4e89" in page  # branded with the authority
+    # Branded with the authority, through its own stylesheet (no inline style under the CSP).
+    assert 'href="/flandre-interieure/theme.css?v=%231d4e89"' in page
 
 
 def test_the_commune_page_shows_the_next_collections_per_flux(
