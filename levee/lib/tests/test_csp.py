@@ -130,7 +130,7 @@ def test_the_theme_of_an_unknown_authority_is_a_404(client, world):
 def test_a_colour_that_is_not_one_never_reaches_the_style_sheet(client, world):
     authority = world[0]
     # Written around the model's validator, as a raw update would.
-    type(authority).objects.filter(pk=authority.pk).update(primary_color="red;}*{x")
+    type(authority).objects.filter(pk=authority.pk).update(primary_color="red;}*{")
 
     assert client.get("/flandre-interieure/theme.css").content == b""
 
