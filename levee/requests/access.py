@@ -83,16 +83,13 @@ def get_request_for_link(authority, pk: int) -> ServiceRequest | None:
     return service_request
 
 
-def get_move_in_for_link(authority, pk: int, email: str) -> ServiceRequest:
-    """The « J'emménage » request a signed link names (the signature is the access check),
-    made with that address in this authority; 404 otherwise."""
-    service_request = (
+def get_move_in_for_link(authority, pk: int) -> ServiceRequest | None:
+    """The « J'emménage » request of this authority a link names, if any: the caller then
+    checks the link's signature against the request's address (the access check)."""
+    return (
         ServiceRequest.objects.filter(
-            pk=pk, authority=authority, kind="move_in", requested_by__isnull=True, email=email
+            pk=pk, authority=authority, kind="move_in", requested_by__isnull=True
         )
         .select_related("authority", "account")
         .first()
     )
-    if service_request is None:
-        raise Http404
-    return service_request

@@ -291,20 +291,22 @@ def key_request_create(*, authority, commune, user: User, form) -> ServiceReques
 
 
 def _move_in_confirm_send(service_request: ServiceRequest) -> None:
-    mail_enqueue(
-        to=service_request.email,
-        template="move_in_confirm",
-        context={
-            "confirm_url": reverse(
-                "requests:move_in_confirm",
-                args=[
-                    service_request.authority.slug,
-                    move_in_confirm_token(service_request_pk=service_request.pk),
-                ],
-            ),
-        },
-        authority=service_request.authority,
-    )
+    """The confirmation link. An address that already has an active login is told how to
+    use its space (« Je signale mon déménagement ») and, should he really be new to this
+    authority, gets the link all the same: the page said the same in both cases."""
+    authority = service_request.authority
+    context = {
+        "confirm_url": reverse(
+            "requests:move_in_confirm",
+            args=[authority.slug, move_in_confirm_token(service_request_pk=service_request.pk)],
+        ),
+    }
+    template = "move_in_confirm"
+    if User.objects.filter(email__iexact=service_request.email, is_active=True).exists():
+        template = "move_in_existing"
+        context["login_url"] = reverse("accounts:login", args=[authority.slug])
+        context["reset_url"] = reverse("accounts:password_reset", args=[authority.slug])
+    mail_enqueue(to=service_request.email, template=template, context=context, authority=authority)
 
 
 @transaction.atomic

@@ -35,10 +35,12 @@ def email_confirm_payload(token: str) -> tuple[int, str, str]:
 
 
 MOVE_IN_CONFIRM_SALT = "levee.requests.move-in-confirm"
-MOVE_IN_FOLLOW_SALT = "levee.requests.move-in-follow"
-# A newcomer follows his request by the link of its emails, for months if need be: each
-# email signs a fresh one.
-MOVE_IN_FOLLOW_MAX_AGE = 365 * 24 * 3600
+MOVE_IN_FOLLOW_SALT = "levee.requests.move-in-follow.v2"
+# The links of the first version carried the address, readable, for a year.
+MOVE_IN_FOLLOW_LEGACY_SALT = "levee.requests.move-in-follow"
+# A newcomer follows his request by the link of its latest email: each email signs a fresh
+# one, valid six weeks.
+MOVE_IN_FOLLOW_MAX_AGE = 6 * 7 * 24 * 3600
 
 
 def move_in_confirm_token(*, service_request_pk: int) -> str:
@@ -59,19 +61,39 @@ def move_in_confirm_payload(token: str) -> int:
         raise LinkInvalid
 
 
+def _follow_signer(email: str) -> signing.TimestampSigner:
+    # The address is in the key only: the link shows none, and fails once it changes.
+    return signing.TimestampSigner(salt=f"{MOVE_IN_FOLLOW_SALT}:{email.strip().lower()}")
+
+
 def move_in_follow_token(*, service_request_pk: int, email: str) -> str:
     """The link of a « J'emménage » request's own page, for a person without a login: the
-    address it was made with is signed in."""
-    return signing.dumps(
-        {"r": service_request_pk, "e": email}, salt=MOVE_IN_FOLLOW_SALT, compress=True
-    )
+    request's id, a time and a signature over both and the address it was made with."""
+    return _follow_signer(email).sign(str(service_request_pk))
 
 
-def move_in_follow_payload(token: str) -> tuple[int, str]:
+def move_in_follow_pk(token: str) -> int:
+    """The request id a link names, not checked yet (move_in_follow_check does, with the
+    request's address); LinkExpired for a link of the first version, LinkInvalid for
+    anything else."""
+    head = token.split(":", 1)[0]
+    if head.isdigit() and len(head) < 19:
+        return int(head)
     try:
-        data = signing.loads(token, salt=MOVE_IN_FOLLOW_SALT, max_age=MOVE_IN_FOLLOW_MAX_AGE)
-        return int(data["r"]), str(data["e"])
+        signing.loads(token, salt=MOVE_IN_FOLLOW_LEGACY_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise LinkInvalid
+    raise LinkExpired
+
+
+def move_in_follow_check(token: str, *, service_request_pk: int, email: str) -> None:
+    """Raises LinkExpired or LinkInvalid unless `token` was signed for this request and
+    address less than MOVE_IN_FOLLOW_MAX_AGE ago."""
+    try:
+        value = _follow_signer(email).unsign(token, max_age=MOVE_IN_FOLLOW_MAX_AGE)
     except signing.SignatureExpired:
         raise LinkExpired
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except signing.BadSignature:
+        raise LinkInvalid
+    if value != str(service_request_pk):
         raise LinkInvalid

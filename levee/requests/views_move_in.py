@@ -22,7 +22,8 @@ from .tokens import (
     LinkExpired,
     LinkInvalid,
     move_in_confirm_payload,
-    move_in_follow_payload,
+    move_in_follow_check,
+    move_in_follow_pk,
     move_in_follow_token,
 )
 from .views import answer_submit
@@ -50,9 +51,14 @@ def move_in(request, slug):
         if throttle.is_blocked(throttle.MOVE_IN, ip):
             form.is_valid()
             form.add_error(None, throttled_message(throttle.MOVE_IN))
+        elif form.is_valid() and throttle.is_blocked(throttle.MOVE_IN, form.cleaned_data["email"]):
+            # Counted for every address, known or not: it reveals nothing, and keeps one
+            # address from being flooded with emails.
+            form.add_error(None, throttled_message(throttle.MOVE_IN))
         elif form.is_valid():
-            throttle.hit(throttle.MOVE_IN, ip)
             email = form.cleaned_data["email"]
+            throttle.hit(throttle.MOVE_IN, ip)
+            throttle.hit(throttle.MOVE_IN, email)
             try:
                 services.move_in_submit(authority=authority, commune=form.chosen_commune, form=form)
             except services.AlreadyOpen:
@@ -134,7 +140,12 @@ def move_in_confirm(request, slug, token):
 
 def _request_of(request, authority, token):
     try:
-        pk, email = move_in_follow_payload(token)
+        service_request = get_move_in_for_link(authority, move_in_follow_pk(token))
+        if service_request is None:
+            raise LinkInvalid
+        move_in_follow_check(
+            token, service_request_pk=service_request.pk, email=service_request.email
+        )
     except LinkExpired:
         return None, _invalid(
             request,
@@ -143,7 +154,7 @@ def _request_of(request, authority, token):
         )
     except LinkInvalid:
         return None, _invalid(request, authority, "Ce lien n'est pas valide.")
-    return get_move_in_for_link(authority, pk, email), None
+    return service_request, None
 
 
 def _follow_page(request, authority, service_request, token, *, form=None, status=200):

@@ -3,8 +3,11 @@ his email is confirmed before the agents see the request; acceptance opens the a
 its subscription and mails him his code usager and identifiant portail, with which he
 creates his space."""
 
+import base64
 import datetime
 import re
+import time
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +15,7 @@ from django.utils import timezone
 
 from levee.backoffice.models import AuditEntry
 from levee.lib import throttle
-from levee.lib.testing import PASSWORD, altcha_payload, proof_upload
+from levee.lib.testing import PASSWORD, altcha_payload, make_user, proof_upload
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
 from levee.subscribers.models import Account, Subscription
@@ -324,6 +327,86 @@ def test_a_link_signed_for_another_address_reaches_nothing(client, world, confir
     from levee.requests.tokens import move_in_follow_token
 
     token = move_in_follow_token(service_request_pk=confirmed.pk, email="autre@example.org")
-    assert client.get(f"{MOVE_IN}ma-demande/{token}/").status_code == 404
+    response = client.get(f"{MOVE_IN}ma-demande/{token}/")
+    assert response.status_code == 400 and "Ce lien n'est pas valide." in plain(response)
+    assert "DURAND" not in text(response).upper()
     token = move_in_follow_token(service_request_pk=confirmed.pk, email=confirmed.email)
-    assert client.get(f"/pilat-rhodanien/j-emmenage/ma-demande/{token}/").status_code == 404
+    response = client.get(f"/pilat-rhodanien/j-emmenage/ma-demande/{token}/")
+    assert response.status_code == 400 and "DURAND" not in text(response).upper()
+
+
+def follow_link(client) -> str:
+    response = client.get(link("move_in_confirm", "/j-emmenage/confirmer/"))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_the_follow_link_carries_no_readable_email(client, world, asked):
+    path = follow_link(client)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    readable = [token]
+    for part in token.split(":"):
+        try:
+            readable.append(
+                base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("latin-1")
+            )
+        except ValueError:
+            pass
+    for seen in readable:
+        assert "jeanne" not in seen.lower() and "example.org" not in seen
+    assert "Statut : EN COURS" in plain(client.get(path))
+
+
+def test_the_follow_link_expires_after_six_weeks(client, world, asked):
+    path = follow_link(client)
+    later = time.time() + 43 * 24 * 3600
+    with mock.patch("django.core.signing.time.time", return_value=later):
+        response = client.get(path)
+    assert response.status_code == 400
+    assert "Ce lien a expiré : ouvrez le lien du dernier email reçu" in plain(response)
+    earlier = time.time() + 41 * 24 * 3600
+    with mock.patch("django.core.signing.time.time", return_value=earlier):
+        assert client.get(path).status_code == 200
+
+
+def test_a_link_of_the_first_version_says_it_has_expired(client, world, confirmed):
+    """The old links carried the address, readable, for a year: they no longer open."""
+    from django.core import signing
+
+    old = signing.dumps(
+        {"r": confirmed.pk, "e": confirmed.email},
+        salt="levee.requests.move-in-follow",
+        compress=True,
+    )
+    response = client.get(f"{MOVE_IN}ma-demande/{old}/")
+    assert response.status_code == 400
+    assert "Ce lien a expiré" in plain(response)
+    assert "DURAND" not in text(response).upper()
+
+
+def test_a_known_email_gets_the_same_page_and_an_email_saying_what_to_do(client, world):
+    make_user("jeanne.durand@example.org")
+    response = client.post(MOVE_IN, post(email="Jeanne.Durand@example.org"), follow=True)
+    assert response.redirect_chain[-1][0] == "/flandre-interieure/j-emmenage/envoyee/"
+    page = plain(response)
+    assert "Un email contenant un lien vient d'être envoyé à Jeanne.Durand@example.org" in page
+    message = OutboxMessage.objects.get()
+    assert message.template == "move_in_existing"
+    assert "Je signale mon déménagement" in message.body_text
+    assert "/flandre-interieure/connexion/" in message.body_text
+    # Really new to this authority: the link of the email carries on.
+    response = client.get(link("move_in_existing", "/j-emmenage/confirmer/"), follow=True)
+    assert "Votre adresse email est confirmée" in plain(response)
+    assert ServiceRequest.objects.get().status == RequestStatus.PENDING
+
+
+def test_an_unknown_email_gets_the_confirmation_email(client, world, asked):
+    assert [m.template for m in OutboxMessage.objects.all()] == ["move_in_confirm"]
+
+
+def test_one_address_is_throttled_from_any_client(client, world):
+    for _ in range(throttle.MOVE_IN.max_attempts):
+        throttle.hit(throttle.MOVE_IN, "jeanne.durand@example.org")
+    response = client.post(MOVE_IN, post(), REMOTE_ADDR="10.0.0.9")
+    assert "Trop de tentatives" in text(response)
+    assert not ServiceRequest.objects.exists() and not OutboxMessage.objects.exists()
