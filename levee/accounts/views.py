@@ -143,7 +143,7 @@ def _login_redirect(request, user, authority: Authority | None) -> str:
         return reverse("space:home", args=[accesses[0].authority.slug])
     if user.agent_roles.filter(is_active=True).exists():
         return reverse("backoffice:dashboard")
-    if user.is_staff:
+    if user.is_staff and settings.ADMIN_URL:  # the admin may be switched off
         return reverse("admin:index")
     return reverse("space:no_account")
 
