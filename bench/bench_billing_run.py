@@ -70,8 +70,8 @@ from levee.billing.models import (  # noqa: E402
     Tariff,
     TariffPlan,
 )
-from levee.lib.testing import make_authority, make_commune  # noqa: E402
 from levee.mailing.models import OutboxMessage  # noqa: E402
+from testkit import make_authority, make_commune  # noqa: E402
 
 
 def world_create(n: int, commune) -> dict:

@@ -78,7 +78,7 @@ def world(count: int):
     """CCFI with its letterhead, account 00001 and its login, `count` invoices."""
     from levee.billing.models import LineKind
     from levee.billing.tests.factories import make_invoice
-    from levee.lib.testing import ccfi_world, make_user
+    from testkit import ccfi_world, make_user
 
     authority, account = ccfi_world()
     authority.address = "468 rue de la Couronne de Bierne\nBP 30 049\n59190 HAZEBROUCK"

@@ -87,8 +87,8 @@ from levee.authorities.models import Authority  # noqa: E402
 from levee.billing.models import PlanKind, Tariff, TariffPlan  # noqa: E402
 from levee.collection.averages import production_averages_refresh  # noqa: E402
 from levee.collection.models import Bin, Lift  # noqa: E402
-from levee.lib.testing import make_authority, make_commune  # noqa: E402
 from levee.subscribers.models import Account  # noqa: E402
+from testkit import make_authority, make_commune  # noqa: E402
 
 # A deterministic scramble of a row number: Knuth's multiplicative hash, 32 bits.
 HASH = "((({n})::bigint * 2654435761) %% 4294967296)"
@@ -399,7 +399,7 @@ def breakdown(client: Client, account: Account, today: datetime.date) -> dict:
     import django.shortcuts
 
     from levee.billing.estimates import invoice_estimate
-    from levee.space.selectors import subscription_current
+    from levee.subscribers.selectors import subscription_current
 
     render_to_string = django.shortcuts.loader.render_to_string
     rendering = []

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "levee.requests",
     "levee.billing",
     "levee.payments",
+    "levee.audit",
+    "levee.agents",
     "levee.backoffice",
     "levee.twofactor",
     "levee.privacy",

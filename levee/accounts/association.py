@@ -158,7 +158,7 @@ def associate_confirm(request, slug):
         .first()
     )
     if request.method == "POST":
-        services.account_associate(user=request.user, account=found)
+        services.account_access_grant(user=request.user, account=found)
         request.session.pop(SESSION_KEY, None)
         messages.success(request, "Le nouveau compte est maintenant associé !")
         return redirect(f"/{found.authority.slug}/espace/?compte={found.pk}")
@@ -193,7 +193,7 @@ def dissociate(request, slug, account_pk):
     if access is None:
         raise Http404
     if request.method == "POST":
-        services.account_dissociate(user=request.user, account=access.account)
+        services.account_access_revoke(user=request.user, account=access.account)
         messages.success(
             request, f"Le compte {access.account.code} n'est plus associé à votre espace."
         )

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from levee.audit.services import audit_write
 from levee.mailing.services import mail_enqueue
 
 from .models import AccountAccess, AccountOpeningRequest, OpeningStatus, PendingSignup, User
@@ -111,8 +112,7 @@ def signup_activate(*, pending: PendingSignup) -> SignupOutcome:
     except IntegrityError:  # the same email signed up at the same instant
         transaction.set_rollback(True)
         return SignupOutcome.LOGIN_EXISTS
-    AccountAccess.objects.create(user=user, account=account, authority=pending.authority)
-    _account_shared_notify(user=user, account=account, authority=pending.authority)
+    account_access_grant(user=user, account=account)
     return SignupOutcome.ACTIVATED
 
 
@@ -255,23 +255,60 @@ def opening_request_confirm_email(*, opening: AccountOpeningRequest) -> OpeningC
 
 
 @transaction.atomic
-def account_associate(*, user: User, account) -> bool:
-    """Links one more account to the login (flow 12); False if it already was."""
+def account_access_grant(*, user: User, account, by: User | None = None) -> bool:
+    """The one grant of a login's access to an account: the resident's association
+    (flow 12), his sign-up, an agent linking an opening request. The account's other
+    logins are told; audited when an agent (`by`) acts. False if the login had it."""
     _access, created = AccountAccess.objects.get_or_create(
-        user=user, account=account, defaults={"authority": account.authority}
+        user=user, account=account, defaults={"authority_id": account.authority_id}
     )
-    if created:
+    if not created:
+        return False
+    if user.is_active:
         _account_shared_notify(user=user, account=account, authority=account.authority)
-    return created
+    if by is not None:
+        audit_write(
+            authority=account.authority,
+            actor=by,
+            action="account.associate",
+            obj=account,
+            after={"login": user.email},
+        )
+    return True
 
 
 @transaction.atomic
-def account_dissociate(*, user: User, account) -> bool:
-    """Removes the login's link to an account; the account itself stays."""
+def account_access_revoke(*, user: User, account, by: User | None = None) -> bool:
+    """The one revoke of a login's access to an account, by the resident (« Dissocier »)
+    or by an agent; the login and the account stay. The account's other logins are told;
+    audited when an agent (`by`) acts. False if the login had no access."""
     deleted, _ = AccountAccess.objects.filter(
-        user=user, account=account, authority=account.authority
+        user=user, account=account, authority_id=account.authority_id
     ).delete()
-    return bool(deleted)
+    if not deleted:
+        return False
+    others = (
+        AccountAccess.objects.filter(account=account, user__is_active=True)
+        .exclude(user=user)
+        .select_related("user")
+    )
+    for other in others:
+        mail_enqueue(
+            to=other.user.email,
+            template="account_unshared",
+            context={"account": account, "removed_email": user.email},
+            authority=account.authority,
+        )
+    if by is not None:
+        audit_write(
+            authority=account.authority,
+            actor=by,
+            action="account.dissociate",
+            obj=account,
+            before={"login": user.email},
+            after={},
+        )
+    return True
 
 
 @transaction.atomic

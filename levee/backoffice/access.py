@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from levee.accounts.models import AccountOpeningRequest
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.twofactor.access import second_factor_redirect
-
-from .models import Agent, AgentRole
 
 SESSION_KEY = "backoffice_authority"
 

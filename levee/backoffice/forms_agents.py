@@ -1,8 +1,7 @@
 from django import forms
 
+from levee.agents.roles import ROLE_DESCRIPTIONS, AgentRole
 from levee.lib.forms import Form
-
-from .roles import ROLE_DESCRIPTIONS, AgentRole
 
 ROLE_REQUIRED = "Choisissez le rôle de l'agent."
 

@@ -11,13 +11,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
+from levee.accounts.services import account_access_revoke
+from levee.agents import roles, services
+from levee.agents import selectors as agents_selectors
+from levee.agents.models import Agent
+from levee.audit.selectors import audit_entries
 from levee.billing.selectors_backoffice import invoices_for_account
 from levee.requests.selectors import queue_summary
 from levee.space import on_behalf
 from levee.subscribers.models import Account
+from levee.subscribers.selectors import accounts_search
 from levee.twofactor.access import second_factor_redirect
 
-from . import roles, selectors, services
 from .access import (
     SESSION_KEY,
     agent_required,
@@ -25,7 +30,6 @@ from .access import (
     get_opening_request_for_agent,
 )
 from .forms import AcceptForm, AgentLoginForm, RefuseForm
-from .models import Agent
 
 GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent non autorisé."
 
@@ -81,7 +85,7 @@ def switch_authority(request):
 
 @agent_required
 def dashboard(request):
-    pending = list(selectors.opening_requests_pending(authority=request.agent.authority))
+    pending = list(agents_selectors.opening_requests_pending(authority=request.agent.authority))
     summary = queue_summary(request.agent.authority, now=timezone.now())
     return render(request, "backoffice/dashboard.html", {"pending": pending, "summary": summary})
 
@@ -90,7 +94,7 @@ def dashboard(request):
 def opening_detail(request, pk):
     opening = get_opening_request_for_agent(request, pk)
     query = request.GET.get("recherche", "")
-    candidates = selectors.account_candidates(
+    candidates = agents_selectors.account_candidates(
         authority=request.agent.authority, opening=opening, query=query
     )
     return render(
@@ -125,7 +129,9 @@ def opening_proof(request, pk):
 
 
 def _detail_with_errors(request, opening, *, accept_form=None, refuse_form=None, status=200):
-    candidates = selectors.account_candidates(authority=request.agent.authority, opening=opening)
+    candidates = agents_selectors.account_candidates(
+        authority=request.agent.authority, opening=opening
+    )
     return render(
         request,
         "backoffice/opening_detail.html",
@@ -145,7 +151,7 @@ def _detail_with_errors(request, opening, *, accept_form=None, refuse_form=None,
 def opening_accept(request, pk):
     opening = get_opening_request_for_agent(request, pk)
     # The candidates offered are those of the page the agent saw, or the one he searched.
-    candidates = selectors.account_candidates(
+    candidates = agents_selectors.account_candidates(
         authority=request.agent.authority, opening=opening, query=request.POST.get("recherche", "")
     )
     picked = request.POST.get("account", "")
@@ -193,7 +199,7 @@ def opening_refuse(request, pk):
 @agent_required
 def accounts(request):
     query = request.GET.get("q", "")
-    found = selectors.accounts_search(authority=request.agent.authority, query=query)
+    found = accounts_search(authority=request.agent.authority, query=query)
     return render(request, "backoffice/accounts.html", {"accounts": found, "query": query})
 
 
@@ -236,7 +242,7 @@ def account_dissociate(request, pk, access_pk):
     )
     if access is None:
         raise Http404
-    services.account_access_revoke(access=access, agent_user=request.user)
+    account_access_revoke(user=access.user, account=account, by=request.user)
     messages.success(request, f"{access.user.email} n'a plus accès au compte {account.code}.")
     return redirect("backoffice:account_detail", account.pk)
 
@@ -282,7 +288,7 @@ def audit_log(request):
     object_type, _, object_id = request.GET.get("objet", "").partition(":")
     if not object_id.isdigit():
         object_type = object_id = ""
-    entries = selectors.audit_entries(
+    entries = audit_entries(
         authority=request.agent.authority, object_type=object_type, object_id=object_id
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))

@@ -11,15 +11,16 @@ from django.views.decorators.http import require_POST
 
 from levee.accounts.forms import ResetSetPasswordForm
 from levee.accounts.services import user_activate
+from levee.agents import roles, selectors
+from levee.agents import services as services_agents
+from levee.agents.roles import ROLE_DESCRIPTIONS, AgentRole
+from levee.agents.tokens import invitation_token
 from levee.twofactor import selectors as twofactor_selectors
 from levee.twofactor import services as twofactor_services
 from levee.twofactor.access import is_verified
 
-from . import roles, selectors, services_agents
 from .access import agent_required, get_authority_agent
 from .forms_agents import ROLE_REQUIRED, AgentAddForm, AgentRoleForm
-from .roles import ROLE_DESCRIPTIONS, AgentRole
-from .tokens import invitation_token
 
 LAST_ADMINISTRATOR = (
     "La collectivité doit garder au moins un administrateur actif : nommez d'abord un autre "

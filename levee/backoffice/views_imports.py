@@ -8,11 +8,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from levee.agents import roles
+from levee.collection import services as services_imports
 from levee.collection.importers.docs import format_documentation
 from levee.collection.models import ImportBatch, ImportKind
 from levee.lib.uploads import upload_limit
 
-from . import roles, services_imports
 from .access import agent_required, get_import_batch_for_agent
 from .forms_imports import ImportUploadForm
 

@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from levee.accounts.models import User
+from levee.audit.services import audit_write
 from levee.authorities.models import Authority
-from levee.backoffice.services import audit_write
 
 from . import services
 from .models import (

@@ -9,7 +9,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from levee.backoffice.services import audit_write
+from levee.audit.services import audit_write
 from levee.space.access import accesses_of
 from levee.subscribers.models import Account
 

@@ -8,8 +8,8 @@ version with all its plans (those kept are copied), and the highest version is i
 from django.db import transaction
 
 from levee.accounts.models import User
+from levee.audit.services import audit_write
 from levee.authorities.models import Authority
-from levee.backoffice.services import audit_write
 
 from .models import Tariff, TariffPlan
 

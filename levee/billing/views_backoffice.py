@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from levee.backoffice import roles
+from levee.agents import roles
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import csv_response
 from levee.payments.access import get_payment_for_agent

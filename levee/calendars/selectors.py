@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from levee.authorities.models import Authority, Commune
 from levee.collection.models import Flux
-from levee.space.selectors import subscription_current
 from levee.subscribers.models import Account, Subscription
+from levee.subscribers.selectors import subscription_current
 
 from .models import (
     CalendarFeedToken,

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from levee.accounts.models import User
+from levee.audit.services import audit_write
 from levee.authorities.models import Authority, Commune
-from levee.backoffice.services import audit_write
 from levee.subscribers.models import Account
 
 from .models import (

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from levee.backoffice import roles
+from levee.agents import roles
 from levee.backoffice.access import agent_required
 
 from . import services

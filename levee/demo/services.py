@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, User
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.authorities.models import Authority, Commune
-from levee.backoffice.models import Agent, AgentRole
 from levee.billing.demo import demo_billing_load
 from levee.calendars.demo import demo_calendars_load
 from levee.collection.averages import production_averages_refresh

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from levee.backoffice.services import audit_write
+from levee.audit.services import audit_write
 from levee.payments.models import Payment
 
 

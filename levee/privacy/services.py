@@ -20,7 +20,7 @@ from levee.accounts.models import (
     PendingSignup,
     User,
 )
-from levee.backoffice.models import Agent
+from levee.agents.models import Agent
 from levee.lib.storage import private_storage
 from levee.mailing.models import OutboxMessage, OutboxStatus
 from levee.mailing.services import mail_enqueue

@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from levee.accounts.models import User
-from levee.backoffice.services import audit_write
+from levee.audit.services import audit_write
 from levee.mailing.services import mail_enqueue
-from levee.subscribers.models import Account, Subscription
+from levee.subscribers.models import Account
+from levee.subscribers.selectors import subscription_running
 
 from .kinds.contact_details import EMAIL_TAKEN, email_confirm_send, email_taken
 from .models import (
@@ -234,13 +235,7 @@ def service_request_create(
     At the counter, `made_by_agent` is the agent acting on the resident's behalf and `user`
     is None (no login of the resident asked): the request, its history and the audit log
     say so, and the emails go to the account's address."""
-    running = (
-        Subscription.objects.filter(
-            authority_id=account.authority_id, account=account, ended_on__isnull=True
-        )
-        .order_by("-subscribed_on")
-        .first()
-    )
+    running = subscription_running(account)
     service_request = _request_open(
         authority=account.authority,
         account=account,

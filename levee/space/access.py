@@ -7,9 +7,10 @@ session's marker names, and none of his own: the same helpers serve him."""
 from django.http import Http404
 
 from levee.accounts.models import AccountAccess
+from levee.agents.on_behalf import OnBehalfEnded
 from levee.authorities.selectors import authority_get_by_slug
 
-from .on_behalf import OnBehalfEnded, on_behalf_of
+from .on_behalf import on_behalf_of
 from .selectors import space_accounts_for_user
 
 SESSION_KEY = "space_account"

@@ -1,4 +1,6 @@
-from .on_behalf import OnBehalfEnded, ended_response
+from levee.agents.on_behalf import OnBehalfEnded
+
+from .on_behalf import ended_response
 
 
 class OnBehalfMiddleware:

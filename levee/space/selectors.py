@@ -1,22 +1,5 @@
 from levee.accounts.models import AccountAccess
-from levee.subscribers.models import Account, Subscription
-
-
-def subscription_current(account) -> Subscription | None:
-    """The subscription shown in the header: the running one, else the latest."""
-    subs = (
-        Subscription.objects.filter(authority_id=account.authority_id, account=account)
-        .select_related("commune")
-        .order_by("ended_on", "-subscribed_on")
-    )
-    running = [s for s in subs if s.ended_on is None]
-    current = running[0] if running else (subs[0] if subs else None)
-    if current is not None:
-        # Its account and authority are read already: no query when a page reaches them.
-        current.account = account
-        if Account.authority.is_cached(account):
-            current.authority = account.authority
-    return current
+from levee.subscribers.models import Subscription
 
 
 def space_accounts_for_user(user):

@@ -11,11 +11,12 @@ from django.utils import timezone
 from levee.accounts.services import account_data_choices_update
 from levee.calendars.selectors import next_collections_for_account
 from levee.payments.selectors_mandates import mandate_schedule_of
+from levee.subscribers.selectors import subscription_current
 
 from .access import accesses_of, get_account_for_user, space_authority
 from .forms import DataChoicesForm
 from .on_behalf import on_behalf_of, refused_response
-from .selectors import subscription_current, subscriptions_of
+from .selectors import subscriptions_of
 
 MENU = (
     ("home", "space:home"),

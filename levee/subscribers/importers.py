@@ -25,7 +25,6 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 
 from levee.authorities.models import Authority, Commune
-from levee.backoffice.services import portal_key_new
 from levee.collection.importers.batches import Importer, Outcome, import_file, rows_in_chunks
 from levee.collection.importers.reading import CsvLayout, shown
 from levee.collection.importers.values import FLUX_CODES, date_parse, flux_parse
@@ -33,6 +32,7 @@ from levee.collection.models import Bin, ImportBatch, ImportKind
 from levee.lib.text import fold_compact
 
 from .models import Account, Category, Civility, PaymentMode, Subscription, SubscriptionKind
+from .services import account_create
 
 ACCOUNT_COLUMNS = (
     "code_usager",
@@ -558,10 +558,10 @@ class _Import:
             values = line.account
             if not (values.get("last_name") or values.get("company_name")):
                 raise _Rejected("ni nom ni raison sociale")
-            key = line.key or portal_key_new(authority=self.authority)
-            account = Account.objects.create(
-                authority=self.authority, code=line.code, portal_key=key, **values
+            account = account_create(
+                authority=self.authority, values=values, code=line.code, portal_key=line.key
             )
+            key = account.portal_key
             self.known.accounts[line.code] = account
             self.known.key_owners[key] = line.code
             self.line_counts["accounts_created"] += 1

@@ -19,7 +19,7 @@ def is_operator(user: User) -> bool:
 
 
 def is_agent(user: User) -> bool:
-    from levee.backoffice.models import Agent
+    from levee.agents.models import Agent
 
     return Agent.objects.filter(user=user, is_active=True, authority__is_active=True).exists()
 

@@ -114,7 +114,7 @@ def second_factor_reset(*, user: User, by: User, agent=None) -> bool:
     if not deleted:
         return False
     if agent is not None:
-        from levee.backoffice.services import audit_write
+        from levee.audit.services import audit_write
 
         audit_write(
             authority=agent.authority,

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 
 from levee.accounts.models import AccountAccess
-from levee.lib.testing import ccfi_world, make_account, make_user, pilat_world
+from testkit import ccfi_world, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from levee.accounts.authentication import credentials_check
 from levee.accounts.hashers import FastArgon2PasswordHasher
 from levee.lib import throttle
-from levee.lib.testing import PASSWORD, ccfi_world, make_user
+from testkit import PASSWORD, ccfi_world, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from levee.authorities.services import communes_load
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_account, make_user, pilat_world
+from testkit import PASSWORD, ccfi_world, field, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

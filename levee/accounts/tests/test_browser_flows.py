@@ -4,7 +4,7 @@ of the messages sent."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.lib.testing import PASSWORD, ccfi_world, field, pilat_world
+from testkit import PASSWORD, ccfi_world, field, pilat_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +73,7 @@ def test_a_wrong_reference_gets_one_generic_message_in_the_browser(page, site, a
 
 
 def test_flow_5_login_logout_and_forgotten_password(page, site, mailbox, assert_accessible):
-    from levee.lib.testing import make_user
+    from testkit import make_user
 
     _, account = ccfi_world()
     make_user("dupont59@gmail.com", accounts=[account])
@@ -108,7 +108,7 @@ def test_seed_000_account_opening_until_the_email_is_confirmed(
     page, site, mailbox, assert_accessible, tmp_path
 ):
     from levee.accounts.models import AccountOpeningRequest, OpeningStatus
-    from levee.lib.testing import png_bytes
+    from testkit import png_bytes
 
     pilat_world()
     proof = tmp_path / "justificatif.png"
@@ -153,8 +153,8 @@ def test_seed_000_account_opening_until_the_email_is_confirmed(
 def test_seed_000_the_agent_validates_then_the_person_logs_in(
     page, chromium_browser, site, mailbox, assert_accessible, tmp_path
 ):
-    from levee.backoffice.models import Agent
-    from levee.lib.testing import make_user, png_bytes
+    from levee.agents.models import Agent
+    from testkit import make_user, png_bytes
 
     pilat, _ = pilat_world()
     Agent.objects.create(authority=pilat, user=make_user("agent.pilat@example.org"))

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 
 from levee.accounts.tests.test_opening_request import FORM, opening_data
-from levee.lib.testing import PASSWORD, ccfi_world, make_user, pilat_world
+from testkit import PASSWORD, ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from html import unescape
 import pytest
 from django.core import mail
 
-from levee.lib.testing import PASSWORD, ccfi_world, make_user
+from testkit import PASSWORD, ccfi_world, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from html import unescape
 import pytest
 
 from levee.accounts.models import AccountAccess
-from levee.lib.testing import PASSWORD, ccfi_world, make_account, make_user, pilat_world
 from levee.lib.tests.clocks import clock_install
+from testkit import PASSWORD, ccfi_world, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

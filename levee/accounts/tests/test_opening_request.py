@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from levee.accounts.models import AccountOpeningRequest, OpeningStatus, User
-from levee.lib.testing import PASSWORD, PDF_BYTES, altcha_payload, pilat_world, proof_upload
+from testkit import PASSWORD, PDF_BYTES, altcha_payload, pilat_world, proof_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -183,8 +183,8 @@ def test_it_refuses_a_replayed_robot_check(client):
 
 
 def test_it_stores_nothing_for_an_email_already_used_and_tells_its_owner(client):
-    from levee.lib.testing import make_user
     from levee.mailing.models import OutboxMessage
+    from testkit import make_user
 
     pilat_world()
     make_user("paul.martin@example.org")

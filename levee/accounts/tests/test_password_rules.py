@@ -10,7 +10,7 @@ from levee.accounts.models import PendingSignup, User
 from levee.accounts.tests.test_opening_request import FORM, opening_data
 from levee.accounts.tests.test_signup import signup_data
 from levee.demo.services import AGENT_CCFI, AGENT_PILAT, OPERATOR, RESIDENT
-from levee.lib.testing import PASSWORD, ccfi_world, make_user, pilat_world
+from testkit import PASSWORD, ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.contrib.auth.hashers import check_password
 from django.core import mail
 
 from levee.accounts.models import AccountAccess, PendingSignup, User
-from levee.lib.testing import PASSWORD, ccfi_world, make_user
 from levee.mailing.models import OutboxMessage
+from testkit import PASSWORD, ccfi_world, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,12 @@ from django.test import Client
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, OpeningStatus, User
 from levee.accounts.tests.test_opening_request import FORM, opening_data
 from levee.accounts.tests.test_signup import signup_data
-from levee.backoffice import services_agents
-from levee.backoffice.models import Agent, AgentRole
-from levee.backoffice.services import opening_request_accept
-from levee.lib.testing import (
+from levee.agents import services as services_agents
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.agents.services import opening_request_accept
+from levee.mailing.models import OutboxMessage
+from testkit import (
     PASSWORD,
     ccfi_world,
     make_account,
@@ -23,7 +25,6 @@ from levee.lib.testing import (
     make_user,
     pilat_world,
 )
-from levee.mailing.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from html import unescape
 import pytest
 from django.core.exceptions import ValidationError
 
-from levee.lib.testing import ccfi_world, pilat_world
+from testkit import ccfi_world, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from levee.authorities.services import authority_create_from_epci, communes_load
-from levee.lib.testing import field
+from testkit import field
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,9 @@ from html import unescape
 import pytest
 
 from levee.accounts.models import AccountAccess
-from levee.backoffice.models import Agent, AuditEntry
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from levee.agents.models import Agent
+from levee.audit.models import AuditEntry
+from testkit import ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

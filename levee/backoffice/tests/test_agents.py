@@ -12,9 +12,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from levee.accounts.models import User
-from levee.backoffice import services_agents
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
-from levee.lib.testing import PASSWORD, ccfi_world, make_user, pilat_world
+from levee.agents import services as services_agents
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
+from testkit import PASSWORD, ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 
@@ -358,10 +360,10 @@ def test_the_operator_sets_a_role_in_the_admin_and_it_is_audited(world):
     client = Client()
     client.force_login(operator)
     desk = world["desk"]
-    page = client.get(f"/admin/backoffice/agent/{desk.pk}/change/")
+    page = client.get(f"/admin/agents/agent/{desk.pk}/change/")
     assert 'name="role"' in page.content.decode()
     response = client.post(
-        f"/admin/backoffice/agent/{desk.pk}/change/",
+        f"/admin/agents/agent/{desk.pk}/change/",
         {
             "authority": world["ccfi"].pk,
             "user": desk.user.pk,

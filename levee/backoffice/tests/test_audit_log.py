@@ -4,9 +4,11 @@ from html import unescape
 
 import pytest
 
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
-from levee.backoffice.services import account_key_regenerate
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.agents.services import account_key_regenerate
+from levee.audit.models import AuditEntry
+from testkit import ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,9 @@ chooses his password from the email and finds a back office that fits his role."
 import pytest
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

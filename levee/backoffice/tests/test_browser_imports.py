@@ -4,10 +4,11 @@ end, downloads the rejected lines."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

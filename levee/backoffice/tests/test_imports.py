@@ -5,11 +5,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.backoffice import views_imports
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from testkit import ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,10 @@ from django.test import Client
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, OpeningStatus
-from levee.backoffice.models import Agent, AuditEntry
-from levee.lib.testing import (
+from levee.agents.models import Agent
+from levee.audit.models import AuditEntry
+from levee.subscribers.models import Account
+from testkit import (
     PASSWORD,
     ccfi_world,
     make_account,
@@ -15,7 +17,6 @@ from levee.lib.testing import (
     make_user,
     pilat_world,
 )
-from levee.subscribers.models import Account
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, User
+from levee.agents import roles
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.authorities.models import Commune
-from levee.backoffice import roles
 from levee.backoffice.access import agent_required
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
-from levee.backoffice.services_imports import import_upload
 from levee.billing.models import (
     BillingRun,
     BillingSettings,
@@ -35,10 +36,11 @@ from levee.calendars.models import (
 from levee.calendars.rules import Weekday
 from levee.calendars.tests.conftest import make_schedule, schedule_post
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus
+from levee.collection.services import import_upload
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import ccfi_world, make_opening_request, make_user
 from levee.mailing.models import OutboxMessage
 from levee.subscribers.models import Account
+from testkit import ccfi_world, make_opening_request, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -403,7 +405,7 @@ def test_the_header_shows_the_agents_role(client, world):
 
 def test_a_role_is_checked_in_the_authority_the_agent_works_on(client, world):
     """One login, two authorities, two roles: the role of the authority chosen counts."""
-    from levee.lib.testing import pilat_world
+    from testkit import pilat_world
 
     pilat, _ = pilat_world()
     user = world["agents"][AgentRole.CONSULTATION].user

@@ -4,12 +4,13 @@ lifts in 2023), one agent per role, a resident, and an agent of another authorit
 import datetime
 from types import SimpleNamespace
 
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.billing.models import PlanKind
 from levee.billing.tariffs import tariff_version_create
 from levee.billing.tests.billing_builders import every_other_week, make_lifts
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from testkit import ccfi_world, make_user, pilat_world
 
 PLANS = [
     {

@@ -13,8 +13,8 @@ from levee.billing.models import (
     RunStatus,
 )
 from levee.billing.services import BillingError, billing_run_create, billing_run_execute
-from levee.lib.testing import ccfi_world, make_account, make_user
 from levee.mailing.models import OutboxMessage
+from testkit import ccfi_world, make_account, make_user
 
 from .billing_builders import (
     every_other_week,

@@ -7,7 +7,7 @@ import pytest
 
 from levee.billing.models import BillingRun, InvoiceStatus, RunKind
 from levee.billing.services import BillingError, billing_run_create
-from levee.lib.testing import ccfi_world
+from testkit import ccfi_world
 
 from .factories import make_invoice, make_tariff
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from levee.billing.models import BillingRun, Invoice, InvoiceStatus, RunKind, RunStatus
-from levee.lib.testing import ccfi_world
 from levee.mailing.models import OutboxMessage
+from testkit import ccfi_world
 
 from .billing_builders import intrude, make_households, make_tariff
 

@@ -13,8 +13,8 @@ from levee.billing.services import (
     billing_run_execute,
     invoice_sequence_first_value_set,
 )
-from levee.lib.testing import ccfi_world
 from levee.mailing.models import OutboxMessage
+from testkit import ccfi_world
 
 from .billing_builders import make_households, make_tariff, run_created
 

@@ -5,11 +5,12 @@ CSV — keyboard only where it matters, axe on every page."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.billing.models import Invoice
 from levee.billing.tests.billing_builders import every_other_week, make_lifts
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

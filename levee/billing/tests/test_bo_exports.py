@@ -8,7 +8,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from levee.backoffice.models import AgentRole
+from levee.agents.roles import AgentRole
 from levee.billing.models import Invoice
 from levee.billing.tests.billing_builders import make_households
 from levee.billing.tests.bo_world import bo_world, launch

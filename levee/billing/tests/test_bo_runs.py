@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from levee.backoffice.models import AgentRole, AuditEntry
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.billing.models import BillingRun, Invoice, RunStatus
 from levee.billing.tests.billing_builders import make_households
 from levee.billing.tests.bo_world import bo_world, launch

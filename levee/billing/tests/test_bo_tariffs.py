@@ -5,7 +5,8 @@ from html import unescape
 
 import pytest
 
-from levee.backoffice.models import AgentRole, AuditEntry
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.billing.models import Tariff, TariffPlan
 from levee.billing.tests.bo_world import bo_world, launch, tariff_post
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus, RunStatus
 from levee.billing.pdf import (
     DEFAULT_APPEAL_TEXT,
@@ -18,7 +19,7 @@ from levee.billing.pdf import (
     vat_rate_display,
 )
 from levee.lib.storage import private_storage
-from levee.lib.testing import ccfi_world, make_account, make_user, pilat_world
+from testkit import ccfi_world, make_account, make_user, pilat_world
 
 from .factories import make_invoice, make_seed_invoice, make_simulation
 
@@ -212,7 +213,7 @@ def test_a_simulation_is_stamped_and_asks_no_payment(dupont):
 
 
 def test_the_letterhead_carries_the_logo_inline(dupont):
-    from levee.lib.testing import png_bytes
+    from testkit import png_bytes
 
     authority = dupont.authority
     authority.logo.save("ccfi.png", ContentFile(png_bytes()))

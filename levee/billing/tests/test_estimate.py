@@ -10,7 +10,7 @@ from levee.billing.estimates import invoice_estimate
 from levee.collection.models import DropOff, DropOffKind, Flux
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
-from levee.lib.testing import ccfi_world
+from testkit import ccfi_world
 
 from .factories import make_invoice, make_simulation, make_tariff
 

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
 from levee.subscribers.models import Account
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 from .factories import make_seed_invoice, make_simulation, make_tariff
 

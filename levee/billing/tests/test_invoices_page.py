@@ -9,10 +9,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.billing.models import InvoiceStatus, RunKind, RunStatus
-from levee.lib.testing import ccfi_world, make_account, make_user, pilat_world
 from levee.subscribers.models import Account
+from testkit import ccfi_world, make_account, make_user, pilat_world
 
 from .factories import make_invoice, make_run, make_seed_invoice, make_simulation
 

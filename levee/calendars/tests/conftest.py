@@ -5,12 +5,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.authorities.models import Commune
-from levee.backoffice.models import Agent, AgentRole
 from levee.calendars.models import CollectionSchedule
 from levee.calendars.rules import RuleKind, Weekday, WeekParity
 from levee.collection.models import Flux
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from testkit import ccfi_world, make_user, pilat_world
 
 
 def text(response) -> str:

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.calendars.models import (
     CalendarSettings,
     CollectionSchedule,

@@ -9,13 +9,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.authorities.models import Commune
 from levee.authorities.services import communes_load
-from levee.backoffice.models import Agent, AgentRole
 from levee.calendars.models import Sector
 from levee.calendars.rules import RuleKind, Weekday, WeekParity
 from levee.collection.models import Flux
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 from .conftest import make_schedule
 

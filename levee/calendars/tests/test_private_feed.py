@@ -10,15 +10,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, User
-from levee.accounts.services import account_dissociate
-from levee.backoffice.models import Agent
-from levee.backoffice.services import account_access_revoke
+from levee.accounts.services import account_access_revoke
+from levee.agents.models import Agent
 from levee.calendars.models import CalendarFeedToken, Sector
 from levee.calendars.rules import Weekday
 from levee.calendars.selectors import next_collections_for_account
 from levee.collection.models import Flux
-from levee.lib.testing import make_account, make_user
 from levee.subscribers.models import Subscription
+from testkit import make_account, make_user
 
 from .conftest import make_schedule, plain, text
 from .test_ics import parse
@@ -202,14 +201,14 @@ def test_the_link_stops_when_its_login_is_dissociated(client, resident):
     path = feed_path(client.post(f"{PAGE}lien/", follow=True))
     client.logout()
     assert client.get(path).status_code == 200
-    account_dissociate(user=resident.resident, account=resident.account)
+    account_access_revoke(user=resident.resident, account=resident.account)
     assert client.get(path).status_code == 404
 
 
 def test_the_link_stops_when_an_agent_removes_the_access(client, resident):
     path = feed_path(client.post(f"{PAGE}lien/", follow=True))
     access = AccountAccess.objects.get(user=resident.resident, account=resident.account)
-    account_access_revoke(access=access, agent_user=resident.ccfi_agent)
+    account_access_revoke(user=access.user, account=access.account, by=resident.ccfi_agent)
     client.logout()
     assert client.get(path).status_code == 404
 
@@ -232,7 +231,7 @@ def test_each_login_of_a_household_has_his_own_link(client, resident):
     assert mine not in text(client.get(PAGE))
     theirs = feed_path(client.post(f"{PAGE}lien/", follow=True))
     assert theirs != mine
-    account_dissociate(user=resident.resident, account=resident.account)
+    account_access_revoke(user=resident.resident, account=resident.account)
     client.logout()
     assert client.get(mine).status_code == 404
     assert client.get(theirs).status_code == 200

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from levee.collection.models import Bin, Flux
-from levee.lib.testing import ccfi_world, make_account, pilat_world
+from testkit import ccfi_world, make_account, pilat_world
 
 
 def make_bin(account, *, chip="", tank="", flux=Flux.ORDURES_MENAGERES, volume=120, **fields):

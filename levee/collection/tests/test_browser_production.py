@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from levee.collection.averages import production_averages_refresh
 from levee.collection.models import Flux, Lift
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_account, make_user
+from testkit import PASSWORD, ccfi_world, field, make_account, make_user
 
 from .conftest import make_bin
 

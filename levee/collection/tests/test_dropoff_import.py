@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from levee.collection.importers import dropoff_import
 from levee.collection.models import DropOff, DropOffKind, Flux, ImportStatus, QuantityUnit
-from levee.lib.testing import make_account
+from testkit import make_account
 
 from .import_files import FailingAfter, Unreadable
 

@@ -16,7 +16,7 @@ from levee.collection.importers import (
 from levee.collection.importers.batches import FILE_MISSING, batch_run
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus, Lift
 from levee.lib.storage import private_storage
-from levee.lib.testing import ccfi_world
+from testkit import ccfi_world
 
 from .conftest import make_bin
 
@@ -161,7 +161,7 @@ def test_a_lift_import_brings_the_commune_averages_up_to_date(
 ):
     from levee.collection.averages import MIN_BINS
     from levee.collection.models import ProductionAverage
-    from levee.lib.testing import make_account
+    from testkit import make_account
 
     authority, _ = ccfi
     for n in range(MIN_BINS):

@@ -221,7 +221,7 @@ def test_the_same_file_imported_twice_at_once_adds_each_lift_once():
     from django.db import connection, connections
 
     from levee.collection.models import ImportStatus
-    from levee.lib.testing import ccfi_world
+    from testkit import ccfi_world
 
     from .conftest import make_bin
 

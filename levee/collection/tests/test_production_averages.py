@@ -16,7 +16,7 @@ from levee.collection.models import (
     Lift,
     ProductionAverage,
 )
-from levee.lib.testing import make_account, pilat_world
+from testkit import make_account, pilat_world
 
 from .conftest import make_bin
 

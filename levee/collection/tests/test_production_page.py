@@ -7,10 +7,10 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from levee.backoffice.models import Agent
+from levee.agents.models import Agent
 from levee.collection.averages import production_averages_refresh
 from levee.collection.models import DropOff, DropOffKind, Lift, QuantityUnit
-from levee.lib.testing import make_account, make_user, pilat_world
+from testkit import make_account, make_user, pilat_world
 
 from .conftest import make_bin
 

@@ -14,7 +14,7 @@ from levee.billing.estimates import invoice_estimate
 from levee.billing.tests.factories import make_invoice, make_tariff
 from levee.collection.models import Lift
 from levee.lib.templatetags.levee_format import euros
-from levee.lib.testing import make_user
+from testkit import make_user
 
 from .test_production_page import weekly_lifts
 

@@ -12,7 +12,7 @@ from levee.collection.selectors import (
     monthly_totals,
     year_estimate,
 )
-from levee.lib.testing import make_account
+from testkit import make_account
 
 from .conftest import make_bin
 

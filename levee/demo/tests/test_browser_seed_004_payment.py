@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.demo.services import demo_data_load
-from levee.lib.testing import field
 from levee.payments.models import Payment, PaymentStatus
+from testkit import field
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from PIL import Image
 
 from levee.accounts.models import AccountAccess, User
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.authorities.models import Authority, AuthorityCommune, Commune
-from levee.backoffice.models import Agent, AgentRole
 from levee.demo.services import demo_load
 from levee.lib.colors import contrast_ratio
 from levee.subscribers.models import Account, Subscription

@@ -4,7 +4,7 @@ fixture fails a test on any violation), the anti-robot widget included."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.lib.testing import field, pilat_world
+from testkit import field, pilat_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

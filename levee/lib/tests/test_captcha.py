@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from levee.lib import captcha
 from levee.lib.models import UsedChallenge
-from levee.lib.testing import altcha_payload
+from testkit import altcha_payload
 
 from .clocks import clock_install
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connections
 
 from levee.lib import captcha
-from levee.lib.testing import altcha_payload
+from testkit import altcha_payload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import ccfi_world, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.payments.models import SandboxTransaction
 from levee.payments.tests.conftest import make_invoice
+from testkit import ccfi_world, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from levee.backoffice.models import Agent
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from levee.agents.models import Agent
+from testkit import ccfi_world, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from levee.accounts.models import AccountOpeningRequest
-from levee.lib.testing import PDF_BYTES
 from levee.subscribers.models import Account
+from testkit import PDF_BYTES
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PRODUCTION_DATABASE = "postgres://levee@127.0.0.1:5432/levee"

@@ -9,8 +9,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import PASSWORD, ccfi_world, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from testkit import PASSWORD, ccfi_world, make_user
 
 pytestmark = pytest.mark.django_db
 

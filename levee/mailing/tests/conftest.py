@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from levee.lib.testing import make_authority
+from testkit import make_authority
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

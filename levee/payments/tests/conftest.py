@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from levee.billing.models import Invoice, InvoiceStatus
-from levee.lib.testing import ccfi_world, make_user
 from levee.payments.gateways.payfip import payfip_client
 from levee.payments.models import GatewayName, PayfipMode, Payment, PaymentSettings
+from testkit import ccfi_world, make_user
 
 from .fake_payfip import fake_payfip_start
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from django.contrib import admin
 
-from levee.lib.testing import make_user
 from levee.payments.models import Mandate
 from levee.subscribers.models import Subscription
+from testkit import make_user
 
 from .test_direct_debit import MASKED, accept, ask, world  # noqa: F401 (fixture)
 

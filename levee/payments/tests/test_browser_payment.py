@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from levee.billing.models import BillingSettings
-from levee.lib.testing import PASSWORD, field
+from testkit import PASSWORD, field
 
 from .conftest import World
 

@@ -9,8 +9,8 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from levee.backoffice.models import Agent, AuditEntry
-from levee.lib.testing import ccfi_world, make_account, make_user, pilat_world
+from levee.agents.models import Agent
+from levee.audit.models import AuditEntry
 from levee.mailing.models import OutboxMessage
 from levee.payments.models import (
     DebitSchedule,
@@ -22,6 +22,7 @@ from levee.payments.models import (
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.requests.tests.conftest import BO, TRACKING, plain, text
 from levee.subscribers.models import PaymentMode
+from testkit import ccfi_world, make_account, make_user, pilat_world
 
 from .test_mandates import IBAN, ICS, OTHER_IBAN, ics_set, make_invoice
 

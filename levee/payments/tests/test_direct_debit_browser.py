@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from levee.agents.models import Agent
 from levee.payments.models import Mandate
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 from .test_mandates import ics_set, make_invoice
 

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from levee.billing.models import Invoice, InvoiceStatus
-from levee.lib.testing import ccfi_world, make_account, pilat_world
 from levee.payments.mandates import (
     DEBIT_DAY,
     MONTHLY_MAX_DEBITS,
@@ -31,6 +30,7 @@ from levee.payments.models import (
 )
 from levee.payments.selectors_mandates import next_debit_on
 from levee.subscribers.models import PaymentMode
+from testkit import ccfi_world, make_account, pilat_world
 
 ICS = "FR12ZZZ123456"
 IBAN = "FR7630006000011234567890189"

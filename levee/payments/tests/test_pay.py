@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.billing.models import InvoiceStatus
-from levee.lib.testing import make_account, make_user, pilat_world
 from levee.payments.models import Payment, PaymentStatus, SandboxTransaction
+from testkit import make_account, make_user, pilat_world
 
 from .conftest import make_invoice, plain
 
@@ -141,7 +142,8 @@ def test_a_payment_left_open_too_long_is_expired_and_replaced(client, world):
 
 
 def test_an_agent_acting_on_behalf_does_not_pay_for_the_resident(client, world):
-    from levee.space.on_behalf import SESSION_KEY, marker_new
+    from levee.agents.on_behalf import marker_new
+    from levee.space.on_behalf import SESSION_KEY
 
     agent_user = make_user("jeanne@flandre.example.org")
     agent = Agent.objects.create(authority=world.authority, user=agent_user, role=AgentRole.ACCUEIL)

@@ -5,9 +5,11 @@ invoice twice) is listed to the agents in « Paiements à vérifier »."""
 import pytest
 from django.urls import reverse
 
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
-from levee.lib.testing import make_user, pilat_world
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.payments.models import Payment, PaymentStatus
+from testkit import make_user, pilat_world
 
 from .conftest import plain
 from .test_payfip import back, notify, regler

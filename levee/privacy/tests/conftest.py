@@ -4,7 +4,7 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from levee.lib.testing import ccfi_world, make_user, proof_upload
+from testkit import ccfi_world, make_user, proof_upload
 
 
 def text(response) -> str:

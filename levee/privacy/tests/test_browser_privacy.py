@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from levee.accounts.models import User
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

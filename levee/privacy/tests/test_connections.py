@@ -2,10 +2,11 @@
 
 import pytest
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import PASSWORD, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.privacy.models import Connection, ConnectionVia
 from levee.privacy.services import connection_record
+from testkit import PASSWORD, make_user
 
 from .conftest import text
 

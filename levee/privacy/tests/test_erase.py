@@ -5,14 +5,16 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from levee.accounts.models import AccountAccess, AccountOpeningRequest, User
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
-from levee.backoffice.services import audit_write
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
+from levee.audit.services import audit_write
 from levee.lib.storage import private_storage
-from levee.lib.testing import PASSWORD, make_opening_request, make_user, pilat_world
 from levee.mailing.models import OutboxMessage
 from levee.privacy.models import Connection
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.subscribers.models import Account
+from testkit import PASSWORD, make_opening_request, make_user, pilat_world
 
 from .conftest import make_request_with_attachment, text
 
@@ -125,7 +127,8 @@ def test_a_former_agent_named_by_the_audit_log_is_anonymised_rather_than_refused
 def test_an_agent_acting_on_behalf_cannot_erase_the_residents_login(client, world):
     from django.utils import timezone
 
-    from levee.space.on_behalf import SESSION_KEY, marker_new
+    from levee.agents.on_behalf import marker_new
+    from levee.space.on_behalf import SESSION_KEY
 
     authority, account, user = world
     agent_user = make_user("jeanne.leroy@flandre.example.org")

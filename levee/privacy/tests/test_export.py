@@ -7,12 +7,14 @@ import json
 
 import pytest
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import make_account, make_user
+from levee.agents.models import Agent
+from levee.agents.on_behalf import marker_new
+from levee.agents.roles import AgentRole
 from levee.payments.models import Mandate
 from levee.privacy.services import connection_record
 from levee.requests.models import RequestStatus
-from levee.space.on_behalf import SESSION_KEY, marker_new
+from levee.space.on_behalf import SESSION_KEY
+from testkit import make_account, make_user
 
 from .conftest import make_request_with_attachment
 

@@ -7,13 +7,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from levee.accounts.models import AccountOpeningRequest, OpeningStatus, User
-from levee.backoffice.models import Agent, AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.lib.storage import private_storage
-from levee.lib.testing import make_opening_request, make_user, pilat_world
 from levee.mailing.models import OutboxMessage, OutboxStatus
 from levee.privacy.models import Connection, PurgeRun
 from levee.privacy.services import privacy_purge
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import make_opening_request, make_user, pilat_world
 
 from .conftest import ago, make_request_with_attachment
 

@@ -8,7 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from levee.subscribers.models import Subscription
-from levee.subscribers.services import subscription_end, subscription_running
+from levee.subscribers.selectors import subscription_running
+from levee.subscribers.services import subscription_end
 
 from ..forms import RequestForm, proof_check
 from .base import ApplyRefused, RequestType

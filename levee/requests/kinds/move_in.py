@@ -8,16 +8,15 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from levee.accounts.models import User
-from levee.backoffice.services import account_code_next, portal_key_new
 from levee.lib import captcha
 from levee.lib.text import fold
 from levee.subscribers.models import Account, Category, Subscription
-from levee.subscribers.services import subscription_open
+from levee.subscribers.selectors import subscription_current
+from levee.subscribers.services import account_create
 
 from ..forms import RequestForm, proof_check, proof_field
 from ..models import ServiceRequest
@@ -252,51 +251,43 @@ class MoveIn(RequestType):
 
     @staticmethod
     def _account_create(authority, requested: dict) -> Account:
-        """A new account with the next free code and a new key; two agents accepting two
-        newcomers at once may pick the same code: the second takes the next one."""
         phone = requested["phone"]
         mobile = phone if phone[:2] in ("06", "07") else ""
-        for _attempt in range(5):
-            try:
-                with transaction.atomic():
-                    return Account.objects.create(
-                        authority=authority,
-                        code=account_code_next(authority=authority),
-                        portal_key=portal_key_new(authority=authority),
-                        category=Category.PARTICULIER,
-                        civility=requested["civility"],
-                        last_name=requested["last_name"],
-                        first_name=requested["first_name"],
-                        household_size=requested["household_size"],
-                        email=requested["email"],
-                        phone="" if mobile else phone,
-                        mobile=mobile,
-                        billing_number=requested["number"],
-                        billing_number_suffix=requested["number_suffix"],
-                        billing_street=requested["street"],
-                        billing_line2=requested["complement"],
-                        billing_postal_code=requested["postal_code"],
-                        billing_city=authority.communes.get(insee=requested["commune"]).name,
-                    )
-            except IntegrityError:
-                continue
-        raise IntegrityError("no free account code")
+        commune = authority.communes.get(insee=requested["commune"])
+        return account_create(
+            authority=authority,
+            values={
+                "category": Category.PARTICULIER,
+                "civility": requested["civility"],
+                "last_name": requested["last_name"],
+                "first_name": requested["first_name"],
+                "household_size": requested["household_size"],
+                "email": requested["email"],
+                "phone": "" if mobile else phone,
+                "mobile": mobile,
+                "billing_number": requested["number"],
+                "billing_number_suffix": requested["number_suffix"],
+                "billing_street": requested["street"],
+                "billing_line2": requested["complement"],
+                "billing_postal_code": requested["postal_code"],
+                "billing_city": commune.name,
+            },
+            dwelling={
+                "commune": commune,
+                "postal_code": requested["postal_code"],
+                "street": requested["street"],
+                "number": requested["number"],
+                "number_suffix": requested["number_suffix"],
+                "complement": requested["complement"],
+            },
+            on=datetime.date.fromisoformat(requested["moved_in_on"]),
+        )
 
     def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
         authority = service_request.authority
         requested = service_request.requested
-        on = datetime.date.fromisoformat(requested["moved_in_on"])
         account = self._account_create(authority, requested)
-        subscription = subscription_open(
-            account=account,
-            commune=authority.communes.get(insee=requested["commune"]),
-            on=on,
-            postal_code=requested["postal_code"],
-            street=requested["street"],
-            number=requested["number"],
-            number_suffix=requested["number_suffix"],
-            complement=requested["complement"],
-        )
+        subscription = subscription_current(account)
         ServiceRequest.objects.filter(pk=service_request.pk, authority=authority).update(
             account=account
         )
@@ -322,7 +313,7 @@ class MoveIn(RequestType):
                 "account": account.code,
                 "subscription": subscription.reference,
                 "address": requested["address"],
-                "subscribed_on": on.isoformat(),
+                "subscribed_on": subscription.subscribed_on.isoformat(),
             },
             note=f"Compte usager {account.code} et abonnement {subscription.reference} créés.",
             email_lines=lines,

@@ -8,6 +8,7 @@ from django import forms
 
 from levee.lib.text import fold_compact
 from levee.subscribers.models import Account, Category, Civility, Subscription
+from levee.subscribers.selectors import subscription_running
 
 from ..forms import RequestForm, collapse
 from .base import Applied, Group, RequestType
@@ -170,14 +171,7 @@ class PersonalInformation(RequestType):
     def _dwelling_to_correct(self, account, requested: dict) -> Subscription | None:
         """The running subscription whose dwelling address is the billing address (same
         number, street and postal code) and stays in its commune with the new one."""
-        subscription = (
-            Subscription.objects.filter(
-                authority_id=account.authority_id, account=account, ended_on__isnull=True
-            )
-            .select_related("commune")
-            .order_by("-subscribed_on")
-            .first()
-        )
+        subscription = subscription_running(account)
         if subscription is None or requested.get("billing_country") != "FR":
             return None
         was_the_same = (

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from levee.backoffice.models import Agent
-from levee.lib.testing import ccfi_world, make_account, make_user, pilat_world
+from levee.agents.models import Agent
+from testkit import ccfi_world, make_account, make_user, pilat_world
 
 INFORMATIONS = "/flandre-interieure/espace/mes-services/modifier-mes-informations-personnelles/"
 COORDONNEES = "/flandre-interieure/espace/mes-services/modifier-mes-coordonnees/"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from levee.lib.testing import make_user
+from testkit import make_user
 
 from .conftest import make_request
 

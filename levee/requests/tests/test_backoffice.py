@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from levee.backoffice.models import AuditEntry
-from levee.lib.testing import PDF_BYTES, make_account, make_user
+from levee.audit.models import AuditEntry
 from levee.requests import services
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import PDF_BYTES, make_account, make_user
 
 from .conftest import BO, make_request, plain, text
 

@@ -6,13 +6,13 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.collection.models import Bin, Flux
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import PDF_BYTES, proof_upload
 from levee.mailing.models import OutboxMessage
 from levee.requests import services
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import PDF_BYTES, proof_upload
 
 from .conftest import BO, plain, submit, text
 

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from levee.agents.models import Agent
 from levee.authorities.services import communes_load
-from levee.backoffice.models import Agent
 from levee.collection.models import Flux, Lift
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import (
+from testkit import (
     PASSWORD,
     ccfi_world,
     field,

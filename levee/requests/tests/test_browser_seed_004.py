@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from levee.agents.models import Agent
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

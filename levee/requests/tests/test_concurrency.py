@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connections
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.requests import services
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.subscribers.models import Subscription

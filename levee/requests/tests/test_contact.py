@@ -4,10 +4,10 @@ the request « TRAITÉ »."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.backoffice.models import AuditEntry
-from levee.lib.testing import PDF_BYTES, proof_upload
+from levee.audit.models import AuditEntry
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import PDF_BYTES, proof_upload
 
 from .conftest import BO, TRACKING, plain, submit, text
 

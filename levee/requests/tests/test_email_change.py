@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 
 from levee.accounts.models import User
-from levee.lib.testing import PASSWORD, make_user
 from levee.requests import services
 from levee.requests.models import ServiceRequest
+from testkit import PASSWORD, make_user
 
 from .conftest import TRACKING, make_request, plain
 

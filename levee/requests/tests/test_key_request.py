@@ -7,10 +7,10 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.backoffice.models import AuditEntry
-from levee.lib.testing import make_account, proof_upload
+from levee.audit.models import AuditEntry
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import make_account, proof_upload
 
 from .conftest import BO, TRACKING, plain, text
 

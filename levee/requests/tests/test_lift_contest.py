@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.collection.models import Lift
 from levee.collection.tests.conftest import make_bin
 from levee.mailing.models import OutboxMessage

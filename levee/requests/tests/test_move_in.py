@@ -13,12 +13,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.lib import throttle
-from levee.lib.testing import PASSWORD, altcha_payload, make_user, proof_upload
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
 from levee.subscribers.models import Account, Subscription
+from testkit import PASSWORD, altcha_payload, make_user, proof_upload
 
 from .conftest import BO, plain, text
 

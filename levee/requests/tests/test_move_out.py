@@ -7,15 +7,15 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.collection.models import Bin
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import PDF_BYTES, proof_upload
 from levee.mailing.models import OutboxMessage
 from levee.requests import services
 from levee.requests.kinds.base import ApplyRefused
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
 from levee.subscribers.models import Subscription
+from testkit import PDF_BYTES, proof_upload
 
 from .conftest import BO, move_out_post, plain, submit, text
 

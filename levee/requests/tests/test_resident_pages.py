@@ -4,9 +4,9 @@ a request's detail — only his own account's requests, bad input refused in Fre
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.lib.testing import PDF_BYTES, proof_upload
 from levee.requests import services
 from levee.requests.models import RequestMessage, RequestStatus, ServiceRequest
+from testkit import PDF_BYTES, proof_upload
 
 from .conftest import (
     COORDONNEES,

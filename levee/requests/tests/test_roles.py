@@ -3,9 +3,10 @@ reads the queue and the requests."""
 
 import pytest
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.requests.models import RequestStatus
+from testkit import make_user
 
 from .conftest import BO, make_request, text
 

@@ -4,14 +4,14 @@ applies, the history, the emails and the audit log."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from levee.backoffice.models import AuditEntry
-from levee.lib.testing import PDF_BYTES
+from levee.audit.models import AuditEntry
 from levee.mailing.models import OutboxMessage
 from levee.requests import services
 from levee.requests.kinds.base import ApplyRefused
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.requests.registry import request_type_get
 from levee.subscribers.models import Subscription
+from testkit import PDF_BYTES
 
 from .conftest import make_request
 
@@ -215,7 +215,7 @@ def test_accepting_a_new_email_keeps_the_login_until_the_link_is_followed(world)
 
 
 def test_a_new_email_taken_in_between_refuses_the_acceptance_and_changes_nothing(world):
-    from levee.lib.testing import make_user
+    from testkit import make_user
 
     service_request = make_request(world, "contact_details")
     make_user("dupontdu59@gmail.com")  # another person signed up with it since

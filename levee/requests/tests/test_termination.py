@@ -5,13 +5,13 @@ import datetime
 
 import pytest
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.collection.tests.conftest import make_bin
-from levee.lib.testing import proof_upload
 from levee.requests import services
 from levee.requests.kinds.base import ApplyRefused
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.subscribers.models import Subscription
+from testkit import proof_upload
 
 from .conftest import BO, plain, submit, termination_post, text
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from levee.accounts.models import AccountOpeningRequest
-from levee.backoffice.models import Agent
-from levee.backoffice.roles import AgentRole
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
 from levee.collection.models import ImportBatch
 from levee.lib.uploads import MULTIPART_MARGIN
 from levee.requests.models import RequestMessage, ServiceRequest

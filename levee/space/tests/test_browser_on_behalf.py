@@ -6,8 +6,9 @@ the counter. axe on every page."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

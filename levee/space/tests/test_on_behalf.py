@@ -12,10 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from levee.accounts.models import AccountAccess, User
-from levee.backoffice.models import Agent, AgentRole, AuditEntry
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.audit.models import AuditEntry
 from levee.calendars.models import CalendarFeedToken
 from levee.calendars.services import feed_token_ensure
-from levee.lib.testing import PASSWORD, ccfi_world, make_account, make_user, pilat_world
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import (
     RequestMessage,
@@ -27,6 +28,7 @@ from levee.requests.services import service_request_accept
 from levee.requests.tests.conftest import coordonnees_post, informations_post, make_request
 from levee.space.on_behalf import SESSION_KEY
 from levee.subscribers.models import Account
+from testkit import PASSWORD, ccfi_world, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ from html import unescape
 
 import pytest
 
-from levee.lib.testing import ccfi_world, make_account, make_user
+from testkit import ccfi_world, make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +51,8 @@ def test_mon_profil_offers_the_services(client, dupont):
 
 @pytest.mark.parametrize("path", ["", "mes-informations/", "mon-profil/"])
 def test_another_resident_or_an_agent_elsewhere_gets_404(client, dupont, path):
-    from levee.backoffice.models import Agent
-    from levee.lib.testing import pilat_world
+    from levee.agents.models import Agent
+    from testkit import pilat_world
 
     pilat, _ = pilat_world()
     agent = make_user("agent@example.org")
@@ -88,7 +88,7 @@ def test_the_home_shows_the_next_collections_and_the_calendar_sentence(client, d
 
 
 def test_the_menu_links_are_those_of_the_residents_own_authority(client, dupont):
-    from levee.lib.testing import pilat_world
+    from testkit import pilat_world
 
     pilat, _ = pilat_world()
     resident = make_account(pilat, code="42001", portal_key="PILATKEY", last_name="FAURE")

@@ -8,9 +8,9 @@ from django.core.management.base import CommandError
 from levee.collection.models import Bin, Flux, ImportStatus
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.import_files import FailingAfter, Unreadable
-from levee.lib.testing import ccfi_world, make_account, make_commune, pilat_world
 from levee.subscribers.importers import subscriber_import
 from levee.subscribers.models import Account, PaymentMode, Subscription
+from testkit import ccfi_world, make_account, make_commune, pilat_world
 
 pytestmark = pytest.mark.django_db
 

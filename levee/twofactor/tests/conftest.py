@@ -6,8 +6,9 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import ccfi_world, make_user, pilat_world
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from testkit import ccfi_world, make_user, pilat_world
 
 
 def text(response) -> str:

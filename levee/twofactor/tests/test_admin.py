@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import clear_url_caches
 
-from levee.lib.testing import PASSWORD
+from testkit import PASSWORD
 
 from .conftest import enrolled, next_code, text
 

@@ -7,7 +7,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from levee.lib.testing import PASSWORD
+from testkit import PASSWORD
 
 from .conftest import enrolled, next_code, text
 

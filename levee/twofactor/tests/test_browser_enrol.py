@@ -5,8 +5,9 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from levee.backoffice.models import Agent, AgentRole
-from levee.lib.testing import PASSWORD, ccfi_world, field, make_user
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from testkit import PASSWORD, ccfi_world, field, make_user
 
 from .conftest import next_code
 

@@ -7,7 +7,7 @@ import pytest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from levee.backoffice.models import AuditEntry
+from levee.audit.models import AuditEntry
 from levee.twofactor.services import recovery_codes_new
 
 from .conftest import enrolled, next_code, text

@@ -6,8 +6,8 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from levee.accounts.models import AccountAccess
-from levee.lib.testing import PASSWORD, make_user
 from levee.twofactor.models import SpaceSecondFactor
+from testkit import PASSWORD, make_user
 
 from .conftest import enrolled, next_code, text
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from levee.accounts.models import AccountOpeningRequest, OpeningStatus
 from levee.subscribers.models import Account
 
-from .models import Agent, AuditEntry
+from .models import Agent
 
 
 def opening_requests_pending(*, authority):
@@ -38,21 +38,6 @@ def account_candidates(
     return list(accounts.distinct().order_by("code")[:limit])
 
 
-def accounts_search(*, authority, query: str, limit: int = 50):
-    query = query.strip()[:100]
-    accounts = Account.objects.filter(authority=authority)
-    if query:
-        accounts = accounts.filter(
-            Q(code__iexact=query)
-            | Q(portal_key__iexact=query)
-            | Q(last_name__icontains=query)
-            | Q(company_name__icontains=query)
-            | Q(billing_street__icontains=query)
-            | Q(email__icontains=query)
-        )
-    return list(accounts.order_by("code")[:limit])
-
-
 def agents_of(*, authority):
     """The authority's agents, the active ones first, each with his login."""
     return (
@@ -60,11 +45,3 @@ def agents_of(*, authority):
         .select_related("user")
         .order_by("-is_active", "user__last_name", "user__email")
     )
-
-
-def audit_entries(*, authority, object_type: str = "", object_id: str = ""):
-    """The authority's audit log, newest first; one object's entries when named."""
-    entries = AuditEntry.objects.filter(authority=authority).select_related("actor")
-    if object_type:
-        entries = entries.filter(object_type=object_type, object_id=object_id)
-    return entries.order_by("-created_at", "-pk")

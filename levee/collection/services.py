@@ -3,10 +3,10 @@
 from django.db import transaction
 
 from levee.accounts.models import User
-from levee.collection.importers import import_batch_create, import_batch_retry
-from levee.collection.models import ImportBatch, ImportStatus
+from levee.audit.services import audit_write
 
-from .services import audit_write
+from .importers import import_batch_create, import_batch_retry
+from .models import ImportBatch, ImportStatus
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
     """Valid PASSWORD_RESET_TIMEOUT, until the password is chosen (it enters the hash)."""
 
+    # The salt keeps its first name: links already mailed stay valid.
     key_salt = "levee.backoffice.InvitationTokenGenerator"
 
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
-from .models import Agent, AuditEntry
-from .services import audit_write
+from levee.audit.services import audit_write
+
+from .models import Agent
 
 AUDITED_FIELDS = ["role", "is_active"]
 
@@ -34,18 +35,3 @@ class AgentAdmin(admin.ModelAdmin):
             before={k: v for k, v in before.items() if after.get(k) != v},
             after={k: v for k, v in after.items() if before.get(k) != v} if change else after,
         )
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "authority", "actor", "action", "object_type", "object_id"]
-    list_filter = ["authority", "action"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
