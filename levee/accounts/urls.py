@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import association, views
+from . import views, views_association
 
 app_name = "accounts"
 urlpatterns = [
@@ -19,20 +19,26 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("<slug:slug>/espace/mot-de-passe/", views.password_change, name="password_change"),
-    path("<slug:slug>/espace/associer/", association.associate_commune, name="associate_commune"),
-    path("<slug:slug>/espace/associer/cle/", association.associate_key, name="associate_key"),
+    path(
+        "<slug:slug>/espace/associer/",
+        views_association.associate_commune,
+        name="associate_commune",
+    ),
+    path("<slug:slug>/espace/associer/cle/", views_association.associate_key, name="associate_key"),
     path(
         "<slug:slug>/espace/associer/compte/",
-        association.associate_confirm,
+        views_association.associate_confirm,
         name="associate_confirm",
     ),
     path(
         "<slug:slug>/espace/associer/annuler/",
-        association.associate_cancel,
+        views_association.associate_cancel,
         name="associate_cancel",
     ),
     path(
-        "<slug:slug>/espace/dissocier/<int:account_pk>/", association.dissociate, name="dissociate"
+        "<slug:slug>/espace/dissocier/<int:account_pk>/",
+        views_association.dissociate,
+        name="dissociate",
     ),
     path("<slug:slug>/ouvrir-un-compte/", views.opening_start, name="opening_start"),
     path(

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from django.utils import timezone
 
-from .forms import percent_text
 from .models import BillingRun
+from .pricing import percent_text
 from .selectors_backoffice import payments_received, run_invoices
 
 CHUNK = 2000

@@ -9,6 +9,7 @@ from django import forms
 from levee.lib.forms import Form, ModelForm
 
 from .models import BillingSettings, PlanKind, RunKind
+from .pricing import hundredths_text
 
 NUMBER_RE = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
 BLANKS = str.maketrans("", "", " \u00a0\u202f")
@@ -26,18 +27,6 @@ def hundredths_parse(text: str) -> int | None:
         return None
     units, decimals = match.groups()
     return int(units) * 100 + int((decimals or "0").ljust(2, "0"))
-
-
-def hundredths_text(value: int | None) -> str:
-    """12050 → « 120,50 »: how the forms show cents and basis points back."""
-    if value is None:
-        return ""
-    return f"{value // 100},{value % 100:02d}"
-
-
-def percent_text(bp: int) -> str:
-    """1000 → « 10 », 550 → « 5,5 »."""
-    return hundredths_text(bp).rstrip("0") if bp % 100 else str(bp // 100)
 
 
 class EurosField(forms.CharField):

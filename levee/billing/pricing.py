@@ -137,3 +137,15 @@ def invoice_compute(
         included_lifts=included,
         extra_lifts=extra,
     )
+
+
+def hundredths_text(value: int | None) -> str:
+    """12050 → « 120,50 »: how the forms show cents and basis points back."""
+    if value is None:
+        return ""
+    return f"{value // 100},{value % 100:02d}"
+
+
+def percent_text(bp: int) -> str:
+    """1000 → « 10 », 550 → « 5,5 »."""
+    return hundredths_text(bp).rstrip("0") if bp % 100 else str(bp // 100)

@@ -1,16 +1,15 @@
 """The resident's side of billing: « Mes factures », its duplicatas and the paperless choice.
 
-Every read filters on the account's authority (tenant guard) and on accounts the person
-reaches (`levee.space.access`): an invoice of anybody else is a 404.
+Every read filters on the account's authority (tenant guard); the access helper of the
+duplicatas (billing/access.py) adds the accounts the person reaches: an invoice of anybody
+else is a 404.
 """
 
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from levee.audit.services import audit_write
-from levee.space.access import accesses_of
 from levee.subscribers.models import Account
 
 from .models import BillingRun, Invoice, InvoiceStatus, RunKind, RunStatus
@@ -54,31 +53,6 @@ def simulation_for_account(account: Account) -> Invoice | None:
         .prefetch_related("lines")
         .first()
     )
-
-
-def invoice_get_for_person(request, authority, pk: int) -> Invoice:
-    """An invoice of one of the accounts the person reaches in `authority` (any of them, not
-    only the selected one: a duplicata link keeps working after switching account); a
-    published numbered invoice, or one of a finished simulation. Else 404.
-
-    An agent acting on behalf reaches the invoices of that account only."""
-    account_ids = [a.account_id for a in accesses_of(request) if a.authority_id == authority.pk]
-    if not account_ids:
-        raise Http404
-    invoice = (
-        Invoice.objects.filter(authority_id=authority.pk, account_id__in=account_ids, pk=pk)
-        .exclude(status=InvoiceStatus.CANCELLED)
-        .select_related("account", "subscription", "run", "authority")
-        .first()
-    )
-    if invoice is None:
-        raise Http404
-    if invoice.status == InvoiceStatus.SIMULATED:
-        if invoice.run is None or invoice.run.status != RunStatus.DONE:
-            raise Http404
-    elif not invoice.number or invoice.published_at is None:
-        raise Http404
-    return invoice
 
 
 @transaction.atomic

@@ -14,10 +14,10 @@ from levee.payments.selectors import invoices_annotate_settlement
 from levee.space.on_behalf import on_behalf_of
 from levee.space.views import account_from_request, space_context
 
+from .access import invoice_get_for_person
 from .pdf import invoice_pdf_filename, invoice_pdf_kept
 from .space import (
     account_paperless_update,
-    invoice_get_for_person,
     invoices_for_account,
     simulation_for_account,
 )

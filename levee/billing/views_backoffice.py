@@ -26,9 +26,9 @@ from .forms import (
     SequenceForm,
     TariffForm,
     TariffPlanForm,
-    percent_text,
 )
 from .models import RunStatus
+from .pricing import percent_text
 from .selectors_backoffice import (
     invoice_lines,
     invoice_sequences,

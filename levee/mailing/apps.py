@@ -5,3 +5,10 @@ class MailingConfig(AppConfig):
     name = "levee.mailing"
     label = "mailing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def periodic_jobs(self):
+        from levee.lib.periodic import Job
+
+        from .services import outbox_sweep
+
+        return [Job("outbox", lambda: f"{outbox_sweep()} message(s) sent")]

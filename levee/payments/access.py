@@ -5,7 +5,8 @@ else is a 404."""
 from django.http import Http404
 
 from levee.billing.models import Invoice, InvoiceStatus
-from levee.payments.models import Payment
+from levee.payments.gateways.sandbox import sandbox_transaction_find
+from levee.payments.models import Payment, SandboxTransaction
 from levee.space.access import accesses_of, get_account_for_user
 
 
@@ -56,3 +57,11 @@ def get_payment_for_agent(request, pk: int) -> Payment:
         raise Http404
     payment.authority = request.agent.authority
     return payment
+
+
+def get_sandbox_transaction(idop: str) -> SandboxTransaction:
+    """The sandbox's operation its screens show (its random idop is the access), else 404."""
+    sandbox = sandbox_transaction_find(idop)
+    if sandbox is None:
+        raise Http404
+    return sandbox

@@ -6,3 +6,14 @@ class PaymentsConfig(AppConfig):
     label = "payments"
     verbose_name = "Règlements"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def periodic_jobs(self):
+        from levee.lib.periodic import Job
+
+        from .services import payments_waiting_resolve
+
+        def resolve() -> str:
+            counts = payments_waiting_resolve()
+            return "{checked} checked, {settled} settled, {expired} expired".format(**counts)
+
+        return [Job("payments", resolve)]

@@ -9,14 +9,17 @@ from django.views.decorators.http import require_POST
 
 from levee.authorities.selectors import authority_get_by_slug
 from levee.lib import throttle
-from levee.payments.access import get_invoice_for_user, get_payment_for_user
+from levee.payments.access import (
+    get_invoice_for_user,
+    get_payment_for_user,
+    get_sandbox_transaction,
+)
 from levee.payments.forms import SandboxCardForm
 from levee.payments.gateways.sandbox import (
     ACCEPTED_CARD,
     sandbox_expired,
     sandbox_screen_context,
     sandbox_transaction_finish,
-    sandbox_transaction_get,
 )
 from levee.payments.models import GatewayName, SandboxResult, SandboxTransaction
 from levee.payments.services import (
@@ -124,7 +127,7 @@ def sandbox_closed(request, sandbox):
 
 def sandbox_debt(request, idop):
     """Screen 1: « Informations sur la dette », « Choix du mode de paiement »."""
-    sandbox = sandbox_transaction_get(idop)
+    sandbox = get_sandbox_transaction(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
     return render(request, "payments/sandbox_debt.html", sandbox_screen_context(sandbox))
@@ -133,7 +136,7 @@ def sandbox_debt(request, idop):
 @require_POST
 def sandbox_debit(request, idop):
     """« Payer par prélèvement »: the sandbox pays it by debit at once."""
-    sandbox = sandbox_transaction_get(idop)
+    sandbox = get_sandbox_transaction(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
     return sandbox_end(sandbox, SandboxResult.DEBIT_PAID)
@@ -142,7 +145,7 @@ def sandbox_debit(request, idop):
 def sandbox_card(request, idop):
     """Screen 2: the card. « Valider » pays (or refuses, for the refused test card);
     « Annuler » abandons."""
-    sandbox = sandbox_transaction_get(idop)
+    sandbox = get_sandbox_transaction(idop)
     if sandbox.result or sandbox_expired(sandbox, now=timezone.now()):
         return sandbox_closed(request, sandbox)
     if request.method == "POST" and "annuler" in request.POST:

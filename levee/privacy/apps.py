@@ -19,3 +19,16 @@ class PrivacyConfig(AppConfig):
         # after an activation; `user_logged_in` is sent by `django.contrib.auth.login` in
         # all of them, so no login can be left out of « Dernières connexions ».
         user_logged_in.connect(connection_on_login, dispatch_uid="levee.privacy.connection")
+
+    def periodic_jobs(self):
+        from levee.lib.periodic import Job
+
+        from .services import privacy_purge
+
+        def purge() -> str:
+            purged = privacy_purge()
+            if purged is None:
+                return "done today already"
+            return ", ".join(f"{n} {what}" for what, n in purged.items()) + " removed"
+
+        return [Job("privacy", purge)]

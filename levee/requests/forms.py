@@ -1,13 +1,11 @@
 """Forms shared by every request type, and those of the thread and of the agents' decisions."""
 
-import datetime
-
 from django import forms
 
 from levee.lib.forms import Form
 from levee.lib.uploads import check_proof
 
-from .models import QUEUE_STATUSES
+from .models import OPEN, QUEUE_STATUSES
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -214,7 +212,6 @@ AGES = [
     ("7-30", "De 7 à 30 jours"),
     ("30", "Plus de 30 jours"),
 ]
-OPEN = "ouvertes"
 
 
 class QueueFilterForm(Form):
@@ -248,15 +245,3 @@ class QueueFilterForm(Form):
             for name in ("type", "statut", "commune", "anciennete")
             if name not in self.errors
         }
-
-
-def age_bounds(value: str, *, today: datetime.date) -> tuple:
-    """(created after, created before) for an « Ancienneté » choice."""
-    week, month = datetime.timedelta(days=7), datetime.timedelta(days=30)
-    if value == "7":
-        return today - week, None
-    if value == "7-30":
-        return today - month, today - week
-    if value == "30":
-        return None, today - month
-    return None, None

@@ -20,6 +20,8 @@ class RequestStatus(models.TextChoices):
 # An agent may decide a request in either of these; the resident answers only WAITING.
 OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.WAITING)
 # What the agents' queue may show: an unconfirmed request is not theirs yet.
+# The agents' queue's default filter: what is still to handle (en cours or en attente).
+OPEN = "ouvertes"
 QUEUE_STATUSES = [s for s in RequestStatus if s != RequestStatus.UNCONFIRMED]
 
 

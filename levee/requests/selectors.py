@@ -8,8 +8,8 @@ from django.db.models import Count, F, Min, Q, Sum
 
 from levee.authorities.models import Commune
 
-from .forms import OPEN, age_bounds
 from .models import (
+    OPEN,
     OPEN_STATUSES,
     RequestMessage,
     RequestStatus,
@@ -17,6 +17,18 @@ from .models import (
     ServiceRequest,
 )
 from .registry import request_type_get
+
+
+def age_bounds(value: str, *, today: datetime.date) -> tuple:
+    """(created after, created before) for an « Ancienneté » choice."""
+    week, month = datetime.timedelta(days=7), datetime.timedelta(days=30)
+    if value == "7":
+        return today - week, None
+    if value == "7-30":
+        return today - month, today - week
+    if value == "30":
+        return None, today - month
+    return None, None
 
 
 def requests_of_account(account, *, own=None) -> list[ServiceRequest]:

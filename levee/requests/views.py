@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from levee.accounts.association import SESSION_KEY as ASSOCIATION_SESSION_KEY
+from levee.accounts.views_association import SESSION_KEY as ASSOCIATION_SESSION_KEY
 from levee.authorities.selectors import authority_get_by_slug, commune_choice
 from levee.lib.downloads import private_file_response
 from levee.lib.uploads import proofs_max_bytes, upload_limit

@@ -5,3 +5,11 @@ class SubscribersConfig(AppConfig):
     name = "levee.subscribers"
     label = "subscribers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from levee.collection.importers.batches import importer_register
+        from levee.collection.models import ImportKind
+
+        from . import importers
+
+        importer_register(ImportKind.SUBSCRIBERS, importers.IMPORTER)

@@ -1,6 +1,6 @@
 from django import template
 
-from levee.billing.forms import percent_text
+from levee.billing.pricing import percent_text
 
 register = template.Library()
 

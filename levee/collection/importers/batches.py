@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from levee.authorities.models import Authority
 from levee.lib.spreadsheet import csv_cell
 
-from ..models import ImportBatch, ImportKind, ImportStatus
+from ..models import ImportBatch, ImportStatus
 from .reading import CsvLayout, FileRefused, file_size, read_rows, size_check
 
 logger = logging.getLogger(__name__)
@@ -39,13 +38,9 @@ UNEXPECTED = (
 )
 FILE_MISSING = "Le fichier déposé est introuvable : déposez-le à nouveau. Rien n'a été importé."
 
-# Where each kind of import is implemented (strings: the subscribers' import lives in its
-# own domain and builds on this module).
-IMPORTERS = {
-    ImportKind.LIFTS: "levee.collection.importers.lifts.IMPORTER",
-    ImportKind.DROPOFFS: "levee.collection.importers.dropoffs.IMPORTER",
-    ImportKind.SUBSCRIBERS: "levee.subscribers.importers.IMPORTER",
-}
+# Each import format registers itself (`importer_register`, called by its app's ready()):
+# this module names none of them, the subscribers' import included.
+IMPORTERS: dict[str, "Importer"] = {}
 
 
 @dataclass
@@ -145,8 +140,13 @@ class _Overtaken(Exception):
     work is rolled back, the other one's stands."""
 
 
+def importer_register(kind: str, importer: Importer) -> None:
+    """Declares the import of `kind` (an ImportKind): its layout and its rows' import."""
+    IMPORTERS[kind] = importer
+
+
 def importer_for(kind: str) -> Importer:
-    return import_string(IMPORTERS[kind])
+    return IMPORTERS[kind]
 
 
 def batch_run(batch: ImportBatch, file) -> ImportBatch:

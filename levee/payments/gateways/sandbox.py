@@ -8,7 +8,6 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,16 +69,13 @@ def sandbox_expired(sandbox: SandboxTransaction, *, now: datetime.datetime) -> b
     return sandbox.result == SandboxResult.NONE and sandbox.created_at + LIFETIME < now
 
 
-def sandbox_transaction_get(idop: str) -> SandboxTransaction:
+def sandbox_transaction_find(idop: str) -> SandboxTransaction | None:
     """The operation of the sandbox's screens; its idop, random, is what gives access to
-    it, as PayFiP's does. 404 when unknown, and on a site where the sandbox is not allowed
-    (PAYMENT_SANDBOX_ALLOWED off: production)."""
+    it, as PayFiP's does. None when unknown, and on a site where the sandbox is not allowed
+    (PAYMENT_SANDBOX_ALLOWED off: production); the screens answer 404 then."""
     if not settings.PAYMENT_SANDBOX_ALLOWED:
-        raise Http404
-    sandbox = SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
-    if sandbox is None:
-        raise Http404
-    return sandbox
+        return None
+    return SandboxTransaction.objects.filter(idop=idop[:64]).select_related("authority").first()
 
 
 def sandbox_screen_context(sandbox: SandboxTransaction) -> dict:
