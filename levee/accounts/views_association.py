@@ -18,6 +18,7 @@ from levee.lib.forms import Form
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 from levee.subscribers.models import Account, Subscription
+from levee.subscribers.selectors import account_for_key
 
 from . import services
 
@@ -107,15 +108,8 @@ def associate_key(request, slug):
             form.add_error("key", LOCKED)
         else:
             typed = "".join(form.cleaned_data["key"].split()).upper()
-            account = (
-                Account.objects.filter(
-                    authority__slug=commune.authority_slug,
-                    authority__is_active=True,
-                    portal_key=typed,
-                    subscriptions__commune__insee=commune.insee,
-                )
-                .distinct()
-                .first()
+            account = account_for_key(
+                authority_slug=commune.authority_slug, insee=commune.insee, key=typed
             )
             if account is None:
                 attempts = throttle.hit(throttle.ASSOCIATION, str(request.user.pk))

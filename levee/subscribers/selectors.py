@@ -44,3 +44,19 @@ def accounts_search(*, authority, query: str, limit: int = 50):
             | Q(email__icontains=query)
         )
     return list(accounts.order_by("code")[:limit])
+
+
+def account_for_key(*, authority_slug: str, insee: str, key: str) -> Account | None:
+    """« Valider la clé d'activation »: the account of an active authority whose
+    identifiant portail is `key` (already without spaces, in capitals) and that has a
+    subscription in the commune `insee`; None otherwise."""
+    return (
+        Account.objects.filter(
+            authority__slug=authority_slug,
+            authority__is_active=True,
+            portal_key=key,
+            subscriptions__commune__insee=insee,
+        )
+        .distinct()
+        .first()
+    )
