@@ -3,7 +3,7 @@ holds in this authority (and those his login made without an account), an agent 
 authority's, a newcomer only the one of his signed link; anything else is a 404."""
 
 from django.db.models import Q
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from levee.space.access import accesses_of
 from levee.space.on_behalf import on_behalf_of
@@ -31,24 +31,32 @@ def login_requests_filter(request) -> Q | None:
 
 
 def get_request_for_user(request, authority, pk: int) -> ServiceRequest:
-    service_request = (
-        ServiceRequest.objects.filter(own_requests_filter(request, authority), pk=pk)
-        .select_related("authority", "account", "requested_by", "made_by_agent")
-        .first()
+    return get_object_or_404(
+        ServiceRequest.objects.filter(own_requests_filter(request, authority)).select_related(
+            "authority", "account", "requested_by", "made_by_agent"
+        ),
+        pk=pk,
     )
-    if service_request is None:
-        raise Http404
-    return service_request
+
+
+def get_login_request_for_user(request, pk: int) -> ServiceRequest:
+    """A request the login made without an account (the link of its emails), in whichever
+    authority; the page then opens it in a space the login has."""
+    return get_object_or_404(
+        ServiceRequest.objects.filter(account__isnull=True, requested_by=request.user).only(
+            "authority"
+        ),
+        pk=pk,
+    )
 
 
 def get_request_for_agent(request, pk: int) -> ServiceRequest:
-    service_request = (
-        ServiceRequest.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("account", "requested_by", "made_by_agent", "decided_by", "commune")
-        .first()
+    service_request = get_object_or_404(
+        ServiceRequest.objects.filter(authority=request.agent.authority).select_related(
+            "account", "requested_by", "made_by_agent", "decided_by", "commune"
+        ),
+        pk=pk,
     )
-    if service_request is None:
-        raise Http404
     service_request.authority = request.agent.authority
     return service_request
 
@@ -56,18 +64,18 @@ def get_request_for_agent(request, pk: int) -> ServiceRequest:
 def get_attachment(service_request: ServiceRequest, message_pk: int) -> RequestMessage:
     """A message of this request (already reached through one of the helpers above) that
     carries an attachment."""
-    message = (
+    return get_object_or_404(
         RequestMessage.objects.filter(
-            pk=message_pk,
-            service_request=service_request,
-            authority_id=service_request.authority_id,
-        )
-        .exclude(attachment="")
-        .first()
+            service_request=service_request, authority_id=service_request.authority_id
+        ).exclude(attachment=""),
+        pk=message_pk,
     )
-    if message is None:
-        raise Http404
-    return message
+
+
+def get_commune_for_key_request(authority, insee: str):
+    """The commune chosen at step 1 of « Associer un autre compte », among those `authority`
+    serves (the choice is kept in the session), else 404."""
+    return get_object_or_404(authority.communes.all(), insee=insee)
 
 
 def get_request_for_link(authority, pk: int) -> ServiceRequest | None:

@@ -129,3 +129,33 @@ def queue_summary(authority, *, now: datetime.datetime) -> QueueSummary:
     ).aggregate(n=Count("pk"), total=Sum(F("decided_at") - F("created_at")))
     average = decided["total"] / decided["n"] if decided["n"] and decided["total"] else None
     return QueueSummary(rows, oldest, decided["n"], average)
+
+
+def open_request_of_kind(*, account, kind: str, subject: str = "") -> ServiceRequest | None:
+    """The account's request of this type (and subject) that still waits, if any."""
+    return (
+        ServiceRequest.objects.filter(
+            authority_id=account.authority_id,
+            account=account,
+            kind=kind,
+            subject=subject,
+            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def open_request_of_login(*, user, authority, kind: str) -> ServiceRequest | None:
+    """A request without an account that the login made there and that still waits."""
+    return (
+        ServiceRequest.objects.filter(
+            authority=authority,
+            account__isnull=True,
+            kind=kind,
+            email=user.email,
+            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
+        )
+        .order_by("-created_at")
+        .first()
+    )

@@ -174,7 +174,9 @@ def _request_open(
     user: User | None,
     email: str,
     request_type,
-    form,
+    requested: dict,
+    message: str,
+    files,
     status: str = RequestStatus.PENDING,
     made_by_agent: User | None = None,
 ) -> ServiceRequest:
@@ -182,7 +184,6 @@ def _request_open(
     the message (and files) that open its thread. AlreadyOpen when one waits already.
     `made_by_agent`: the agent who makes it at the counter for the resident (`user` is then
     None); its first history line says so."""
-    requested = request_type.requested_from(form)
     subject_key = request_type.subject_key(requested)
     subject = (
         request_type.subject_load(account=account, key=subject_key)
@@ -214,9 +215,9 @@ def _request_open(
         by_agent=made_by_agent is not None,
         note=service_request.counter_mention,
     )
-    body, files = request_type.opening_message(form)
-    if body or files:
-        _messages_add(service_request, author=user, role=Author.RESIDENT, body=body, files=files)
+    files = list(files)
+    if message or files:
+        _messages_add(service_request, author=user, role=Author.RESIDENT, body=message, files=files)
     return service_request
 
 
@@ -226,11 +227,17 @@ def service_request_create(
     account: Account,
     user: User | None,
     request_type,
-    form,
+    requested: dict,
+    message: str = "",
+    files=(),
     made_by_agent: User | None = None,
 ) -> ServiceRequest:
     """Stores what the resident asks (« EN COURS ») with today's values beside it, and
     acknowledges it by email. AlreadyOpen when one of this type already waits.
+
+    `requested`: the values asked (the type's `requested_from` of its valid form);
+    `message` and `files` ([(upload, content type), …], the type's `opening_message`)
+    open the request's thread.
 
     At the counter, `made_by_agent` is the agent acting on the resident's behalf and `user`
     is None (no login of the resident asked): the request, its history and the audit log
@@ -243,7 +250,9 @@ def service_request_create(
         user=user,
         email="",
         request_type=request_type,
-        form=form,
+        requested=requested,
+        message=message,
+        files=files,
         made_by_agent=made_by_agent,
     )
     if made_by_agent is not None:
@@ -268,10 +277,13 @@ def service_request_create(
 
 
 @transaction.atomic
-def key_request_create(*, authority, commune, user: User, form) -> ServiceRequest:
+def key_request_create(
+    *, authority, commune, user: User, requested: dict, message: str = "", files=()
+) -> ServiceRequest:
     """« Vous ne connaissez pas votre clé d'activation ? »: a login asks the authority of the
     commune for the key of an account it cannot name (no account on the request: the agent
-    finds it). AlreadyOpen when the login already waits for one there."""
+    finds it). AlreadyOpen when the login already waits for one there. `requested`,
+    `message` and `files` as for service_request_create (the identity document)."""
     service_request = _request_open(
         authority=authority,
         account=None,
@@ -279,7 +291,9 @@ def key_request_create(*, authority, commune, user: User, form) -> ServiceReques
         user=user,
         email=user.email,
         request_type=request_type_get("key_request"),
-        form=form,
+        requested=requested,
+        message=message,
+        files=files,
     )
     _mail(service_request, "request_received")
     return service_request
@@ -305,18 +319,23 @@ def _move_in_confirm_send(service_request: ServiceRequest) -> None:
 
 
 @transaction.atomic
-def move_in_submit(*, authority, commune, form) -> ServiceRequest:
+def move_in_submit(
+    *, authority, commune, email: str, requested: dict, message: str = "", files=()
+) -> ServiceRequest:
     """« J'emménage »: a newcomer without an account asks for a subscription. The request
     waits for its email to be confirmed (« EMAIL À CONFIRMER ») before the agents see it.
-    AlreadyOpen when one made with the same address is still open there."""
+    AlreadyOpen when one made with the same address is still open there. `requested`,
+    `message` and `files` as for service_request_create (the proof of address)."""
     service_request = _request_open(
         authority=authority,
         account=None,
         commune=commune,
         user=None,
-        email=form.cleaned_data["email"],
+        email=email,
         request_type=request_type_get("move_in"),
-        form=form,
+        requested=requested,
+        message=message,
+        files=files,
         status=RequestStatus.UNCONFIRMED,
     )
     _move_in_confirm_send(service_request)
@@ -363,37 +382,6 @@ def move_in_confirm(*, service_request: ServiceRequest) -> bool:
         return False
     _mail(service_request, "request_received")
     return True
-
-
-def open_request_of_kind(
-    *, account: Account, kind: str, subject: str = ""
-) -> ServiceRequest | None:
-    return (
-        ServiceRequest.objects.filter(
-            authority_id=account.authority_id,
-            account=account,
-            kind=kind,
-            subject=subject,
-            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
-        )
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def open_request_of_login(*, user: User, authority, kind: str) -> ServiceRequest | None:
-    """A request without an account that the login made there and that still waits."""
-    return (
-        ServiceRequest.objects.filter(
-            authority=authority,
-            account__isnull=True,
-            kind=kind,
-            email=user.email,
-            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
-        )
-        .order_by("-created_at")
-        .first()
-    )
 
 
 @transaction.atomic

@@ -19,13 +19,14 @@ from levee.space.views import account_from_request, space_context
 from . import selectors, services
 from .access import (
     get_attachment,
+    get_commune_for_key_request,
+    get_login_request_for_user,
     get_request_for_link,
     get_request_for_user,
     login_requests_filter,
 )
 from .forms import MessageForm
 from .kinds.key_request import KeyRequestForm
-from .models import ServiceRequest
 from .registry import request_type_for_slug, request_type_get, request_types_by_group
 from .tokens import LinkExpired, LinkInvalid, email_confirm_payload
 
@@ -63,7 +64,7 @@ def request_form(request, slug, kind_slug):
         subject = request_type.subject_load(account=account, key=subject_key)
         if subject is None:
             raise Http404
-    waiting = services.open_request_of_kind(
+    waiting = selectors.open_request_of_kind(
         account=account, kind=request_type.key, subject=subject_key
     )
     form = request_type.form(
@@ -78,19 +79,21 @@ def request_form(request, slug, kind_slug):
             form.fields[name].disabled = True
             form.fields[name].help_text = LOGIN_FIELD_LOCKED
     if request.method == "POST" and waiting is None and form.is_valid():
+        requested = request_type.requested_from(form)
+        message, files = request_type.opening_message(form)
         try:
             services.service_request_create(
                 account=account,
                 user=resident,
                 request_type=request_type,
-                form=form,
+                requested=requested,
+                message=message,
+                files=files,
                 made_by_agent=acting.agent.user if acting is not None else None,
             )
         except services.AlreadyOpen:
-            waiting = services.open_request_of_kind(
-                account=account,
-                kind=request_type.key,
-                subject=request_type.subject_key(request_type.requested_from(form)),
+            waiting = selectors.open_request_of_kind(
+                account=account, kind=request_type.key, subject=request_type.subject_key(requested)
             )
         else:
             if acting is not None:
@@ -296,11 +299,9 @@ def key_request(request, slug):
     if chosen is None or chosen.authority_slug is None:
         return redirect("accounts:associate_commune", authority.slug)
     target = authority_get_by_slug(chosen.authority_slug)
-    commune = target.communes.filter(insee=chosen.insee).first()
-    if commune is None:
-        raise Http404
+    commune = get_commune_for_key_request(target, chosen.insee)
     request_type = request_type_get("key_request")
-    waiting = services.open_request_of_login(
+    waiting = selectors.open_request_of_login(
         user=request.user, authority=target, kind=request_type.key
     )
     form = KeyRequestForm(
@@ -310,12 +311,18 @@ def key_request(request, slug):
         postal_code=chosen.postal_code,
     )
     if request.method == "POST" and waiting is None and form.is_valid():
+        message, files = request_type.opening_message(form)
         try:
             services.key_request_create(
-                authority=target, commune=commune, user=request.user, form=form
+                authority=target,
+                commune=commune,
+                user=request.user,
+                requested=request_type.requested_from(form),
+                message=message,
+                files=files,
             )
         except services.AlreadyOpen:
-            waiting = services.open_request_of_login(
+            waiting = selectors.open_request_of_login(
                 user=request.user, authority=target, kind=request_type.key
             )
         else:
@@ -345,13 +352,7 @@ def key_request(request, slug):
 def mine(request, pk):
     """The link of the emails of a request the login made without an account: its page, in
     a space the login has (the request's authority's if he has one there now)."""
-    authority_id = (
-        ServiceRequest.objects.filter(pk=pk, account__isnull=True, requested_by=request.user)
-        .values_list("authority_id", flat=True)
-        .first()
-    )
-    if authority_id is None:
-        raise Http404
+    authority_id = get_login_request_for_user(request, pk).authority_id
     accesses = accesses_of(request)
     if not accesses:
         return redirect("space:no_account")

@@ -16,7 +16,6 @@ from . import selectors, services
 from .access import get_attachment, get_move_in_for_link
 from .forms import MessageForm
 from .kinds.move_in import MoveInForm
-from .models import ServiceRequest
 from .registry import request_type_get
 from .tokens import (
     LinkExpired,
@@ -59,8 +58,17 @@ def move_in(request, slug):
             email = form.cleaned_data["email"]
             throttle.hit(throttle.MOVE_IN, ip)
             throttle.hit(throttle.MOVE_IN, email)
+            request_type = request_type_get("move_in")
+            message, files = request_type.opening_message(form)
             try:
-                services.move_in_submit(authority=authority, commune=form.chosen_commune, form=form)
+                services.move_in_submit(
+                    authority=authority,
+                    commune=form.chosen_commune,
+                    email=email,
+                    requested=request_type.requested_from(form),
+                    message=message,
+                    files=files,
+                )
             except services.AlreadyOpen:
                 # Said the same way as a new request: the page tells nobody whether this
                 # address already asked; its owner gets the link again.
@@ -117,13 +125,7 @@ def move_in_confirm(request, slug, token):
         )
     except LinkInvalid:
         return _invalid(request, authority, "Ce lien n'est pas valide.")
-    service_request = (
-        ServiceRequest.objects.filter(
-            pk=pk, authority=authority, kind="move_in", requested_by__isnull=True
-        )
-        .select_related("authority")
-        .first()
-    )
+    service_request = get_move_in_for_link(authority, pk)
     if service_request is None:
         return _invalid(request, authority, "Ce lien n'est pas valide.")
     if services.move_in_confirm(service_request=service_request):

@@ -106,8 +106,14 @@ def make_request(world, kind: str = "personal_information", user=None, **overrid
     data = (informations_post if kind == "personal_information" else coordonnees_post)(**overrides)
     form = request_type.form(data=data, account=world.account, user=user)
     assert form.is_valid(), form.errors
+    message, files = request_type.opening_message(form)
     return service_request_create(
-        account=world.account, user=user, request_type=request_type, form=form
+        account=world.account,
+        user=user,
+        request_type=request_type,
+        requested=request_type.requested_from(form),
+        message=message,
+        files=files,
     )
 
 
@@ -128,8 +134,14 @@ def submit(world, kind: str, data: dict, files: dict | None = None, *, user=None
         data=data, files=uploads, account=world.account, user=user, subject=subject
     )
     assert form.is_valid(), form.errors
+    message, files = request_type.opening_message(form)
     return service_request_create(
-        account=world.account, user=user, request_type=request_type, form=form
+        account=world.account,
+        user=user,
+        request_type=request_type,
+        requested=request_type.requested_from(form),
+        message=message,
+        files=files,
     )
 
 
