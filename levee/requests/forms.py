@@ -60,16 +60,18 @@ def text_clean(value: str, *, required_message: str = "") -> str:
     return value
 
 
-def proof_field(label: str, *, help_text: str, required: bool = True, images_only=False):
+def proof_field(label: str, *, help_text: str, required_message: str = "", images_only=False):
+    """A file field for a proof; it is required when `required_message`, the whole sentence
+    asking for it (« Joignez votre justificatif. »), is given."""
     accept = ".jpg,.jpeg,.png,image/jpeg,image/png"
     if not images_only:
         accept = ".pdf," + accept + ",application/pdf"
     return forms.FileField(
         label=label,
-        required=required,
+        required=bool(required_message),
         help_text=help_text,
         widget=forms.ClearableFileInput(attrs={"accept": accept}),
-        error_messages={"required": f"Joignez votre {label[0].lower()}{label[1:]}."},
+        error_messages={"required": required_message},
     )
 
 

@@ -106,7 +106,7 @@ def accept(request, pk):
         )
         messages.success(
             request,
-            f"Demande {service_request.status_label.lower()}e : {applied} en est informé par "
+            f"Demande {service_request.request_type.accepted_word} : {applied} en est informé par "
             f"email. {note}".strip(),
         )
     return redirect("requests:bo_detail", service_request.pk)

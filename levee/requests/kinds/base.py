@@ -85,6 +85,9 @@ class RequestType:
     changes_values = True
     # What « ACCEPTÉ » reads for this type (« TRAITÉ » for a message); empty: « ACCEPTÉ ».
     accepted_label = ""
+    # The same word said of « la demande », written whole (« Demande acceptée », « Votre
+    # demande est ACCEPTÉE »): French agreement is never built by adding letters.
+    accepted_word = "acceptée"
     # What « Accepter » does, for the agent, above the button.
     accept_help = "Les valeurs demandées s'appliquent au compte ; l'usager est informé par email."
     accept_form_class = AcceptForm

@@ -69,7 +69,6 @@ class BinInterventionForm(RequestForm):
     photo = proof_field(
         "Photo (facultative)",
         help_text="JPEG ou PNG, 5 Mo au plus.",
-        required=False,
         images_only=True,
     )
 

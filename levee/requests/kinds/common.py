@@ -16,13 +16,15 @@ SUFFIXES += [("A", "A"), ("C", "C"), ("D", "D")]
 PROOF_HELP = "PDF, JPEG ou PNG, 5 Mo au plus."
 
 
-def date_field(label: str, **kwargs) -> forms.DateField:
+def date_field(label: str, *, required_message: str, **kwargs) -> forms.DateField:
+    """A date typed as people read it; `required_message` is the whole sentence that asks
+    for it (« Indiquez la date de résiliation. »), never built from the label."""
     return forms.DateField(
         label=label,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
-            "required": f"Indiquez la {label[0].lower()}{label[1:]}.",
+            "required": required_message,
             "invalid": "Saisissez une date valide, par exemple 15/03/2024.",
         },
         **kwargs,

@@ -72,6 +72,7 @@ class Contact(RequestType):
     labels = {}
     changes_values = False
     accepted_label = "TRAITÉ"
+    accepted_word = "traitée"
     accept_form_class = ContactAcceptForm
     accept_help = "Votre réponse est envoyée à l'usager et la demande passe à « TRAITÉ »."
 

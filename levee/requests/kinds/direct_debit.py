@@ -156,7 +156,9 @@ class DirectDebitForm(RequestForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     signed_on = date_field(
-        "Date de signature", help_text="Le jour où vous signez ce mandat : aujourd'hui, en général."
+        "Date de signature",
+        required_message="Indiquez la date de signature.",
+        help_text="Le jour où vous signez ce mandat : aujourd'hui, en général.",
     )
     consent = forms.BooleanField(
         label="",  # set from the authority's name

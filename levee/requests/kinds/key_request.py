@@ -35,6 +35,7 @@ class KeyRequestForm(RequestForm):
     complement = text_field("Complément d'adresse", max_length=200)
     identity = proof_field(
         "Pièce d'identité",
+        required_message="Joignez votre pièce d'identité.",
         help_text=f"Carte d'identité, passeport ou titre de séjour du titulaire : {PROOF_HELP}",
     )
     message = forms.CharField(

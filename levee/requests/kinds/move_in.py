@@ -64,7 +64,9 @@ class MoveInForm(RequestForm):
     number = number_field()
     number_suffix = forms.ChoiceField(label="Ext.", choices=SUFFIXES, required=False)
     complement = text_field("Complément d'adresse", max_length=200)
-    moved_in_on = date_field("Date d'emménagement")
+    moved_in_on = date_field(
+        "Date d'emménagement", required_message="Indiquez la date d'emménagement."
+    )
     civility = forms.ChoiceField(
         label="Civilité",
         choices=CIVILITIES,
@@ -88,6 +90,7 @@ class MoveInForm(RequestForm):
     phone = text_field("Téléphone", max_length=25, required=True, autocomplete="tel", help_text="")
     proof = proof_field(
         "Justificatif de domicile",
+        required_message="Joignez votre justificatif de domicile.",
         help_text="Bail, acte de vente, attestation du bailleur ou facture d'énergie à la "
         f"nouvelle adresse : {PROOF_HELP}",
     )

@@ -34,6 +34,7 @@ ADDRESS_FIELDS = ("street", "complement", "postal_code", "city")
 class MoveOutForm(EndingForm):
     ended_on = date_field(
         "Date du déménagement",
+        required_message="Indiquez la date du déménagement.",
         help_text="Le jour où vous quittez votre logement actuel : votre abonnement y prend fin.",
     )
     country = forms.ChoiceField(
@@ -49,6 +50,7 @@ class MoveOutForm(EndingForm):
     complement = text_field("Complément d'adresse", max_length=200)
     proof = proof_field(
         "Justificatif de déménagement",
+        required_message="Joignez votre justificatif de déménagement.",
         help_text="Bail ou état des lieux, acte de vente, facture d'énergie à la nouvelle "
         f"adresse… : {PROOF_HELP}",
     )

@@ -19,7 +19,11 @@ REASONS = [
 
 
 class TerminationForm(EndingForm):
-    ended_on = date_field("Date de résiliation", help_text="Le dernier jour de votre abonnement.")
+    ended_on = date_field(
+        "Date de résiliation",
+        required_message="Indiquez la date de résiliation.",
+        help_text="Le dernier jour de votre abonnement.",
+    )
     reason = forms.ChoiceField(
         label="Motif de la résiliation",
         choices=[("", "-- Sélectionner --"), *REASONS],
@@ -34,6 +38,7 @@ class TerminationForm(EndingForm):
     )
     proof = proof_field(
         "Justificatif",
+        required_message="Joignez votre justificatif.",
         help_text="Acte de décès, attestation de vente, attestation du syndic… : " + PROOF_HELP,
     )
 
