@@ -444,7 +444,7 @@ def service_request_accept(
         message=message,
         sentence=request_type.accepted_sentence(service_request),
         email_lines=applied.email_lines,
-        accepted_word=f"{request_type.accepted_label or 'ACCEPTÉ'}E",
+        accepted_word=request_type.accepted_word,
     )
     return applied.note
 
