@@ -212,6 +212,35 @@ class Lift(models.Model):
         return Decimal(self.net_weight_grams) / 1000
 
 
+class CancelledLift(TimeStampedModel):
+    """A lift cancelled by an agent (an accepted « Contester une levée »): the lift is
+    deleted, so that no reading of lifts has to learn to skip it, and this row keeps its key
+    (bin, lifted_at), so that no import brings it back: the truck's files are sent again
+    whole, and the same line would otherwise be a new lift."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="cancelled_lifts")
+    lifted_at = models.DateTimeField("date et heure")
+    # What the lift weighed when it was cancelled (the audit log keeps the rest).
+    net_weight_grams = models.PositiveIntegerField("poids net (g)")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "levée annulée"
+        verbose_name_plural = "levées annulées"
+        ordering = ["-lifted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "bin", "lifted_at"], name="one_cancelled_lift_per_bin_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bin_id} {self.lifted_at:%Y-%m-%d %H:%M} (annulée)"
+
+
 class DropOffKind(models.TextChoices):
     BADGE = "badge", "Ouverture de badge"
     DECHETERIE = "decheterie", "Passage en déchèterie"

@@ -1,4 +1,5 @@
-"""An agent's imports: the upload and the retry of an import batch, each audited."""
+"""An agent's imports: the upload and the retry of an import batch, each audited; and the
+cancellation of a lift."""
 
 from django.db import transaction
 
@@ -6,7 +7,7 @@ from levee.accounts.models import User
 from levee.audit.services import audit_write
 
 from .importers import import_batch_create, import_batch_retry
-from .models import ImportBatch, ImportStatus
+from .models import CancelledLift, ImportBatch, ImportStatus, Lift
 
 
 @transaction.atomic
@@ -38,5 +39,22 @@ def import_retry(*, batch: ImportBatch, agent_user: User) -> bool:
         obj=batch,
         before={"status": before},
         after={"status": ImportStatus.RUNNING},
+    )
+    return True
+
+
+@transaction.atomic
+def lift_cancel(*, lift: Lift, cancelled_by: User | None) -> bool:
+    """Cancels a lift (« Annuler cette levée » of an accepted contest): deletes it, and keeps
+    its bin and time in `CancelledLift`, so that no import brings it back. False when the
+    lift was already gone. The caller audits (the lift's values go in its audit row)."""
+    deleted, _ = Lift.objects.filter(pk=lift.pk, authority_id=lift.authority_id).delete()
+    if not deleted:
+        return False
+    CancelledLift.objects.get_or_create(
+        authority_id=lift.authority_id,
+        bin_id=lift.bin_id,
+        lifted_at=lift.lifted_at,
+        defaults={"net_weight_grams": lift.net_weight_grams, "cancelled_by": cancelled_by},
     )
     return True

@@ -4,7 +4,8 @@ The format is described for the authorities in IMPORT_FORMAT.md. The file is rea
 stream of lines (never held whole in memory, see reading.py); every line is checked on its
 own and rejected with its number and a French reason, the others go in. Importing a file
 again adds nothing twice: a lift is unique by (authority, bin, lifted_at), conflicts are
-ignored.
+ignored; and a lift an agent cancelled (an accepted contest, `CancelledLift`) stays
+cancelled: its line is counted with the lines already there.
 
 Two paths with the same results (test_lift_import_paths.py): on PostgreSQL the lines are
 COPYed as they are and checked, resolved and inserted by SQL, Python reading only their
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from levee.authorities.models import Authority
 
-from ..models import Bin, Flux, ImportBatch, ImportKind, Lift
+from ..models import Bin, CancelledLift, Flux, ImportBatch, ImportKind, Lift
 from .batches import REPORT_MAX_LINES, Importer, Outcome, import_file, insert_new
 from .reading import MAX_LINE_BYTES, TOO_LONG_REASON, CsvLayout, CsvRows, columns_reason
 from .values import (
@@ -43,6 +44,8 @@ MAX_NUMBER_LENGTH = 30  # Bin.chip_number / tank_number / Lift.vehicle
 UNKNOWN_BIN = "unknown_bin"
 BIN_CONFLICT = "bin_conflict"
 FLUX_MISMATCH = "flux_mismatch"
+
+CANCELLED_LABEL = "Lignes de levées annulées (contestation acceptée)"
 
 
 def lift_import(*, authority: Authority, file, filename: str, created_by=None) -> ImportBatch:
@@ -113,6 +116,12 @@ def _grams(text: str) -> int | str:
     return grams
 
 
+def _summary(cancelled: int) -> list:
+    """What the batch says beside its counts: the lines of lifts an agent cancelled, which
+    count among « Lignes déjà présentes » (imported before, and left out)."""
+    return [[CANCELLED_LABEL, cancelled]] if cancelled else []
+
+
 def _bin_reason(code: str, flux: str, bin_flux: str) -> str:
     if code == UNKNOWN_BIN:
         return "bac inconnu : aucun bac de la collectivité n'a ce n° de puce ni ce n° de cuve"
@@ -135,7 +144,7 @@ def _insert_orm(authority: Authority, batch: ImportBatch, rows) -> Outcome:
 
 def _lifts(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcome):
     """The lifts of the good lines, their bin found in memory; the others are rejected into
-    `outcome`."""
+    `outcome`, and the lifts an agent cancelled left out (counted in its summary)."""
     by_chip, by_tank = {}, {}
     for pk, chip, tank, flux in Bin.objects.filter(authority=authority).values_list(
         "pk", "chip_number", "tank_number", "flux"
@@ -144,6 +153,10 @@ def _lifts(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcome):
             by_chip[chip] = (pk, flux)
         if tank:
             by_tank[tank] = (pk, flux)
+    cancelled_keys = set(
+        CancelledLift.objects.filter(authority=authority).values_list("bin_id", "lifted_at")
+    )
+    cancelled = 0
     for number, parsed in rows:
         outcome.rows_total += 1
         if isinstance(parsed, str):
@@ -162,14 +175,20 @@ def _lifts(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcome):
         if flux and flux != found[1]:
             outcome.reject(number, _bin_reason(FLUX_MISMATCH, flux, found[1]))
             continue
+        lifted_at = datetime.datetime.fromtimestamp(lifted_at, tz=datetime.UTC)
+        if (found[0], lifted_at) in cancelled_keys:
+            cancelled += 1
+            continue
         yield Lift(
             authority_id=authority.pk,
             bin_id=found[0],
-            lifted_at=datetime.datetime.fromtimestamp(lifted_at, tz=datetime.UTC),
+            lifted_at=lifted_at,
             net_weight_grams=grams,
             vehicle=vehicle,
             import_batch_id=batch.pk,
         )
+    # Reached once insert_new has read every line.
+    outcome.summary = _summary(cancelled)
 
 
 # --- PostgreSQL: the lines COPYed as they are, checked and inserted by SQL ------------------
@@ -245,13 +264,15 @@ GROUP BY GROUPING SETS ((minute), (weight), (flux))
 #
 # inserted: the lines checked whole. A line repeated in the file goes in once, the first
 # one (as bulk_create does elsewhere); a lift already there is left as it is (ON CONFLICT,
-# which also makes two imports of the same file at once add each lift once). The rows go
-# in the order of the unique index (the authority is the same for all): each bin's lifts
+# which also makes two imports of the same file at once add each lift once), and a lift
+# an agent cancelled (CancelledLift, the same bin and time) is not brought back. The rows
+# go in the order of the unique index (the authority is the same for all): each bin's lifts
 # land side by side in the index.
 #
-# Then a row (line NULL) with the number of lifts inserted, and the rejected lines: the
-# first ones in line order, and how many in all (the window counts them all before the
-# LIMIT), with their reason, or the code of their bin's one and the flux.
+# Then a row (line NULL) with the number of lifts inserted and the number of lines of
+# cancelled lifts, and the rejected lines: the first ones in line order, and how many in
+# all (the window counts them all before the LIMIT), with their reason, or the code of
+# their bin's one and the flux.
 IMPORT = """
 WITH m AS (
     SELECT text, number AS start, reason FROM lift_values WHERE kind = %(minute_kind)s
@@ -280,7 +301,8 @@ WITH m AS (
            END AS reason,
            to_timestamp(m.start + sec.value) AS lifted_at, w.grams, p.vehicle, x.code AS flux,
            COALESCE(bc.id, bt.id) AS bin_id, COALESCE(bc.flux, bt.flux) AS bin_flux,
-           (bc.id IS NOT NULL AND bt.id IS NOT NULL AND bc.id <> bt.id) AS conflict
+           (bc.id IS NOT NULL AND bt.id IS NOT NULL AND bc.id <> bt.id) AS conflict,
+           cl.id IS NOT NULL AS cancelled
     FROM lift_fields p
     LEFT JOIN m ON m.text = left(p.stamp, %(minute)s)
         AND char_length(p.stamp) IN (%(minute)s, %(minute)s + 3)
@@ -291,6 +313,9 @@ WITH m AS (
         ON p.chip <> '' AND bc.chip_number = p.chip AND bc.authority_id = %(authority)s
     LEFT JOIN collection_bin bt
         ON p.tank <> '' AND bt.tank_number = p.tank AND bt.authority_id = %(authority)s
+    LEFT JOIN collection_cancelledlift cl
+        ON cl.authority_id = %(authority)s AND cl.bin_id = COALESCE(bc.id, bt.id)
+        AND cl.lifted_at = to_timestamp(m.start + sec.value)
 ), inserted AS (
     INSERT INTO collection_lift
         (authority_id, bin_id, lifted_at, net_weight_grams, vehicle, import_batch_id)
@@ -298,18 +323,21 @@ WITH m AS (
            %(authority)s, c.bin_id, c.lifted_at, c.grams, c.vehicle, %(batch)s
     FROM checked c
     WHERE c.reason IS NULL AND c.bin_id IS NOT NULL AND NOT c.conflict
-          AND (c.flux = '' OR c.flux = c.bin_flux)
+          AND (c.flux = '' OR c.flux = c.bin_flux) AND NOT c.cancelled
     ORDER BY c.bin_id, c.lifted_at, c.line
     ON CONFLICT (authority_id, bin_id, lifted_at) DO NOTHING
     RETURNING 1
 )
-SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM inserted)
+SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM inserted),
+       (SELECT count(*) FROM checked c
+        WHERE c.cancelled AND c.reason IS NULL AND NOT c.conflict
+              AND (c.flux = '' OR c.flux = c.bin_flux))
 UNION ALL (
     SELECT line, reason,
            CASE WHEN bin_id IS NULL THEN %(unknown)s
                 WHEN conflict THEN %(conflict)s
                 ELSE %(mismatch)s END,
-           flux, bin_flux, count(*) OVER ()
+           flux, bin_flux, count(*) OVER (), NULL
     FROM checked
     WHERE reason IS NOT NULL OR bin_id IS NULL OR conflict OR (flux <> '' AND flux <> bin_flux)
     ORDER BY line LIMIT %(limit)s
@@ -453,13 +481,14 @@ def _insert_postgresql(authority: Authority, batch: ImportBatch, rows: CsvRows) 
         cursor.execute(IMPORT, params)
         found = cursor.fetchall()
         cursor.execute("DROP TABLE lift_fields, lift_values")
-    outcome.rows_imported = next(count for line, *_, count in found if line is None)
+    outcome.rows_imported, cancelled = next(row[5:] for row in found if row[0] is None)
     rejects = sorted(row for row in found if row[0] is not None)
     outcome.rows_rejected = rejects[0][5] if rejects else 0
     outcome.rejects = [
         (line, reason or _bin_reason(code, flux, bin_flux))
-        for line, reason, code, flux, bin_flux, _ in rejects
+        for line, reason, code, flux, bin_flux, _, _ in rejects
     ]
+    outcome.summary = _summary(cancelled)
     return outcome
 
 

@@ -4,13 +4,14 @@ agent answers in the thread.
 Accepting may cancel the lift, when the agent ticks it: the lift is deleted (the audit log
 keeps its values). A lift has no status to mark it cancelled, and every reading of lifts
 (counts, charts, averages, and the invoices to come) would have to learn to skip one;
-deleted, it no longer counts anywhere. The agent may also accept without cancelling (a
-weight contested, answered in his message), or refuse. A lift deleted this way comes back
-only if the very same truck file is imported again."""
+deleted, it no longer counts anywhere. Its bin and time are kept (`CancelledLift`, by
+`lift_cancel`): importing the same truck file again does not bring it back. The agent may
+also accept without cancelling (a weight contested, answered in his message), or refuse."""
 
 from django import forms
 
 from levee.collection.models import Lift
+from levee.collection.services import lift_cancel
 
 from ..forms import MESSAGE_MAX_LENGTH, AcceptForm, RequestForm, text_clean
 from .base import Applied, ApplyRefused, Group, RequestType
@@ -89,8 +90,9 @@ class LiftContest(RequestType):
     accept_form_class = ContestAcceptForm
     accept_help = (
         "Cochez « Annuler cette levée » pour la supprimer (ses valeurs restent dans le journal "
-        "d'audit) ; sinon la contestation est acceptée sans changer la levée. L'usager reçoit "
-        "votre message par email."
+        "d'audit, et un nouvel import du même fichier ne la fait pas revenir) ; sinon la "
+        "contestation est acceptée sans changer la levée. L'usager reçoit votre message par "
+        "email."
     )
 
     def subject_load(self, *, account, key: str):
@@ -149,7 +151,7 @@ class LiftContest(RequestType):
             "import_batch_id": lift.import_batch_id,
         }
         label = lift_label(lift)
-        Lift.objects.filter(pk=lift.pk, authority_id=account.authority_id).delete()
+        lift_cancel(lift=lift, cancelled_by=agent_user)
         return Applied(
             after={"lift_deleted": values, "cancelled": True},
             note=f"Levée du {label} annulée.",
