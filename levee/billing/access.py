@@ -3,13 +3,14 @@ accounts the person reaches (`levee.space.access`) in that authority; anything e
 """
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from levee.space.access import accesses_of
 
 from .models import Invoice, InvoiceStatus, RunStatus
 
 
-def invoice_get_for_person(request, authority, pk: int) -> Invoice:
+def get_invoice_for_user(request, authority, pk: int) -> Invoice:
     """An invoice of one of the accounts the person reaches in `authority` (any of them, not
     only the selected one: a duplicata link keeps working after switching account); a
     published numbered invoice, or one of a finished simulation. Else 404.
@@ -18,14 +19,12 @@ def invoice_get_for_person(request, authority, pk: int) -> Invoice:
     account_ids = [a.account_id for a in accesses_of(request) if a.authority_id == authority.pk]
     if not account_ids:
         raise Http404
-    invoice = (
-        Invoice.objects.filter(authority_id=authority.pk, account_id__in=account_ids, pk=pk)
+    invoice = get_object_or_404(
+        Invoice.objects.filter(authority_id=authority.pk, account_id__in=account_ids)
         .exclude(status=InvoiceStatus.CANCELLED)
-        .select_related("account", "subscription", "run", "authority")
-        .first()
+        .select_related("account", "subscription", "run", "authority"),
+        pk=pk,
     )
-    if invoice is None:
-        raise Http404
     if invoice.status == InvoiceStatus.SIMULATED:
         if invoice.run is None or invoice.run.status != RunStatus.DONE:
             raise Http404

@@ -1,40 +1,33 @@
 """Access helpers of the billing back office: an agent reaches only his authority's
 tariffs, billing runs and invoices; anything else is a 404."""
 
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from .models import BillingRun, Invoice, Tariff
 
 
 def get_tariff_for_agent(request, pk: int) -> Tariff:
-    tariff = (
-        Tariff.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("created_by")
-        .first()
+    return get_object_or_404(
+        Tariff.objects.filter(authority=request.agent.authority).select_related("created_by"),
+        pk=pk,
     )
-    if tariff is None:
-        raise Http404
-    return tariff
 
 
 def get_run_for_agent(request, pk: int) -> BillingRun:
-    run = (
-        BillingRun.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("tariff", "created_by")
-        .first()
+    run = get_object_or_404(
+        BillingRun.objects.filter(authority=request.agent.authority).select_related(
+            "tariff", "created_by"
+        ),
+        pk=pk,
     )
-    if run is None:
-        raise Http404
     run.authority = request.agent.authority
     return run
 
 
 def get_invoice_for_agent(request, pk: int) -> Invoice:
-    invoice = (
-        Invoice.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("account", "subscription", "run", "tariff")
-        .first()
+    return get_object_or_404(
+        Invoice.objects.filter(authority=request.agent.authority).select_related(
+            "account", "subscription", "run", "tariff"
+        ),
+        pk=pk,
     )
-    if invoice is None:
-        raise Http404
-    return invoice

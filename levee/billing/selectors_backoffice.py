@@ -91,6 +91,11 @@ def invoice_lines(invoice: Invoice):
     return invoice.lines.filter(authority_id=invoice.authority_id).order_by("position")
 
 
+def invoice_payments(invoice: Invoice):
+    """The payments of an invoice (online or by direct debit), as its page lists them."""
+    return invoice.payments.filter(authority_id=invoice.authority_id)
+
+
 def payments_received(authority, start: datetime.date, end: datetime.date):
     """The payments of the authority's invoices confirmed paid from `start` to `end`
     (local days, inclusive), in the order they were paid."""

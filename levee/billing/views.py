@@ -14,7 +14,7 @@ from levee.payments.selectors import invoices_annotate_settlement
 from levee.space.on_behalf import on_behalf_of
 from levee.space.views import account_from_request, space_context
 
-from .access import invoice_get_for_person
+from .access import get_invoice_for_user
 from .pdf import invoice_pdf_filename, invoice_pdf_kept
 from .space import (
     account_paperless_update,
@@ -70,7 +70,7 @@ def invoices(request, slug):
 def duplicata(request, slug, pk):
     """The invoice's PDF, rendered on first demand and kept."""
     authority = authority_get_by_slug(slug)
-    invoice = invoice_get_for_person(request, authority, pk)
+    invoice = get_invoice_for_user(request, authority, pk)
     response = private_file_response(
         invoice_pdf_kept(invoice=invoice), content_type="application/pdf"
     )

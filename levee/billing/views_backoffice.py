@@ -31,6 +31,7 @@ from .models import RunStatus
 from .pricing import percent_text
 from .selectors_backoffice import (
     invoice_lines,
+    invoice_payments,
     invoice_sequences,
     run_invoices,
     run_sums,
@@ -323,7 +324,7 @@ def invoice_detail(request, pk):
         {
             "invoice": invoice,
             "lines": invoice_lines(invoice),
-            "payments": invoice.payments.filter(authority_id=invoice.authority_id),
+            "payments": invoice_payments(invoice),
         },
     )
 

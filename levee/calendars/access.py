@@ -5,6 +5,7 @@ is a 404."""
 import re
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from levee.authorities.models import Authority, Commune
 
@@ -32,36 +33,31 @@ def sector_pk_from(request) -> int | None:
 
 
 def get_schedule_for_agent(request, pk: int) -> CollectionSchedule:
-    schedule = (
-        CollectionSchedule.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("commune", "sector")
-        .first()
+    schedule = get_object_or_404(
+        CollectionSchedule.objects.filter(authority=request.agent.authority).select_related(
+            "commune", "sector"
+        ),
+        pk=pk,
     )
-    if schedule is None:
-        raise Http404
     schedule.authority = request.agent.authority
     return schedule
 
 
 def get_exception_for_agent(request, pk: int) -> ScheduleException:
-    exception = (
-        ScheduleException.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("schedule")
-        .first()
+    exception = get_object_or_404(
+        ScheduleException.objects.filter(authority=request.agent.authority).select_related(
+            "schedule"
+        ),
+        pk=pk,
     )
-    if exception is None:
-        raise Http404
     exception.authority = exception.schedule.authority = request.agent.authority
     return exception
 
 
 def get_sector_for_agent(request, pk: int) -> Sector:
-    sector = (
-        Sector.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("commune")
-        .first()
+    sector = get_object_or_404(
+        Sector.objects.filter(authority=request.agent.authority).select_related("commune"),
+        pk=pk,
     )
-    if sector is None:
-        raise Http404
     sector.authority = request.agent.authority
     return sector

@@ -341,6 +341,13 @@ def sectors_for_backoffice(authority: Authority):
     )
 
 
+def exceptions_of(schedule: CollectionSchedule) -> list[ScheduleException]:
+    """The exceptions of a schedule (its page lists them and previews its next dates)."""
+    return list(
+        ScheduleException.objects.filter(authority_id=schedule.authority_id, schedule=schedule)
+    )
+
+
 def feed_token_live(account: Account, user) -> CalendarFeedToken | None:
     """The live token `user` made for `account` (another login of the household has his own)."""
     if not getattr(user, "is_authenticated", False):

@@ -19,12 +19,12 @@ from .access import (
     get_sector_for_agent,
 )
 from .forms import ExceptionForm, HolidayPolicyForm, ScheduleForm, SectorForm
-from .models import ScheduleException
 from .public_holidays import public_holidays
 from .rules import Change, occurrences
 from .selectors import (
     calendar_settings_of,
     communes_with_calendars,
+    exceptions_of,
     schedules_for_backoffice,
     sectors_for_backoffice,
 )
@@ -93,9 +93,7 @@ def _preview(schedule, policy: str) -> list:
 
 def _schedule_page(request, schedule, *, form=None, exception_form=None, status=200):
     policy = calendar_settings_of(request.agent.authority).holiday_policy
-    schedule.exceptions_shown = list(
-        ScheduleException.objects.filter(authority=request.agent.authority, schedule=schedule)
-    )
+    schedule.exceptions_shown = exceptions_of(schedule)
     return render(
         request,
         "calendars/backoffice/schedule_detail.html",

@@ -3,6 +3,7 @@ the accounts the logged-in person reaches in that authority (the space's helpers
 else is a 404."""
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.payments.gateways.sandbox import sandbox_transaction_find
@@ -17,44 +18,37 @@ def _account_ids(request, authority) -> list[int]:
 def get_invoice_for_user(request, authority, invoice_pk: int):
     """A published invoice of one of the person's accounts in `authority`, and that
     account (selected in his space from now on)."""
-    invoice = (
+    invoice = get_object_or_404(
         Invoice.objects.filter(
             authority=authority,
             account_id__in=_account_ids(request, authority),
-            pk=invoice_pk,
             published_at__isnull=False,
         )
         .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
-        .select_related("authority")
-        .first()
+        .select_related("authority"),
+        pk=invoice_pk,
     )
-    if invoice is None:
-        raise Http404
     return invoice, get_account_for_user(request, authority, invoice.account_id)
 
 
 def get_payment_for_user(request, authority, payment_pk: int):
-    payment = (
+    payment = get_object_or_404(
         Payment.objects.filter(
-            authority=authority, account_id__in=_account_ids(request, authority), pk=payment_pk
-        )
-        .select_related("invoice", "authority")
-        .first()
+            authority=authority, account_id__in=_account_ids(request, authority)
+        ).select_related("invoice", "authority"),
+        pk=payment_pk,
     )
-    if payment is None:
-        raise Http404
     return payment, get_account_for_user(request, authority, payment.account_id)
 
 
 def get_payment_for_agent(request, pk: int) -> Payment:
     """A payment of the agent's authority, or 404."""
-    payment = (
-        Payment.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("invoice", "account")
-        .first()
+    payment = get_object_or_404(
+        Payment.objects.filter(authority=request.agent.authority).select_related(
+            "invoice", "account"
+        ),
+        pk=pk,
     )
-    if payment is None:
-        raise Http404
     payment.authority = request.agent.authority
     return payment
 
