@@ -23,6 +23,11 @@ from .on_behalf import marker_expires_at, marker_ids, marker_new
 from .roles import AgentRole
 from .tokens import invitation_token
 
+# What the audit log keeps of a clé d'activation: that it changed, not the key, which would
+# let anyone who reads the log associate the account (the migration audit 0003 masks the
+# rows written before).
+KEY_MASKED = "(masquée)"
+
 
 class AgentAlreadyActive(Exception):
     pass
@@ -329,8 +334,8 @@ def opening_request_refuse(
 
 @transaction.atomic
 def account_key_regenerate(*, account: Account, agent_user: User) -> str:
-    """A new clé d'activation (identifiant portail); the old one stops working at once."""
-    old = account.portal_key
+    """A new clé d'activation (identifiant portail); the old one stops working at once.
+    The audit log says the key changed, never its value (a key opens an account)."""
     account.portal_key = portal_key_new(authority=account.authority)
     account.save(update_fields=["portal_key", "updated_at"])
     audit_write(
@@ -338,8 +343,8 @@ def account_key_regenerate(*, account: Account, agent_user: User) -> str:
         actor=agent_user,
         action="account.key_regenerate",
         obj=account,
-        before={"portal_key": old},
-        after={"portal_key": account.portal_key},
+        before={"portal_key": KEY_MASKED},
+        after={"portal_key": KEY_MASKED},
     )
     return account.portal_key
 

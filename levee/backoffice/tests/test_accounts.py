@@ -45,7 +45,7 @@ def test_regenerating_the_key_makes_the_old_one_stop_working(client, world):
     assert world["account"].portal_key != "PSEMCSMJ"
     assert f"Nouvelle clé d'activation : {world['account'].portal_key}" in text(response)
     entry = AuditEntry.objects.get(action="account.key_regenerate")
-    assert entry.before == {"portal_key": "PSEMCSMJ"} and entry.actor == world["ccfi_agent"]
+    assert entry.before == {"portal_key": "(masquée)"} and entry.actor == world["ccfi_agent"]
 
 
 def test_an_agent_dissociates_a_login(client, world):

@@ -38,7 +38,10 @@ def test_every_agent_reads_his_authority_log_with_before_and_after(
     with django_assert_max_num_queries(10):
         page = text(client.get("/backoffice/journal/"))
     assert "agent.flandre@example.org" in page and "account.key_regenerate" in page
-    assert "PSEMCSMJ" in page  # the old key, before
+    # Before and after say the key changed, never the key (the old one, PSEMCSMJ, nor the new).
+    assert "(masquée)" in page and "PSEMCSMJ" not in page
+    world["account"].refresh_from_db()
+    assert world["account"].portal_key not in page
     one = text(client.get(f"/backoffice/journal/?objet=subscribers.Account:{world['account'].pk}"))
     assert "account.key_regenerate" in one and "Tout le journal" in one
 
