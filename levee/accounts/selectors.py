@@ -34,6 +34,27 @@ def accesses_for_user(user) -> QuerySet[AccountAccess]:
     )
 
 
+def opening_request_latest(user) -> AccountOpeningRequest | None:
+    """The login's latest opening request (what its login page says while it waits)."""
+    return user.opening_requests.order_by("-created_at").first()
+
+
+def access_exists(*, user, account) -> bool:
+    return AccountAccess.objects.filter(user=user, account=account).exists()
+
+
+def access_first(user) -> AccountAccess | None:
+    """One access the login keeps (where to go after leaving an account), if any."""
+    return AccountAccess.objects.filter(user=user).select_related("authority").first()
+
+
+def accesses_of_account(account) -> QuerySet[AccountAccess]:
+    """The logins that reach an account (its page in the back office), with their user."""
+    return AccountAccess.objects.filter(
+        account=account, authority_id=account.authority_id
+    ).select_related("user")
+
+
 def waiting_for_link(*, email: str, password: str) -> PendingSignup | AccountOpeningRequest | None:
     """The newest sign-up or opening request of this email still waiting for its link to be
     followed, provided `password` is the one chosen in it; None otherwise. Computes one

@@ -13,13 +13,20 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from levee.agents.selectors import agent_active_exists
 from levee.authorities.models import Authority
-from levee.authorities.selectors import authority_get_by_slug
+from levee.authorities.selectors import authority_get_by_slug, communes_with_postal_codes
 from levee.lib import captcha, throttle, uploads
 from levee.mailing.services import mail_enqueue
 from levee.space.on_behalf import not_on_behalf
 
 from . import selectors, services
+from .access import (
+    get_commune_for_opening,
+    get_opening_request_for_link,
+    get_pending_signup_for_link,
+    get_pending_signup_for_session,
+)
 from .authentication import credentials_check, throttled_message
 from .forms import (
     ChangePasswordForm,
@@ -30,7 +37,7 @@ from .forms import (
     ResetSetPasswordForm,
     SignupForm,
 )
-from .models import AccountOpeningRequest, OpeningStatus, PendingSignup, User
+from .models import OpeningStatus, PendingSignup, User
 from .tokens import activation_token, decode_uid, encode_uid, opening_request_pk_from_token
 
 GENERIC_REFERENCES_ERROR = (
@@ -95,12 +102,7 @@ def activate(request, slug, uidb64, token):
     """The activation link of a pending sign-up: the login is created now, the email being
     proven; a login that took this email in the meantime is left as it is."""
     authority = authority_get_by_slug(slug)
-    pk = decode_uid(uidb64)
-    pending = (
-        PendingSignup.objects.filter(pk=pk, authority=authority).select_related("account").first()
-        if pk
-        else None
-    )
+    pending = get_pending_signup_for_link(authority, decode_uid(uidb64))
     if pending is None or not activation_token.check_token(pending, token):
         already = pending is not None and pending.used_at is not None
         return render(
@@ -141,7 +143,7 @@ def _login_redirect(request, user, authority: Authority | None) -> str:
         return reverse("space:home", args=[authority.slug])
     if accesses:
         return reverse("space:home", args=[accesses[0].authority.slug])
-    if user.agent_roles.filter(is_active=True).exists():
+    if agent_active_exists(user):
         return reverse("backoffice:dashboard")
     if user.is_staff and settings.ADMIN_URL:  # the admin may be switched off
         return reverse("admin:index")
@@ -157,7 +159,7 @@ CONFIRM_FIRST = "Confirmez d'abord votre demande en cliquant sur le lien reçu p
 
 def _inactive_reason(user: User) -> str:
     """Said to whoever typed the right password of a login that is not open."""
-    opening = user.opening_requests.order_by("-created_at").first()
+    opening = selectors.opening_request_latest(user)
     if opening is None:
         return "Votre espace n'est pas activé : contactez votre collectivité."
     if opening.status == OpeningStatus.EMAIL_PENDING:
@@ -221,14 +223,7 @@ def login(request, slug=None):
 @require_POST
 def activation_resend(request, slug):
     authority = authority_get_by_slug(slug)
-    pk = request.session.pop("resend_signup", None)
-    pending = (
-        PendingSignup.objects.filter(pk=pk, used_at__isnull=True)
-        .select_related("authority", "account")
-        .first()
-        if pk
-        else None
-    )
+    pending = get_pending_signup_for_session(request.session.pop("resend_signup", None))
     if pending is not None and not throttle.is_blocked(throttle.RESET, pending.email):
         throttle.hit(throttle.RESET, pending.email)
         services.activation_resend(pending=pending)
@@ -333,7 +328,7 @@ def password_change(request, slug):
 def _commune_choices(authority):
     """(label, commune, postal code) of every commune the authority serves."""
     rows = []
-    for commune in authority.communes.prefetch_related("postal_codes").order_by("name"):
+    for commune in communes_with_postal_codes(authority):
         for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
             rows.append((f"{pc} {commune.name.upper()}", commune, pc))
     return rows
@@ -379,9 +374,7 @@ def opening_form(request, slug, insee, postal_code):
     authority = authority_get_by_slug(slug)
     if not authority.signup_with_proof:
         raise Http404
-    commune = authority.communes.filter(insee=insee, postal_codes__postal_code=postal_code).first()
-    if commune is None:
-        raise Http404
+    commune = get_commune_for_opening(authority, insee, postal_code)
     form = OpeningRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         ip = throttle.client_ip(request)
@@ -443,13 +436,8 @@ def opening_submitted(request, slug):
 
 def opening_confirm(request, slug, token):
     authority = authority_get_by_slug(slug)
-    pk = opening_request_pk_from_token(token, max_age=settings.PASSWORD_RESET_TIMEOUT)
-    opening = (
-        AccountOpeningRequest.objects.filter(pk=pk, authority=authority)
-        .select_related("user", "commune")
-        .first()
-        if pk
-        else None
+    opening = get_opening_request_for_link(
+        authority, opening_request_pk_from_token(token, max_age=settings.PASSWORD_RESET_TIMEOUT)
     )
     if opening is None:
         return render(

@@ -4,7 +4,6 @@ account found, each step with « Annuler »; and dissociation from « Mon profil
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 
 from levee.authorities.selectors import (
@@ -17,10 +16,11 @@ from levee.lib import throttle
 from levee.lib.forms import Form
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
-from levee.subscribers.models import Account, Subscription
-from levee.subscribers.selectors import account_for_key
+from levee.subscribers.selectors import account_for_key, subscription_first
 
 from . import services
+from .access import get_access_for_user, get_account_for_association
+from .selectors import access_exists, access_first
 
 SESSION_KEY = "association"
 LOCKED = (
@@ -119,7 +119,7 @@ def associate_key(request, slug):
                     if attempts >= throttle.ASSOCIATION.max_attempts
                     else "Cette clé d'activation ne correspond à aucun compte de cette commune. Vérifiez-la sur votre facture.",
                 )
-            elif account.accesses.filter(user=request.user).exists():
+            elif access_exists(user=request.user, account=account):
                 form.add_error("key", "Ce compte est déjà associé à votre espace.")
             else:
                 request.session[SESSION_KEY] = {
@@ -139,18 +139,10 @@ def associate_key(request, slug):
 def associate_confirm(request, slug):
     context = _context(request, slug)
     data = request.session.get(SESSION_KEY) or {}
-    found = (
-        Account.objects.filter(pk=data.get("account"), authority__is_active=True)
-        .select_related("authority")
-        .first()
-    )
+    found = get_account_for_association(data.get("account"))
     if found is None:
         return redirect("accounts:associate_commune", context["authority"].slug)
-    subscription = (
-        Subscription.objects.filter(authority=found.authority, account=found)
-        .select_related("commune")
-        .first()
-    )
+    subscription = subscription_first(found)
     if request.method == "POST":
         services.account_access_grant(user=request.user, account=found)
         request.session.pop(SESSION_KEY, None)
@@ -179,19 +171,13 @@ def associate_cancel(request, slug):
 @not_on_behalf
 def dissociate(request, slug, account_pk):
     context = _context(request, slug)
-    access = (
-        request.user.account_accesses.filter(account_id=account_pk)
-        .select_related("account", "authority")
-        .first()
-    )
-    if access is None:
-        raise Http404
+    access = get_access_for_user(request, account_pk)
     if request.method == "POST":
         services.account_access_revoke(user=request.user, account=access.account)
         messages.success(
             request, f"Le compte {access.account.code} n'est plus associé à votre espace."
         )
-        remaining = request.user.account_accesses.select_related("authority").first()
+        remaining = access_first(request.user)
         if remaining is None:
             return redirect("space:no_account")
         return redirect("space:profile", remaining.authority.slug)

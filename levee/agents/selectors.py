@@ -38,6 +38,14 @@ def account_candidates(
     return list(accounts.distinct().order_by("code")[:limit])
 
 
+def agent_active_exists(user, *, in_active_authority: bool = False) -> bool:
+    """The login is an active agent (of an authority still active, if asked)."""
+    agents = Agent.objects.filter(user=user, is_active=True)
+    if in_active_authority:
+        agents = agents.filter(authority__is_active=True)
+    return agents.exists()
+
+
 def agents_of(*, authority):
     """The authority's agents, the active ones first, each with his login."""
     return (

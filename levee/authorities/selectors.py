@@ -68,6 +68,11 @@ class _CommuneIndex:
 _index = _CommuneIndex()
 
 
+def communes_with_postal_codes(authority: Authority):
+    """The communes `authority` serves, by name, with their postal codes (two queries)."""
+    return authority.communes.prefetch_related("postal_codes").order_by("name")
+
+
 def commune_search(
     query: str, *, limit: int = 10, authority: Authority | None = None
 ) -> list[CommuneMatch]:

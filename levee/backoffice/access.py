@@ -3,8 +3,8 @@
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from levee.accounts.models import AccountOpeningRequest
@@ -94,45 +94,52 @@ def role_refused(request, roles) -> HttpResponse:
 
 
 def get_opening_request_for_agent(request, pk: int) -> AccountOpeningRequest:
-    opening = (
-        AccountOpeningRequest.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("user", "commune", "account", "decided_by")
-        .first()
+    return get_object_or_404(
+        AccountOpeningRequest.objects.filter(authority=request.agent.authority).select_related(
+            "user", "commune", "account", "decided_by"
+        ),
+        pk=pk,
     )
-    if opening is None:
-        raise Http404
-    return opening
 
 
 def get_account_for_agent(request, pk: int):
     from levee.subscribers.models import Account
 
-    account = Account.objects.filter(pk=pk, authority=request.agent.authority).first()
-    if account is None:
-        raise Http404
-    return account
+    return get_object_or_404(Account.objects.filter(authority=request.agent.authority), pk=pk)
+
+
+def get_account_access_for_agent(request, account, pk: int):
+    """A login's access to `account` (already reached through get_account_for_agent)."""
+    from levee.accounts.models import AccountAccess
+
+    return get_object_or_404(
+        AccountAccess.objects.filter(
+            account=account, authority=request.agent.authority
+        ).select_related("user"),
+        pk=pk,
+    )
+
+
+def account_candidate_for_agent(request, pk: int) -> list:
+    """The account of the agent's authority with this id, as a list (empty when there is
+    none): one he searched for on the request's page, offered beside the candidates."""
+    from levee.subscribers.models import Account
+
+    return list(Account.objects.filter(authority=request.agent.authority, pk=pk))
 
 
 def get_import_batch_for_agent(request, pk: int):
     from levee.collection.models import ImportBatch
 
-    batch = (
-        ImportBatch.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("created_by")
-        .first()
+    return get_object_or_404(
+        ImportBatch.objects.filter(authority=request.agent.authority).select_related("created_by"),
+        pk=pk,
     )
-    if batch is None:
-        raise Http404
-    return batch
 
 
 def get_authority_agent(request, pk: int) -> Agent:
     """An agent of the requesting agent's authority (the « Agents » page), else 404."""
-    agent = (
-        Agent.objects.filter(pk=pk, authority=request.agent.authority)
-        .select_related("authority", "user")
-        .first()
+    return get_object_or_404(
+        Agent.objects.filter(authority=request.agent.authority).select_related("authority", "user"),
+        pk=pk,
     )
-    if agent is None:
-        raise Http404
-    return agent

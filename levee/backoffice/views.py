@@ -11,21 +11,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
+from levee.accounts.selectors import accesses_of_account
 from levee.accounts.services import account_access_revoke
 from levee.agents import roles, services
 from levee.agents import selectors as agents_selectors
-from levee.agents.models import Agent
 from levee.audit.selectors import audit_entries
 from levee.billing.selectors_backoffice import invoices_for_account
 from levee.requests.selectors import queue_summary
 from levee.space import on_behalf
-from levee.subscribers.models import Account
-from levee.subscribers.selectors import accounts_search
+from levee.subscribers.selectors import accounts_search, subscriptions_of_account
 from levee.twofactor.access import second_factor_redirect
 
 from .access import (
     SESSION_KEY,
+    account_candidate_for_agent,
     agent_required,
+    get_account_access_for_agent,
     get_account_for_agent,
     get_opening_request_for_agent,
 )
@@ -43,9 +44,7 @@ def login(request):
             password=form.cleaned_data["password"],
             accept=lambda user: (
                 user.is_active
-                and Agent.objects.filter(
-                    user=user, is_active=True, authority__is_active=True
-                ).exists()
+                and agents_selectors.agent_active_exists(user, in_active_authority=True)
             ),
         )
         if attempt.throttled:
@@ -156,8 +155,7 @@ def opening_accept(request, pk):
     )
     picked = request.POST.get("account", "")
     if picked.isdigit() and picked not in {str(c.pk) for c in candidates}:
-        extra = list(Account.objects.filter(authority=request.agent.authority, pk=int(picked)))
-        candidates += extra
+        candidates += account_candidate_for_agent(request, int(picked))
     form = AcceptForm(request.POST, candidates=candidates)
     if not form.is_valid():
         return _detail_with_errors(request, opening, accept_form=form)
@@ -206,17 +204,13 @@ def accounts(request):
 @agent_required
 def account_detail(request, pk):
     account = get_account_for_agent(request, pk)
-    accesses = account.accesses.filter(authority=request.agent.authority).select_related("user")
-    subscriptions = account.subscriptions.filter(authority=request.agent.authority).select_related(
-        "commune"
-    )
     return render(
         request,
         "backoffice/account_detail.html",
         {
             "account": account,
-            "accesses": accesses,
-            "subscriptions": subscriptions,
+            "accesses": accesses_of_account(account),
+            "subscriptions": subscriptions_of_account(account),
             "account_invoices": invoices_for_account(account),
         },
     )
@@ -235,13 +229,7 @@ def account_key_regenerate(request, pk):
 @require_POST
 def account_dissociate(request, pk, access_pk):
     account = get_account_for_agent(request, pk)
-    access = (
-        account.accesses.filter(pk=access_pk, authority=request.agent.authority)
-        .select_related("user")
-        .first()
-    )
-    if access is None:
-        raise Http404
+    access = get_account_access_for_agent(request, account, access_pk)
     account_access_revoke(user=access.user, account=account, by=request.user)
     messages.success(request, f"{access.user.email} n'a plus accès au compte {account.code}.")
     return redirect("backoffice:account_detail", account.pk)

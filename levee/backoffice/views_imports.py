@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from levee.agents import roles
 from levee.collection import services as services_imports
 from levee.collection.importers.docs import format_documentation
-from levee.collection.models import ImportBatch, ImportKind
+from levee.collection.models import ImportKind
+from levee.collection.selectors import import_batches
 from levee.lib.uploads import upload_limit
 
 from .access import agent_required, get_import_batch_for_agent
@@ -64,13 +65,9 @@ def imports(request):
 
 
 def _imports_page(request, form, *, status=200):
-    batches = (
-        ImportBatch.objects.filter(authority=request.agent.authority)
-        .select_related("created_by")
-        .defer("rejected_report", "summary")
-        .order_by("-created_at", "-pk")
+    page = Paginator(import_batches(request.agent.authority), PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(batches, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "backoffice/imports.html",

@@ -1,5 +1,6 @@
 """Reads for « Mes bacs/levées » (flow 8): each one a fixed number of queries, however long
-the account's history. Every query filters on the account's authority (tenant guard)."""
+the account's history. Every query filters on the account's authority (tenant guard). And
+the back office's list of imports."""
 
 import datetime
 from decimal import Decimal
@@ -9,7 +10,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 
 from levee.subscribers.models import Account
 
-from .models import Bin, DropOff, Lift
+from .models import Bin, DropOff, ImportBatch, Lift
 
 
 def bins_for_account(account: Account) -> QuerySet[Bin]:
@@ -23,12 +24,17 @@ def bins_for_account(account: Account) -> QuerySet[Bin]:
 
 
 def lifts_for_account(
-    account: Account, *, year: int | None = None, flux: str | None = None
+    account: Account,
+    *,
+    year: int | None = None,
+    flux: str | None = None,
+    with_bin: bool = True,
 ) -> QuerySet[Lift]:
-    """The account's lifts, newest first, with their bin and its address (one query)."""
-    lifts = Lift.objects.filter(
-        authority_id=account.authority_id, bin__account=account
-    ).select_related("bin__subscription__commune")
+    """The account's lifts, newest first, with their bin and its address (one query);
+    `with_bin=False` when the page has read the bins already."""
+    lifts = Lift.objects.filter(authority_id=account.authority_id, bin__account=account)
+    if with_bin:
+        lifts = lifts.select_related("bin__subscription__commune")
     if year is not None:
         lifts = lifts.filter(lifted_at__year=year)
     if flux:
@@ -116,3 +122,14 @@ def pace_estimate(count: int, year: int, today: datetime.date) -> int | None:
     days_so_far = (today - start).days + 1
     days_in_year = (datetime.date(year + 1, 1, 1) - start).days
     return round(count * days_in_year / days_so_far)
+
+
+def import_batches(authority):
+    """The authority's imports, newest first, without their report and summary (the list
+    shows neither)."""
+    return (
+        ImportBatch.objects.filter(authority=authority)
+        .select_related("created_by")
+        .defer("rejected_report", "summary")
+        .order_by("-created_at", "-pk")
+    )

@@ -167,9 +167,7 @@ def production(request, slug):
         comparable_monthly_averages(bins, year, flux=flux),
     )
     # The bins (and their address) are already read: the lifts need only their own columns.
-    lifts = Paginator(
-        lifts_for_account(account, year=year, flux=flux).select_related(None), PER_PAGE
-    )
+    lifts = Paginator(lifts_for_account(account, year=year, flux=flux, with_bin=False), PER_PAGE)
     lifts.count = chart["total_lifts"]  # the months add up to it: no second COUNT query
     lifts_page = lifts.get_page(request.GET.get("page"))
     dropoffs = Paginator(dropoffs_for_account(account, year=year, flux=flux), PER_PAGE)

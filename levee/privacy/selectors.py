@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from levee.accounts.models import AccountOpeningRequest
 from levee.accounts.selectors import accesses_for_user
+from levee.agents.models import Agent
 from levee.billing.space import invoices_for_account
 from levee.collection.selectors import bins_for_account, dropoffs_for_account, lifts_for_account
 from levee.payments.models import Mandate, Payment
@@ -18,6 +19,16 @@ from levee.subscribers.models import Subscription
 from .models import Connection
 
 LAST_CONNECTIONS = 10
+
+
+def login_erasable(user) -> bool:
+    """« Supprimer mon identifiant » is open to this login: it is no agent's (an
+    administrator removes it from the agents first) nor the platform's operator's."""
+    return not (
+        user.is_staff
+        or user.is_superuser
+        or Agent.objects.filter(user=user, is_active=True).exists()
+    )
 
 
 def connections_last(user, *, limit: int = LAST_CONNECTIONS) -> list[Connection]:

@@ -27,6 +27,7 @@ from levee.mailing.services import mail_enqueue
 from levee.requests.models import OPEN_STATUSES, RequestMessage, RequestStatus, ServiceRequest
 
 from .models import Connection, ConnectionVia, PurgeRun
+from .selectors import login_erasable
 
 logger = logging.getLogger(__name__)
 
@@ -243,14 +244,6 @@ def privacy_purge(*, now: datetime.datetime | None = None) -> dict[str, int] | N
 class LoginIsAgent(Exception):
     """The login works for an authority (or runs the platform): an administrator must
     remove it from the agents first."""
-
-
-def login_erasable(user: User) -> bool:
-    return not (
-        user.is_staff
-        or user.is_superuser
-        or Agent.objects.filter(user=user, is_active=True).exists()
-    )
 
 
 @transaction.atomic

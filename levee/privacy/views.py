@@ -16,8 +16,8 @@ from levee.lib.downloads import csv_response
 from levee.space.on_behalf import not_on_behalf
 
 from .forms import LoginDeleteForm
-from .selectors import personal_data_of, personal_data_rows
-from .services import LoginIsAgent, login_erasable, login_erase
+from .selectors import login_erasable, personal_data_of, personal_data_rows
+from .services import LoginIsAgent, login_erase
 
 
 def _filename(extension: str) -> str:

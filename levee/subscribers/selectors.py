@@ -30,6 +30,23 @@ def subscription_running(account: Account) -> Subscription | None:
     return subscription_current(account, running=True)
 
 
+def subscription_first(account: Account) -> Subscription | None:
+    """The account's first subscription (by id), whose address « Associer un autre compte »
+    shows masked."""
+    return (
+        Subscription.objects.filter(authority_id=account.authority_id, account=account)
+        .select_related("commune")
+        .first()
+    )
+
+
+def subscriptions_of_account(account: Account):
+    """The account's subscriptions with their commune (its page in the back office)."""
+    return Subscription.objects.filter(
+        authority_id=account.authority_id, account=account
+    ).select_related("commune")
+
+
 def accounts_search(*, authority, query: str, limit: int = 50):
     """The agent's search of accounts: code usager, key, name, street or email."""
     query = query.strip()[:100]
