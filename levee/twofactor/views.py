@@ -18,6 +18,7 @@ from .access import SPACE_SESSION_KEY, is_staff_target, is_verified, safe_target
 from .forms import CodeForm, EnrolForm
 
 CODES_SESSION_KEY = "twofactor_codes"
+RENEWED_SESSION_KEY = "twofactor_codes_renewed"
 WRONG_CODE = "Ce code n'est pas le bon, ou il a expiré : saisissez le code affiché maintenant."
 THROTTLED = (
     "Trop de codes erronés. Par sécurité, réessayez dans "
@@ -88,9 +89,28 @@ def recovery_codes(request):
     """The ten recovery codes, shown once just after the enrolment."""
     target = safe_target(request)
     codes = request.session.pop(CODES_SESSION_KEY, None)
+    renewed = request.session.pop(RENEWED_SESSION_KEY, False)
     if not codes:
         return redirect(target)
-    return render(request, "twofactor/recovery_codes.html", _context(request, target, codes=codes))
+    context = _context(request, target, codes=codes, renewed=renewed)
+    return render(request, "twofactor/recovery_codes.html", context)
+
+
+@_logged_in
+def recovery_codes_renew(request):
+    """« Générer de nouveaux codes de secours »: ten new codes replace the previous ones
+    (used up, lost, or seen by someone else). Only in a session that presented its second
+    factor, for a login that has an authenticator app."""
+    target = safe_target(request)
+    if not selectors.device_confirmed_exists(request.user):
+        return redirect(_with_next("twofactor:enrol", target))
+    if not is_verified(request):
+        return redirect(_with_next("twofactor:verify", request.get_full_path()))
+    if request.method == "POST":
+        request.session[CODES_SESSION_KEY] = services.recovery_codes_new(user=request.user)
+        request.session[RENEWED_SESSION_KEY] = True
+        return redirect(_with_next("twofactor:recovery_codes", target))
+    return render(request, "twofactor/recovery_codes_renew.html", _context(request, target))
 
 
 @_logged_in

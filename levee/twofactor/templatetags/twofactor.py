@@ -19,3 +19,10 @@ def second_factor_optional(context) -> bool:
     and this session has not presented one: the back office says production requires it."""
     request = context.get("request")
     return bool(request) and not settings.TWO_FACTOR_REQUIRED and not is_verified(request)
+
+
+@register.simple_tag(takes_context=True)
+def second_factor_verified(context) -> bool:
+    """This session presented its second factor (no query: the session says it)."""
+    request = context.get("request")
+    return bool(request) and is_verified(request)
