@@ -15,7 +15,7 @@ from django.utils import timezone
 from levee.collection.models import Bin, DropOff, DropOffKind, Flux, Lift, QuantityUnit
 from levee.subscribers.models import Subscription, SubscriptionKind
 
-from .models import PlanKind, Tariff, TariffPlan
+from .models import Invoice, InvoiceStatus, PlanKind, Tariff, TariffPlan
 
 
 def tariff_in_force(*, authority, year: int) -> Tariff | None:
@@ -176,3 +176,29 @@ def usage_of_subscriptions(
                     lifts, total = result.get(s.pk, (0, 0))
                     result[s.pk] = (lifts + 1, total + grams)
     return result
+
+
+def invoices_of_lift(lift: Lift) -> list[Invoice]:
+    """The issued invoices (numbered, not cancelled) on which `lift` was counted, oldest
+    first: a run counts the lifts of a subscription's household-waste bins over the days of
+    its invoice (`usage_of_subscriptions`), so those of its bin's subscription whose days
+    hold the lift's day. An invoice brought from the previous software without a
+    subscription counts when it is its account's. None for a lift of another flux.
+
+    Invoice lines do not name their lifts: this is what « Contester une levée » tells the
+    agent before he cancels a lift already billed."""
+    if lift.bin.flux != Flux.ORDURES_MENAGERES:
+        return []
+    day = timezone.localdate(lift.lifted_at)
+    return list(
+        Invoice.objects.filter(
+            Q(subscription_id=lift.bin.subscription_id)
+            | Q(subscription__isnull=True, account_id=lift.bin.account_id),
+            authority_id=lift.authority_id,
+            period_start__lte=day,
+            period_end__gte=day,
+        )
+        .exclude(number="")
+        .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
+        .order_by("issued_on", "number")
+    )

@@ -107,7 +107,7 @@ def accept(request, pk):
         messages.success(
             request,
             f"Demande {service_request.request_type.accepted_word} : {applied} en est informé par "
-            f"email. {note}".strip(),
+            f"email. {note} {service_request.request_type.accepted_notice(service_request)}".strip(),
         )
     return redirect("requests:bo_detail", service_request.pk)
 

@@ -163,6 +163,11 @@ class RequestType:
         """What the agent fills in to accept (a message to the resident, by default)."""
         return self.accept_form_class(data, service_request=service_request)
 
+    def accepted_notice(self, service_request) -> str:
+        """What the agent alone reads after « Demande acceptée », once it is applied (a lift
+        cancelled that an invoice already counted); "" for nothing."""
+        return ""
+
     def accepted_sentence(self, service_request) -> str:
         """What the acceptance email says was done."""
         if service_request.account_id is None:

@@ -8,8 +8,11 @@ deleted, it no longer counts anywhere. Its bin and time are kept (`CancelledLift
 `lift_cancel`): importing the same truck file again does not bring it back. The agent may
 also accept without cancelling (a weight contested, answered in his message), or refuse."""
 
+import datetime
+
 from django import forms
 
+from levee.billing.selectors import invoices_of_lift
 from levee.collection.models import Lift
 from levee.collection.services import lift_cancel
 
@@ -127,6 +130,30 @@ class LiftContest(RequestType):
             ("Message", requested.get("message", "")),
         ]
 
+    def consequences(self, service_request, *, account) -> list[str]:
+        """An invoice already counted the lift: cancelling it does not change that invoice
+        (the correction, a credit note, is another step)."""
+        lift = None
+        if account is not None:
+            lift = self.subject_load(account=account, key=service_request.subject or "")
+        if lift is None:
+            return []
+        return [
+            f"Cette levée figure déjà sur la facture n° {invoice.number} du "
+            f"{invoice.issued_on:%d/%m/%Y} : l'annuler ne modifie pas cette facture ; un avoir "
+            f"sera nécessaire."
+            for invoice in invoices_of_lift(lift)
+        ]
+
+    def accepted_notice(self, service_request) -> str:
+        billed = service_request.outcome.get("billed_invoices", [])
+        return " ".join(
+            f"La levée annulée figure sur la facture n° {invoice['number']} du "
+            f"{datetime.date.fromisoformat(invoice['issued_on']):%d/%m/%Y} : cette facture n'est "
+            f"pas modifiée ; un avoir sera nécessaire."
+            for invoice in billed
+        )
+
     def accepted_sentence(self, service_request) -> str:
         if service_request.outcome.get("lift_cancelled"):
             return "la levée est annulée : elle ne compte plus"
@@ -151,9 +178,19 @@ class LiftContest(RequestType):
             "import_batch_id": lift.import_batch_id,
         }
         label = lift_label(lift)
+        # Read before the lift goes: which invoices counted it (kept for the agent, and for
+        # the credit note to come).
+        billed = [
+            {"number": invoice.number, "issued_on": invoice.issued_on.isoformat()}
+            for invoice in invoices_of_lift(lift)
+        ]
         lift_cancel(lift=lift, cancelled_by=agent_user)
         return Applied(
-            after={"lift_deleted": values, "cancelled": True},
+            after={
+                "lift_deleted": values,
+                "cancelled": True,
+                **({"billed_invoices": billed} if billed else {}),
+            },
             note=f"Levée du {label} annulée.",
-            outcome={"lift_cancelled": True},
+            outcome={"lift_cancelled": True, **({"billed_invoices": billed} if billed else {})},
         )
