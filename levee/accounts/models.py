@@ -17,7 +17,7 @@ class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **extra):
         user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
-        user.save(using=self._db)
+        user.save(using=self._db, force_insert=True)
         return user
 
     def create_superuser(self, email, password=None, **extra):

@@ -8,6 +8,7 @@ that already has a login only gets an email saying how to get in."""
 import enum
 
 from django.contrib.auth.hashers import make_password
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -171,18 +172,18 @@ def opening_request_submit(
     if _login_exists(email):
         _login_exists_notice(authority=authority, email=email, template="opening_existing")
         return None
-    opening = AccountOpeningRequest(
+    opening = AccountOpeningRequest.objects.create(
         authority=authority,
         email=email,
         password=password_hash,
         commune=commune,
         postal_code=postal_code,
+        # Stored under our name, never the uploader's.
+        proof=File(proof, name=f"justificatif{_extension(proof_content_type)}"),
         proof_content_type=proof_content_type,
         cgu_accepted_at=timezone.now(),
         **data,
     )
-    opening.proof.save(f"justificatif{_extension(proof_content_type)}", proof, save=False)
-    opening.save()
     confirm_url = reverse(
         "accounts:opening_confirm", args=[authority.slug, opening_confirm_token(opening.pk)]
     )

@@ -195,7 +195,7 @@ def authority_create_from_epci(
         raise AuthorityError(
             "; ".join(f"{k} : {' '.join(v)}" for k, v in error.message_dict.items())
         )
-    authority.save()
+    authority.save(force_insert=True)
     AuthorityCommune.objects.bulk_create(
         [AuthorityCommune(authority=authority, commune=c) for c in communes]
     )

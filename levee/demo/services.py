@@ -321,8 +321,9 @@ def _login_ensure(login: DemoLogin) -> User:
     user = User.objects.filter(email__iexact=login.email).first()
     if user is not None:
         return user
-    user = User(
-        email=login.email,
+    return User.objects.create_user(
+        login.email,
+        login.password,
         first_name=login.first_name,
         last_name=login.last_name,
         is_active=True,
@@ -330,9 +331,6 @@ def _login_ensure(login: DemoLogin) -> User:
         is_staff=login.is_staff,
         is_superuser=login.is_staff,
     )
-    user.set_password(login.password)
-    user.save()
-    return user
 
 
 def _accounts_generate(authority: Authority) -> None:

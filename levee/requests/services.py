@@ -3,6 +3,7 @@ more. Every status change is a conditional update whose row count is checked (a 
 click or two agents at once change a request once), is written to the request's history,
 emails the resident in the same transaction, and, when an agent makes it, is audited."""
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -125,19 +126,22 @@ def _messages_add(service_request, *, author, role: str, body: str, files=()) ->
     text, each other one in a message of its own that carries only it."""
     files = list(files) or [(None, "")]
     for n, (upload, content_type) in enumerate(files):
-        message = RequestMessage(
+        attachment = {}
+        if upload is not None:
+            extension = ATTACHMENT_EXTENSIONS.get(content_type, "")
+            attachment = {
+                "attachment": File(upload, name=f"piece-jointe{extension}"),
+                "attachment_content_type": content_type,
+                "attachment_name": (upload.name or "piece-jointe")[-200:],
+            }
+        RequestMessage.objects.create(
             authority_id=service_request.authority_id,
             service_request=service_request,
             author=author,
             author_role=role,
             body=body if n == 0 else "",
+            **attachment,
         )
-        if upload is not None:
-            message.attachment_content_type = content_type
-            message.attachment_name = (upload.name or "piece-jointe")[-200:]
-            extension = ATTACHMENT_EXTENSIONS.get(content_type, "")
-            message.attachment.save(f"piece-jointe{extension}", upload, save=False)
-        message.save()
 
 
 def _thread_turn(

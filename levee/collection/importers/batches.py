@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -232,15 +233,14 @@ def import_batch_create(*, authority: Authority, kind: str, upload, created_by) 
     """Stores an uploaded file in private storage with a new batch, and runs it by a task
     once the transaction commits (at once with the immediate backend, in a worker with
     the database backend). The stored name is ours, never the uploader's."""
-    batch = ImportBatch(
+    batch = ImportBatch.objects.create(
         authority=authority,
         kind=kind,
         filename=(upload.name or "fichier.csv")[:255],
+        file=File(upload, name=f"{authority.pk}-{uuid.uuid4().hex}.csv"),
         created_by=created_by,
         size_bytes=upload.size or 0,
     )
-    batch.file.save(f"{authority.pk}-{uuid.uuid4().hex}.csv", upload, save=False)
-    batch.save()
     _enqueue(batch.pk)
     return batch
 
