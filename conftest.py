@@ -142,36 +142,63 @@ def mailbox():
     return Mailbox()
 
 
+_communes_rows = {}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The commune reference data, loaded once into the test database (browser tests,
-    which flush the database, run last and load it again when they need it)."""
+    which flush the database, run last and put it back with the `communes` fixture)."""
+    from levee.authorities.models import Commune, CommunePostalCode, Epci
     from levee.authorities.services import communes_load
+    from levee.demo.tests.demo_cache import tables_dump
 
     with django_db_blocker.unblock():
         communes_load()
+        tables = [model._meta.db_table for model in (Epci, Commune, CommunePostalCode)]
+        _communes_rows.update(tables_dump(tables))
+
+
+@pytest.fixture
+def communes(django_db_setup, transactional_db):
+    """The reference communes back in a database flushed by a browser test: what
+    `communes_load` writes, restored from the rows it wrote at the start of the run."""
+    from levee.demo.tests.demo_cache import tables_restore
+
+    tables_restore(_communes_rows)
+
+
+@pytest.fixture(scope="session")
+def demo_cache_folder(tmp_path_factory):
+    """Where the run keeps a copy of the demo per date, shared by pytest-xdist's workers
+    (their own temporary folders are under the run's)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "demo-cache"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
-def demo_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
-    """The whole demo (communes, authorities, accounts, bins, lifts), loaded once per test
-    module inside a transaction rolled back after it: each test runs in a savepoint of it.
-    A module sets DEMO_TODAY to load the lifts until a fixed date. Yields the folder of its
-    files (media/, private/)."""
-    from django.core.management import call_command
+def demo_world(request, django_db_setup, django_db_blocker, tmp_path_factory, demo_cache_folder):
+    """The whole demo (communes, authorities, accounts, bins, lifts), put once per test
+    module into a transaction rolled back after it: each test runs in a savepoint of it.
+    A module sets DEMO_TODAY to load the lifts until a fixed date; the run loads each date
+    once (levee/demo/tests/demo_cache.py). Yields the folder of its files (media/,
+    private/)."""
     from django.db import transaction
-    from django.test import override_settings
 
-    from levee.demo.services import demo_data_load
+    from levee.demo.tests.demo_cache import demo_restore
 
     root = tmp_path_factory.mktemp("demo-files")
-    with (
-        override_settings(MEDIA_ROOT=root / "media", PRIVATE_ROOT=root / "private"),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        call_command("communes_load")  # browser tests may have flushed them
-        demo_data_load(today=getattr(request.module, "DEMO_TODAY", None))
+    with django_db_blocker.unblock(), transaction.atomic():
+        demo_restore(
+            today=getattr(request.module, "DEMO_TODAY", None),
+            shared=demo_cache_folder,
+            media_root=root / "media",
+            private_root=root / "private",
+        )
         yield root
         transaction.set_rollback(True)
 

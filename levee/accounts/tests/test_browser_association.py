@@ -4,14 +4,12 @@ the account selector switches between the two accounts."""
 import pytest
 from playwright.sync_api import expect
 
-from levee.authorities.services import communes_load
 from testkit import PASSWORD, ccfi_world, field, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_seed_002_associate_a_second_account(page, live_server, assert_accessible):
-    communes_load()
+def test_seed_002_associate_a_second_account(page, live_server, communes, assert_accessible):
     _, dupont_ccfi = ccfi_world()
     pilat, pelussin = pilat_world()
     make_account(

@@ -3,15 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from levee.authorities.services import authority_create_from_epci, communes_load
+from levee.authorities.services import authority_create_from_epci
 from testkit import field
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def pilat(live_server):
-    communes_load()  # the database is flushed between browser tests
+def pilat(live_server, communes):  # the database is flushed between browser tests
     return authority_create_from_epci(
         siren="244200895",
         slug="pilat-rhodanien",

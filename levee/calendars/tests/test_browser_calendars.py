@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.authorities.models import Commune
-from levee.authorities.services import communes_load
 from levee.calendars.models import Sector
 from levee.calendars.rules import RuleKind, Weekday, WeekParity
 from levee.collection.models import Flux
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def calendars(live_server):
-    communes_load()
+def calendars(live_server, communes):
     ccfi, account = ccfi_world()
     bailleul = Commune.objects.get(insee="59043")
     hazebrouck = Commune.objects.get(insee="59295")

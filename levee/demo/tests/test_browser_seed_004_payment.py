@@ -9,11 +9,10 @@ import datetime
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from levee.billing.models import Invoice, InvoiceStatus
-from levee.demo.services import demo_data_load
+from levee.demo.tests.demo_cache import demo_restore
 from levee.payments.models import Payment, PaymentStatus
 from testkit import field
 
@@ -24,11 +23,17 @@ TODAY = datetime.date(2026, 11, 25)
 
 
 @pytest.fixture
-def demo(settings, live_server):
+def demo(settings, live_server, demo_cache_folder):
+    """The demo until TODAY, loaded once for the run and restored for each test (the
+    database is flushed between browser tests)."""
     settings.SITE_URL = live_server.url
     settings.PAYMENT_SANDBOX_ONLY = True
-    call_command("communes_load")
-    demo_data_load(today=TODAY)
+    demo_restore(
+        today=TODAY,
+        shared=demo_cache_folder,
+        media_root=settings.MEDIA_ROOT,
+        private_root=settings.PRIVATE_ROOT,
+    )
 
 
 def log_in(page, email: str, password: str):

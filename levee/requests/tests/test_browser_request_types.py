@@ -10,7 +10,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from levee.agents.models import Agent
-from levee.authorities.services import communes_load
 from levee.collection.models import Flux, Lift
 from levee.collection.tests.conftest import make_bin
 from testkit import (
@@ -29,9 +28,8 @@ LIFTED_AT = datetime.datetime(2024, 3, 5, 6, 12)
 
 
 @pytest.fixture
-def world(settings, live_server, tmp_path):
+def world(settings, live_server, communes, tmp_path):
     settings.SITE_URL = live_server.url
-    communes_load()
     ccfi, account = ccfi_world()
     bin = make_bin(account, chip="E0040001", volume=140)
     make_bin(account, chip="E0040002", flux=Flux.RECYCLABLES, volume=240)
