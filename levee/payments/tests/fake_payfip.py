@@ -163,5 +163,8 @@ def fake_payfip_start() -> tuple[FakePayfip, ThreadingHTTPServer]:
     handler = type("FakePayfipHandler", (Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for it, at the end of every test using the fake.
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     return fake, server
