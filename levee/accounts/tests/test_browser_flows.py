@@ -188,7 +188,9 @@ def test_seed_000_the_agent_validates_then_the_person_logs_in(
     agent.get_by_role("link", name="Traiter la demande de Durand").click()
     expect(agent.get_by_role("img", name="Justificatif de domicile de Durand")).to_be_visible()
     # The proof really loads inline (the access-checked view serves the image).
-    agent.wait_for_function("document.querySelector('.proof-image').complete")
+    # (waited for through Playwright's own script: a string given to wait_for_function is
+    # evaluated by eval, which the page's Content-Security-Policy refuses)
+    expect(agent.locator(".proof-image")).to_have_js_property("complete", True)
     assert agent.evaluate("document.querySelector('.proof-image').naturalWidth") == 40
     assert_accessible(agent)
     agent.get_by_label("Créer un nouveau compte").check()
