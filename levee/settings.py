@@ -197,7 +197,6 @@ TASKS = {
     }
 }
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Levée <ne-pas-repondre@levee.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if os.environ.get("EMAIL_HOST"):

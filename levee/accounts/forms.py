@@ -8,8 +8,6 @@ from levee.lib.uploads import check_proof
 
 from .models import LegalForm, User
 
-PASSWORD_HELP = password_validation.password_validators_help_texts()
-
 
 class PasswordPairMixin:
     """« Mot de passe » and its confirmation, checked by the platform's password rules."""

@@ -261,10 +261,6 @@ class Invoice(TimeStampedModel):
     def __str__(self):
         return self.number or f"Facture à blanc {self.period_start:%Y}"
 
-    @property
-    def is_paid(self) -> bool:
-        return self.status == InvoiceStatus.PAID
-
 
 class LineKind(models.TextChoices):
     FIXED = "abonnement", "Abonnement"

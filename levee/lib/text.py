@@ -22,11 +22,6 @@ def fold_compact(value: str) -> str:
     return fold(value).replace(" ", "")
 
 
-def postal_upper(value: str) -> str:
-    """Names and addresses in capitals, as French postal style writes them (accents kept)."""
-    return (value or "").upper()
-
-
 def iban_mask(iban: str) -> str:
     """« FR76 **** **** **** **** ***0 189 »: an IBAN as it may be shown anywhere, only the
     country, the check digits and the last four characters readable."""
