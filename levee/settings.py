@@ -288,6 +288,11 @@ TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", not EMBEDDED)
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 OTP_TOTP_ISSUER = "Levée"  # the name authenticator apps show
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
+# The codes are limited by Levée's own throttle (5 wrong codes per login, then a wait the
+# page announces): django-otp's silent growing delay would refuse a right code typed just
+# after a wrong one as « pas le bon », with no word about waiting.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # --- Content security policy (django-csp 4) and session lifetimes ----------------------
 # Every page: scripts, styles and workers from the portal's own static files only (no inline

@@ -24,7 +24,8 @@ def throttled_message(limit: throttle.Limit = throttle.LOGIN, seconds: int | Non
 class Attempt:
     user: User | None  # set when the password is right (the login may still be inactive)
     throttled: bool = False
-    retry_after: int = 0  # when throttled: the seconds left before the next attempt
+    # When throttled, or when this failure starts a wait: the seconds before the next try.
+    retry_after: int = 0
 
 
 def credentials_check(request, *, email: str, password: str, accept=lambda user: True) -> Attempt:
@@ -47,6 +48,12 @@ def credentials_check(request, *, email: str, password: str, accept=lambda user:
     if user is None or not user.check_password(password) or not accept(user):
         throttle.hit(throttle.LOGIN, email)
         throttle.hit(throttle.LOGIN_IP, ip)
-        return Attempt(user=None)
+        # The failure that starts a wait says so at once, with its length: the person
+        # does not learn it only by being refused next time.
+        wait = max(
+            throttle.retry_after(throttle.LOGIN, email),
+            throttle.retry_after(throttle.LOGIN_IP, ip),
+        )
+        return Attempt(user=None, retry_after=wait)
     throttle.reset(throttle.LOGIN, email)
     return Attempt(user=user)

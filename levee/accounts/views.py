@@ -199,6 +199,8 @@ def login(request, slug=None):
                 form.add_error(None, CONFIRM_FIRST)
             else:
                 form.add_error(None, "Identifiant ou mot de passe incorrect.")
+            if attempt.retry_after:  # this failure starts a wait: say so now
+                form.add_error(None, throttled_message(seconds=attempt.retry_after))
         elif not user.is_active:
             form.add_error(None, _inactive_reason(user))
         else:

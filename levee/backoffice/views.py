@@ -51,6 +51,8 @@ def login(request):
             form.add_error(None, throttled_message(seconds=attempt.retry_after))
         elif attempt.user is None:
             form.add_error(None, GENERIC_LOGIN_ERROR)
+            if attempt.retry_after:  # this failure starts a wait: say so now
+                form.add_error(None, throttled_message(seconds=attempt.retry_after))
         else:
             auth_login(request, attempt.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(0)

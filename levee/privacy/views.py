@@ -70,6 +70,8 @@ def login_delete(request, slug):
             form.add_error("password", throttled_message(seconds=attempt.retry_after))
         elif attempt.user is None:
             form.add_error("password", "Mot de passe incorrect.")
+            if attempt.retry_after:  # this failure starts a wait: say so now
+                form.add_error("password", throttled_message(seconds=attempt.retry_after))
         else:
             try:
                 login_erase(user=user, authority=authority)

@@ -51,7 +51,11 @@ class OperatorLoginForm(AdminAuthenticationForm):
                     throttled_message(seconds=attempt.retry_after), code="throttled"
                 )
             if attempt.user is None:
-                raise self.get_invalid_login_error()
+                invalid = self.get_invalid_login_error()
+                if attempt.retry_after:  # this failure starts a wait: say so now
+                    throttled = throttled_message(seconds=attempt.retry_after)
+                    raise ValidationError([invalid, ValidationError(throttled, code="throttled")])
+                raise invalid
             attempt.user.backend = BACKEND
             self.user_cache = attempt.user
         return self.cleaned_data

@@ -4,7 +4,7 @@ switch of a resident's space."""
 
 from base64 import b32encode
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import django_otp
 import segno
@@ -70,6 +70,11 @@ def enrol(request):
                 device, codes = confirmed
                 django_otp.login(request, device)
                 request.session[CODES_SESSION_KEY] = codes
+                if urlsplit(target).path == reverse("twofactor:space_enable"):
+                    # The resident enrolled to protect his space: that is what he asked,
+                    # done now (no second confirmation after the recovery codes).
+                    services.space_protection_enable(user=request.user)
+                    request.session[SPACE_SESSION_KEY] = True
                 return redirect(_with_next("twofactor:recovery_codes", target))
     qr = segno.make(device.config_url, error="m")
     secret = b32encode(device.bin_key).decode()
@@ -157,6 +162,8 @@ def space_enable(request):
             else "twofactor:enrol"
         )
         return redirect(_with_next(name, own))
+    if selectors.space_protected(request.user):
+        return redirect(target)  # on already (just enrolled for it, or a second click)
     if request.method == "POST":
         services.space_protection_enable(user=request.user)
         request.session[SPACE_SESSION_KEY] = True

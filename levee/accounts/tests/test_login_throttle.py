@@ -147,3 +147,23 @@ def test_the_association_lock_still_holds_after_six_minutes_and_ends_after_an_ho
     assert response["Location"] == "/flandre-interieure/espace/associer/compte/"
     client.post("/flandre-interieure/espace/associer/compte/")
     assert AccountAccess.objects.filter(account=dupont_pilat).exists()
+
+
+def test_the_failure_that_starts_a_wait_announces_it_at_once(client, monkeypatch, dupont):
+    clock_install(monkeypatch)
+    for _ in range(4):
+        page = text(login(client, password="Faux1@xx"))
+        assert "Trop de tentatives" not in page
+    fifth = text(login(client, password="Faux1@xx"))
+    assert "Identifiant ou mot de passe incorrect." in fifth
+    assert "Trop de tentatives. Par sécurité, réessayez dans 1 minute." in fifth
+
+
+def test_the_back_office_failure_that_starts_a_wait_announces_it(client, monkeypatch):
+    clock_install(monkeypatch)
+    pilat_world()
+    for _ in range(5):
+        response = client.post(
+            BACKOFFICE_LOGIN, {"email": "agent.pilat@example.org", "password": "Faux1@xxx"}
+        )
+    assert "réessayez dans 1 minute." in text(response)

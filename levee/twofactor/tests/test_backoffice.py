@@ -132,3 +132,11 @@ def test_an_agent_may_enrol_voluntarily_in_the_demo_and_the_notice_goes(client, 
     device = TOTPDevice.objects.get(user=world.desk.user)
     client.post("/securite/activer/", {"code": next_code(device)})
     assert "en production elle est obligatoire" not in text(client.get("/backoffice/"))
+
+
+def test_a_right_code_just_after_a_wrong_one_is_accepted(client, world, required):
+    device = enrolled(world.desk.user)
+    client.force_login(world.desk.user)
+    assert client.post("/securite/code/", {"code": "123456"}).status_code == 400
+    response = client.post("/securite/code/", {"code": next_code(device), "next": "/backoffice/"})
+    assert response.url == "/backoffice/"

@@ -11,7 +11,6 @@ RENEW = "/securite/codes-de-secours/nouveaux/"
 
 
 def test_an_agent_renews_his_codes_and_the_old_ones_stop_working(client, world, required):
-    required.OTP_STATIC_THROTTLE_FACTOR = 0  # django-otp's own delay after a wrong code
     device = enrolled(world.desk.user)
     old = recovery_codes_new(user=world.desk.user)
     client.force_login(world.desk.user)
