@@ -89,8 +89,8 @@ class TariffPlan(models.Model):
                 nulls_distinct=False,
             ),
             models.CheckConstraint(
-                condition=Q(kind="bac", volume_litres__isnull=False)
-                | (~Q(kind="bac") & Q(volume_litres__isnull=True)),
+                condition=Q(kind=PlanKind.BAC, volume_litres__isnull=False)
+                | (~Q(kind=PlanKind.BAC) & Q(volume_litres__isnull=True)),
                 name="tariff_plan_volume_for_bins_only",
             ),
         ]

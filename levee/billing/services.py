@@ -21,7 +21,7 @@ from levee.accounts.models import AccountAccess
 from levee.lib.bulk import bulk_insert
 from levee.lib.templatetags.levee_format import euros
 from levee.mailing.services import mail_enqueue_many
-from levee.subscribers.models import Account, Subscription
+from levee.subscribers.models import Account, Subscription, SubscriptionKind
 
 from . import pricing
 from .models import (
@@ -373,7 +373,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
             last_day=last,
             lifts=lifts,
             weight_grams=grams,
-            unit_word="ouverture" if s.kind == "badge" else "levée",
+            unit_word="ouverture" if s.kind == SubscriptionKind.BADGE else "levée",
         )
         number = ""
         if real:
