@@ -56,11 +56,14 @@ chromium:
 	  fi; \
 	fi
 
+# pytest-xdist workers: one per CPU; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
+
 test: install pango chromium ## Run the whole suite (DATABASE_URL selects PostgreSQL, default SQLite)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install pango ## Run the unit and view tests only (no browser)
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
