@@ -5,13 +5,18 @@ import datetime
 import enum
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.payments.gateways import online_payment_offered
 from levee.payments.models import Payment, PaymentStatus
 
 DEFAULT_GRACE_DAYS = BillingSettings._meta.get_field("online_payment_grace_days").default
+
+# A payment still waiting this long after it started is expired by the periodic job
+# (PayFiP forgets an idop overnight; a gateway unreachable that long will not say more):
+# « en cours de vérification jusqu'au … au plus tard ».
+MAX_WAIT = datetime.timedelta(days=1)
 
 
 class Settlement(enum.StrEnum):
@@ -29,6 +34,13 @@ class SettlementState:
     state: Settlement
     # The last day « Régler » is offered (the due date plus the grace days).
     closes_on: datetime.date | None = None
+    # A waiting payment: when it started (« Paiement commencé le … »).
+    waiting_since: datetime.datetime | None = None
+
+    @property
+    def checked_until(self) -> datetime.datetime | None:
+        """The latest a waiting payment is asked about before the periodic job expires it."""
+        return self.waiting_since + MAX_WAIT if self.waiting_since else None
 
     @property
     def payable(self) -> bool:
@@ -45,42 +57,47 @@ def online_payment_grace_days(authority) -> int:
         return DEFAULT_GRACE_DAYS
 
 
+def _waiting_payments(invoice_pk, authority_id) -> QuerySet[Payment]:
+    return Payment.objects.filter(
+        authority_id=authority_id, invoice_id=invoice_pk, status=PaymentStatus.WAITING
+    )
+
+
 def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
-    """Adds `has_waiting_payment` to each invoice, so a list of invoices shows its
-    « Règlement » cells without one query per row."""
+    """Adds `waiting_payment_since` to each invoice (when its waiting payment started, or
+    None), so a list of invoices shows its « Règlement » cells without one query per row."""
     return invoices.annotate(
-        has_waiting_payment=Exists(
-            Payment.objects.filter(
-                authority_id=OuterRef("authority_id"),
-                invoice_id=OuterRef("pk"),
-                status=PaymentStatus.WAITING,
-            )
+        waiting_payment_since=Subquery(
+            _waiting_payments(OuterRef("pk"), OuterRef("authority_id")).values("created_at")[:1]
         )
     )
 
 
-def invoice_has_waiting_payment(invoice: Invoice) -> bool:
-    annotated = getattr(invoice, "has_waiting_payment", None)
-    if annotated is not None:
-        return annotated
-    return Payment.objects.filter(
-        authority_id=invoice.authority_id, invoice_id=invoice.pk, status=PaymentStatus.WAITING
-    ).exists()
+def invoice_waiting_payment_since(invoice: Invoice) -> datetime.datetime | None:
+    """When the invoice's waiting payment started; None when none waits."""
+    if hasattr(invoice, "waiting_payment_since"):
+        return invoice.waiting_payment_since
+    return (
+        _waiting_payments(invoice.pk, invoice.authority_id)
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def settlement_state(
-    invoice: Invoice, *, today: datetime.date, authority=None, has_waiting: bool | None = None
+    invoice: Invoice, *, today: datetime.date, authority=None, ignore_waiting: bool = False
 ) -> SettlementState:
     """Where the invoice's settlement stands today, as the « Règlement » cell shows it, and
-    whether « Régler » may start a payment."""
+    whether « Régler » may start a payment (`ignore_waiting`: as if no payment waited)."""
     if invoice.status == InvoiceStatus.PAID:
         return SettlementState(Settlement.PAID)
     if invoice.status != InvoiceStatus.OPEN or not invoice.number or invoice.total_cents <= 0:
         return SettlementState(Settlement.NOTHING_DUE)
     if invoice.direct_debit:
         return SettlementState(Settlement.DEBITED)
-    if has_waiting if has_waiting is not None else invoice_has_waiting_payment(invoice):
-        return SettlementState(Settlement.WAITING)
+    waiting_since = None if ignore_waiting else invoice_waiting_payment_since(invoice)
+    if waiting_since is not None:
+        return SettlementState(Settlement.WAITING, waiting_since=waiting_since)
     if not online_payment_offered(authority or invoice.authority):
         return SettlementState(Settlement.OFFLINE)
     grace = online_payment_grace_days(authority or invoice.authority)

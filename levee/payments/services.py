@@ -19,13 +19,14 @@ from django.utils import timezone
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.payments.gateways import GatewayError, Outcome, Status, gateway_for
 from levee.payments.models import Payment, PaymentStatus
-from levee.payments.selectors import Settlement, payments_due_for_check, settlement_state
+from levee.payments.selectors import (
+    MAX_WAIT,
+    Settlement,
+    payments_due_for_check,
+    settlement_state,
+)
 
 logger = logging.getLogger(__name__)
-
-# A payment still waiting this long after it started is expired (PayFiP forgets an idop
-# overnight; a gateway unreachable that long will not say more).
-MAX_WAIT = datetime.timedelta(days=1)
 
 FINAL = {
     Outcome.REFUSED: PaymentStatus.REFUSED,
@@ -68,7 +69,7 @@ def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
     invoice = Invoice.objects.select_related("authority").get(
         authority_id=invoice.authority_id, pk=invoice.pk
     )
-    state = settlement_state(invoice, today=today, has_waiting=False)
+    state = settlement_state(invoice, today=today, ignore_waiting=True)
     if not state.payable:
         raise PaymentNotPossible(NOT_PAYABLE[state.state])
     gateway = gateway_for(invoice.authority)
@@ -128,14 +129,39 @@ def payment_resume_or_expire(*, payment: Payment) -> str | None:
     return None
 
 
-def payment_expire(*, payment: Payment) -> bool:
+def payment_expire(*, payment: Payment, detail: dict | None = None) -> bool:
+    """The portal stops waiting for the payment (« expiré »); its gateway may still say
+    later that it was paid, and then it is (see payment_settle)."""
     now = timezone.now()
+    changes = {"status": PaymentStatus.EXPIRED, "last_checked_at": now, "updated_at": now}
+    if detail is not None:
+        changes["detail"] = {**payment.detail, **detail}
     return (
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.WAITING).update(
-            status=PaymentStatus.EXPIRED, last_checked_at=now, updated_at=now
-        )
-        == 1
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.WAITING).update(**changes) == 1
     )
+
+
+def payment_abandon(*, invoice: Invoice) -> Payment | None:
+    """« Abandonner le paiement »: the resident gives up the payment of the invoice left
+    waiting (a wrong card number, a closed tab), so that « Régler » starts afresh. Its
+    gateway is asked first: one paid meanwhile is recorded paid (PaymentNotPossible
+    says so). None when no payment waits."""
+    payment = (
+        Payment.objects.filter(
+            authority_id=invoice.authority_id, invoice_id=invoice.pk, status=PaymentStatus.WAITING
+        )
+        .select_related("authority")
+        .first()
+    )
+    if payment is None:
+        return None
+    payment = payment_confirm(payment=payment)
+    if payment.status == PaymentStatus.PAID:
+        raise PaymentNotPossible(NOT_PAYABLE[Settlement.PAID])
+    if payment.status == PaymentStatus.WAITING:
+        payment_expire(payment=payment, detail={"abandoned_by": "resident"})
+        payment.refresh_from_db()
+    return payment
 
 
 def payment_confirm(*, payment: Payment) -> Payment:

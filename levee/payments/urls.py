@@ -7,6 +7,11 @@ app_name = "payments"
 urlpatterns = [
     path("<slug:slug>/espace/mes-factures/<int:invoice_pk>/regler/", views.pay, name="pay"),
     path(
+        "<slug:slug>/espace/mes-factures/<int:invoice_pk>/abandonner/",
+        views.abandon,
+        name="abandon",
+    ),
+    path(
         "<slug:slug>/espace/mes-factures/paiement/<int:payment_pk>/",
         views.result,
         name="result",

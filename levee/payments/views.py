@@ -24,6 +24,7 @@ from levee.payments.gateways.sandbox import (
 from levee.payments.models import GatewayName, SandboxResult, SandboxTransaction
 from levee.payments.services import (
     PaymentNotPossible,
+    payment_abandon,
     payment_notified,
     payment_returned,
     payment_start,
@@ -58,6 +59,31 @@ def pay(request, slug, invoice_pk):
         messages.error(request, str(refusal))
         return redirect(invoices_url(authority))
     return redirect(url)
+
+
+@login_required
+@require_POST
+def abandon(request, slug, invoice_pk):
+    """« Abandonner le paiement »: the resident gives up the payment left waiting, so that
+    « Régler » starts a new one."""
+    authority = authority_get_by_slug(slug)
+    invoice, account = get_invoice_for_user(request, authority, invoice_pk)
+    if on_behalf_of(request) is not None:
+        messages.error(
+            request, "Le règlement en ligne se fait par l'usager lui-même, depuis son espace."
+        )
+        return redirect(invoices_url(authority))
+    try:
+        payment_abandon(invoice=invoice)
+    except PaymentNotPossible as refusal:
+        messages.error(request, str(refusal))
+        return redirect(invoices_url(authority))
+    messages.success(
+        request,
+        f"Le paiement est abandonné : la facture {invoice.number} n'est pas réglée, vous "
+        "pouvez la régler à nouveau.",
+    )
+    return redirect(invoices_url(authority))
 
 
 @csrf_exempt

@@ -60,10 +60,10 @@ def test_a_debited_invoice_is_never_offered_for_payment(invoice):
 
 
 def test_a_waiting_payment_shows_as_being_checked(invoice, world):
-    make_payment(invoice)
+    payment = make_payment(invoice)
     assert state(invoice, DUE) == Settlement.WAITING
     annotated = invoices_annotate_settlement(type(invoice).objects.filter(pk=invoice.pk)).get()
-    assert annotated.has_waiting_payment is True
+    assert annotated.waiting_payment_since == payment.created_at
     assert state(annotated, DUE) == Settlement.WAITING
 
 
@@ -126,9 +126,23 @@ def test_the_cell_says_whom_to_pay_once_online_payment_is_closed(world):
     )
 
 
-def test_the_cell_says_a_started_payment_is_being_checked(world):
+def test_the_cell_says_a_started_payment_is_being_checked_and_until_when(world):
+    payment = make_payment(world.invoice)
+    started = timezone.localtime(payment.created_at)
+    until = started + datetime.timedelta(days=1)
+    assert cell(world.invoice, world.authority) == (
+        f"Paiement commencé le {started:%d/%m/%Y à %H:%M}, en cours de vérification jusqu'au "
+        f"{until:%d/%m/%Y à %H:%M} au plus tard. "
+        "Reprendre le paiement de la facture 2300240069928 "
+        "Abandonner le paiement de la facture 2300240069928"
+    )
+
+
+def test_the_cell_leaves_a_waiting_payment_to_the_resident_when_acting_on_behalf(world):
     make_payment(world.invoice)
-    assert cell(world.invoice, world.authority) == "Paiement en cours de vérification"
+    assert cell(world.invoice, world.authority, on_behalf=True).endswith(
+        "au plus tard. À reprendre ou abandonner par l'usager"
+    )
 
 
 def test_the_cell_offers_no_button_to_an_agent_acting_on_behalf(world):
