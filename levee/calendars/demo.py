@@ -6,7 +6,7 @@ commune, sector and flux that has a schedule already is left alone, so what an a
 changed in the demo stays.
 
 - Bailleul (seed 004's commune): ordures ménagères every Tuesday, recyclables every other
-  Thursday (even weeks).
+  Thursday (those of 2026's even weeks, then every other week on).
 - Hazebrouck (the demo resident's commune): two sectors, Nord (with rue de la Gare, where
   MARTIN Marie lives) and Sud; biodéchets for the whole town.
 - Pilat Rhodanien: verre once a month, on the first Monday in Pélussin; holidays move the
@@ -25,7 +25,7 @@ from levee.collection.models import Flux
 from levee.demo.streets import STREETS
 
 from .models import CalendarSettings, CollectionSchedule, ScheduleException, Sector
-from .rules import ChangeKind, HolidayPolicy, RuleKind, Weekday, WeekParity, nominal_dates
+from .rules import ChangeKind, HolidayPolicy, RuleKind, Weekday, nominal_dates, reference_for_parity
 
 CCFI_SLUG = "flandre-interieure"
 PILAT_SLUG = "pilat-rhodanien"
@@ -40,6 +40,9 @@ POLICIES = {CCFI_SLUG: HolidayPolicy.NEXT_DAY, PILAT_SLUG: HolidayPolicy.PREVIOU
 HAZEBROUCK_SECTORS = {"Nord": STREETS[:10], "Sud": STREETS[10:]}
 WORKDAYS = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
 ORDINALS = [1, 2, 3, 4, -1]
+# Every other week counts from a collection of this year's even (or odd) ISO weeks.
+REFERENCE_YEAR = 2026
+EVEN, ODD = True, False
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class DemoRule:
     flux: str
     kind: str
     weekday: int
-    week_parity: str = ""
+    reference: datetime.date | None = None
     ordinal: int | None = None
 
 
@@ -55,8 +58,9 @@ def weekly(flux, weekday):
     return DemoRule(flux, RuleKind.WEEKLY, weekday)
 
 
-def biweekly(flux, weekday, parity):
-    return DemoRule(flux, RuleKind.BIWEEKLY, weekday, week_parity=parity)
+def biweekly(flux, weekday, even: bool):
+    reference = reference_for_parity(weekday, even, REFERENCE_YEAR)
+    return DemoRule(flux, RuleKind.BIWEEKLY, weekday, reference=reference)
 
 
 def monthly(flux, weekday, ordinal):
@@ -66,12 +70,12 @@ def monthly(flux, weekday, ordinal):
 def _rules_for(slug: str, insee: str, rank: int) -> dict[str | None, list[DemoRule]]:
     """Sector name (None: the whole commune) → the rules of a commune."""
     om, rec, bio, verre = Flux.ORDURES_MENAGERES, Flux.RECYCLABLES, Flux.BIODECHETS, Flux.VERRE
-    parity = WeekParity.EVEN if rank % 2 == 0 else WeekParity.ODD
+    parity = EVEN if rank % 2 == 0 else ODD
     if insee == BAILLEUL:
         return {
             None: [
                 weekly(om, Weekday.TUESDAY),
-                biweekly(rec, Weekday.THURSDAY, WeekParity.EVEN),
+                biweekly(rec, Weekday.THURSDAY, EVEN),
             ]
         }
     if insee == HAZEBROUCK:
@@ -80,11 +84,11 @@ def _rules_for(slug: str, insee: str, rank: int) -> dict[str | None, list[DemoRu
             "Nord": [
                 weekly(om, Weekday.MONDAY),
                 weekly(om, Weekday.THURSDAY),
-                biweekly(rec, Weekday.FRIDAY, WeekParity.ODD),
+                biweekly(rec, Weekday.FRIDAY, ODD),
             ],
             "Sud": [
                 weekly(om, Weekday.TUESDAY),
-                biweekly(rec, Weekday.FRIDAY, WeekParity.EVEN),
+                biweekly(rec, Weekday.FRIDAY, EVEN),
             ],
         }
     rules = [
@@ -192,7 +196,7 @@ def _schedules_ensure(authority: Authority) -> int:
                         flux=rule.flux,
                         kind=rule.kind,
                         weekday=rule.weekday,
-                        week_parity=rule.week_parity,
+                        reference_date=rule.reference,
                         ordinal=rule.ordinal,
                         valid_from=VALID_FROM,
                     )

@@ -20,7 +20,6 @@ from .rules import (
     Rule,
     RuleKind,
     Weekday,
-    WeekParity,
     check_window,
     collection_dates,
     occurrences,
@@ -67,11 +66,12 @@ class ScheduleForm(Form):
     flux = forms.ChoiceField(label="Flux", choices=Flux.choices)
     kind = forms.ChoiceField(label="Fréquence", choices=RuleKind.choices)
     weekday = forms.TypedChoiceField(label="Jour de collecte", choices=Weekday.choices, coerce=int)
-    week_parity = forms.ChoiceField(
-        label="Semaines (une semaine sur deux)",
-        choices=[("", "Sans objet"), *WeekParity.choices],
+    reference_date = date_field(
+        "Date d'une collecte (une semaine sur deux)",
         required=False,
-        help_text="Numéros de semaine ISO, ceux des calendriers imprimés.",
+        help_text="Un jour de collecte de cette règle, par exemple le premier de l'année : "
+        "les collectes ont lieu toutes les deux semaines à compter de celle-ci, d'une année "
+        "sur l'autre (y compris après une année de 53 semaines).",
     )
     ordinal = forms.TypedChoiceField(
         label="Semaine du mois (une fois par mois)",
@@ -102,13 +102,22 @@ class ScheduleForm(Form):
         cleaned = super().clean()
         kind = cleaned.get("kind")
         if kind == RuleKind.BIWEEKLY:
-            if not cleaned.get("week_parity"):
+            reference, weekday = cleaned.get("reference_date"), cleaned.get("weekday")
+            if reference is None:
+                if "reference_date" not in self.errors:
+                    self.add_error(
+                        "reference_date",
+                        "Une semaine sur deux : indiquez la date d'une collecte, à partir de "
+                        "laquelle les semaines sont comptées.",
+                    )
+            elif weekday is not None and reference.weekday() != weekday:
                 self.add_error(
-                    "week_parity",
-                    "Une semaine sur deux : choisissez les semaines paires ou impaires.",
+                    "reference_date",
+                    f"Le {reference:%d/%m/%Y} est un {Weekday(reference.weekday()).label.lower()} : "
+                    f"indiquez un {Weekday(weekday).label.lower()}, le jour de collecte choisi.",
                 )
         else:
-            cleaned["week_parity"] = ""
+            cleaned["reference_date"] = None
         if kind == RuleKind.MONTHLY:
             if cleaned.get("ordinal") is None:
                 self.add_error(
@@ -137,7 +146,7 @@ class ScheduleForm(Form):
             weekday=cleaned["weekday"],
             valid_from=cleaned["valid_from"],
             valid_until=cleaned.get("valid_until"),
-            week_parity=cleaned["week_parity"],
+            reference=cleaned["reference_date"],
             ordinal=cleaned["ordinal"],
         )
         start, end = check_window(rule)
@@ -174,7 +183,7 @@ class ScheduleForm(Form):
             "flux": schedule.flux,
             "kind": schedule.kind,
             "weekday": schedule.weekday,
-            "week_parity": schedule.week_parity,
+            "reference_date": schedule.reference_date,
             "ordinal": schedule.ordinal,
             "valid_from": schedule.valid_from,
             "valid_until": schedule.valid_until,

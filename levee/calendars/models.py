@@ -14,7 +14,7 @@ from levee.collection.models import Flux
 from levee.lib.models import TimeStampedModel
 from levee.lib.text import fold_compact
 
-from .rules import ChangeKind, HolidayPolicy, Ordinal, Rule, RuleKind, Weekday, WeekParity
+from .rules import ChangeKind, HolidayPolicy, Ordinal, Rule, RuleKind, Weekday
 
 
 class CalendarSettings(TimeStampedModel):
@@ -92,8 +92,12 @@ class CollectionSchedule(TimeStampedModel):
     flux = models.CharField("flux", max_length=20, choices=Flux.choices)
     kind = models.CharField("fréquence", max_length=10, choices=RuleKind.choices)
     weekday = models.PositiveSmallIntegerField("jour de collecte", choices=Weekday.choices)
-    week_parity = models.CharField(
-        "semaines", max_length=4, choices=WeekParity.choices, blank=True, default=""
+    reference_date = models.DateField(
+        "date d'une collecte (une semaine sur deux)",
+        null=True,
+        blank=True,
+        help_text="Les collectes ont lieu toutes les deux semaines à compter de celle-ci, "
+        "d'une année sur l'autre.",
     )
     ordinal = models.SmallIntegerField(
         "semaine du mois", choices=Ordinal.choices, null=True, blank=True
@@ -114,9 +118,9 @@ class CollectionSchedule(TimeStampedModel):
                 name="schedule_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=(Q(kind=RuleKind.BIWEEKLY) & Q(week_parity__in=WeekParity.values))
-                | (~Q(kind=RuleKind.BIWEEKLY) & Q(week_parity="")),
-                name="schedule_parity_for_biweekly_only",
+                condition=(Q(kind=RuleKind.BIWEEKLY) & Q(reference_date__isnull=False))
+                | (~Q(kind=RuleKind.BIWEEKLY) & Q(reference_date__isnull=True)),
+                name="schedule_reference_for_biweekly_only",
             ),
             models.CheckConstraint(
                 condition=(Q(kind=RuleKind.MONTHLY) & Q(ordinal__in=Ordinal.values))
@@ -136,7 +140,7 @@ class CollectionSchedule(TimeStampedModel):
             weekday=self.weekday,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
-            week_parity=self.week_parity,
+            reference=self.reference_date,
             ordinal=self.ordinal,
         )
 

@@ -5,9 +5,10 @@ paires », « le premier lundi du mois ») between two dates. Expanding it gives
 dates; the authority's holiday policy then moves or cancels those that fall on a public
 holiday, and one-off changes (exceptions) entered by an agent win over both.
 
-Weeks are ISO weeks, as French collection calendars count them: « semaines paires » are the
-weeks whose ISO number is even. A year of 53 weeks therefore puts two odd weeks in a row
-(week 53, then week 1), and the printed calendars of the authorities do the same.
+Every other week counts weeks from a reference date the agent sets (a collection of the
+rule): the collections fall in the weeks an even number of weeks away from it, across any
+year boundary. ISO week parity would not do: a year of 53 weeks puts two odd weeks in a row
+(week 53, then week 1), and a fortnightly collection would skip a week or come twice.
 """
 
 import calendar
@@ -28,11 +29,6 @@ class RuleKind(models.TextChoices):
     WEEKLY = "weekly", "Toutes les semaines"
     BIWEEKLY = "biweekly", "Une semaine sur deux"
     MONTHLY = "monthly", "Une fois par mois"
-
-
-class WeekParity(models.TextChoices):
-    EVEN = "even", "Semaines paires"
-    ODD = "odd", "Semaines impaires"
 
 
 class Weekday(models.IntegerChoices):
@@ -83,7 +79,7 @@ class Rule:
     weekday: int  # 0 = Monday, as datetime.date.weekday()
     valid_from: datetime.date
     valid_until: datetime.date | None = None  # inclusive; None = no end
-    week_parity: str = ""  # WeekParity, for BIWEEKLY
+    reference: datetime.date | None = None  # a collection's date, for BIWEEKLY
     ordinal: int | None = None  # 1 to 4, or -1 for the last one, for MONTHLY
 
     def describe(self) -> str:
@@ -92,8 +88,9 @@ class Rule:
         if self.kind == RuleKind.WEEKLY:
             return f"Tous les {WEEKDAY_PLURAL[self.weekday]}"
         if self.kind == RuleKind.BIWEEKLY:
-            parity = "paires" if self.week_parity == WeekParity.EVEN else "impaires"
-            return f"Un {day} sur deux (semaines {parity})"
+            if self.reference is None:
+                return f"Un {day} sur deux"
+            return f"Un {day} sur deux (dont le {collection_day_of_week(self.reference, self.weekday):%d/%m/%Y})"
         return f"Le {ORDINAL_WORDS.get(self.ordinal, '?')} {day} du mois"
 
 
@@ -128,6 +125,31 @@ class Occurrence:
         return self.date or self.nominal
 
 
+def week_start(day: datetime.date) -> datetime.date:
+    """The Monday of the day's week."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def collection_day_of_week(day: datetime.date, weekday: int) -> datetime.date:
+    """The `weekday` of the week of `day` (Monday to Sunday)."""
+    return week_start(day) + datetime.timedelta(days=weekday)
+
+
+def in_reference_fortnight(day: datetime.date, reference: datetime.date) -> bool:
+    """Whether the day's week is an even number of weeks away from the reference's."""
+    return ((week_start(day) - week_start(reference)).days // 7) % 2 == 0
+
+
+def reference_for_parity(weekday: int, even: bool, year: int) -> datetime.date:
+    """The first `weekday` of `year`'s ISO weeks whose number has the given parity: the
+    reference that keeps a rule once written as « semaines paires / impaires » on the same
+    dates for that whole year."""
+    day = datetime.date.fromisocalendar(year, 1, weekday + 1)
+    if day.isocalendar().week % 2 != (0 if even else 1):
+        day += datetime.timedelta(days=7)
+    return day
+
+
 def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> datetime.date:
     """The `ordinal`-th `weekday` of the month (1 to 4), or the last one (-1)."""
     if ordinal > 0:
@@ -146,11 +168,17 @@ def nominal_dates(rule: Rule, start: datetime.date, end: datetime.date) -> Itera
         return
     if rule.kind in (RuleKind.WEEKLY, RuleKind.BIWEEKLY):
         day = low + datetime.timedelta(days=(rule.weekday - low.weekday()) % 7)
-        wanted_parity = 0 if rule.week_parity == WeekParity.EVEN else 1
+        if rule.kind == RuleKind.BIWEEKLY:
+            if rule.reference is None:
+                return
+            if not in_reference_fortnight(day, rule.reference):
+                day += datetime.timedelta(days=7)
+            step = datetime.timedelta(days=14)
+        else:
+            step = datetime.timedelta(days=7)
         while day <= high:
-            if rule.kind == RuleKind.WEEKLY or day.isocalendar().week % 2 == wanted_parity:
-                yield day
-            day += datetime.timedelta(days=7)
+            yield day
+            day += step
     elif rule.kind == RuleKind.MONTHLY:
         if rule.ordinal not in (1, 2, 3, 4, -1):
             return

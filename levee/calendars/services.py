@@ -27,7 +27,7 @@ SCHEDULE_FIELDS = (
     "flux",
     "kind",
     "weekday",
-    "week_parity",
+    "reference_date",
     "ordinal",
     "valid_from",
     "valid_until",

@@ -9,7 +9,7 @@
 
   var kind = document.getElementById("id_kind");
   if (!kind) return;
-  var parity = document.getElementById("id_week_parity");
+  var parity = document.getElementById("id_reference_date");
   var ordinal = document.getElementById("id_ordinal");
   function wrapper(input) { return input && input.closest(".field"); }
   function update() {

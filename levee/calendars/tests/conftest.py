@@ -9,7 +9,7 @@ from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.authorities.models import Commune
 from levee.calendars.models import CollectionSchedule
-from levee.calendars.rules import RuleKind, Weekday, WeekParity
+from levee.calendars.rules import RuleKind, Weekday
 from levee.collection.models import Flux
 from testkit import ccfi_world, make_user, pilat_world
 
@@ -43,7 +43,7 @@ def schedule_post(commune, **overrides):
         "flux": Flux.ORDURES_MENAGERES,
         "kind": RuleKind.WEEKLY,
         "weekday": Weekday.WEDNESDAY,
-        "week_parity": "",
+        "reference_date": "",
         "ordinal": "",
         "valid_from": "2026-01-01",
         "valid_until": "",
@@ -54,7 +54,7 @@ def schedule_post(commune, **overrides):
 
 @pytest.fixture
 def world(db):
-    """CCFI (Bailleul: OM every Tuesday, recyclables every other Thursday, even weeks) with
+    """CCFI (Bailleul: OM every Tuesday, recyclables every other Thursday from 08/01/2026) with
     Pierre Dupont's account at Bailleul; Pilat Rhodanien (Pélussin: OM every Friday); an
     agent of each; the resident's login."""
     ccfi, account = ccfi_world()
@@ -82,7 +82,7 @@ def world(db):
             Flux.RECYCLABLES,
             kind=RuleKind.BIWEEKLY,
             weekday=Weekday.THURSDAY,
-            week_parity=WeekParity.EVEN,
+            reference_date=datetime.date(2026, 1, 8),
         ),
         pelussin_om=make_schedule(pilat, pelussin, weekday=Weekday.FRIDAY),
     )

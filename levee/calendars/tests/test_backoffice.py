@@ -96,7 +96,11 @@ def test_a_monthly_rule_that_misses_its_week_is_refused(client, agent):
     [
         (
             {"kind": RuleKind.BIWEEKLY},
-            "Une semaine sur deux : choisissez les semaines paires ou impaires.",
+            "Une semaine sur deux : indiquez la date d'une collecte, à partir de laquelle",
+        ),
+        (
+            {"kind": RuleKind.BIWEEKLY, "reference_date": "2026-01-08"},
+            "Le 08/01/2026 est un jeudi : indiquez un mercredi, le jour de collecte choisi.",
         ),
         ({"kind": RuleKind.MONTHLY}, "Une fois par mois : choisissez la semaine du mois"),
         ({"valid_until": "2025-12-31"}, "La fin de validité doit suivre son début."),
@@ -331,3 +335,26 @@ def test_the_list_pages_take_a_constant_number_of_queries(
     assert "S4" in page
     with django_assert_max_num_queries(10):
         client.get(f"{BO}{agent.om.pk}/")
+
+
+def test_a_fortnightly_rule_keeps_its_reference_date_and_shows_it(client, agent):
+    response = client.post(
+        f"{BO}nouveau/",
+        schedule_post(
+            agent.hazebrouck,
+            kind=RuleKind.BIWEEKLY,
+            weekday=Weekday.FRIDAY,
+            reference_date="2027-01-01",
+        ),
+    )
+    assert response.status_code == 302
+    schedule = CollectionSchedule.objects.get(commune=agent.hazebrouck)
+    assert schedule.reference_date == datetime.date(2027, 1, 1)
+    page = text(client.get(f"{BO}{schedule.pk}/"))
+    assert 'value="2027-01-01"' in page
+    assert "Date d'une collecte (une semaine sur deux)" in page
+
+
+def test_a_weekly_rule_forgets_a_reference_date_posted_with_it(client, agent):
+    client.post(f"{BO}nouveau/", schedule_post(agent.hazebrouck, reference_date="2026-01-07"))
+    assert CollectionSchedule.objects.get(commune=agent.hazebrouck).reference_date is None

@@ -13,7 +13,7 @@ from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.authorities.models import Commune
 from levee.calendars.models import Sector
-from levee.calendars.rules import RuleKind, Weekday, WeekParity
+from levee.calendars.rules import RuleKind, Weekday
 from levee.collection.models import Flux
 from testkit import PASSWORD, ccfi_world, field, make_user
 
@@ -34,7 +34,7 @@ def calendars(live_server, communes):
         Flux.RECYCLABLES,
         kind=RuleKind.BIWEEKLY,
         weekday=Weekday.THURSDAY,
-        week_parity=WeekParity.EVEN,
+        reference_date=datetime.date(2026, 1, 8),
     )
     make_schedule(ccfi, bailleul, Flux.VERRE, kind=RuleKind.MONTHLY, weekday=0, ordinal=1)
     nord = Sector.objects.create(
@@ -89,7 +89,7 @@ def test_public_calendars_and_the_agent_keyboard_edit(page, calendars, assert_ac
     expect(page.get_by_role("heading", name=re.compile("Calendrier — Bailleul"))).to_be_visible()
     assert_accessible(page)
 
-    parity = field(page, "Semaines (une semaine sur deux)")
+    parity = field(page, "Date d'une collecte (une semaine sur deux)")
     expect(parity).to_be_hidden()  # weekly: the script hides what does not apply
     frequency = field(page, "Fréquence")
     frequency.focus()

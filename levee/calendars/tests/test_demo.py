@@ -51,7 +51,7 @@ def test_bailleul_pelussin_and_the_policies_are_as_announced(demo):
     }
     assert bailleul == {
         Flux.ORDURES_MENAGERES: "Tous les mardis",
-        Flux.RECYCLABLES: "Un jeudi sur deux (semaines paires)",
+        Flux.RECYCLABLES: "Un jeudi sur deux (dont le 08/01/2026)",
     }
     verre = CollectionSchedule.objects.get(commune__insee="42168", flux=Flux.VERRE)
     assert verre.rule.describe() == "Le premier lundi du mois"

@@ -44,7 +44,7 @@ def test_the_page_shows_the_household_next_collections(client, resident):
     page = plain(response)
     assert response.status_code == 200 and "Mon calendrier de collecte" in page
     assert "Mes prochaines collectes" in page and "29 ROUTE DE MÉTEREN 59270 BAILLEUL" in page
-    assert "Tous les mardis" in page and "Un jeudi sur deux (semaines paires)" in page
+    assert "Tous les mardis" in page and "Un jeudi sur deux (dont le 08/01/2026)" in page
     assert "Obtenir mon lien d'agenda" in page
     assert not CalendarFeedToken.objects.exists()  # created only when asked for
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from levee.calendars.models import CalendarSettings, ScheduleException, Sector
-from levee.calendars.rules import HolidayPolicy, RuleKind, Weekday, WeekParity
+from levee.calendars.rules import HolidayPolicy, RuleKind, Weekday
 from levee.calendars.templatetags.calendars import jour
 from levee.collection.models import Flux
 
@@ -42,7 +42,7 @@ def test_the_commune_page_shows_the_next_collections_per_flux(
     page = text(response)
     assert "Calendrier des collectes — Bailleul" in page
     assert "Ordures ménagères" in page and "Tous les mardis" in page
-    assert "Emballages recyclables" in page and "Un jeudi sur deux (semaines paires)" in page
+    assert "Emballages recyclables" in page and "Un jeudi sur deux (dont le 08/01/2026)" in page
     tuesday = next_weekday(Weekday.TUESDAY)
     # Public holidays aside (none falls on a Tuesday in the first weeks of most years).
     from levee.calendars.public_holidays import public_holidays
@@ -226,8 +226,8 @@ def test_every_other_week_and_monthly_rules_show_in_french(client, world):
         Flux.RECYCLABLES,
         kind=RuleKind.BIWEEKLY,
         weekday=Weekday.WEDNESDAY,
-        week_parity=WeekParity.ODD,
+        reference_date=datetime.date(2026, 1, 7),
     )
     page = text(client.get("/pilat-rhodanien/calendriers/42168/"))
     assert "Le premier lundi du mois" in page
-    assert "Un mercredi sur deux (semaines impaires)" in page
+    assert "Un mercredi sur deux (dont le 07/01/2026)" in page

@@ -13,12 +13,12 @@ from levee.calendars.rules import (
     HolidayPolicy,
     Rule,
     RuleKind,
-    WeekParity,
     collection_dates,
     holiday_shift,
     nominal_dates,
     nth_weekday,
     occurrences,
+    reference_for_parity,
 )
 
 D = datetime.date
@@ -32,8 +32,8 @@ def weekly(weekday, start=START, until=None):
     return Rule(RuleKind.WEEKLY, weekday, start, until)
 
 
-def biweekly(weekday, parity, start=START, until=None):
-    return Rule(RuleKind.BIWEEKLY, weekday, start, until, week_parity=parity)
+def biweekly(weekday, reference, start=START, until=None):
+    return Rule(RuleKind.BIWEEKLY, weekday, start, until, reference=reference)
 
 
 def monthly(weekday, ordinal, start=START, until=None):
@@ -53,23 +53,43 @@ def test_every_tuesday_gives_the_tuesdays_of_the_range():
     ]
 
 
-def test_every_other_thursday_even_weeks_gives_thursdays_of_even_iso_weeks():
-    found = dates(biweekly(THU, WeekParity.EVEN), D(2025, 3, 1), D(2025, 4, 30))
+def test_every_other_thursday_counts_two_weeks_from_the_reference():
+    found = dates(biweekly(THU, D(2025, 1, 9)), D(2025, 3, 1), D(2025, 4, 30))
     assert found == [D(2025, 3, 6), D(2025, 3, 20), D(2025, 4, 3), D(2025, 4, 17)]
-    assert all(d.isocalendar().week % 2 == 0 for d in found)
 
 
-def test_odd_weeks_are_the_other_thursdays():
-    even = dates(biweekly(THU, WeekParity.EVEN), D(2025, 1, 1), D(2025, 12, 31))
-    odd = dates(biweekly(THU, WeekParity.ODD), D(2025, 1, 1), D(2025, 12, 31))
+def test_a_reference_before_the_range_or_after_it_gives_the_same_weeks():
+    later = dates(biweekly(THU, D(2031, 6, 19)), D(2025, 3, 1), D(2025, 4, 30))
+    assert later == dates(biweekly(THU, D(2025, 1, 9)), D(2025, 3, 1), D(2025, 4, 30))
+
+
+def test_the_other_reference_weeks_are_the_other_thursdays():
+    even = dates(biweekly(THU, D(2025, 1, 9)), D(2025, 1, 1), D(2025, 12, 31))
+    odd = dates(biweekly(THU, D(2025, 1, 2)), D(2025, 1, 1), D(2025, 12, 31))
     weekly_thursdays = dates(weekly(THU), D(2025, 1, 1), D(2025, 12, 31))
     assert sorted(even + odd) == weekly_thursdays and not set(even) & set(odd)
 
 
-def test_a_53_week_year_puts_two_odd_weeks_in_a_row():
-    # 2026 has an ISO week 53: its Thursday (31/12) and that of week 1 of 2027 are both odd.
-    found = dates(biweekly(THU, WeekParity.ODD), D(2026, 12, 20), D(2027, 1, 15))
-    assert found == [D(2026, 12, 31), D(2027, 1, 7)]
+def test_a_53_week_year_ends_without_two_collections_a_week_apart():
+    # 2026 has an ISO week 53: its Thursday (31/12) is odd, and so is that of week 1 of 2027.
+    found = dates(biweekly(THU, D(2026, 1, 1)), D(2026, 12, 20), D(2027, 1, 31))
+    assert found == [D(2026, 12, 31), D(2027, 1, 14), D(2027, 1, 28)]
+
+
+def test_the_reference_for_a_parity_keeps_that_parity_all_year():
+    for weekday in range(7):
+        for even in (True, False):
+            reference = reference_for_parity(weekday, even, 2026)
+            assert reference.weekday() == weekday and reference.year in (2025, 2026)
+            found = list(
+                nominal_dates(biweekly(weekday, reference), D(2026, 1, 1), D(2026, 12, 31))
+            )
+            iso_weeks = [
+                d
+                for d in nominal_dates(weekly(weekday), D(2026, 1, 1), D(2026, 12, 31))
+                if d.isocalendar().week % 2 == (0 if even else 1)
+            ]
+            assert found == iso_weeks
 
 
 def test_first_monday_of_the_month():
@@ -198,7 +218,7 @@ def test_a_collection_moved_into_the_range_from_far_away_is_found():
 
 def test_the_rules_read_in_french():
     assert weekly(TUE).describe() == "Tous les mardis"
-    assert biweekly(THU, WeekParity.EVEN).describe() == "Un jeudi sur deux (semaines paires)"
+    assert biweekly(THU, D(2026, 1, 8)).describe() == "Un jeudi sur deux (dont le 08/01/2026)"
     assert monthly(MON, 1).describe() == "Le premier lundi du mois"
     assert monthly(FRI, -1).describe() == "Le dernier vendredi du mois"
 
@@ -209,7 +229,7 @@ days = st.dates(min_value=D(2020, 1, 1), max_value=D(2032, 12, 31))
 weekdays = st.integers(min_value=0, max_value=6)
 rules = st.one_of(
     st.builds(weekly, weekdays, days),
-    st.builds(biweekly, weekdays, st.sampled_from(WeekParity.values), days),
+    st.builds(biweekly, weekdays, days, days),
     st.builds(monthly, weekdays, st.sampled_from([1, 2, 3, 4, -1]), days),
 )
 policies = st.sampled_from(HolidayPolicy.values)
@@ -223,8 +243,8 @@ def test_nominal_dates_keep_to_the_rule(rule, start, length):
     for day in found:
         assert start <= day <= end and day >= rule.valid_from and day.weekday() == rule.weekday
         if rule.kind == RuleKind.BIWEEKLY:
-            wanted = 0 if rule.week_parity == WeekParity.EVEN else 1
-            assert day.isocalendar().week % 2 == wanted
+            monday = rule.reference - datetime.timedelta(days=rule.reference.weekday())
+            assert (day - monday).days % 14 == rule.weekday
         if rule.kind == RuleKind.MONTHLY:
             if rule.ordinal == -1:
                 assert (day + datetime.timedelta(days=7)).month != day.month
@@ -234,8 +254,7 @@ def test_nominal_dates_keep_to_the_rule(rule, start, length):
     if rule.kind == RuleKind.WEEKLY:
         assert gaps <= {7}
     if rule.kind == RuleKind.BIWEEKLY:
-        # Across a 53-week year's end, odd weeks come 1 week apart and even ones 3.
-        assert gaps <= {7, 14, 21}
+        assert gaps <= {14}
     if rule.kind == RuleKind.MONTHLY:
         months = [(d.year, d.month) for d in found]
         assert len(months) == len(set(months))
@@ -268,3 +287,48 @@ def test_no_collection_falls_on_a_holiday(rule, start, length, policy):
     assert [o.nominal for o in found if not o.moved and not o.cancelled] == [
         d for d in nominal_dates(rule, start, end) if d not in holidays
     ]
+
+
+def test_every_other_thursday_stays_fortnightly_across_a_53_week_year():
+    # Bailleul's recyclables: every other Thursday, those of 2026's even weeks.
+    found = dates(
+        biweekly(THU, reference_for_parity(THU, True, 2026)), D(2026, 12, 1), D(2027, 2, 28)
+    )
+    gaps = {(b - a).days for a, b in zip(found, found[1:], strict=False)}
+    assert gaps == {14}
+
+
+@given(
+    weekdays,
+    days,
+    days,
+    st.sampled_from([HolidayPolicy.NEXT_DAY, HolidayPolicy.PREVIOUS_DAY]),
+    st.sampled_from(["59", "57", "971"]),
+)
+def test_every_other_week_never_leaves_three_weeks_over_ten_years(
+    weekday, start, reference, policy, department
+):
+    # Ten years of a fortnightly rule and of a department's holidays: two collections are
+    # always two weeks apart, give or take a holiday's shift of a few days.
+    end = start + datetime.timedelta(days=3653)
+    holidays = public_holidays(department, start, end)
+    rule = biweekly(weekday, reference, start=start)
+    nominal = list(nominal_dates(rule, start, end))
+    assert {(b - a).days for a, b in zip(nominal, nominal[1:], strict=False)} == {14}
+    found = dates(rule, start, end, policy, holidays)
+    assert len(found) >= len(nominal) - 1
+    for a, b in zip(found, found[1:], strict=False):
+        assert 14 - 4 <= (b - a).days <= 14 + 4, (a, b)
+
+
+@given(weekdays, days, days, st.sampled_from(["59", "57"]))
+def test_a_holiday_cancelling_one_collection_is_the_only_longer_gap(
+    weekday, start, reference, department
+):
+    end = start + datetime.timedelta(days=3653)
+    holidays = public_holidays(department, start, end)
+    rule = biweekly(weekday, reference, start=start)
+    found = dates(rule, start, end, HolidayPolicy.CANCELLED, holidays)
+    for a, b in zip(found, found[1:], strict=False):
+        skipped = [a + datetime.timedelta(days=d) for d in range(14, (b - a).days, 14)]
+        assert (b - a).days % 14 == 0 and all(day in holidays for day in skipped), (a, b)
