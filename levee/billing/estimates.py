@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Subquery, Sum
+from django.db.models import Max, Subquery, Sum
 
 from levee.collection.models import Bin, Flux
 from levee.subscribers.models import Subscription, SubscriptionKind
@@ -32,6 +32,13 @@ class Estimate:
     projected_lifts: int  # at the pace so far, by last_day
     computed: Computed  # the invoice of first_day..last_day at that pace
     invoiced_cents: int  # TTC, by the published invoices of periods within the year
+    billed_until: datetime.date | None = None  # the last day those invoices bill
+
+    @property
+    def year_billed(self) -> bool:
+        """The year's invoices bill it to its last day (a real run over a period not over
+        yet): no next invoice to estimate for it."""
+        return self.billed_until is not None and self.billed_until >= self.last_day
 
     @property
     def included_used(self) -> int:
@@ -102,8 +109,10 @@ def invoice_estimate(
         weight_grams=projected_grams,
         unit_word=unit_word,
     )
+    invoiced_cents, billed_until = _invoiced_in_year(subscription, year)
     return Estimate(
-        invoiced_cents=_invoiced_in_year(subscription, year),
+        invoiced_cents=invoiced_cents,
+        billed_until=billed_until,
         year=year,
         first_day=first_day,
         last_day=last_day,
@@ -158,8 +167,10 @@ def _plan_of(
     return plans.get((PlanKind.BAC, b.volume_litres)) if b else None
 
 
-def _invoiced_in_year(subscription: Subscription, year: int) -> int:
-    return (
+def _invoiced_in_year(subscription: Subscription, year: int) -> tuple[int, datetime.date | None]:
+    """What the year's published invoices of the subscription total (TTC), and the last day
+    they bill."""
+    done = (
         Invoice.objects.filter(
             authority_id=subscription.authority_id,
             subscription=subscription,
@@ -169,6 +180,6 @@ def _invoiced_in_year(subscription: Subscription, year: int) -> int:
         )
         .exclude(number="")
         .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
-        .aggregate(total=Sum("total_cents"))["total"]
-        or 0
+        .aggregate(total=Sum("total_cents"), until=Max("period_end"))
     )
+    return done["total"] or 0, done["until"]

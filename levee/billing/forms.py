@@ -10,6 +10,7 @@ from levee.lib.forms import Form, ModelForm
 
 from .models import BillingSettings, PlanKind, RunKind
 from .pricing import hundredths_text
+from .services import period_of
 
 NUMBER_RE = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
 BLANKS = str.maketrans("", "", " \u00a0\u202f")
@@ -350,6 +351,9 @@ class RunForm(Form):
         ),
         required=False,
     )
+    # The period's last day the agent confirmed billing before it is over (« Confirmer la
+    # facturation réelle »): a confirmation holds for that period only.
+    unfinished_confirmed = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
@@ -366,6 +370,9 @@ class RunForm(Form):
 
     def half(self) -> int | None:
         return HALVES[self.cleaned_data["period"]]
+
+    def period_end(self):
+        return period_of(year=self.cleaned_data["year"], half=self.half())[1]
 
 
 class PaymentsExportForm(Form):

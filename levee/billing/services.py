@@ -61,6 +61,18 @@ def period_of(*, year: int, half: int | None) -> tuple[datetime.date, datetime.d
     raise BillingError("Le semestre doit être 1 ou 2.")
 
 
+def billing_period_unfinished(*, period_end: datetime.date, today: datetime.date) -> str:
+    """What a real run over a period not over yet must say before it starts (the back
+    office asks for « Confirmer la facturation réelle », the command prints it and goes
+    on); empty once the period is over."""
+    if period_end < today:
+        return ""
+    return (
+        f"La période n'est pas terminée : du {today:%d/%m/%Y} au {period_end:%d/%m/%Y}, les "
+        "jours ne sont pas encore écoulés et leurs levées ne seront pas facturées."
+    )
+
+
 def billing_settings_for(*, authority) -> BillingSettings:
     settings, _ = BillingSettings.objects.get_or_create(authority=authority)
     return settings

@@ -27,7 +27,7 @@ from .forms import (
     TariffForm,
     TariffPlanForm,
 )
-from .models import RunStatus
+from .models import RunKind, RunStatus
 from .pricing import percent_text
 from .selectors_backoffice import (
     invoice_lines,
@@ -41,7 +41,7 @@ from .selectors_backoffice import (
     tariff_plans,
     tariff_years,
 )
-from .services import BillingError, billing_settings_for
+from .services import BillingError, billing_period_unfinished, billing_settings_for
 from .tariffs import TariffConflict, tariff_version_create
 
 RUNS_PER_PAGE = 25
@@ -241,7 +241,14 @@ def run_create(request):
         request.POST or None,
         initial={"year": timezone.localdate().year, "issued_on": timezone.localdate()},
     )
+    unfinished = ""
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["kind"] == RunKind.REAL and data["unfinished_confirmed"] != form.period_end():
+            unfinished = billing_period_unfinished(
+                period_end=form.period_end(), today=timezone.localdate()
+            )
+    if request.method == "POST" and form.is_valid() and not unfinished:
         data = form.cleaned_data
         try:
             run = services_backoffice.billing_run_launch(
@@ -261,8 +268,12 @@ def run_create(request):
     return render(
         request,
         "billing/backoffice/run_form.html",
-        {"form": form},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "unfinished": unfinished,
+            "period_end": form.period_end() if unfinished else None,
+        },
+        status=400 if form.is_bound and not unfinished else 200,
     )
 
 

@@ -185,3 +185,52 @@ def test_the_next_invoice_is_never_below_zero(dupont, subscription):
     )
     estimate = invoice_estimate(subscription=subscription, today=TODAY)
     assert estimate.total_cents == 6000 and estimate.next_invoice_cents == 0
+
+
+def test_a_year_billed_to_its_last_day_has_no_next_invoice_to_estimate(dupont, subscription):
+    """Issue 12: after a real run over the second half not over yet, the space estimated a
+    « prochaine facture » for that year still."""
+    lifts(make_bin(dupont, chip="E0040001"), 15)
+    make_tariff(dupont.authority, 2024)
+    make_invoice(
+        dupont,
+        number="2400240000001",
+        issued_on=datetime.date(2024, 7, 2),
+        total_cents=4000,
+        period=(datetime.date(2024, 1, 1), datetime.date(2024, 6, 30)),
+    )
+    assert not invoice_estimate(subscription=subscription, today=TODAY).year_billed
+    make_invoice(
+        dupont,
+        number="2400240000002",
+        issued_on=datetime.date(2024, 7, 1),
+        total_cents=5000,
+        period=(datetime.date(2024, 7, 1), datetime.date(2024, 12, 31)),
+    )
+    estimate = invoice_estimate(subscription=subscription, today=TODAY)
+    assert estimate.year_billed
+    assert estimate.billed_until == datetime.date(2024, 12, 31)
+
+
+def test_the_space_says_the_year_is_billed_instead_of_an_estimate(client, dupont):
+    from django.utils import timezone
+
+    from testkit import make_user
+
+    year = timezone.localdate().year
+    make_bin(dupont, chip="E0040001")
+    make_tariff(dupont.authority, year)
+    make_invoice(
+        dupont,
+        number=f"{year % 100}00240000001",
+        issued_on=timezone.localdate(),
+        total_cents=5000,
+        period=(datetime.date(year, 1, 1), datetime.date(year, 12, 31)),
+    )
+    client.force_login(make_user("dupont59@gmail.com", accounts=[dupont]))
+    page = " ".join(
+        client.get("/flandre-interieure/espace/mes-bacs-levees/").content.decode().split()
+    )
+    assert f"Mon forfait en {year}" in page
+    assert "Estimation de ma prochaine facture" not in page
+    assert f"Votre facture {year} est émise jusqu'au 31/12/{year}" in page

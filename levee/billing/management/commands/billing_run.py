@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from levee.authorities.models import Authority
 from levee.billing.models import BillingRun, RunKind, RunStatus
-from levee.billing.services import BillingError, billing_run_create, billing_run_execute
+from levee.billing.services import (
+    BillingError,
+    billing_period_unfinished,
+    billing_run_create,
+    billing_run_execute,
+)
 
 
 def date_argument(value: str) -> datetime.date:
@@ -50,6 +55,13 @@ class Command(BaseCommand):
         else:
             run = self.create(options)
             self.stdout.write(f"Facturation {run.pk} créée : {run}.")
+            if run.kind == RunKind.REAL:
+                # Said, not asked: the command runs unattended too (cron, a script).
+                unfinished = billing_period_unfinished(
+                    period_end=run.period_end, today=timezone.localdate()
+                )
+                if unfinished:
+                    self.stdout.write(unfinished)
         run = billing_run_execute(run_id=run.pk, on_progress=self.progress)
         if run.status != RunStatus.DONE:
             raise CommandError(f"{run.message} (reprise : --resume {run.pk})")
