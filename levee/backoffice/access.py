@@ -143,3 +143,10 @@ def get_authority_agent(request, pk: int) -> Agent:
         Agent.objects.filter(authority=request.agent.authority).select_related("authority", "user"),
         pk=pk,
     )
+
+
+def account_by_code_for_agent(request, code: str):
+    """The account of the agent's authority with this code usager, or None (a filter)."""
+    from levee.subscribers.models import Account
+
+    return Account.objects.filter(authority=request.agent.authority, code=code.strip()).first()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("ouvertures/<int:pk>/refuser/", views.opening_refuse, name="opening_refuse"),
     path("comptes/", views.accounts, name="accounts"),
     path("journal/", views.audit_log, name="audit_log"),
+    path("journal/export.csv", views.audit_log_export, name="audit_log_export"),
     path("comptes/<int:pk>/", views.account_detail, name="account_detail"),
     path(
         "comptes/<int:pk>/nouvelle-cle/",

@@ -1,3 +1,5 @@
+import itertools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -15,8 +17,10 @@ from levee.accounts.selectors import accesses_of_account
 from levee.accounts.services import account_access_revoke
 from levee.agents import roles, services
 from levee.agents import selectors as agents_selectors
-from levee.audit.selectors import audit_entries
+from levee.audit import selectors as audit_selectors
+from levee.audit.sentences import entries_describe
 from levee.billing.selectors_backoffice import invoices_for_account
+from levee.lib.downloads import csv_response
 from levee.requests.selectors import queue_summary
 from levee.space import on_behalf
 from levee.subscribers.selectors import accounts_search, subscriptions_of_account
@@ -24,13 +28,14 @@ from levee.twofactor.access import second_factor_redirect
 
 from .access import (
     SESSION_KEY,
+    account_by_code_for_agent,
     account_candidate_for_agent,
     agent_required,
     get_account_access_for_agent,
     get_account_for_agent,
     get_opening_request_for_agent,
 )
-from .forms import AcceptForm, AgentLoginForm, RefuseForm
+from .forms import AcceptForm, AgentLoginForm, AuditFilterForm, RefuseForm
 
 GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent non autorisé."
 
@@ -271,19 +276,91 @@ def on_behalf_stop(request):
     return redirect("backoffice:account_detail", account.pk)
 
 
-@agent_required
-def audit_log(request):
-    """The authority's audit log, read by every agent: who, when, what, before/after. The
-    application offers no way to change it. `?objet=<type>:<id>` keeps one object's lines."""
+def _audit_filtered(request):
+    """The Journal's form and its entries, filtered as the form says (also for the CSV)."""
+    authority = request.agent.authority
+    form = AuditFilterForm(
+        request.GET,
+        actors=audit_selectors.audit_actors(authority),
+        kinds=[(key, label) for key, (label, _) in audit_selectors.ACTION_KINDS.items()],
+    )
+    filters = form.filters()
     object_type, _, object_id = request.GET.get("objet", "").partition(":")
     if not object_id.isdigit():
         object_type = object_id = ""
-    entries = audit_entries(
-        authority=request.agent.authority, object_type=object_type, object_id=object_id
+    account = None
+    if filters.get("compte"):
+        account = account_by_code_for_agent(request, filters["compte"])
+        if account is None:
+            form.add_error("compte", "Aucun compte usager de la collectivité n'a ce code.")
+    entries = audit_selectors.audit_entries(
+        authority=authority,
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=int(filters["agent"]) if filters.get("agent") else None,
+        account=account,
+        kind=filters.get("type", ""),
+        day_from=filters.get("du"),
+        day_to=filters.get("au"),
     )
+    if filters.get("compte") and account is None:
+        entries = entries.none()
+    return form, entries, bool(object_type)
+
+
+@agent_required
+def audit_log(request):
+    """« Journal des actions », read by every agent: each action of an agent on the
+    authority's data as a French sentence, in Paris time, filtered by agent, account, type
+    of action and days; the application offers no way to change it. `?objet=<type>:<id>`
+    keeps one object's lines."""
+    form, entries, one_object = _audit_filtered(request)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "backoffice/audit_log.html",
-        {"page": page, "filtered": bool(object_type), "objet": request.GET.get("objet", "")},
+        {
+            "page": page,
+            "lines": entries_describe(page),
+            "form": form,
+            "filtered": one_object,
+            "objet": request.GET.get("objet", ""),
+        },
     )
+
+
+AUDIT_CSV_HEADER = [
+    "Date (heure de Paris)",
+    "Agent",
+    "Email de l'agent",
+    "Action",
+    "Compte usager",
+    "Objet",
+    "Code de l'action",
+]
+
+
+@agent_required
+def audit_log_export(request):
+    """« Exporter en CSV »: the Journal's lines as filtered, every one of them (read in
+    chunks, each described in a fixed number of queries)."""
+    _, entries, _ = _audit_filtered(request)
+
+    def rows():
+        for start in itertools.count(0, 500):
+            chunk = list(entries[start : start + 500])
+            for line in entries_describe(chunk):
+                yield [
+                    line.at.strftime("%d/%m/%Y %H:%M:%S"),
+                    line.actor,
+                    line.entry.actor.email,
+                    line.text,
+                    line.account.code if line.account is not None else "",
+                    f"{line.entry.object_type} n° {line.entry.object_id}",
+                    line.entry.action,
+                ]
+            if len(chunk) < 500:
+                return
+
+    day = timezone.localdate().isoformat()
+    return csv_response(rows(), f"journal-{day}.csv", AUDIT_CSV_HEADER)

@@ -306,6 +306,8 @@ OPEN_TO_EVERY_AGENT = {
     # « Quitter » the resident's space: leaving is always possible (levee/space/on_behalf.py).
     "backoffice:on_behalf_stop",
     "backoffice:audit_log",
+    # The Journal's CSV: every agent reads the Journal, so every agent exports it.
+    "backoffice:audit_log_export",
     # Billing pages without an action: an invoice, the run's CSV, the payments' export.
     "billing_bo:invoice_detail",
     "billing_bo:run_invoices_csv",
