@@ -13,7 +13,7 @@ import logging
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -470,6 +470,31 @@ def _recipients(emails: dict[int, str]) -> dict[int, list[str]]:
     return result
 
 
+def debits_sentence(*, first: datetime.date, last: datetime.date, count: int) -> str:
+    """How a debited invoice will be paid, as « Mes factures » and its email say it."""
+    if count == 1:
+        return f"Elle sera prélevée le {first:%d/%m/%Y} sur votre compte bancaire."
+    return (
+        f"Elle sera prélevée en {count} fois, du {first:%d/%m/%Y} au {last:%d/%m/%Y}, sur "
+        "votre compte bancaire, selon votre échéancier."
+    )
+
+
+def _debit_sentences(*, authority_id: int, invoice_ids: list[int]) -> dict[int, str]:
+    from levee.payments.models import DebitStatus, ScheduledDebit
+
+    rows = (
+        ScheduledDebit.objects.filter(authority_id=authority_id, invoice_id__in=invoice_ids)
+        .exclude(status=DebitStatus.CANCELLED)
+        .values("invoice_id")
+        .annotate(first=Min("due_on"), last=Max("due_on"), count=Count("pk"))
+    )
+    return {
+        row["invoice_id"]: debits_sentence(first=row["first"], last=row["last"], count=row["count"])
+        for row in rows
+    }
+
+
 @transaction.atomic
 def _chunk_publish(*, run_id: int, chunk_size: int, after_pk: int) -> tuple[BillingRun, int] | None:
     """Publishes the next chunk of a real run's invoices: published_at, the « Votre facture
@@ -495,21 +520,6 @@ def _chunk_publish(*, run_id: int, chunk_size: int, after_pk: int) -> tuple[Bill
     if not rows:
         return None
     ids = [pk for pk, *_ in rows]
-    recipients = _recipients({account_id: email for *_, account_id, email in rows})
-    mail_enqueue_many(
-        template="invoice_available",
-        context={
-            "issued_on": run.issued_on,
-            "due_on": run.due_on,
-            "invoices_url": invoices_url(run.authority),
-        },
-        messages=[
-            (to, {"number": number, "amount": euros(total_cents)})
-            for _, number, total_cents, account_id, _ in rows
-            for to in recipients.get(account_id, [])
-        ],
-        authority=run.authority,
-    )
     published = Invoice.objects.filter(
         authority_id=run.authority_id, pk__in=ids, published_at__isnull=True
     ).update(published_at=timezone.now())
@@ -525,6 +535,34 @@ def _chunk_publish(*, run_id: int, chunk_size: int, after_pk: int) -> tuple[Bill
             ).values("account_id"),
         )
     )
+    # A debited invoice's email gives its échéancier instead of asking to pay it.
+    debits = _debit_sentences(authority_id=run.authority_id, invoice_ids=ids)
+    recipients = _recipients({account_id: email for *_, account_id, email in rows})
+    context = {
+        "issued_on": run.issued_on,
+        "due_on": run.due_on,
+        "invoices_url": invoices_url(run.authority),
+    }
+    to_pay = [
+        (to, {"number": number, "amount": euros(total_cents)})
+        for pk, number, total_cents, account_id, _ in rows
+        if pk not in debits
+        for to in recipients.get(account_id, [])
+    ]
+    debited = [
+        (to, {"number": number, "amount": euros(total_cents), "debits": debits[pk]})
+        for pk, number, total_cents, account_id, _ in rows
+        if pk in debits
+        for to in recipients.get(account_id, [])
+    ]
+    for messages, is_debited in ((to_pay, False), (debited, True)):
+        if messages:
+            mail_enqueue_many(
+                template="invoice_available",
+                context={**context, "debited": is_debited},
+                messages=messages,
+                authority=run.authority,
+            )
     run.invoices_published += len(rows)
     run.save(update_fields=["invoices_published", "updated_at"])
     return run, ids[-1]

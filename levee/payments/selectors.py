@@ -5,11 +5,11 @@ import datetime
 import enum
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.payments.gateways import online_payment_offered
-from levee.payments.models import Payment, PaymentStatus
+from levee.payments.models import DebitStatus, Payment, PaymentStatus, ScheduledDebit
 
 DEFAULT_GRACE_DAYS = BillingSettings._meta.get_field("online_payment_grace_days").default
 
@@ -36,6 +36,10 @@ class SettlementState:
     closes_on: datetime.date | None = None
     # A waiting payment: when it started (« Paiement commencé le … »).
     waiting_since: datetime.datetime | None = None
+    # A debited invoice: its échéancier's first and last dates and how many debits.
+    debits_first: datetime.date | None = None
+    debits_last: datetime.date | None = None
+    debits_count: int = 0
 
     @property
     def checked_until(self) -> datetime.datetime | None:
@@ -63,14 +67,40 @@ def _waiting_payments(invoice_pk, authority_id) -> QuerySet[Payment]:
     )
 
 
+def _debits_of(invoice_pk, authority_id) -> QuerySet[ScheduledDebit]:
+    return (
+        ScheduledDebit.objects.filter(authority_id=authority_id, invoice_id=invoice_pk)
+        .exclude(status=DebitStatus.CANCELLED)
+        .order_by()
+        .values("invoice_id")
+    )
+
+
 def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
-    """Adds `waiting_payment_since` to each invoice (when its waiting payment started, or
-    None), so a list of invoices shows its « Règlement » cells without one query per row."""
+    """Adds `waiting_payment_since` (when its waiting payment started, or None) and its
+    échéancier (`debits_first`, `debits_last`, `debits_count`) to each invoice, so a list
+    of invoices shows its « Règlement » cells without one query per row."""
+    debits = _debits_of(OuterRef("pk"), OuterRef("authority_id"))
     return invoices.annotate(
         waiting_payment_since=Subquery(
             _waiting_payments(OuterRef("pk"), OuterRef("authority_id")).values("created_at")[:1]
+        ),
+        debits_first=Subquery(debits.annotate(v=Min("due_on")).values("v")),
+        debits_last=Subquery(debits.annotate(v=Max("due_on")).values("v")),
+        debits_count=Subquery(debits.annotate(v=Count("pk")).values("v")),
+    )
+
+
+def invoice_debits(invoice: Invoice) -> tuple[datetime.date | None, datetime.date | None, int]:
+    """(first date, last date, count) of the invoice's coming or sent debits."""
+    if hasattr(invoice, "debits_count"):
+        return invoice.debits_first, invoice.debits_last, invoice.debits_count or 0
+    rows = list(
+        _debits_of(invoice.pk, invoice.authority_id).annotate(
+            first=Min("due_on"), last=Max("due_on"), count=Count("pk")
         )
     )
+    return (rows[0]["first"], rows[0]["last"], rows[0]["count"]) if rows else (None, None, 0)
 
 
 def invoice_waiting_payment_since(invoice: Invoice) -> datetime.datetime | None:
@@ -94,7 +124,10 @@ def settlement_state(
     if invoice.status != InvoiceStatus.OPEN or not invoice.number or invoice.total_cents <= 0:
         return SettlementState(Settlement.NOTHING_DUE)
     if invoice.direct_debit:
-        return SettlementState(Settlement.DEBITED)
+        first, last, count = invoice_debits(invoice)
+        return SettlementState(
+            Settlement.DEBITED, debits_first=first, debits_last=last, debits_count=count
+        )
     waiting_since = None if ignore_waiting else invoice_waiting_payment_since(invoice)
     if waiting_since is not None:
         return SettlementState(Settlement.WAITING, waiting_since=waiting_since)
