@@ -16,6 +16,7 @@ urlpatterns = [
     path("journal/", views.audit_log, name="audit_log"),
     path("journal/export.csv", views.audit_log_export, name="audit_log_export"),
     path("comptes/<int:pk>/", views.account_detail, name="account_detail"),
+    path("comptes/<int:pk>/levees/", views.account_lifts, name="account_lifts"),
     path(
         "comptes/<int:pk>/nouvelle-cle/",
         views.account_key_regenerate,

@@ -19,9 +19,11 @@ from levee.agents import roles, services
 from levee.agents import selectors as agents_selectors
 from levee.audit import selectors as audit_selectors
 from levee.audit.sentences import entries_describe
-from levee.billing.selectors_backoffice import invoices_for_account
+from levee.billing.selectors_backoffice import invoices_for_account, payments_of_account
+from levee.collection.selectors import bins_for_account, lifts_for_account
 from levee.lib.downloads import csv_response
-from levee.requests.selectors import queue_summary
+from levee.payments.selectors_mandates import mandates_of_account
+from levee.requests.selectors import queue_summary, requests_of_account
 from levee.space import on_behalf
 from levee.subscribers.selectors import accounts_search, subscriptions_of_account
 from levee.twofactor.access import second_factor_redirect
@@ -208,9 +210,17 @@ def accounts(request):
     return render(request, "backoffice/accounts.html", {"accounts": found, "query": query})
 
 
+RECENT = 10
+
+
 @agent_required
 def account_detail(request, pk):
+    """An account as the agent needs it at the counter: identification, logins,
+    subscriptions, bins, recent lifts, invoices and payments, requests, mandates and the
+    Journal's entries, each with the actions on it; a fixed number of queries."""
     account = get_account_for_agent(request, pk)
+    bins = list(bins_for_account(account))
+    lifts = list(lifts_for_account(account)[:RECENT])
     return render(
         request,
         "backoffice/account_detail.html",
@@ -218,9 +228,25 @@ def account_detail(request, pk):
             "account": account,
             "accesses": accesses_of_account(account),
             "subscriptions": subscriptions_of_account(account),
-            "account_invoices": invoices_for_account(account),
+            "bins": bins,
+            "lifts": lifts,
+            "account_invoices": list(invoices_for_account(account)[:RECENT]),
+            "payments": payments_of_account(account, limit=RECENT),
+            "requests": requests_of_account(account)[:RECENT],
+            "mandates": mandates_of_account(account),
+            "audit_lines": entries_describe(
+                audit_selectors.audit_entries_of_account(account, limit=RECENT)
+            ),
         },
     )
+
+
+@agent_required
+def account_lifts(request, pk):
+    """« Toutes les levées » of an account, newest first, paginated."""
+    account = get_account_for_agent(request, pk)
+    page = Paginator(lifts_for_account(account), 50).get_page(request.GET.get("page"))
+    return render(request, "backoffice/account_lifts.html", {"account": account, "page": page})
 
 
 @agent_required(roles.ACCOUNTS)

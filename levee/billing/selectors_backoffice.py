@@ -110,3 +110,13 @@ def payments_received(authority, start: datetime.date, end: datetime.date):
         .select_related("invoice", "account")
         .order_by("paid_at", "pk")
     )
+
+
+def payments_of_account(account, *, limit: int = 10) -> list[Payment]:
+    """An account's latest payments (online or by debit), with their invoice, for its page
+    of the back office."""
+    return list(
+        Payment.objects.filter(authority_id=account.authority_id, account=account)
+        .select_related("invoice")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -46,3 +46,13 @@ def next_debit_on():
         .order_by("due_on")
         .values("due_on")[:1]
     )
+
+
+def mandates_of_account(account) -> list[Mandate]:
+    """All of an account's mandates, active or revoked, the latest signed first (its page of
+    the back office)."""
+    return list(
+        Mandate.objects.filter(authority_id=account.authority_id, account=account).order_by(
+            "-signed_on", "-pk"
+        )
+    )

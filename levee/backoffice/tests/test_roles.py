@@ -308,6 +308,8 @@ OPEN_TO_EVERY_AGENT = {
     "backoffice:audit_log",
     # The Journal's CSV: every agent reads the Journal, so every agent exports it.
     "backoffice:audit_log_export",
+    # « Toutes les levées » of an account: a list without an action.
+    "backoffice:account_lifts",
     # Billing pages without an action: an invoice, the run's CSV, the payments' export.
     "billing_bo:invoice_detail",
     "billing_bo:run_invoices_csv",
