@@ -64,3 +64,13 @@ def test_an_agent_filters_the_journal_on_a_phone_without_scrolling_sideways(
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter en CSV").click()
     assert download.value.suggested_filename.startswith("journal-")
+
+
+def test_an_account_s_page_fits_a_phone(page, live_server, journal, assert_accessible):
+    user, account = journal
+    page.set_viewport_size({"width": 320, "height": 640})
+    log_in(page, user.email)
+    page.goto(f"/backoffice/comptes/{account.pk}/")
+    expect(page.get_by_role("heading", name="Journal des actions sur ce compte")).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate("document.documentElement.scrollWidth")
+    assert_accessible(page)
