@@ -310,3 +310,43 @@ class HolidayPolicyForm(Form):
         help_text="Le report saute les dimanches et les jours fériés qui suivent. Une exception "
         "saisie sur une date l'emporte sur cette règle.",
     )
+
+
+class ReminderForm(Form):
+    """« Rappels par email »: which flux, and which emails (the evening before, a change)."""
+
+    fluxes = forms.MultipleChoiceField(
+        label="Les collectes de",
+        choices=Flux.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    on_eve = forms.BooleanField(
+        label="Un email la veille de chaque collecte (en fin d'après-midi)", required=False
+    )
+    on_change = forms.BooleanField(
+        label="Un email quand un jour de collecte change (jour férié, collecte déplacée ou "
+        "annulée)",
+        required=False,
+    )
+
+    def __init__(self, *args, fluxes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fluxes"].choices = [(f, Flux(f).label) for f in fluxes]
+
+    def clean(self):
+        cleaned = super().clean()
+        wants = cleaned.get("on_eve") or cleaned.get("on_change")
+        if wants and not cleaned.get("fluxes"):
+            self.add_error("fluxes", "Cochez au moins une collecte dont être prévenu.")
+        return cleaned
+
+    @classmethod
+    def initial_from(cls, reminder) -> dict:
+        if reminder is None:
+            return {}
+        return {
+            "fluxes": reminder.fluxes,
+            "on_eve": reminder.on_eve,
+            "on_change": reminder.on_change,
+        }

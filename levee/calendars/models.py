@@ -217,3 +217,70 @@ class CalendarFeedToken(models.Model):
     def __str__(self):
         state = "révoqué" if self.revoked_at else "actif"
         return f"{self.account} ({state})"
+
+
+class CollectionReminder(TimeStampedModel):
+    """« Mon calendrier de collecte » → « Rappels par email »: what one login of an account
+    asked to be emailed about its dwelling's collections. The choice belongs to the person
+    (his email, his consent), not to the household: one per login and account."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    account = models.ForeignKey(
+        "subscribers.Account", on_delete=models.CASCADE, related_name="collection_reminders"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="collection_reminders",
+        verbose_name="identifiant",
+    )
+    fluxes = models.JSONField("flux", default=list, blank=True)
+    on_eve = models.BooleanField("la veille de chaque collecte", default=False)
+    on_change = models.BooleanField("quand un jour de collecte change", default=False)
+
+    class Meta:
+        verbose_name = "rappel des collectes"
+        verbose_name_plural = "rappels des collectes"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="one_reminder_per_login")
+        ]
+
+    def __str__(self):
+        return f"{self.account} — {self.user}"
+
+    @property
+    def active(self) -> bool:
+        return bool(self.fluxes) and (self.on_eve or self.on_change)
+
+
+class ReminderKind(models.TextChoices):
+    EVE = "eve", "Veille de collecte"
+    CHANGE = "change", "Changement de jour"
+
+
+class CollectionReminderSent(models.Model):
+    """What a reminder has sent, one row per collection and kind: the periodic job sends
+    each reminder once, however often it runs. A change is recorded with the date it moved
+    to (`cancelled` when there is none): if it moves again, that is a new alert."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    reminder = models.ForeignKey(CollectionReminder, on_delete=models.CASCADE, related_name="sent")
+    kind = models.CharField("type", max_length=10, choices=ReminderKind.choices)
+    schedule = models.ForeignKey(CollectionSchedule, on_delete=models.CASCADE, related_name="+")
+    nominal = models.DateField("collecte prévue le")
+    date = models.DateField("collecte le")
+    cancelled = models.BooleanField("annulée", default=False)
+    sent_at = models.DateTimeField("envoyé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rappel envoyé"
+        verbose_name_plural = "rappels envoyés"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reminder", "kind", "schedule", "nominal", "date", "cancelled"],
+                name="one_reminder_sent_per_collection",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"

@@ -17,6 +17,7 @@ from levee.subscribers.selectors import subscription_current
 from .models import (
     CalendarFeedToken,
     CalendarSettings,
+    CollectionReminder,
     CollectionSchedule,
     ScheduleException,
     Sector,
@@ -373,3 +374,13 @@ def feed_token_find(authority: Authority, token: str) -> CalendarFeedToken | Non
         .select_related("account")
         .first()
     )
+
+
+def reminder_of(account: Account, user) -> CollectionReminder | None:
+    """The « Rappels par email » this login chose for the account (another login of the
+    household has his own)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return CollectionReminder.objects.filter(
+        authority_id=account.authority_id, account=account, user=user
+    ).first()

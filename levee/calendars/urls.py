@@ -79,12 +79,22 @@ urlpatterns = [
         views.account_ics,
         name="account_ics",
     ),
+    path(
+        "<slug:slug>/calendriers/rappels/desabonnement/<str:token>/",
+        views.reminder_unsubscribe,
+        name="reminder_unsubscribe",
+    ),
     path("<slug:slug>/calendriers/<insee:insee>.ics", views.commune_ics, name="commune_ics"),
     path("<slug:slug>/calendriers/<insee:insee>/", views.commune, name="commune"),
     path("<slug:slug>/calendriers/<insee:insee>/<int:year>/", views.year_view, name="year"),
     # The resident's space (login).
     path("<slug:slug>/espace/calendrier/", views.space, name="space"),
     path("<slug:slug>/espace/calendrier/lien/", views.space_link_create, name="space_link"),
+    path(
+        "<slug:slug>/espace/calendrier/rappels/",
+        views.space_reminders,
+        name="space_reminders",
+    ),
     path(
         "<slug:slug>/espace/calendrier/revoquer/",
         views.space_link_revoke,

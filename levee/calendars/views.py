@@ -17,8 +17,9 @@ from levee.collection.models import Flux
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 
-from . import ics, services
+from . import ics, services, services_reminders
 from .access import get_commune_for_authority, sector_pk_from
+from .forms import ReminderForm
 from .public_holidays import public_holidays
 from .selectors import (
     FEED_FUTURE,
@@ -30,6 +31,7 @@ from .selectors import (
     feed_token_find,
     feed_token_live,
     household_calendar,
+    reminder_of,
 )
 
 NEXT_PER_FLUX = 4
@@ -237,6 +239,7 @@ def space(request, slug):
             today=timezone.localdate(), limit=NEXT_PER_FLUX
         )
     token = feed_token_live(account, request.user)
+    reminder = reminder_of(account, request.user)
     return render(
         request,
         "calendars/space.html",
@@ -245,7 +248,79 @@ def space(request, slug):
             "next_collections": household,
             "token": token,
             "feed_url": _feed_url(authority, token) if token else "",
+            "reminder": reminder,
+            "reminder_form": ReminderForm(
+                initial=ReminderForm.initial_from(reminder), fluxes=_household_fluxes(household)
+            ),
         },
+    )
+
+
+def _household_fluxes(household) -> list[str]:
+    if household is None:
+        return []
+    return sorted({s.flux for s in household.scope.schedules}, key=Flux.values.index)
+
+
+@login_required
+@not_on_behalf
+def space_reminders(request, slug):
+    """« Rappels par email »: the evening before each collection of the flux picked, and
+    when a collection day changes. The person's own choice: refused at the counter."""
+    authority = authority_get_by_slug(slug)
+    account = account_from_request(request, authority)
+    if request.method != "POST":
+        return redirect(_space_url(authority, account) + "#rappels")
+    household = household_calendar(account)
+    form = ReminderForm(request.POST, fluxes=_household_fluxes(household))
+    if form.is_valid():
+        reminder = services_reminders.reminder_set(
+            account=account,
+            user=request.user,
+            fluxes=form.cleaned_data["fluxes"],
+            on_eve=form.cleaned_data["on_eve"],
+            on_change=form.cleaned_data["on_change"],
+        )
+        if reminder.active:
+            messages.success(request, f"Vos rappels seront envoyés à {request.user.email}.")
+        else:
+            messages.success(request, "Vous ne recevrez plus de rappels des collectes.")
+        return redirect(_space_url(authority, account) + "#rappels")
+    if household is not None:
+        household.fluxes = household.scope.next_by_flux(
+            today=timezone.localdate(), limit=NEXT_PER_FLUX
+        )
+    token = feed_token_live(account, request.user)
+    return render(
+        request,
+        "calendars/space.html",
+        {
+            **space_context(request, authority, account),
+            "next_collections": household,
+            "token": token,
+            "feed_url": _feed_url(authority, token) if token else "",
+            "reminder": reminder_of(account, request.user),
+            "reminder_form": form,
+        },
+    )
+
+
+def reminder_unsubscribe(request, slug, token):
+    """« Ne plus recevoir ces emails », from a reminder: the signed link of the email, no
+    login. The page asks for one click (a POST), so that a mail filter opening the link
+    does not unsubscribe anybody."""
+    authority = authority_get_by_slug(slug)
+    reminder = services_reminders.reminder_from_token(authority, token)
+    if reminder is None:
+        raise Http404
+    done = False
+    if request.method == "POST":
+        services_reminders.reminder_unsubscribe(reminder=reminder)
+        done = True
+    return render(
+        request,
+        "calendars/reminder_unsubscribe.html",
+        {"authority": authority, "done": done},
     )
 
 

@@ -15,7 +15,7 @@ from levee.accounts.models import AccountAccess, User
 from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.audit.models import AuditEntry
-from levee.calendars.models import CalendarFeedToken
+from levee.calendars.models import CalendarFeedToken, CollectionReminder
 from levee.calendars.services import feed_token_ensure
 from levee.mailing.models import OutboxMessage
 from levee.requests.models import (
@@ -268,6 +268,7 @@ WATCHED = [
     AccountAccess,
     AuditEntry,
     CalendarFeedToken,
+    CollectionReminder,
     OutboxMessage,
     RequestMessage,
     RequestStatusChange,
@@ -297,6 +298,7 @@ FORBIDDEN = [
     ("post", "calendrier/lien/", {}),
     ("get", "calendrier/revoquer/", {}),
     ("post", "calendrier/revoquer/", {"token": "{token}"}),
+    ("post", "calendrier/rappels/", {"fluxes": "recyclables", "on_eve": "on"}),
 ]
 
 
