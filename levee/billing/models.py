@@ -219,6 +219,9 @@ class Invoice(TimeStampedModel):
     total_cents = models.BigIntegerField("montant TTC (centimes)")
     payer_name = models.CharField("payeur", max_length=200)
     payer_address = models.CharField("adresse du payeur", max_length=400)
+    # The subscription's collection address on the day of issue: the invoice says what it
+    # said then, whatever moves or corrections come after.
+    collection_address = models.CharField("adresse de collecte", max_length=400, blank=True)
     # Debited from a SEPA mandate instead of paid through « Régler ».
     direct_debit = models.BooleanField("prélevée", default=False)
     published_at = models.DateTimeField("publiée le", null=True, blank=True)

@@ -1,9 +1,11 @@
-"""The PDF duplicata of an invoice: HTML rendered by WeasyPrint on first demand, then kept
-in private storage (`Invoice.pdf`) and served from there.
+"""The PDF of an invoice, HTML rendered by WeasyPrint.
 
-An invoice never changes once issued (the payer's name and address are copied at issue),
-so its duplicata is rendered once. A simulation's duplicata is stamped « FACTURE À BLANC —
-NE PAS PAYER »."""
+The invoice as issued is rendered once, on first demand, and kept in private storage
+(`Invoice.pdf`): an invoice never changes once issued (the payer's name and address and the
+collection address are copied at issue), and that file is what the public accountant gets.
+The duplicata a resident downloads is rendered on demand from the same template, stamped
+« DUPLICATA » with where its payment stands today (« Réglée le … par carte bancaire »,
+« Prélevée le … »). A simulation's PDF is stamped « FACTURE À BLANC — NE PAS PAYER »."""
 
 import base64
 import datetime
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from levee.lib.storage import private_storage
 
@@ -48,6 +51,36 @@ def invoice_pdf_filename(invoice: Invoice) -> str:
     return f"facture-{invoice.number}.pdf"
 
 
+PAID_BY = {
+    "carte": "par carte bancaire",
+    "prelevement": "par prélèvement",
+}
+
+
+def _settlement_lines(invoice: Invoice, *, today: datetime.date) -> list[str]:
+    """Where the invoice's payment stands, as the duplicata says it, one sentence a line."""
+    from levee.lib.templatetags.levee_format import euros
+    from levee.payments.models import DebitStatus, ScheduledDebit
+
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_at:
+        paid_on = timezone.localtime(invoice.paid_at).date()
+        how = PAID_BY.get(invoice.paid_by)
+        return [f"Réglée le {paid_on:%d/%m/%Y} {how}." if how else f"Réglée le {paid_on:%d/%m/%Y}."]
+    if invoice.status != InvoiceStatus.OPEN:
+        return []
+    debits = (
+        ScheduledDebit.objects.filter(authority_id=invoice.authority_id, invoice_id=invoice.pk)
+        .exclude(status=DebitStatus.CANCELLED)
+        .order_by("due_on")
+    )
+    return [
+        f"Prélevée le {d.due_on:%d/%m/%Y} : {euros(d.amount_cents)}."
+        if d.due_on <= today
+        else f"Prélèvement prévu le {d.due_on:%d/%m/%Y} : {euros(d.amount_cents)}."
+        for d in debits
+    ]
+
+
 def postal_lines(address: str) -> list[str]:
     """A one-line address as the lines of a French postal block, in capitals: the street
     part, then « 59270 BAILLEUL » on its own line."""
@@ -77,21 +110,27 @@ def _logo_data_uri(authority) -> str:
     return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
 
 
-def invoice_pdf_context(invoice: Invoice) -> dict:
-    """What the duplicata's template shows (also what the tests read)."""
+def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
+    """What the PDF's template shows (also what the tests read): the invoice as issued, or
+    its duplicata with where its payment stands."""
     authority = invoice.authority
     account = invoice.account
     billing = BillingSettings.objects.filter(authority_id=authority.pk).first()
-    grace_days = (
-        billing.online_payment_grace_days
-        if billing
-        else BillingSettings._meta.get_field("online_payment_grace_days").default
-    )
     appeal = (billing.appeal_text.strip() if billing else "") or DEFAULT_APPEAL_TEXT.format(
         authority=authority.name
     )
     simulated = invoice.status == InvoiceStatus.SIMULATED
+    duplicata = duplicata and not simulated
     return {
+        "duplicata": duplicata,
+        "settlement_lines": (
+            _settlement_lines(invoice, today=timezone.localdate()) if duplicata else []
+        ),
+        "paid": duplicata and invoice.status == InvoiceStatus.PAID,
+        "collection_address": (
+            invoice.collection_address
+            or (invoice.subscription.address_line if invoice.subscription else "")
+        ).upper(),
         "invoice": invoice,
         "authority": authority,
         "account": account,
@@ -110,35 +149,31 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
         ],
         "vat_rate": vat_rate_display(invoice.vat_rate_bp),
         "portal_url": settings.SITE_URL + reverse("billing:invoices", args=[authority.slug]),
-        "online_until": invoice.due_on + datetime.timedelta(days=grace_days),
         "treasury_name": billing.treasury_name if billing else "",
         "appeal_text": appeal,
     }
 
 
-def invoice_pdf_render(invoice: Invoice) -> bytes:
-    """The duplicata's bytes, rendered now (WeasyPrint, A4)."""
+def invoice_pdf_render(invoice: Invoice, *, duplicata: bool = False) -> bytes:
+    """The PDF's bytes, rendered now (WeasyPrint, A4): the invoice as issued, or its
+    duplicata."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    html = render_to_string("billing/invoice_pdf.html", invoice_pdf_context(invoice))
+    html = render_to_string(
+        "billing/invoice_pdf.html", invoice_pdf_context(invoice, duplicata=duplicata)
+    )
     fetcher = URLFetcher(allowed_protocols=_FETCHER_PROTOCOLS)
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
-def _kept_stem(invoice: Invoice) -> str:
-    """The kept file's name says whether it was rendered for a debited invoice: a mandate
-    signed or revoked after issue changes how the invoice is paid, and so its duplicata."""
-    stem = invoice_pdf_filename(invoice).removesuffix(".pdf")
-    return f"{stem}-prelevee" if invoice.direct_debit else f"{stem}-a-regler"
-
-
 def invoice_pdf_kept(*, invoice: Invoice):
-    """The invoice's duplicata file: the kept one, else rendered now and kept.
+    """The invoice's PDF as issued: the kept one, else rendered now and kept. Never
+    rendered again once kept (a payment or a mandate since is the duplicata's business).
 
     Two first requests at once may both render; the first to record its file wins, the
     other drops its own and serves the winner's."""
-    stem = _kept_stem(invoice)
+    stem = invoice_pdf_filename(invoice).removesuffix(".pdf")
     kept = invoice.pdf.name or ""
     if kept and kept.rsplit("/", 1)[-1].startswith(stem) and private_storage.exists(kept):
         return invoice.pdf
@@ -150,8 +185,6 @@ def invoice_pdf_kept(*, invoice: Invoice):
     ).update(pdf=name)
     if recorded:
         invoice.pdf.name = name
-        if kept and kept != name and private_storage.exists(kept):
-            private_storage.delete(kept)  # rendered before the invoice's debit changed
     else:
         private_storage.delete(name)
         invoice.refresh_from_db(fields=["pdf"])

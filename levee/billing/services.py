@@ -266,7 +266,8 @@ def _subscriptions_billed(queryset) -> list[SimpleNamespace]:
             )
         )
     for sub in result:
-        sub.payer_address = sub.payer_address or Subscription.address_line.fget(sub)
+        sub.collection_address = Subscription.address_line.fget(sub)
+        sub.payer_address = sub.payer_address or sub.collection_address
     return result
 
 
@@ -413,6 +414,7 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
                 "total_cents": c.total_cents,
                 "payer_name": s.payer_name[:200],
                 "payer_address": s.payer_address[:400],
+                "collection_address": s.collection_address[:400],
             }
         )
         computed.append(c)

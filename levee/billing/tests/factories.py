@@ -125,10 +125,12 @@ def make_invoice(
     period = period or (datetime.date(issued_on.year, 1, 1), datetime.date(issued_on.year, 12, 31))
     if lines is None:
         lines = [(f"Abonnement Bac 120 L {issued_on.year}", 1, total_ht, total_ht)]
+    subscription = account.subscriptions.order_by("-subscribed_on").first()
     invoice = Invoice.objects.create(
         authority_id=account.authority_id,
         account=account,
-        subscription=account.subscriptions.order_by("-subscribed_on").first(),
+        subscription=subscription,
+        collection_address=subscription.address_line if subscription else "",
         run=run,
         tariff=run.tariff if run else None,
         status=status,
