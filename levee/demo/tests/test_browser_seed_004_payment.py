@@ -159,6 +159,9 @@ def test_an_agent_runs_a_simulation_then_a_real_run_and_the_resident_finds_them(
 
     agent.get_by_role("link", name="← Facturations").click()
     launch("Facturation réelle", "2e semestre")
+    expect(agent.get_by_role("alert")).to_contain_text("La période n'est pas terminée : du ")
+    assert_accessible(agent)
+    agent.get_by_role("button", name="Confirmer la facturation réelle").click()
     expect(agent.get_by_text("État : Terminée")).to_be_visible()
     number = Invoice.objects.filter(run__kind="reelle", account__code="00002").get().number
     assert number.startswith("2600240")
