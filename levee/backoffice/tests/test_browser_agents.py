@@ -1,6 +1,8 @@
 """The « Agents » page in Chromium: the administrator adds an agent from the keyboard, who
 chooses his password from the email and finds a back office that fits his role."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -86,7 +88,8 @@ def test_the_administrator_adds_an_agent_who_sets_his_password_and_reads_only(
     # The journal shows those changes to every agent, with before and after.
     page.get_by_role("link", name="Journal").click()
     expect(page.get_by_role("heading", name="Journal des actions")).to_be_visible()
-    expect(page.get_by_text("agent.role_set").first).to_be_visible()
+    # In French now (issue 12, item 8), no longer the action's code.
+    expect(page.get_by_text(re.compile(r"rôle de .*Accueil → Facturation")).first).to_be_visible()
     assert_accessible(page)
 
     newcomer = chromium_browser.new_context(base_url=site.url, locale="fr-FR").new_page()
