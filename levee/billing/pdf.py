@@ -51,33 +51,18 @@ def invoice_pdf_filename(invoice: Invoice) -> str:
     return f"facture-{invoice.number}.pdf"
 
 
-PAID_BY = {
-    "carte": "par carte bancaire",
-    "prelevement": "par prélèvement",
-}
-
-
-def _settlement_lines(invoice: Invoice, *, today: datetime.date) -> list[str]:
-    """Where the invoice's payment stands, as the duplicata says it, one sentence a line."""
-    from levee.lib.templatetags.levee_format import euros
+def _debits_of(invoice: Invoice, *, today: datetime.date) -> list[dict]:
+    """The invoice's debits for its duplicata: date, amount, and whether that day is past
+    (« Prélevée le … ») or to come (« Prélèvement prévu le … »)."""
     from levee.payments.models import DebitStatus, ScheduledDebit
 
-    if invoice.status == InvoiceStatus.PAID and invoice.paid_at:
-        paid_on = timezone.localtime(invoice.paid_at).date()
-        how = PAID_BY.get(invoice.paid_by)
-        return [f"Réglée le {paid_on:%d/%m/%Y} {how}." if how else f"Réglée le {paid_on:%d/%m/%Y}."]
-    if invoice.status != InvoiceStatus.OPEN:
-        return []
     debits = (
         ScheduledDebit.objects.filter(authority_id=invoice.authority_id, invoice_id=invoice.pk)
         .exclude(status=DebitStatus.CANCELLED)
         .order_by("due_on")
     )
     return [
-        f"Prélevée le {d.due_on:%d/%m/%Y} : {euros(d.amount_cents)}."
-        if d.due_on <= today
-        else f"Prélèvement prévu le {d.due_on:%d/%m/%Y} : {euros(d.amount_cents)}."
-        for d in debits
+        {"on": d.due_on, "amount_cents": d.amount_cents, "done": d.due_on <= today} for d in debits
     ]
 
 
@@ -123,10 +108,12 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     duplicata = duplicata and not simulated
     return {
         "duplicata": duplicata,
-        "settlement_lines": (
-            _settlement_lines(invoice, today=timezone.localdate()) if duplicata else []
+        "debits": (
+            _debits_of(invoice, today=timezone.localdate())
+            if duplicata and invoice.status == InvoiceStatus.OPEN
+            else []
         ),
-        "paid": duplicata and invoice.status == InvoiceStatus.PAID,
+        "paid": duplicata and invoice.status == InvoiceStatus.PAID and invoice.paid_at,
         "collection_address": (
             invoice.collection_address
             or (invoice.subscription.address_line if invoice.subscription else "")
