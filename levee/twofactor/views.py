@@ -83,7 +83,9 @@ def enrol(request):
         target,
         form=form,
         # segno draws the SVG from the device's URL only: no user input in the markup.
-        qr_svg=mark_safe(qr.svg_inline(scale=5, light="#fff", title="Code QR à scanner")),
+        qr_svg=mark_safe(
+            qr.svg_inline(scale=5, light="#fff", title="Code QR à scanner", omitsize=True)
+        ),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
     )
     return render(request, "twofactor/enrol.html", context, status=400 if form.errors else 200)

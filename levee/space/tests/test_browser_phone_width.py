@@ -1,0 +1,109 @@
+"""A 320 px wide phone in Chromium (WCAG 1.4.10, reflow): no page of the space nor of the
+back office scrolls sideways; wide tables scroll inside their own box, the QR code of the
+two-factor enrolment shrinks. axe on every page."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from levee.agents.models import Agent
+from levee.billing.tests.factories import make_seed_invoice, make_simulation, make_tariff
+from levee.collection.tests.conftest import make_bin
+from levee.collection.tests.test_production_page import weekly_lifts
+from levee.requests.tests.conftest import make_request
+from testkit import PASSWORD, ccfi_world, field, make_account, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCROLL_WIDTH = "document.documentElement.scrollWidth"
+
+SPACE_PAGES = [
+    ("/flandre-interieure/espace/", "Mes prochaines collectes"),
+    ("/flandre-interieure/espace/mes-factures/", "Mes factures"),
+    ("/flandre-interieure/espace/mes-bacs-levees/", "Mes bacs/levées"),
+    ("/flandre-interieure/espace/suivi-de-mes-demandes/", "Suivi de mes demandes"),
+    ("/flandre-interieure/espace/mon-profil/", "Mon profil"),
+    (
+        "/flandre-interieure/espace/mes-services/modifier-mes-coordonnees/",
+        "Modifier mes coordonnées",
+    ),
+]
+
+
+@pytest.fixture
+def phone_world(settings, live_server):
+    """Pierre Dupont with two accounts (the account selector shows), lifts, an invoice, an
+    estimate and a request waiting for an agent of CCFI."""
+    settings.SITE_URL = live_server.url
+    authority, dupont = ccfi_world()
+    dupont.phone = "0601020304"
+    dupont.save(update_fields=["phone"])
+    second = make_account(
+        authority, code="00003", portal_key="SECONDAC", street="rue de la Gare", number="12"
+    )
+    year = timezone.localdate().year
+    start = timezone.make_aware(datetime.datetime(year, 1, 1, 7))
+    weekly_lifts(make_bin(dupont, chip="E0040001"), 1, start=start)
+    make_tariff(authority, year)
+    make_seed_invoice(dupont)
+    make_simulation(dupont, year=year)
+    resident = make_user("dupont59@gmail.com", accounts=[dupont, second])
+    agent = make_user("agent.flandre@example.org")
+    Agent.objects.create(authority=authority, user=agent)
+    world = SimpleNamespace(account=dupont, resident=resident)
+    request = make_request(world)
+    return SimpleNamespace(request=request)
+
+
+def fits_the_phone(page, assert_accessible):
+    width = page.evaluate(SCROLL_WIDTH)
+    assert width <= 320, f"{page.url}: {width} px wide"
+    assert_accessible(page)
+
+
+def test_the_space_fits_a_320_px_phone(page, live_server, phone_world, assert_accessible):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/flandre-interieure/connexion/")
+    field(page, "Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("navigation", name="Mon espace")).to_be_attached()
+    for url, heading in SPACE_PAGES:
+        page.goto(url)
+        expect(page.get_by_role("heading", name=heading).first).to_be_visible()
+        fits_the_phone(page, assert_accessible)
+
+
+def test_the_back_office_fits_a_320_px_phone(page, live_server, phone_world, assert_accessible):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/backoffice/")
+    field(page, "Adresse email").fill("agent.flandre@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+    page.goto("/backoffice/demandes/")
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+    page.goto(f"/backoffice/demandes/{phone_world.request.pk}/")
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+
+
+def test_the_qr_code_of_two_factor_enrolment_fits_a_320_px_phone(
+    page, live_server, settings, phone_world, assert_accessible
+):
+    settings.TWO_FACTOR_REQUIRED = True
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/backoffice/")
+    field(page, "Adresse email").fill("agent.flandre@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", name="Activer la double authentification")).to_be_visible()
+    qr = page.get_by_role("img", name="Code QR à scanner")
+    expect(qr).to_be_visible()
+    assert qr.bounding_box()["width"] >= 150
+    fits_the_phone(page, assert_accessible)
