@@ -1,6 +1,6 @@
 """A 320 px wide phone in Chromium (WCAG 1.4.10, reflow): no page of the space nor of the
 back office scrolls sideways; wide tables scroll inside their own box, the QR code of the
-two-factor enrolment shrinks. axe on every page."""
+two-factor enrolment shrinks, the payment sandbox reflows. axe on every page."""
 
 import datetime
 from types import SimpleNamespace
@@ -10,9 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from levee.agents.models import Agent
+from levee.billing.models import BillingSettings
 from levee.billing.tests.factories import make_seed_invoice, make_simulation, make_tariff
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
+from levee.payments.tests.conftest import World
 from levee.requests.tests.conftest import make_request
 from testkit import PASSWORD, ccfi_world, field, make_account, make_user
 
@@ -106,4 +108,25 @@ def test_the_qr_code_of_two_factor_enrolment_fits_a_320_px_phone(
     qr = page.get_by_role("img", name="Code QR à scanner")
     expect(qr).to_be_visible()
     assert qr.bounding_box()["width"] >= 150
+    fits_the_phone(page, assert_accessible)
+
+
+def test_paying_online_in_the_sandbox_fits_a_320_px_phone(
+    page, live_server, settings, assert_accessible
+):
+    settings.SITE_URL = live_server.url
+    settings.PAYMENT_SANDBOX_ONLY = True
+    world = World()
+    BillingSettings.objects.create(authority=world.authority, treasury_name="TRES. HAZEBROUCK")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/flandre-interieure/connexion/")
+    field(page, "Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.get_by_role("link", name="Mes factures").first.click()
+    page.get_by_role("button", name="Régler la facture 2300240069928").click()
+    expect(page.get_by_role("heading", name="Informations sur la dette")).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+    page.get_by_role("link", name="Payer par carte bancaire").click()
+    expect(page.get_by_text("TRES. HAZEBROUCK").first).to_be_visible()
     fits_the_phone(page, assert_accessible)
