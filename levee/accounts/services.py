@@ -117,8 +117,9 @@ def signup_activate(*, pending: PendingSignup) -> SignupOutcome:
     return SignupOutcome.ACTIVATED
 
 
-def _account_shared_notify(*, user: User, account, authority) -> None:
-    """A household may share an account, but its holder must know who else sees it."""
+def _other_logins_tell(*, user: User, account, authority, template: str, context: dict) -> None:
+    """A household may share an account, but each of its logins must know who else sees
+    it: the account's other active logins get `template`."""
     others = (
         AccountAccess.objects.filter(account=account, user__is_active=True)
         .exclude(user=user)
@@ -127,10 +128,20 @@ def _account_shared_notify(*, user: User, account, authority) -> None:
     for other in others:
         mail_enqueue(
             to=other.user.email,
-            template="account_shared",
-            context={"account": account, "new_email": user.email},
+            template=template,
+            context={"account": account, **context},
             authority=authority,
         )
+
+
+def _account_shared_notify(*, user: User, account, authority) -> None:
+    _other_logins_tell(
+        user=user,
+        account=account,
+        authority=authority,
+        template="account_shared",
+        context={"new_email": user.email},
+    )
 
 
 @transaction.atomic
@@ -288,18 +299,13 @@ def account_access_revoke(*, user: User, account, by: User | None = None) -> boo
     ).delete()
     if not deleted:
         return False
-    others = (
-        AccountAccess.objects.filter(account=account, user__is_active=True)
-        .exclude(user=user)
-        .select_related("user")
+    _other_logins_tell(
+        user=user,
+        account=account,
+        authority=account.authority,
+        template="account_unshared",
+        context={"removed_email": user.email},
     )
-    for other in others:
-        mail_enqueue(
-            to=other.user.email,
-            template="account_unshared",
-            context={"account": account, "removed_email": user.email},
-            authority=account.authority,
-        )
     if by is not None:
         audit_write(
             authority=account.authority,
