@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from levee.lib.colors import contrast_ratio, validate_hex_color
 from levee.lib.models import TimeStampedModel
+from levee.lib.text import of_name, to_name
 
 
 class Commune(models.Model):
@@ -177,6 +178,22 @@ class Authority(TimeStampedModel):
     @property
     def display_short_name(self) -> str:
         return self.short_name or self.name
+
+    @property
+    def of_name(self) -> str:
+        """« de la Communauté de Communes de Flandre Intérieure », « du Syndicat… »: the
+        name after « de », with its article or elision."""
+        return of_name(self.name)
+
+    @property
+    def of_short_name(self) -> str:
+        """« de la CCFI »: the short name (or the name) after « de »."""
+        return of_name(self.display_short_name)
+
+    @property
+    def to_name(self) -> str:
+        """« à la Communauté de Communes de Flandre Intérieure », « au Syndicat… »."""
+        return to_name(self.name)
 
     @property
     def siret_display(self) -> str:

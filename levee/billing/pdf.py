@@ -33,7 +33,7 @@ DEFAULT_APPEAL_TEXT = (
     "la redevance d'enlèvement des ordures ménagères rémunérant un service public industriel "
     "et commercial. La contestation de la régularité formelle d'un acte de poursuite relève "
     "du juge de l'exécution, saisi dans les deux mois suivant sa notification. Vous pouvez "
-    "aussi adresser au préalable une réclamation écrite à {authority}."
+    "aussi adresser au préalable une réclamation écrite {authority}."
 )
 
 # WeasyPrint reports each step of each rendering at INFO: seven lines per duplicata.
@@ -102,7 +102,7 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     account = invoice.account
     billing = BillingSettings.objects.filter(authority_id=authority.pk).first()
     appeal = (billing.appeal_text.strip() if billing else "") or DEFAULT_APPEAL_TEXT.format(
-        authority=authority.name
+        authority=authority.to_name
     )
     simulated = invoice.status == InvoiceStatus.SIMULATED
     duplicata = duplicata and not simulated

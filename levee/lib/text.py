@@ -30,3 +30,65 @@ def iban_mask(iban: str) -> str:
         return ""
     hidden = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
     return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+
+
+def plural_fr(count: int, singular: str, plural: str | None = None) -> str:
+    """« 0 demande traitée », « 1 levée », « 2 levées »: the count and its noun (or noun
+    phrase) the French way, where 0 and 1 take the singular. `plural` defaults to each
+    word of `singular` with an « s » (« demande traitée » → « demandes traitées »)."""
+    if plural is None:
+        words = singular.split()
+        plural = " ".join(w if w.endswith(("s", "x", "z")) else f"{w}s" for w in words)
+    return f"{count} {singular if abs(count) < 2 else plural}"
+
+
+# How « de » joins the start of an authority's name: feminine nouns take « de la »,
+# masculine ones « du », a vowel « d' » (« de la Communauté de communes… », « du Syndicat
+# mixte… », « d'Agglo… »).
+_FEMININE = ("communauté", "métropole", "agglomération", "régie", "ville", "commune", "cc", "ca")
+_MASCULINE = ("syndicat", "sictom", "smictom", "smirtom", "sivom", "sirtom", "smitom", "pays")
+_ACRONYM_FEMININE = ("CC", "CA")
+_ACRONYM_MASCULINE = ("S",)
+
+
+def of_name(name: str) -> str:
+    """« de » followed by an organisation's name, with the article or the elision French
+    asks for: « de la Communauté de Communes de Flandre Intérieure », « du Syndicat mixte
+    du Pilat », « d'Annemasse Agglo », « de Lille ». A name already opening with an article
+    (« La Métropole… », « Le SICTOM… ») is contracted (« de la Métropole… », « du SICTOM… »)."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    first = name.split()[0]
+    lower = first.lower()
+    if lower in ("le", "les") and len(name.split()) > 1:
+        rest = name[len(first) :].strip()
+        return f"{'du' if lower == 'le' else 'des'} {rest}"
+    if lower == "la" and len(name.split()) > 1:
+        return f"de la {name[len(first) :].strip()}"
+    if lower.startswith("l'") or lower.startswith("l’"):
+        return f"de l'{name[2:]}"
+    if first.isupper() and len(first) > 1:
+        if first.startswith(_ACRONYM_FEMININE):
+            return f"de la {name}"
+        if first.startswith(_ACRONYM_MASCULINE):
+            return f"du {name}"
+    if lower in _FEMININE:
+        return f"de la {name}"
+    if lower in _MASCULINE:
+        return f"du {name}"
+    if fold(first[:1]) in tuple("aeiouy"):
+        return f"d'{name}"
+    return f"de {name}"
+
+
+def to_name(name: str) -> str:
+    """« à » followed by an organisation's name, contracted the same way: « à la
+    Communauté de communes… », « au Syndicat… », « à Lille »."""
+    of = of_name(name)
+    for de, to in (("de la ", "à la "), ("de l'", "à l'"), ("du ", "au "), ("des ", "aux ")):
+        if of.startswith(de):
+            return to + of[len(de) :]
+    if of.startswith("d'"):
+        return "à " + of[2:]
+    return "à " + of[3:] if of else ""

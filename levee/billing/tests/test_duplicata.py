@@ -193,7 +193,7 @@ def test_it_gives_the_default_appeal_text_before_the_judicial_court(dupont):
     assert "Voies et délais de recours" in text
     assert "Dans un délai de deux mois suivant la réception de la présente facture" in text
     assert "tribunal judiciaire" in text and "article L1617-5 du code général" in text
-    assert "réclamation écrite à Communauté de Communes Flandre Intérieure." in text
+    assert "réclamation écrite à la Communauté de Communes Flandre Intérieure." in text
     assert "{authority}" in DEFAULT_APPEAL_TEXT
 
 

@@ -5,6 +5,8 @@ import datetime
 from django import template
 from django.utils.formats import number_format
 
+from levee.lib import text
+
 register = template.Library()
 
 
@@ -34,3 +36,18 @@ def euros(cents: int | None) -> str:
     units, rest = divmod(abs(cents), 100)
     grouped = f"{units:,}".replace(",", "\u202f")
     return f"{sign}{grouped},{rest:02d}\u00a0€"
+
+
+@register.filter
+def plural_fr(count, noun: str) -> str:
+    """`{{ n|plural_fr:"demande traitée" }}` → « 0 demande traitée », « 2 demandes
+    traitées »; an irregular plural after a « | »: `"bac neuf|bacs neufs"`."""
+    singular, _, plural = noun.partition("|")
+    return text.plural_fr(int(count or 0), singular, plural or None)
+
+
+@register.filter
+def of_name(name: str) -> str:
+    """`{{ authority.name|of_name }}` → « de la Communauté de communes… » (see
+    levee.lib.text.of_name)."""
+    return text.of_name(str(name or ""))

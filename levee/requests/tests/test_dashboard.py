@@ -46,3 +46,24 @@ def test_durations_read_in_french():
     assert duration_fr(datetime.timedelta(days=3, hours=12)) == "3,5 jours"
     assert duration_fr(datetime.timedelta(days=2)) == "2 jours"
     assert duration_fr(None) == ""
+
+
+def test_the_oldest_request_without_an_account_reads_as_a_sentence(client, world):
+    """A « J'emménage » request has no account: the sentence names its type and who asks,
+    never « : . »."""
+    ServiceRequest.objects.create(
+        authority=world.ccfi,
+        kind="move_in",
+        email="nouvel.arrivant@example.org",
+        requested={"last_name": "Lefebvre", "first_name": "Anne"},
+    )
+    client.force_login(world.ccfi_agent)
+    page = plain(client.get("/backoffice/"))
+    assert " : ." not in page
+    assert ": « Emménagement » de LEFEBVRE ANNE (sans compte usager) . Toutes" in page
+
+
+def test_no_request_decided_reads_in_the_singular(client, world):
+    client.force_login(world.ccfi_agent)
+    page = plain(client.get("/backoffice/"))
+    assert "Sur les 30 derniers jours : 0 demande traitée." in page

@@ -62,7 +62,7 @@ def test_step_2_of_the_association_leads_here(client, pelussin):
     assert f'<a href="{KEY}">Vous ne connaissez pas votre clé d\'activation ?</a>' in page
     page = plain(client.get(KEY))
     assert "Vous ne connaissez pas votre clé d'activation ?" in page
-    assert "Commune : 42410 PÉLUSSIN — demande adressée à Communauté de Communes du Pilat" in page
+    assert "Commune : 42410 PÉLUSSIN — demande adressée à la Communauté de Communes du Pilat" in page
     assert "Pièce d'identité" in page
 
 
@@ -94,7 +94,7 @@ def test_the_resident_follows_it_in_his_suivi(client, pelussin):
     response = client.get(f"/espace/mes-demandes/{service_request.pk}/")
     assert response["Location"] == f"{TRACKING}{service_request.pk}/"
     page = plain(client.get(f"{TRACKING}{service_request.pk}/"))
-    assert "Demande adressée à Communauté de Communes du Pilat Rhodanien." in page
+    assert "Demande adressée à la Communauté de Communes du Pilat Rhodanien." in page
     assert "Adresse 12 RUE DU PILAT 42410 PÉLUSSIN" in page
     identity = RequestMessage.objects.get()
     assert (
