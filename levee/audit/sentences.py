@@ -256,6 +256,10 @@ def _account_name(entry, known, code=None) -> str:
     return f"compte {code}" if code else "compte"
 
 
+def _plan_volume(volume) -> str:
+    return f"bac de {volume} L" if volume else "selon le volume du bac"
+
+
 def _agent_name(entry, known, email=None) -> str:
     agent = known.agents.get(entry.object_id)
     if agent is not None:
@@ -429,6 +433,24 @@ SENTENCES: dict[str, Callable] = {
     "account.paperless_update": lambda e, b, a, k: (
         f"{_account_name(e, k)} : factures uniquement par email "
         f"{plain(b.get('paperless_invoices'))}{ARROW}{plain(a.get('paperless_invoices'))}"
+    ),
+    "account.bin_add": lambda e, b, a, k: (
+        f"bac {a.get('bin', EMPTY)} livré le {plain(a.get('delivered_on'))} ajouté à "
+        f"l'abonnement {a.get('subscription', EMPTY)} du {_account_name(e, k)}"
+    ),
+    "account.bin_replace": lambda e, b, a, k: (
+        f"bac {b.get('bin', EMPTY)} de l'abonnement {a.get('subscription', EMPTY)} du "
+        f"{_account_name(e, k)} remplacé le {plain(a.get('delivered_on'))} par le bac "
+        f"{a.get('bin', EMPTY)}"
+    ),
+    "account.bin_remove": lambda e, b, a, k: (
+        f"bac {b.get('bin', EMPTY)} de l'abonnement {b.get('subscription', EMPTY)} du "
+        f"{_account_name(e, k)} retiré le {plain(a.get('removed_on'))}"
+    ),
+    "account.plan_set": lambda e, b, a, k: (
+        f"forfait de l'abonnement {a.get('subscription', EMPTY)} du {_account_name(e, k)} : "
+        f"{_plan_volume(b.get('plan_volume_litres'))}{ARROW}"
+        f"{_plan_volume(a.get('plan_volume_litres'))}"
     ),
     "account.associate": lambda e, b, a, k: (
         f"identifiant {a.get('login', EMPTY)} associé au {_account_name(e, k)}"

@@ -137,6 +137,13 @@ class Subscription(TimeStampedModel):
         "mode de paiement", max_length=20, choices=PaymentMode.choices, blank=True, default=""
     )
     iban = models.CharField("IBAN", max_length=34, blank=True)
+    # The plan (forfait) of a « bac » subscription, by the volume of its household-waste bin
+    # in the authority's grids: chosen at J'emménage, kept by a move, set by an agent. The
+    # grids are versioned per year, so the volume is kept rather than one grid's plan. Empty:
+    # billing reads the volume of the household-waste bin in place, as before.
+    plan_volume_litres = models.PositiveIntegerField(
+        "volume du forfait (litres)", null=True, blank=True
+    )
     commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT)
     number = models.CharField("n°", max_length=10, blank=True)
     number_suffix = models.CharField("ext.", max_length=10, blank=True)
@@ -155,6 +162,11 @@ class Subscription(TimeStampedModel):
                 condition=models.Q(ended_on__isnull=True)
                 | models.Q(ended_on__gte=models.F("subscribed_on")),
                 name="subscription_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(plan_volume_litres__isnull=True)
+                | models.Q(plan_volume_litres__gt=0),
+                name="subscription_plan_volume_positive",
             ),
         ]
 

@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import IntegerField
 from django.db.models.functions import Cast
 
-from levee.collection.models import Bin
+from levee.audit.services import audit_write
+from levee.collection.models import Bin, Flux
 
 from .models import Account, Subscription, SubscriptionKind
 
@@ -107,6 +108,30 @@ def subscription_reference_new(*, authority, base: str) -> str:
     return f"{base}-{n}"
 
 
+def subscription_plan_of_household(account: Account, *, kind: str) -> int | None:
+    """The plan volume the household had: that of its latest subscription of `kind`, else
+    the volume of that subscription's latest household-waste bin; None when there is none."""
+    previous = (
+        Subscription.objects.filter(authority_id=account.authority_id, account=account, kind=kind)
+        .order_by("-subscribed_on", "-pk")
+        .first()
+    )
+    if previous is None:
+        return None
+    if previous.plan_volume_litres:
+        return previous.plan_volume_litres
+    return (
+        Bin.objects.filter(
+            authority_id=account.authority_id,
+            subscription=previous,
+            flux=Flux.ORDURES_MENAGERES,
+        )
+        .order_by("-delivered_on", "-pk")
+        .values_list("volume_litres", flat=True)
+        .first()
+    )
+
+
 def subscription_open(
     *,
     account: Account,
@@ -118,9 +143,14 @@ def subscription_open(
     number_suffix: str = "",
     complement: str = "",
     kind: str = SubscriptionKind.BAC,
+    plan_volume_litres: int | None = None,
 ) -> Subscription:
     """A new subscription of the account at a dwelling of one of its authority's communes,
-    from `on`; its reference is the account's code (with a suffix when taken)."""
+    from `on`; its reference is the account's code (with a suffix when taken). A « bac »
+    subscription is billed with `plan_volume_litres`, else with the household's plan (a
+    move keeps it: `subscription_plan_of_household`)."""
+    if kind == SubscriptionKind.BAC and not plan_volume_litres:
+        plan_volume_litres = subscription_plan_of_household(account, kind=kind)
     return Subscription.objects.create(
         authority_id=account.authority_id,
         account=account,
@@ -133,4 +163,46 @@ def subscription_open(
         number_suffix=number_suffix,
         street=street,
         complement=complement,
+        plan_volume_litres=plan_volume_litres if kind == SubscriptionKind.BAC else None,
     )
+
+
+class PlanRefused(Exception):
+    """The plan asked cannot be set: `message` says why, in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def subscription_plan_set(
+    *, subscription: Subscription, plan_volume_litres: int | None, agent_user
+) -> bool:
+    """« Forfait »: the agent sets the plan of a « bac » subscription (a volume of the
+    authority's grid; None goes back to the volume of its household-waste bin). Audited on
+    the account; False when nothing changed."""
+    subscription = Subscription.objects.select_for_update().get(
+        pk=subscription.pk, authority_id=subscription.authority_id
+    )
+    if subscription.kind != SubscriptionKind.BAC:
+        raise PlanRefused(
+            f"Un abonnement {subscription.get_kind_display()} est facturé au forfait de son "
+            "type : il n'a pas de volume à choisir."
+        )
+    if plan_volume_litres is not None and plan_volume_litres <= 0:
+        raise PlanRefused("Choisissez un volume de la grille tarifaire.")
+    before = subscription.plan_volume_litres
+    if before == plan_volume_litres:
+        return False
+    subscription.plan_volume_litres = plan_volume_litres
+    subscription.save(update_fields=["plan_volume_litres", "updated_at"])
+    audit_write(
+        authority=subscription.authority,
+        actor=agent_user,
+        action="account.plan_set",
+        obj=subscription.account,
+        before={"subscription": subscription.reference, "plan_volume_litres": before},
+        after={"subscription": subscription.reference, "plan_volume_litres": plan_volume_litres},
+    )
+    return True
