@@ -6,3 +6,10 @@ class BillingConfig(AppConfig):
     label = "billing"
     verbose_name = "Facturation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def periodic_jobs(self):
+        from levee.lib.periodic import Job
+
+        from .services_alerts import usage_alerts_send
+
+        return [Job("usage alerts", lambda: f"{usage_alerts_send()} usage alert(s) enqueued")]

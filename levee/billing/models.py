@@ -231,6 +231,7 @@ class Invoice(TimeStampedModel):
 
     class Meta:
         verbose_name = "facture"
+        verbose_name_plural = "factures"
         ordering = ["-issued_on", "-number"]
         indexes = [
             models.Index(fields=["authority", "account", "-issued_on"], name="invoice_account"),
@@ -311,6 +312,7 @@ class InvoiceSequence(models.Model):
 
     class Meta:
         verbose_name = "numérotation des factures"
+        verbose_name_plural = "numérotations des factures"
         constraints = [
             models.UniqueConstraint(fields=["authority", "year"], name="unique_sequence_year"),
             models.CheckConstraint(
@@ -348,3 +350,45 @@ class BillingSettings(models.Model):
 
     def __str__(self):
         return f"Facturation de {self.authority}"
+
+
+class UsageAlert(models.Model):
+    """« Vous avez utilisé toutes les levées de votre forfait »: sent once per subscription
+    and year (the unique constraint makes the periodic job idempotent)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    subscription = models.ForeignKey(
+        "subscribers.Subscription", on_delete=models.CASCADE, related_name="usage_alerts"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    included_lifts = models.PositiveIntegerField("levées incluses")
+    lifts = models.PositiveIntegerField("levées comptées")
+    sent_at = models.DateTimeField("envoyée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "alerte de consommation"
+        verbose_name_plural = "alertes de consommation"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "year"], name="unique_usage_alert"),
+        ]
+
+    def __str__(self):
+        return f"{self.subscription} {self.year} : {self.lifts}/{self.included_lifts}"
+
+
+class UsageAlertOptOut(models.Model):
+    """An account whose residents turned the usage alerts off (« Ne plus recevoir ces
+    alertes », from the email)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    account = models.OneToOneField(
+        "subscribers.Account", on_delete=models.CASCADE, related_name="usage_alert_opt_out"
+    )
+    created_at = models.DateTimeField("désabonné le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "refus des alertes de consommation"
+        verbose_name_plural = "refus des alertes de consommation"
+
+    def __str__(self):
+        return f"{self.account} : plus d'alertes de consommation"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_alerts
 
 app_name = "billing"
 # The resident's « Mes factures » and its duplicatas.
@@ -10,5 +10,10 @@ urlpatterns = [
         "<slug:slug>/espace/mes-factures/<int:pk>/duplicata.pdf",
         views.duplicata,
         name="duplicata",
+    ),
+    path(
+        "<slug:slug>/alertes-consommation/<str:token>/",
+        views_alerts.usage_alert_unsubscribe,
+        name="usage_alert_unsubscribe",
     ),
 ]
