@@ -27,8 +27,8 @@ if settings.SERVE_MEDIA:
         0, re_path(r"^media/(?P<path>logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
 
-admin.site.site_header = "Levée — administration de la plateforme"
-admin.site.site_title = "Levée"
+admin.site.site_header = "Administration Levée"
+admin.site.site_title = "Administration Levée"
 admin.site.index_title = "Opérateur de la plateforme"
 # The admin's login counts attempts like the others; its second factor is asked by
 # levee.twofactor.middleware once the password is right.

@@ -6,5 +6,6 @@ class AgentsConfig(AppConfig):
     they take on residents' accounts (opening requests, keys, acting on behalf)."""
 
     name = "levee.agents"
+    verbose_name = "Agents"
     label = "agents"
     default_auto_field = "django.db.models.BigAutoField"

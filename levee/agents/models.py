@@ -22,6 +22,7 @@ class Agent(TimeStampedModel):
         # The table of the back office, where the model was born (no data moved).
         db_table = "backoffice_agent"
         verbose_name = "agent"
+        verbose_name_plural = "agents"
         constraints = [
             models.UniqueConstraint(fields=["authority", "user"], name="unique_agent"),
             models.CheckConstraint(

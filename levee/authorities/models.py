@@ -21,6 +21,8 @@ class Commune(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
 
     def __str__(self):
         return f"{self.name} ({self.department})"
@@ -31,6 +33,8 @@ class CommunePostalCode(models.Model):
     postal_code = models.CharField("code postal", max_length=5, db_index=True)
 
     class Meta:
+        verbose_name = "code postal d'une commune"
+        verbose_name_plural = "codes postaux des communes"
         constraints = [
             models.UniqueConstraint(
                 fields=["commune", "postal_code"], name="unique_commune_postal_code"
@@ -45,6 +49,10 @@ class Epci(models.Model):
     siren = models.CharField(max_length=9, unique=True)
     name = models.CharField("nom", max_length=200)
     kind = models.CharField("type", max_length=10)
+
+    class Meta:
+        verbose_name = "EPCI"
+        verbose_name_plural = "EPCI"
 
     def __str__(self):
         return self.name

@@ -53,6 +53,7 @@ class Sector(TimeStampedModel):
 
     class Meta:
         verbose_name = "secteur"
+        verbose_name_plural = "secteurs"
         ordering = ["commune__name", "name"]
         constraints = [
             models.UniqueConstraint(

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class CollectionConfig(AppConfig):
     name = "levee.collection"
+    verbose_name = "Bacs, levées et apports"
     label = "collection"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -45,6 +45,7 @@ class Bin(TimeStampedModel):
 
     class Meta:
         verbose_name = "bac"
+        verbose_name_plural = "bacs"
         ordering = ["delivered_on", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -127,6 +128,7 @@ class ImportBatch(TimeStampedModel):
 
     class Meta:
         verbose_name = "import"
+        verbose_name_plural = "imports"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["authority", "-created_at"], name="importbatch_authority")]
 
@@ -197,6 +199,7 @@ class Lift(models.Model):
 
     class Meta:
         verbose_name = "levée"
+        verbose_name_plural = "levées"
         ordering = ["-lifted_at"]
         constraints = [
             models.UniqueConstraint(
@@ -276,6 +279,7 @@ class DropOff(models.Model):
 
     class Meta:
         verbose_name = "apport"
+        verbose_name_plural = "apports"
         ordering = ["-occurred_at"]
         constraints = [
             models.UniqueConstraint(
@@ -319,6 +323,7 @@ class ProductionAverage(models.Model):
 
     class Meta:
         verbose_name = "moyenne de production"
+        verbose_name_plural = "moyennes de production"
         constraints = [
             models.UniqueConstraint(
                 fields=["authority", "commune", "flux", "volume_litres", "year", "month"],

@@ -17,5 +17,9 @@ class UsedChallenge(models.Model):
     signature = models.CharField(max_length=128, unique=True)
     expires_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        verbose_name = "défi anti-robot utilisé"
+        verbose_name_plural = "défis anti-robot utilisés"
+
     def __str__(self):
         return self.signature

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class MailingConfig(AppConfig):
     name = "levee.mailing"
+    verbose_name = "Emails"
     label = "mailing"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ class PrivacyConfig(AppConfig):
     connections, a login's data export and erasure."""
 
     name = "levee.privacy"
+    verbose_name = "Données personnelles"
     label = "privacy"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -23,6 +23,7 @@ class Connection(models.Model):
 
     class Meta:
         verbose_name = "connexion"
+        verbose_name_plural = "connexions"
         ordering = ["-logged_in_at", "-pk"]
         indexes = [
             models.Index(fields=["user", "-logged_in_at"], name="connection_user"),

@@ -81,6 +81,7 @@ class ServiceRequest(TimeStampedModel):
 
     class Meta:
         verbose_name = "demande"
+        verbose_name_plural = "demandes"
         indexes = [
             models.Index(fields=["authority", "status", "created_at"], name="request_queue"),
             models.Index(fields=["account", "created_at"], name="request_account"),

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class SubscribersConfig(AppConfig):
     name = "levee.subscribers"
+    verbose_name = "Usagers et abonnements"
     label = "subscribers"
     default_auto_field = "django.db.models.BigAutoField"
 

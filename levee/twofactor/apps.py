@@ -6,6 +6,7 @@ class TwoFactorConfig(AppConfig):
     residents who turn it on."""
 
     name = "levee.twofactor"
+    verbose_name = "Double authentification"
     label = "twofactor"
     default_auto_field = "django.db.models.BigAutoField"
 
