@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from levee.collection.importers.reading import megabytes
+from levee.collection.importers.reading import megabytes, upload_binary_reason
 from levee.collection.models import ImportKind
 from levee.lib.forms import Form
 
@@ -50,4 +50,8 @@ class ImportUploadForm(Form):
                 f"{megabytes(settings.IMPORT_MAX_BYTES)} au plus. Rien n'a été importé.",
                 code="too_large",
             )
+        reason = upload_binary_reason(upload) if upload else None
+        if reason:
+            # A PDF or a spreadsheet sent by mistake: said here, before anything is stored.
+            raise forms.ValidationError(reason, code="binary")
         return upload

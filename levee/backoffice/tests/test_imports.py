@@ -99,11 +99,12 @@ def test_a_refused_file_shows_its_message_and_can_be_run_again(
 ):
     client.force_login(world["ccfi_agent"])
     with django_capture_on_commit_callbacks(execute=True):
-        upload(client, content=b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", name="a.xlsx")
+        # (A binary file is refused by the upload form itself: a wrong header gets this far.)
+        upload(client, content=b"nom;prenom\nMartin;Marie\n", name="a.csv")
     batch = ImportBatch.objects.get()
     page = text(client.get(f"/backoffice/imports/{batch.pk}/"))
     assert batch.status == ImportStatus.FAILED
-    assert "contenu binaire" in page and "Relancer l'import" in page
+    assert "L'en-tête du fichier" in page and "Relancer l'import" in page
     assert client.get(f"/backoffice/imports/{batch.pk}/rapport.csv").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -172,6 +173,35 @@ def test_a_bad_upload_gets_its_message_next_to_its_field(client, world, data, me
     body = text(response)
     assert response.status_code == 400
     assert message in body and 'aria-invalid="true"' in body
+    assert not ImportBatch.objects.exists()
+
+
+# A PDF whose start is plain text (objects not compressed), as many producers write them:
+# read as a CSV file, it was refused for its header.
+TEXT_PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+)
+
+
+@pytest.mark.parametrize(
+    "name, content, guess",
+    [
+        ("factures.pdf", TEXT_PDF, "(PDF ?)"),
+        ("leves.csv", TEXT_PDF, "(PDF ?)"),  # the name does not matter, the content does
+        ("levees.xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "(classeur Excel"),
+    ],
+)
+def test_a_binary_file_is_refused_next_to_the_upload_field(client, world, name, content, guess):
+    client.force_login(world["ccfi_agent"])
+    response = client.post(
+        "/backoffice/imports/", {"kind": "lifts", "file": SimpleUploadedFile(name, content)}
+    )
+    body = text(response)
+    assert response.status_code == 400
+    assert f"Ce fichier est un fichier binaire {guess}" in body
+    assert "et non un fichier CSV" in body and "en-tête" not in body
+    assert 'aria-describedby="id_file_helptext id_file_error"' in body
     assert not ImportBatch.objects.exists()
 
 

@@ -23,7 +23,26 @@ SNIFF_SIZE = 8 * 1024
 MAX_LINE_BYTES = 4096
 BOM = b"\xef\xbb\xbf"
 
-BINARY = "Ce fichier n'est pas un fichier texte CSV (contenu binaire) : rien n'a été importé."
+BINARY = (
+    "Ce fichier est un fichier binaire{guess} et non un fichier CSV : {advice} "
+    "Rien n'a été importé."
+)
+# What the first bytes of a file say it is (its « magic number »), and what to do instead.
+EXPORT_AGAIN = (
+    "exportez les données au format CSV depuis le logiciel d'origine, puis déposez ce fichier."
+)
+SAVE_AS_CSV = (
+    "ouvrez-le dans le tableur et enregistrez-le au format « CSV UTF-8 », puis déposez ce fichier."
+)
+MAGIC = (
+    (b"%PDF", " (PDF ?)", EXPORT_AGAIN),
+    (b"PK\x03\x04", " (classeur Excel ou LibreOffice, ou archive ZIP ?)", SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0", " (classeur Excel 97-2003 ?)", SAVE_AS_CSV),
+    (b"\x89PNG", " (image ?)", EXPORT_AGAIN),
+    (b"\xff\xd8\xff", " (image ?)", EXPORT_AGAIN),
+    (b"GIF8", " (image ?)", EXPORT_AGAIN),
+    (b"\x1f\x8b", " (archive compressée ?)", EXPORT_AGAIN),
+)
 UTF16 = (
     "Ce fichier est encodé en UTF-16 : enregistrez-le en CSV UTF-8 (ou Windows/Latin-1) "
     "puis déposez-le à nouveau. Rien n'a été importé."
@@ -108,10 +127,36 @@ def size_check(file) -> int | None:
 
 
 def looks_binary(sample: bytes) -> bool:
-    if b"\x00" in sample:
-        return True
+    return binary_reason(sample) is not None
+
+
+def binary_reason(sample: bytes) -> str | None:
+    """Why the first bytes of a file (SNIFF_SIZE of them) are not those of a CSV file, in
+    French, or None: a known binary format by its first bytes (a PDF is text-like at its
+    start, and would otherwise be taken for a CSV file with a wrong header), NUL bytes, or
+    more than 1 % of control characters."""
+    start = sample.lstrip(BOM)
+    for magic, guess, advice in MAGIC:
+        if start.startswith(magic):
+            return BINARY.format(guess=guess, advice=advice)
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
-    return controls > len(sample) // 100
+    if b"\x00" in sample or controls > len(sample) // 100:
+        return BINARY.format(guess="", advice=EXPORT_AGAIN)
+    return None
+
+
+def upload_binary_reason(upload) -> str | None:
+    """`binary_reason` of an uploaded file's first bytes, read without consuming it (the
+    upload form asks before anything is stored)."""
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    try:
+        upload.seek(0)
+        sample = upload.read(SNIFF_SIZE)
+    finally:
+        upload.seek(position)
+    if isinstance(sample, str):
+        return None
+    return binary_reason(sample)
 
 
 def decode(line: bytes) -> str:
@@ -154,8 +199,9 @@ def _chunks(file, progress: Callable[[int, int], None] | None) -> Iterator[bytes
         if not read:
             if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                 raise FileRefused(UTF16)
-            if looks_binary(chunk[:SNIFF_SIZE]):
-                raise FileRefused(BINARY)
+            reason = binary_reason(chunk[:SNIFF_SIZE])
+            if reason:
+                raise FileRefused(reason)
         read += len(chunk)
         if read > limit:
             raise FileRefused(too_big())

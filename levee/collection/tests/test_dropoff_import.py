@@ -185,7 +185,7 @@ def test_it_rejects_the_accounts_and_badges_of_another_authority(ccfi, pilat_acc
         (b"horodatage;type;lieu\n2024-03-05 10:12;badge;Colonne\n", "code_usager ou badge"),
         (b"horodatage;type;code_usager;lieu;poids\n", "colonnes inconnues : poids"),
         (b"Horodatage;Code usager\n", "colonnes manquantes : type, lieu"),
-        (b"%PDF-1.4\n1 0 obj<</Type/Catalog>>\x00\x00endobj", "contenu binaire"),
+        (b"%PDF-1.4\n1 0 obj<</Type/Catalog>>\x00\x00endobj", "fichier binaire"),
         ("horodatage;type;code_usager;lieu\n".encode("utf-16"), "UTF-16"),
     ],
 )

@@ -137,7 +137,7 @@ def test_a_binary_file_is_refused(ccfi, bins, content):
     authority, _ = ccfi
     batch = lift_import(authority=authority, file=ContentFile(content), filename="a.csv")
     assert batch.status == ImportStatus.FAILED
-    assert "contenu binaire" in batch.message
+    assert "fichier binaire" in batch.message
 
 
 def test_a_nul_past_the_start_rejects_its_line_only(ccfi, bins):
@@ -147,3 +147,14 @@ def test_a_nul_past_the_start_rejects_its_line_only(ccfi, bins):
     batch = lift_import(authority=authority, file=ContentFile(text.encode()), filename="a.csv")
     assert (batch.rows_total, batch.rows_imported, batch.rows_rejected) == (301, 1, 1)
     assert batch.rejected_report.splitlines()[1] == "302;ligne illisible (caractère nul)"
+
+
+def test_a_pdf_with_a_text_start_is_refused_as_binary_not_for_its_header(ccfi, bins):
+    authority, _ = ccfi
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    batch = lift_import(authority=authority, file=ContentFile(pdf), filename="levees.csv")
+    assert batch.status == ImportStatus.FAILED
+    assert batch.message.startswith(
+        "Ce fichier est un fichier binaire (PDF ?) et non un fichier CSV"
+    )
+    assert "en-tête" not in batch.message

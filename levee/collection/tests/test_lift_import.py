@@ -147,8 +147,8 @@ def test_it_rejects_the_bins_of_another_authority(ccfi, bins, pilat_bin):
             b"horodatage;puce;cuve;flux;poids_kg;vehicule;chauffeur\n",
             "colonnes inconnues : chauffeur",
         ),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "contenu binaire"),
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "contenu binaire"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "fichier binaire"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "fichier binaire"),
     ],
 )
 def test_it_refuses_a_file_that_is_not_a_lift_csv(ccfi, bins, content, message):

@@ -304,7 +304,7 @@ def test_it_rejects_each_bad_line_with_its_number_and_reason(ccfi):
         (b"code_usager;prenom\n00001;Pierre\n", "colonnes manquantes : nom ou raison_sociale"),
         (b"code_usager;nom;iban\n00001;DUPONT;FR76\n", "colonnes inconnues : iban"),
         (b"code_usager;nom;nom\n", "colonnes en double"),
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "contenu binaire"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "fichier binaire"),
     ],
 )
 def test_it_refuses_a_file_that_is_not_a_subscriber_csv(ccfi, content, message):
