@@ -16,4 +16,9 @@ class PaymentsConfig(AppConfig):
             counts = payments_waiting_resolve()
             return "{checked} checked, {settled} settled, {expired} expired".format(**counts)
 
-        return [Job("payments", resolve)]
+        def receipts() -> str:
+            from .receipts import debit_receipts_send
+
+            return f"{debit_receipts_send()} debit receipt(s) enqueued"
+
+        return [Job("payments", resolve), Job("debit receipts", receipts)]

@@ -110,6 +110,7 @@ class Payment(TimeStampedModel):
 
     class Meta:
         verbose_name = "règlement"
+        verbose_name_plural = "règlements"
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["authority", "-created_at"], name="payment_authority"),
@@ -261,3 +262,36 @@ class ScheduledDebit(models.Model):
 
     def __str__(self):
         return f"{self.due_on} : {self.amount_cents} c"
+
+
+class PaymentReceipt(models.Model):
+    """The « Reçu de paiement » email of one confirmed payment: an online payment settled
+    paid, or a scheduled debit taken. One row each (unique), written in the transaction of
+    its emails, so a payment is never acknowledged twice."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="receipt"
+    )
+    debit = models.OneToOneField(
+        ScheduledDebit, on_delete=models.CASCADE, null=True, blank=True, related_name="receipt"
+    )
+    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="+")
+    amount_cents = models.BigIntegerField("montant (centimes)")
+    paid_on = models.DateField("payé le")
+    method = models.CharField("moyen", max_length=20, choices=PaymentMethod.choices)
+    sent_at = models.DateTimeField("envoyé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "reçu de paiement"
+        verbose_name_plural = "reçus de paiement"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(payment__isnull=False) & Q(debit__isnull=True))
+                | (Q(payment__isnull=True) & Q(debit__isnull=False)),
+                name="receipt_of_one_payment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Reçu {self.invoice_id} : {self.amount_cents} c"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.payments.gateways import GatewayError, Outcome, Status, gateway_for
 from levee.payments.models import Payment, PaymentStatus
+from levee.payments.receipts import payment_receipt_send
 from levee.payments.selectors import (
     MAX_WAIT,
     Settlement,
@@ -255,6 +256,8 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
     Invoice.objects.filter(
         authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
     ).update(status=InvoiceStatus.PAID, paid_at=paid_at, paid_by=status.method, updated_at=now)
+    # « Reçu de paiement », in the transaction that records the payment.
+    payment_receipt_send(payment=payment)
 
 
 def payments_waiting_resolve(*, now: datetime.datetime | None = None) -> dict[str, int]:
