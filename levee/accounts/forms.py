@@ -89,19 +89,6 @@ class LoginForm(Form):
     remember = forms.BooleanField(label="Rester connecté", required=False)
 
 
-class CommuneChoiceForm(Form):
-    commune = forms.CharField(
-        label="Code postal ou nom de votre commune",
-        max_length=120,
-        help_text=(
-            "Commencez à saisir votre code postal ou le nom de votre commune puis "
-            "sélectionnez-la dans la liste proposée. La commune est celle dans laquelle vos "
-            "déchets sont produits."
-        ),
-        widget=forms.TextInput(attrs={"list": "communes-list", "autocomplete": "off"}),
-    )
-
-
 SUFFIXES = [
     ("", "—"),
     ("B", "B"),

@@ -14,8 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from levee.agents.selectors import agent_active_exists
+from levee.authorities.forms import CommunePickerForm
 from levee.authorities.models import Authority
-from levee.authorities.selectors import authority_get_by_slug, communes_with_postal_codes
+from levee.authorities.selectors import authority_get_by_slug
 from levee.lib import captcha, throttle, uploads
 from levee.mailing.services import mail_enqueue
 from levee.space.on_behalf import not_on_behalf
@@ -30,7 +31,6 @@ from .access import (
 from .authentication import credentials_check, throttled_message
 from .forms import (
     ChangePasswordForm,
-    CommuneChoiceForm,
     LoginForm,
     OpeningRequestForm,
     ResetRequestForm,
@@ -327,47 +327,19 @@ def password_change(request, slug):
 # --- « Ouvrir un compte maintenant » (seed 000) ---------------------------------------------
 
 
-def _commune_choices(authority):
-    """(label, commune, postal code) of every commune the authority serves."""
-    rows = []
-    for commune in communes_with_postal_codes(authority):
-        for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
-            rows.append((f"{pc} {commune.name.upper()}", commune, pc))
-    return rows
-
-
-def _resolve_commune(authority, typed: str):
-    from levee.lib.text import fold
-
-    wanted = fold(typed)
-    rows = _commune_choices(authority)
-    exact = [r for r in rows if fold(r[0]) == wanted]
-    if exact:
-        return exact[0]
-    matches = [r for r in rows if wanted and (wanted == r[2] or wanted == fold(r[1].name))]
-    return matches[0] if len(matches) == 1 else None
-
-
 def opening_start(request, slug):
+    """« Ouverture de mon compte », step « Commune »: the commune picker, kept to the
+    communes the authority serves."""
     authority = authority_get_by_slug(slug)
     if not authority.signup_with_proof:
         raise Http404
-    form = CommuneChoiceForm(request.GET or None)
-    if request.GET and form.is_valid():
-        found = _resolve_commune(authority, form.cleaned_data["commune"])
-        if found is None:
-            form.add_error(
-                "commune",
-                "Cette commune n'est pas desservie par la collectivité : choisissez une commune "
-                "dans la liste proposée.",
-            )
-        else:
-            _label, commune, postal_code = found
-            return redirect("accounts:opening_form", authority.slug, commune.insee, postal_code)
+    bound = "q" in request.GET or "commune" in request.GET
+    picker = CommunePickerForm(request.GET if bound else None, authority=authority)
+    if bound and picker.is_valid() and picker.choice:
+        choice = picker.choice
+        return redirect("accounts:opening_form", authority.slug, choice.insee, choice.postal_code)
     return render(
-        request,
-        "accounts/opening_commune.html",
-        {"authority": authority, "form": form, "choices": _commune_choices(authority)},
+        request, "accounts/opening_commune.html", {"authority": authority, "picker": picker}
     )
 
 

@@ -6,12 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from levee.authorities.selectors import (
-    authority_get_by_slug,
-    commune_choice,
-    commune_choice_from_key,
-    commune_search,
-)
+from levee.authorities.forms import CommunePickerForm
+from levee.authorities.selectors import authority_get_by_slug, commune_choice
 from levee.lib import throttle
 from levee.lib.forms import Form
 from levee.space.on_behalf import not_on_behalf
@@ -59,32 +55,23 @@ def _context(request, slug, **extra):
 @not_on_behalf
 def associate_commune(request, slug):
     context = _context(request, slug)
-    query = request.GET.get("q", "").strip()[:80]
-    key = request.GET.get("commune", "").strip()
-    error, results = "", None
-    if key:
-        choice = commune_choice_from_key(key)
-        if choice is None:
-            error = "Choisissez la commune dans la liste proposée."
-        elif choice.authority_slug is None:
-            error = f"La commune de {choice.name} n'est desservie par aucune collectivité de la plateforme."
+    bound = "q" in request.GET or "commune" in request.GET
+    picker = CommunePickerForm(request.GET if bound else None)
+    if bound and picker.is_valid() and picker.choice:
+        choice = picker.choice
+        if choice.authority_slug is None:
+            picker.add_error(
+                "q",
+                f"La commune de {choice.name} n'est desservie par aucune collectivité de la "
+                "plateforme.",
+            )
         else:
             request.session[SESSION_KEY] = {
                 "insee": choice.insee,
                 "postal_code": choice.postal_code,
             }
             return redirect("accounts:associate_key", context["authority"].slug)
-    elif query:
-        results = commune_search(query, limit=20)
-        if not results:
-            error = f"Aucune commune ne correspond à « {query} »."
-    elif "q" in request.GET:
-        error = "Saisissez le code postal ou le nom de la commune."
-    return render(
-        request,
-        "accounts/associate_commune.html",
-        {**context, "query": query, "results": results, "error": error},
-    )
+    return render(request, "accounts/associate_commune.html", {**context, "picker": picker})
 
 
 def _chosen_commune(request):

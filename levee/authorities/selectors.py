@@ -28,6 +28,7 @@ class CommuneMatch:
     department: str
     authority_slug: str | None
     authority_name: str | None
+    exact: bool = False
 
     @property
     def label(self) -> str:
@@ -47,13 +48,21 @@ class _CommuneIndex:
     def __init__(self):
         self.version = None
         self.names: list[tuple[str, int]] = []
+        self.compact: list[tuple[str, int]] = []
+        self.folded: dict[int, str] = {}
         self.postal: list[tuple[str, int]] = []
+        self.codes_of: dict[int, list[str]] = {}
 
     def current(self):
         version = tuple(Commune.objects.aggregate(n=Count("id"), m=Max("id")).values())
         if version != self.version:
             self.names = sorted(Commune.objects.values_list("search_name", "id"))
+            self.compact = sorted((name.replace(" ", ""), cid) for name, cid in self.names)
+            self.folded = {cid: name for name, cid in self.names}
             self.postal = sorted(CommunePostalCode.objects.values_list("postal_code", "commune_id"))
+            self.codes_of = {}
+            for code, cid in self.postal:
+                self.codes_of.setdefault(cid, []).append(code)
             self.version = version
         return self
 
@@ -67,76 +76,126 @@ class _CommuneIndex:
 
 _index = _CommuneIndex()
 
+# Abbreviations people type for the words commune names spell out.
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
-def communes_with_postal_codes(authority: Authority):
-    """The communes `authority` serves, by name, with their postal codes (two queries)."""
-    return authority.communes.prefetch_related("postal_codes").order_by("name")
+# How well a commune's name answers the typed name (lower is better).
+_EXACT, _PREFIX, _WORD, _INSIDE = range(4)
 
 
-def commune_search(
-    query: str, *, limit: int = 10, authority: Authority | None = None
+def _typed_parts(text: str) -> tuple[str, str]:
+    """(postal code or its beginning, folded name) of what a person types: « 42410 Pélussin »,
+    « Pélussin 42410 », « Pélussin (42) », « 42 410 », « St-Étienne »… The digits make the
+    code when there are 2 to 5 of them; the other words, abbreviations spelt out, the name."""
+    words = fold(text[:MAX_QUERY]).split()
+    digits = "".join(w for w in words if w.isdigit())
+    if 2 <= len(digits) <= 5:
+        words = [w for w in words if not w.isdigit()]
+    else:
+        digits = ""
+    return digits, " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+def _name_ranks(index: _CommuneIndex, name: str) -> dict[int, int]:
+    """The communes whose folded name answers `name`, with how well: the same name (spaces,
+    hyphens and apostrophes aside), a name starting with it, a word of the name starting
+    with it (« etienne » finds Saint-Étienne), or the text anywhere in the name."""
+    compact = name.replace(" ", "")
+    ranks: dict[int, int] = {}
+    for key, cid in index._prefixed(index.compact, compact):
+        ranks[cid] = _EXACT if key == compact else _PREFIX
+    if len(compact) >= 3:
+        spaced = f" {name}"
+        for folded, cid in index.names:
+            if cid in ranks:
+                continue
+            if f" {folded}".find(spaced) >= 0:
+                ranks[cid] = _WORD
+            elif compact in folded.replace(" ", ""):
+                ranks[cid] = _INSIDE
+    return ranks
+
+
+def communes_matching(
+    text: str, *, authority: Authority | None = None, limit: int = 20
 ) -> list[CommuneMatch]:
-    """(postal code, commune) pairs matching what a person types: a postal code prefix
-    (`424`, `42410`) or a name, accents, case and punctuation ignored (`pelussin`, `st etienne`).
-    Names that start with the text come first. Four queries whatever the result."""
-    text = fold((query or "")[:MAX_QUERY])
-    if not text:
+    """The (postal code, commune) pairs that answer what a person types in a commune field:
+    a postal code or its beginning (« 42410 », « 424 »), a name (« pelussin », « st etienne »,
+    « saint-étienne »), or both in any order (« 42410 Pélussin », the list's own labels, or
+    « Pélussin (42) »); accents, case, hyphens, apostrophes and « st »/« ste » ignored. With
+    `authority`, only the communes it serves. Best first: the same name before names starting
+    with it, then words of a name, then the text inside a name; then by name and postal code
+    (a code alone: by postal code, then name).
+    `CommuneMatch.exact` says the pair is what was typed (the whole name, and the whole code
+    if one was typed; or a whole postal code alone). Four queries whatever the result."""
+    code, name = _typed_parts(text or "")
+    if not code and not name:
         return []
-    text = " ".join("saint" if w == "st" else "sainte" if w == "ste" else w for w in text.split())
     index = _index.current()
-    allowed = None
+    if name:
+        ranks = _name_ranks(index, name)
+        pairs = [
+            (ranks[cid], pc, cid)
+            for cid in ranks
+            for pc in index.codes_of.get(cid, ())
+            if pc.startswith(code)
+        ]
+    else:
+        pairs = [(_EXACT, pc, cid) for pc, cid in index._prefixed(index.postal, code)]
     if authority is not None:
         allowed = set(
             AuthorityCommune.objects.filter(authority=authority).values_list(
                 "commune_id", flat=True
             )
         )
-    if text.replace(" ", "").isdigit():
-        code = text.replace(" ", "")
-        wanted = [
-            (pc, cid)
-            for pc, cid in index._prefixed(index.postal, code)
-            if allowed is None or cid in allowed
-        ]
-        wanted = wanted[:limit]
-        order = {pair: i for i, pair in enumerate(wanted)}
-        ids = {cid for _, cid in wanted}
-    else:
-        ordered = [cid for _, cid in index._prefixed(index.names, text)]
-        if len(ordered) < limit * 2:
-            seen = set(ordered)
-            ordered += [cid for name, cid in index.names if text in name and cid not in seen]
-        if allowed is not None:
-            ordered = [cid for cid in ordered if cid in allowed]
-        ids = set(ordered[:limit])
-        rank = {cid: i for i, cid in enumerate(ordered)}
-        order = None
-    rows = list(CommunePostalCode.objects.filter(commune_id__in=ids).select_related("commune"))
-    if order is not None:
-        rows = sorted(
-            (r for r in rows if (r.postal_code, r.commune_id) in order),
-            key=lambda r: order[(r.postal_code, r.commune_id)],
-        )
-    else:
-        rows.sort(key=lambda r: (rank[r.commune_id], r.postal_code))
-    rows = rows[:limit]
+        pairs = [p for p in pairs if p[2] in allowed]
+    # A code alone lists by code then name; a name, by how well it answers, then name, code.
+    pairs.sort(key=lambda p: (p[0], "" if name else p[1], index.folded.get(p[2], ""), p[1], p[2]))
+    exact = {(pc, cid) for rank, pc, cid in pairs if rank == _EXACT and (pc == code or not code)}
+    if not name:
+        exact = {(pc, cid) for _, pc, cid in pairs if pc == code}
+    pairs = pairs[:limit]
+    communes = Commune.objects.in_bulk({cid for _, _, cid in pairs})
     served = {
         ac.commune_id: ac.authority
         for ac in AuthorityCommune.objects.filter(
-            commune_id__in={r.commune_id for r in rows}, authority__is_active=True
+            commune_id__in=communes, authority__is_active=True
         ).select_related("authority")
     }
     return [
         CommuneMatch(
-            insee=r.commune.insee,
-            name=r.commune.name,
-            postal_code=r.postal_code,
-            department=r.commune.department,
-            authority_slug=served[r.commune_id].slug if r.commune_id in served else None,
-            authority_name=served[r.commune_id].name if r.commune_id in served else None,
+            insee=communes[cid].insee,
+            name=communes[cid].name,
+            postal_code=pc,
+            department=communes[cid].department,
+            authority_slug=served[cid].slug if cid in served else None,
+            authority_name=served[cid].name if cid in served else None,
+            exact=(pc, cid) in exact,
         )
-        for r in rows
+        for _, pc, cid in pairs
     ]
+
+
+def commune_search(
+    query: str, *, limit: int = 10, authority: Authority | None = None
+) -> list[CommuneMatch]:
+    """The list the commune field proposes while a person types (`communes_matching`)."""
+    return communes_matching(query, authority=authority, limit=limit)
+
+
+def commune_pick(
+    text: str, *, authority: Authority | None = None, limit: int = 20
+) -> tuple[CommuneMatch | None, list[CommuneMatch]]:
+    """(the commune a person meant, the matches to choose from): the one match, or the one
+    exact match among several (« Pélussin » beside « Pélussinette »); (None, matches) when
+    the person must choose, as with a postal code several communes share."""
+    matches = communes_matching(text, authority=authority, limit=limit)
+    if len(matches) == 1:
+        return matches[0], matches
+    exact = [m for m in matches if m.exact]
+    if len(exact) == 1:
+        return exact[0], matches
+    return None, matches
 
 
 def commune_choice(insee: str, postal_code: str) -> CommuneMatch | None:

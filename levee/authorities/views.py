@@ -5,38 +5,33 @@ from django.views.decorators.cache import cache_control
 from levee.lib.colors import HEX_RE
 from levee.privacy.selectors import retention_periods
 
-from .selectors import authority_get_by_slug, commune_choice_from_key, commune_search
+from .forms import CommunePickerForm
+from .models import Authority
+from .selectors import authority_get_by_slug, commune_search
 
 
 def platform_home(request):
     """Flow 1: find my authority, with or without JavaScript."""
-    query = request.GET.get("q", "").strip()[:80]
-    key = request.GET.get("commune", "").strip()
-    context = {"query": query, "results": None, "error": "", "not_served": None}
-    if key:
-        choice = commune_choice_from_key(key)
-        if choice is None:
-            context["error"] = "Choisissez votre commune dans la liste proposée."
-        elif choice.authority_slug is None:
-            context["not_served"] = choice
-        else:
-            return redirect("authorities:home", choice.authority_slug)
-    if query and not context["not_served"]:
-        results = commune_search(query, limit=20)
-        context["results"] = results
-        if not results:
-            context["error"] = (
-                "Aucune commune ne correspond à « "
-                + query
-                + " ». Vérifiez l'orthographe ou saisissez le code postal."
-            )
-    elif "q" in request.GET and not key:
-        context["error"] = "Saisissez le code postal ou le nom de votre commune."
-    return render(request, "authorities/platform_home.html", context)
+    picker = CommunePickerForm(
+        request.GET if "q" in request.GET or "commune" in request.GET else None
+    )
+    not_served = None
+    if picker.is_bound and picker.is_valid() and picker.choice:
+        if picker.choice.authority_slug is not None:
+            return redirect("authorities:home", picker.choice.authority_slug)
+        not_served = picker.choice
+    return render(
+        request, "authorities/platform_home.html", {"picker": picker, "not_served": not_served}
+    )
 
 
 def commune_search_json(request):
-    results = commune_search(request.GET.get("q", ""), limit=10)
+    """The live list of the commune picker; `collectivite` keeps it to one authority's communes."""
+    slug = request.GET.get("collectivite", "")
+    authority = Authority.objects.filter(slug=slug, is_active=True).first() if slug else None
+    if slug and authority is None:
+        return JsonResponse({"results": []})
+    results = commune_search(request.GET.get("q", ""), limit=10, authority=authority)
     return JsonResponse(
         {
             "results": [

@@ -138,3 +138,25 @@ def test_dissociating_an_account_that_is_not_yours_is_a_404(client, world):
     assert client.get(f"/flandre-interieure/espace/dissocier/{other.pk}/").status_code == 404
     assert client.post(f"/flandre-interieure/espace/dissocier/{other.pk}/").status_code == 404
     assert AccountAccess.objects.filter(account=other).count() == 1
+
+
+@pytest.mark.parametrize("typed", ["42410 Pélussin", "42410 PÉLUSSIN", "pelussin"])
+def test_step_1_takes_the_commune_as_typed_without_a_pick(client, world, typed):
+    # Issue 12, item 6: « 42410 Pélussin » answered « Aucune commune ne correspond ».
+    response = client.get(START, {"q": typed})
+    assert response["Location"] == "/flandre-interieure/espace/associer/cle/", typed
+
+
+def test_step_1_offers_the_communes_of_a_shared_postal_code(client, world):
+    page = text(client.get(START, {"q": "42410"}))
+    assert 'value="42168-42410"' in page and "42410 Chavanay" in page
+    assert "<legend>Sélectionnez votre commune" in page
+    response = client.get(START, {"q": "42410", "commune": "42168-42410"})
+    assert response["Location"] == "/flandre-interieure/espace/associer/cle/"
+
+
+def test_step_1_says_when_nothing_matches_or_nobody_serves(client, world):
+    page = text(client.get(START, {"q": "Pélussinville"}))
+    assert 'id="commune-q-error">Aucune commune ne correspond à « Pélussinville »' in page
+    page = text(client.get(START, {"q": "75001", "commune": "75056-75001"}))
+    assert "La commune de Paris n'est desservie par aucune collectivité" in page

@@ -118,9 +118,9 @@ def test_the_platform_home_answers_without_javascript(client, communes):
     authority_create_from_epci(
         siren=PILAT_SIREN, slug="pilat-rhodanien", code="00420", contact_email="a@b.fr"
     )
-    page = unescape(client.get("/", {"q": "pelussin"}).content.decode())
+    page = unescape(client.get("/", {"q": "42410"}).content.decode())
     assert "Sélectionnez votre commune" in page and "42410 Pélussin" in page
-    response = client.get("/", {"q": "pelussin", "commune": "42168-42410"})
+    response = client.get("/", {"q": "42410", "commune": "42168-42410"})
     assert response.status_code == 302 and response["Location"] == "/pilat-rhodanien/"
 
 

@@ -1,18 +1,27 @@
-// Accessible commune autocomplete (ARIA 1.2 combobox with a listbox popup).
-// Without JavaScript the same form submits to a results page.
+// The commune picker's live list (ARIA 1.2 combobox with a listbox popup), on top of a form
+// that works without it: submitting the text gives the commune, or the matches as radio
+// buttons, or « Aucune commune ne correspond à … » next to the field.
 (function () {
   "use strict";
   var form = document.querySelector(".commune-finder");
   if (!form) return;
   var input = form.querySelector("#commune-q");
   var listbox = form.querySelector("#commune-listbox");
-  var keyField = form.querySelector("#commune-key");
   var status = form.querySelector("#commune-status");
   var url = form.getAttribute("data-search-url");
+  var authority = form.getAttribute("data-authority") || "";
+  var showServed = form.hasAttribute("data-show-served");
   var results = [];
   var active = -1;
   var timer = null;
-  var lastQuery = "";
+  var lastQuery = input.value.trim();
+
+  // The pick travels as « commune », like a radio button of the list; empty, it is not sent.
+  var keyField = document.createElement("input");
+  keyField.type = "hidden";
+  keyField.name = "commune";
+  keyField.disabled = true;
+  input.parentNode.appendChild(keyField);
 
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
@@ -26,6 +35,10 @@
     active = -1;
   }
 
+  function label(r) {
+    return r.label + (showServed && !r.served ? " (non desservie)" : "");
+  }
+
   function render() {
     listbox.innerHTML = "";
     results.forEach(function (r, i) {
@@ -33,7 +46,7 @@
       li.id = "commune-option-" + i;
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", i === active ? "true" : "false");
-      li.textContent = r.label + (r.served ? "" : " (non desservie)");
+      li.textContent = label(r);
       li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(i); });
       listbox.appendChild(li);
     });
@@ -57,6 +70,10 @@
     if (!r) return;
     input.value = r.label;
     keyField.value = r.key;
+    keyField.disabled = false;
+    form.querySelectorAll("input[type=radio][name=commune]").forEach(function (radio) {
+      radio.checked = false;
+    });
     lastQuery = r.label;
     close();
     status.textContent = r.label + " sélectionnée. Validez votre commune.";
@@ -67,8 +84,10 @@
     if (q === lastQuery) return;
     lastQuery = q;
     keyField.value = "";
+    keyField.disabled = true;
     if (q.length < 2) { results = []; render(); status.textContent = ""; return; }
-    fetch(url + "?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
+    var query = "?q=" + encodeURIComponent(q) + (authority ? "&collectivite=" + encodeURIComponent(authority) : "");
+    fetch(url + query, { headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : { results: [] }; })
       .then(function (data) {
         if (input.value.trim() !== q) return;
@@ -77,7 +96,7 @@
         render();
         status.textContent = results.length
           ? results.length + " commune" + (results.length > 1 ? "s proposées" : " proposée") + ". Flèches haut et bas pour choisir, Entrée pour valider."
-          : "Aucune commune ne correspond.";
+          : "Aucune commune ne correspond à « " + q + " ».";
       })
       .catch(function () { results = []; render(); });
   }
@@ -90,6 +109,7 @@
     if (e.key === "ArrowDown") {
       if (!results.length) return;
       e.preventDefault();
+      if (listbox.hidden) { render(); }
       active = (active + 1) % results.length;
       render();
     } else if (e.key === "ArrowUp") {
