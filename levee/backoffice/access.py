@@ -120,6 +120,28 @@ def get_account_access_for_agent(request, account, pk: int):
     )
 
 
+def get_subscription_for_agent(request, account, pk: int):
+    """One of `account`'s subscriptions (the account reached through get_account_for_agent)."""
+    from levee.subscribers.models import Subscription
+
+    return get_object_or_404(
+        Subscription.objects.filter(account=account, authority=request.agent.authority), pk=pk
+    )
+
+
+def get_bin_for_agent(request, account, pk: int):
+    """One of `account`'s bins, with its subscription (the account reached through
+    get_account_for_agent)."""
+    from levee.collection.models import Bin
+
+    return get_object_or_404(
+        Bin.objects.filter(account=account, authority=request.agent.authority).select_related(
+            "subscription__commune"
+        ),
+        pk=pk,
+    )
+
+
 def account_candidate_for_agent(request, pk: int) -> list:
     """The account of the agent's authority with this id, as a list (empty when there is
     none): one he searched for on the request's page, offered beside the candidates."""

@@ -32,6 +32,22 @@ urlpatterns = [
         views.account_on_behalf_start,
         name="account_on_behalf_start",
     ),
+    path(
+        "comptes/<int:pk>/abonnements/<int:subscription_pk>/forfait/",
+        views.account_plan_set,
+        name="account_plan_set",
+    ),
+    path("comptes/<int:pk>/bacs/ajouter/", views.account_bin_add, name="account_bin_add"),
+    path(
+        "comptes/<int:pk>/bacs/<int:bin_pk>/remplacer/",
+        views.account_bin_replace,
+        name="account_bin_replace",
+    ),
+    path(
+        "comptes/<int:pk>/bacs/<int:bin_pk>/retirer/",
+        views.account_bin_remove,
+        name="account_bin_remove",
+    ),
     path("espace-usager/quitter/", views.on_behalf_stop, name="on_behalf_stop"),
     path("agents/", views_agents.agents, name="agents"),
     path("agents/<int:pk>/role/", views_agents.agent_role, name="agent_role"),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -19,13 +20,18 @@ from levee.agents import roles, services
 from levee.agents import selectors as agents_selectors
 from levee.audit import selectors as audit_selectors
 from levee.audit.sentences import entries_describe
+from levee.billing.selectors import HouseholdBin, bac_plans_offered, household_bin_on
 from levee.billing.selectors_backoffice import invoices_for_account, payments_of_account
+from levee.collection.models import Flux
 from levee.collection.selectors import bins_for_account, lifts_for_account
+from levee.collection.services import bin_add, bin_remove, bin_replace
 from levee.lib.downloads import csv_response
 from levee.payments.selectors_mandates import mandates_of_account
 from levee.requests.selectors import queue_summary, requests_of_account
 from levee.space import on_behalf
+from levee.subscribers.models import SubscriptionKind
 from levee.subscribers.selectors import accounts_search, subscriptions_of_account
+from levee.subscribers.services import PlanRefused, subscription_plan_set
 from levee.twofactor.access import second_factor_redirect
 
 from .access import (
@@ -35,9 +41,21 @@ from .access import (
     agent_required,
     get_account_access_for_agent,
     get_account_for_agent,
+    get_bin_for_agent,
     get_opening_request_for_agent,
+    get_subscription_for_agent,
 )
-from .forms import AcceptForm, AgentLoginForm, AuditFilterForm, RefuseForm
+from .forms import (
+    AcceptForm,
+    AgentLoginForm,
+    AuditFilterForm,
+    BinAddForm,
+    BinRemoveForm,
+    BinReplaceForm,
+    PlanForm,
+    RefuseForm,
+    errors_tie,
+)
 
 GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent non autorisé."
 
@@ -213,21 +231,58 @@ def accounts(request):
 RECENT = 10
 
 
+def _subscription_rows(request, subscriptions, bins, *, bound=None) -> list[dict]:
+    """Each subscription with its « Forfait » as billing reads it (its own plan, else the
+    volume of its household-waste bin) and, for a « bac » one, the form that sets it
+    (`bound`: the one the agent sent back with an error)."""
+    plans = bac_plans_offered(authority=request.agent.authority, year=timezone.localdate().year)
+    today = timezone.localdate()
+    rows = []
+    for s in subscriptions:
+        row = {"subscription": s, "form": None, "by_bin": None}
+        if s.kind == SubscriptionKind.BAC:
+            household = household_bin_on(
+                [
+                    HouseholdBin(
+                        b.pk, b.subscription_id, b.volume_litres, b.delivered_on, b.removed_on
+                    )
+                    for b in bins
+                    if b.subscription_id == s.pk and b.flux == Flux.ORDURES_MENAGERES
+                ],
+                min(today, s.ended_on) if s.ended_on else today,
+            )
+            row["by_bin"] = household.volume_litres if household else None
+            if bound is not None and bound.prefix == f"forfait-{s.pk}":
+                row["form"] = bound
+            else:
+                row["form"] = PlanForm(
+                    prefix=f"forfait-{s.pk}", plans=plans, current=s.plan_volume_litres
+                )
+        rows.append(row)
+    return rows
+
+
 @agent_required
 def account_detail(request, pk):
     """An account as the agent needs it at the counter: identification, logins,
     subscriptions, bins, recent lifts, invoices and payments, requests, mandates and the
     Journal's entries, each with the actions on it; a fixed number of queries."""
     account = get_account_for_agent(request, pk)
+    return _account_page(request, account)
+
+
+def _account_page(request, account, *, plan_form=None, status=200):
     bins = list(bins_for_account(account))
     lifts = list(lifts_for_account(account)[:RECENT])
+    subscriptions = list(subscriptions_of_account(account))
     return render(
         request,
         "backoffice/account_detail.html",
         {
             "account": account,
             "accesses": accesses_of_account(account),
-            "subscriptions": subscriptions_of_account(account),
+            "subscriptions": subscriptions,
+            "subscription_rows": _subscription_rows(request, subscriptions, bins, bound=plan_form),
             "bins": bins,
             "lifts": lifts,
             "account_invoices": list(invoices_for_account(account)[:RECENT]),
@@ -238,6 +293,174 @@ def account_detail(request, pk):
                 audit_selectors.audit_entries_of_account(account, limit=RECENT)
             ),
         },
+        status=status,
+    )
+
+
+@agent_required(roles.ACCOUNTS)
+@require_POST
+def account_plan_set(request, pk, subscription_pk):
+    """« Forfait » of one of the account's « bac » subscriptions."""
+    account = get_account_for_agent(request, pk)
+    subscription = get_subscription_for_agent(request, account, subscription_pk)
+    form = PlanForm(
+        request.POST,
+        prefix=f"forfait-{subscription.pk}",
+        plans=bac_plans_offered(authority=request.agent.authority, year=timezone.localdate().year),
+        current=subscription.plan_volume_litres,
+    )
+    if form.is_valid():
+        try:
+            changed = subscription_plan_set(
+                subscription=subscription,
+                plan_volume_litres=form.cleaned_data["plan_volume_litres"],
+                agent_user=request.user,
+            )
+        except PlanRefused as refusal:
+            errors_tie(form, ValidationError({"plan_volume_litres": refusal.message}))
+        else:
+            volume = form.cleaned_data["plan_volume_litres"]
+            if not changed:
+                messages.info(
+                    request, f"Le forfait de l'abonnement {subscription.reference} est inchangé."
+                )
+            elif volume:
+                messages.success(
+                    request,
+                    f"Forfait de l'abonnement {subscription.reference} : bac de {volume} L.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"L'abonnement {subscription.reference} est facturé selon le volume de son "
+                    "bac d'ordures ménagères.",
+                )
+            return redirect(
+                reverse("backoffice:account_detail", args=[account.pk]) + "#account-subscriptions"
+            )
+    return _account_page(request, account, plan_form=form, status=400)
+
+
+def _bin_page(request, account, form, *, title, action, bin=None, submit, status=200):
+    return render(
+        request,
+        "backoffice/account_bin_form.html",
+        {
+            "account": account,
+            "form": form,
+            "title": title,
+            "action": action,
+            "bin": bin,
+            "submit": submit,
+        },
+        status=status,
+    )
+
+
+def _to_bins(account):
+    return redirect(reverse("backoffice:account_detail", args=[account.pk]) + "#account-bins")
+
+
+@agent_required(roles.ACCOUNTS)
+def account_bin_add(request, pk):
+    """« Ajouter un bac » to one of the account's subscriptions."""
+    account = get_account_for_agent(request, pk)
+    subscriptions = list(subscriptions_of_account(account))
+    form = BinAddForm(request.POST or None, subscriptions=subscriptions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            added = bin_add(
+                subscription=data["subscription"],
+                flux=data["flux"],
+                volume_litres=data["volume_litres"],
+                chip_number=data["chip_number"],
+                tank_number=data["tank_number"],
+                delivered_on=data["delivered_on"],
+                agent_user=request.user,
+            )
+        except ValidationError as refusal:
+            errors_tie(form, refusal)
+        else:
+            messages.success(
+                request,
+                f"Bac {added} ajouté à l'abonnement {added.subscription.reference}, livré le "
+                f"{added.delivered_on:%d/%m/%Y}.",
+            )
+            return _to_bins(account)
+    return _bin_page(
+        request,
+        account,
+        form,
+        title="Ajouter un bac",
+        action=reverse("backoffice:account_bin_add", args=[account.pk]),
+        submit="Ajouter le bac",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@agent_required(roles.ACCOUNTS)
+def account_bin_replace(request, pk, bin_pk):
+    """« Remplacer » a bin in service: removed on a day, a new one delivered that day."""
+    account = get_account_for_agent(request, pk)
+    old = get_bin_for_agent(request, account, bin_pk)
+    form = BinReplaceForm(request.POST or None, initial={"volume_litres": old.volume_litres})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = bin_replace(
+                bin=old,
+                replaced_on=data["replaced_on"],
+                volume_litres=data["volume_litres"],
+                chip_number=data["chip_number"],
+                tank_number=data["tank_number"],
+                agent_user=request.user,
+            )
+        except ValidationError as refusal:
+            errors_tie(form, refusal)
+        else:
+            messages.success(
+                request,
+                f"Bac {old} remplacé le {new.delivered_on:%d/%m/%Y} par le bac {new}.",
+            )
+            return _to_bins(account)
+    return _bin_page(
+        request,
+        account,
+        form,
+        title=f"Remplacer le bac {old}",
+        action=reverse("backoffice:account_bin_replace", args=[account.pk, old.pk]),
+        bin=old,
+        submit="Remplacer le bac",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@agent_required(roles.ACCOUNTS)
+def account_bin_remove(request, pk, bin_pk):
+    """« Retirer » a bin in service on a day."""
+    account = get_account_for_agent(request, pk)
+    bin = get_bin_for_agent(request, account, bin_pk)
+    form = BinRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bin_remove(bin=bin, removed_on=form.cleaned_data["removed_on"], agent_user=request.user)
+        except ValidationError as refusal:
+            errors_tie(form, refusal)
+        else:
+            messages.success(
+                request, f"Bac {bin} retiré le {form.cleaned_data['removed_on']:%d/%m/%Y}."
+            )
+            return _to_bins(account)
+    return _bin_page(
+        request,
+        account,
+        form,
+        title=f"Retirer le bac {bin}",
+        action=reverse("backoffice:account_bin_remove", args=[account.pk, bin.pk]),
+        bin=bin,
+        submit="Retirer le bac",
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -148,10 +148,13 @@ def _plan_of(
     *,
     on: datetime.date,
 ) -> TariffPlan | None:
-    """`plan_for` with the plans already read: « bac » takes its household-waste bin's
-    volume (the bin in place `on`, else the latest), the bins read if `bins` is None."""
+    """`plan_for` with the plans already read: « bac » takes its own plan's volume, else its
+    household-waste bin's (the bin in place `on`, else the latest), the bins read if `bins`
+    is None."""
     if subscription.kind != SubscriptionKind.BAC:
         return plans.get((subscription.kind, None))
+    if subscription.plan_volume_litres:
+        return plans.get((PlanKind.BAC, subscription.plan_volume_litres))
     if bins is None:
         bins = Bin.objects.filter(
             authority_id=subscription.authority_id,

@@ -9,7 +9,7 @@ import datetime
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from levee.collection.models import Bin, DropOff, DropOffKind, Flux, Lift, QuantityUnit
@@ -58,9 +58,10 @@ def household_bin_on(bins: list[HouseholdBin], on: datetime.date) -> HouseholdBi
 def plan_for(*, tariff: Tariff, subscription: Subscription, on: datetime.date) -> TariffPlan | None:
     """The plan of `tariff` that prices `subscription` on the day `on`.
 
-    A « bac » subscription takes the plan of its household-waste bin's volume (the bin in
+    A « bac » subscription takes the plan of its own volume (`plan_volume_litres`, chosen at
+    J'emménage or by an agent), else that of its household-waste bin's volume (the bin in
     place that day, else its latest one); « sac » and « badge » the plan of their kind.
-    None when the grid has no such plan (or a « bac » subscription has no bin).
+    None when the grid has no such plan (or a « bac » subscription has neither).
     """
     return plans_of_subscriptions(
         tariff=tariff, subscriptions=[subscription], on={subscription.pk: on}
@@ -76,7 +77,9 @@ def plans_of_subscriptions(
     """
     subscriptions = list(subscriptions)
     plans = _plans_by_key(tariff)
-    bac_ids = [s.pk for s in subscriptions if s.kind == SubscriptionKind.BAC]
+    bac_ids = [
+        s.pk for s in subscriptions if s.kind == SubscriptionKind.BAC and not s.plan_volume_litres
+    ]
     bins: dict[int, list[HouseholdBin]] = {}
     if bac_ids:
         for row in Bin.objects.filter(
@@ -88,7 +91,9 @@ def plans_of_subscriptions(
             bins.setdefault(b.subscription_id, []).append(b)
     result: dict[int, TariffPlan | None] = {}
     for s in subscriptions:
-        if s.kind == SubscriptionKind.BAC:
+        if s.kind == SubscriptionKind.BAC and s.plan_volume_litres:
+            result[s.pk] = plans.get((PlanKind.BAC, s.plan_volume_litres))
+        elif s.kind == SubscriptionKind.BAC:
             b = household_bin_on(bins.get(s.pk, []), on[s.pk])
             result[s.pk] = plans.get((PlanKind.BAC, b.volume_litres)) if b else None
         else:
@@ -202,3 +207,58 @@ def invoices_of_lift(lift: Lift) -> list[Invoice]:
         .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
         .order_by("issued_on", "number")
     )
+
+
+ANOMALIES_SHOWN = 50
+
+
+def subscriptions_without_plan(*, authority, year: int):
+    """« Abonnements sans forfait »: the subscriptions running in `year` that the grid in
+    force for it cannot price, those a run of the year would leave unbilled (a « bac »
+    without a plan volume nor a household-waste bin of a volume of the grid, a plan volume
+    the grid lacks, a kind without a plan); by reference, with their account. None when the
+    year has no grid (a run refuses to start then)."""
+    tariff = tariff_in_force(authority=authority, year=year)
+    if tariff is None:
+        return None
+    plans = list(tariff.plans.values_list("kind", "volume_litres"))
+    volumes = [v for kind, v in plans if kind == PlanKind.BAC]
+    kinds = [kind for kind, v in plans if kind != PlanKind.BAC]
+    bin_priced = Exists(
+        Bin.objects.filter(
+            authority_id=authority.pk,
+            subscription_id=OuterRef("pk"),
+            flux=Flux.ORDURES_MENAGERES,
+            volume_litres__in=volumes,
+        )
+    )
+    bac_unpriced = Q(plan_volume_litres__isnull=True) & ~bin_priced
+    if volumes:
+        bac_unpriced |= Q(plan_volume_litres__isnull=False) & ~Q(plan_volume_litres__in=volumes)
+    else:
+        bac_unpriced = Q(pk__isnull=False)
+    return (
+        Subscription.objects.filter(
+            authority_id=authority.pk, subscribed_on__lte=datetime.date(year, 12, 31)
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=datetime.date(year, 1, 1)))
+        .filter(
+            (Q(kind=SubscriptionKind.BAC) & bac_unpriced)
+            | (~Q(kind=SubscriptionKind.BAC) & ~Q(kind__in=kinds))
+        )
+        .select_related("account", "commune")
+        .order_by("reference")
+    )
+
+
+def bac_plans_offered(*, authority, year: int) -> list[TariffPlan]:
+    """The « bac » plans a household may choose (« Volume du bac », « Forfait »): those of
+    the grid in force for `year`, else of the latest year's grid before it, by volume."""
+    tariff = (
+        Tariff.objects.filter(authority_id=authority.pk, year__lte=year)
+        .order_by("-year", "-version")
+        .first()
+    )
+    if tariff is None:
+        return []
+    return list(tariff.plans.filter(kind=PlanKind.BAC).order_by("volume_litres"))

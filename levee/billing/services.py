@@ -216,6 +216,7 @@ SUBSCRIPTION_FIELDS = (
     "account_id",
     "reference",
     "kind",
+    "plan_volume_litres",
     "subscribed_on",
     "ended_on",
     "number",
@@ -355,7 +356,8 @@ def _chunk_bill(*, run_id: int, chunk_size: int) -> BillingRun | None:
         return None
     tariff = run.tariff
     days = {s.pk: _active_days(run, s) for s in subscriptions}
-    # A subscription is priced with the plan of its last billed day (the bin in place then).
+    # A subscription is priced with its own plan, else with the plan of its last billed day
+    # (the bin in place then).
     plans = plans_of_subscriptions(
         tariff=tariff, subscriptions=subscriptions, on={pk: d[1] for pk, d in days.items()}
     )

@@ -29,6 +29,7 @@ from .forms import (
 )
 from .models import RunKind, RunStatus
 from .pricing import percent_text
+from .selectors import ANOMALIES_SHOWN, subscriptions_without_plan
 from .selectors_backoffice import (
     invoice_lines,
     invoice_payments,
@@ -235,6 +236,21 @@ def runs(request):
     return render(request, "billing/backoffice/runs.html", {"page": page})
 
 
+def _run_anomalies(request, form) -> dict:
+    """« Abonnements sans forfait » of the year the form names (or this year): listed before
+    a run, each with a link to its account's page, where an agent sets the plan."""
+    year = form.data.get("year", "") if form.is_bound else ""
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else timezone.localdate().year
+    unplanned = subscriptions_without_plan(authority=request.agent.authority, year=year)
+    if unplanned is None:
+        return {"anomalies_year": year, "unplanned": None}
+    return {
+        "anomalies_year": year,
+        "unplanned": list(unplanned[:ANOMALIES_SHOWN]),
+        "unplanned_count": unplanned.count(),
+    }
+
+
 @agent_required(roles.BILLING)
 def run_create(request):
     form = RunForm(
@@ -272,6 +288,7 @@ def run_create(request):
             "form": form,
             "unfinished": unfinished,
             "period_end": form.period_end() if unfinished else None,
+            **_run_anomalies(request, form),
         },
         status=400 if form.is_bound and not unfinished else 200,
     )

@@ -123,7 +123,7 @@ def world():
         user=User.objects.create_user("invite@flandre.example.org", None),
         role=AgentRole.CONSULTATION,
     )
-    make_bin(account, chip="E0040001")
+    household_bin = make_bin(account, chip="E0040001")
     tariff = tariff_version_create(
         authority=ccfi, year=2023, vat_rate_bp=0, plans=PLANS, note="", agent_user=invited.user
     )
@@ -139,6 +139,8 @@ def world():
     return {
         "agents": agents,
         "account": account.pk,
+        "subscription": household_bin.subscription_id,
+        "bin": household_bin.pk,
         "tariff": tariff.pk,
         "run": run.pk,
         "invoice": Invoice.objects.get(run=run).pk,
@@ -167,6 +169,32 @@ ACTIONS = {
     "account_key_regenerate": ("comptes/{account}/nouvelle-cle/", lambda w: {}, "ACCOUNTS"),
     "account_dissociate": ("comptes/{account}/dissocier/{access}/", lambda w: {}, "ACCOUNTS"),
     "account_on_behalf_start": ("comptes/{account}/ouvrir-espace/", lambda w: {}, "ACCOUNTS"),
+    "account_plan_set": (
+        "comptes/{account}/abonnements/{subscription}/forfait/",
+        lambda w: {f"forfait-{w['subscription']}-plan_volume_litres": "120"},
+        "ACCOUNTS",
+    ),
+    "account_bin_add": (
+        "comptes/{account}/bacs/ajouter/",
+        lambda w: {
+            "subscription": w["subscription"],
+            "flux": "recyclables",
+            "volume_litres": "240",
+            "chip_number": "E0040002",
+            "delivered_on": "2024-03-01",
+        },
+        "ACCOUNTS",
+    ),
+    "account_bin_replace": (
+        "comptes/{account}/bacs/{bin}/remplacer/",
+        lambda w: {"replaced_on": "2024-03-01", "volume_litres": "240", "chip_number": "E0040003"},
+        "ACCOUNTS",
+    ),
+    "account_bin_remove": (
+        "comptes/{account}/bacs/{bin}/retirer/",
+        lambda w: {"removed_on": "2024-03-01"},
+        "ACCOUNTS",
+    ),
     "import_upload": (
         "imports/",
         lambda w: {
@@ -329,6 +357,10 @@ PAGES = [
     ("comptes/{account}/", "/nouvelle-cle/", "ACCOUNTS"),
     ("comptes/{account}/", "/dissocier/", "ACCOUNTS"),
     ("comptes/{account}/", "/ouvrir-espace/", "ACCOUNTS"),
+    ("comptes/{account}/", "/bacs/ajouter/", "ACCOUNTS"),
+    ("comptes/{account}/", "/remplacer/", "ACCOUNTS"),
+    ("comptes/{account}/", "/retirer/", "ACCOUNTS"),
+    ("comptes/{account}/", "/forfait/", "ACCOUNTS"),
     ("imports/", 'enctype="multipart/form-data"', "IMPORTS"),
     ("imports/{batch}/", "/relancer/", "IMPORTS"),
     ("imports/{batch}/progression/", "/relancer/", "IMPORTS"),
@@ -362,6 +394,9 @@ def test_every_role_reads_the_pages_and_sees_only_the_actions_it_may_do(
 
 
 FORM_PAGES = [
+    ("comptes/{account}/bacs/ajouter/", "ACCOUNTS"),
+    ("comptes/{account}/bacs/{bin}/remplacer/", "ACCOUNTS"),
+    ("comptes/{account}/bacs/{bin}/retirer/", "ACCOUNTS"),
     ("calendriers/nouveau/", "CALENDARS"),
     ("calendriers/{schedule}/supprimer/", "CALENDARS"),
     ("calendriers/secteurs/{sector}/supprimer/", "CALENDARS"),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from levee.accounts.models import User
+from levee.billing.selectors import bac_plans_offered
 from levee.lib import captcha
 from levee.lib.text import fold
 from levee.subscribers.models import Account, Category, Subscription
@@ -67,6 +68,18 @@ class MoveInForm(RequestForm):
     moved_in_on = date_field(
         "Date d'emménagement", required_message="Indiquez la date d'emménagement."
     )
+    # The « bac » plans of the authority's grid: the subscription is billed with it until a
+    # bin is delivered (and after, unless an agent changes it).
+    plan_volume_litres = forms.TypedChoiceField(
+        label="Volume du bac",
+        coerce=int,
+        help_text="Le volume du bac d'ordures ménagères de votre forfait : la collectivité "
+        "vous livre un bac de ce volume.",
+        error_messages={
+            "required": "Choisissez le volume du bac.",
+            "invalid_choice": "Choisissez un volume de la liste.",
+        },
+    )
     civility = forms.ChoiceField(
         label="Civilité",
         choices=CIVILITIES,
@@ -105,6 +118,7 @@ class MoveInForm(RequestForm):
         }
         super().__init__(data, files, current={})
         self.fields["phone"].widget.attrs["type"] = "tel"
+        self._plans_offer(authority)
         self.fields["commune"].choices = [
             ("", "-- Sélectionner --"),
             *[(value, label) for value, label, _, _ in commune_choices(authority)],
@@ -112,6 +126,17 @@ class MoveInForm(RequestForm):
 
     def initial_from(self, current: dict) -> dict:
         return {}
+
+    def _plans_offer(self, authority) -> None:
+        """« Volume du bac » from the authority's current « bac » plans (none: not asked)."""
+        plans = bac_plans_offered(authority=authority, year=timezone.localdate().year)
+        if not plans:
+            del self.fields["plan_volume_litres"]
+            return
+        self.fields["plan_volume_litres"].choices = [
+            ("", "-- Sélectionner --"),
+            *((p.volume_litres, p.label) for p in plans),
+        ]
 
     def clean_moved_in_on(self):
         on = self.cleaned_data["moved_in_on"]
@@ -162,6 +187,11 @@ class MoveInForm(RequestForm):
             "postal_code": postal_code,
             **street_values(data, postal_code=postal_code, city=commune.name),
             "moved_in_on": data["moved_in_on"].isoformat(),
+            **(
+                {"plan_volume_litres": data["plan_volume_litres"]}
+                if data.get("plan_volume_litres")
+                else {}
+            ),
             "civility": data["civility"],
             "last_name": data["last_name"],
             "first_name": data["first_name"],
@@ -189,6 +219,7 @@ class MoveIn(RequestType):
     labels = {
         "address": "Adresse habitation",
         "moved_in_on": "Date d'emménagement",
+        "plan_volume_litres": "Volume du bac",
         "civility": "Civilité",
         "last_name": "Nom",
         "first_name": "Prénom",
@@ -207,6 +238,8 @@ class MoveIn(RequestType):
     def display(self, key: str, value) -> str:
         if key == "moved_in_on":
             return date_fr(value or "")
+        if key == "plan_volume_litres":
+            return f"{value} L" if value else ""
         return super().display(key, value)
 
     def opening_message(self, form) -> tuple[str, list]:
@@ -232,7 +265,13 @@ class MoveIn(RequestType):
             return []
         sentences = [
             f"Un compte usager sera créé pour {requested['last_name'].upper()} "
-            f"{requested['first_name']}, avec un abonnement Bac au {requested['address']} à "
+            f"{requested['first_name']}, avec un abonnement Bac"
+            + (
+                f" (forfait bac de {requested['plan_volume_litres']} L)"
+                if requested.get("plan_volume_litres")
+                else ""
+            )
+            + f" au {requested['address']} à "
             f"partir du {date_fr(requested['moved_in_on'])} ; son code usager et son identifiant "
             f"portail seront envoyés à {requested['email']}."
         ]
@@ -282,6 +321,7 @@ class MoveIn(RequestType):
                 "number": requested["number"],
                 "number_suffix": requested["number_suffix"],
                 "complement": requested["complement"],
+                "plan_volume_litres": requested.get("plan_volume_litres"),
             },
             on=datetime.date.fromisoformat(requested["moved_in_on"]),
         )
