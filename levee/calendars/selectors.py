@@ -275,11 +275,18 @@ class HouseholdCalendar:
         return reverse("calendars:commune", args=[self.authority.slug, self.commune.insee])
 
 
-def household_calendar(account: Account) -> HouseholdCalendar | None:
-    """The calendar of the account's dwelling: its commune's, and its sector's when its
-    street is in one. None when the account has no subscription."""
-    # The subscription the space's header shows, so both speak of the same dwelling.
-    subscription = subscription_current(account)
+def household_calendar(
+    account: Account,
+    *,
+    today: datetime.date | None = None,
+    subscription: Subscription | None = None,
+) -> HouseholdCalendar | None:
+    """The calendar of the account's dwelling on `today` (a move takes effect on its date):
+    its commune's, and its sector's when its street is in one; or that of `subscription`
+    when given (the dwelling to come). None when the account has no subscription."""
+    if subscription is None:
+        # The subscription the space's header shows, so both speak of the same dwelling.
+        subscription = subscription_current(account, today=today)
     if subscription is None:
         return None
     authority, commune = account.authority, subscription.commune
@@ -313,7 +320,7 @@ def next_collections_for_account(
 
     The template `calendars/_next_collections.html` shows it (context variable
     `next_collections`)."""
-    calendar = household_calendar(account)
+    calendar = household_calendar(account, today=today)
     if calendar is not None:
         calendar.fluxes = calendar.scope.next_by_flux(today=today, limit=limit)
     return calendar

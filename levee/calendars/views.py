@@ -16,6 +16,7 @@ from levee.authorities.selectors import authority_get_by_slug
 from levee.collection.models import Flux
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
+from levee.subscribers.selectors import subscription_coming
 
 from . import ics, services, services_reminders
 from .access import get_commune_for_authority, sector_pk_from
@@ -153,9 +154,26 @@ def year_view(request, slug, insee, year):
     )
 
 
-def _feed_events(scope: CalendarScope, today: datetime.date, place: str) -> list[ics.Event]:
+def _feed_events(
+    scope: CalendarScope,
+    today: datetime.date,
+    place: str,
+    *,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> list[ics.Event]:
+    """The feed's collections from FEED_PAST ago to FEED_FUTURE ahead, kept to
+    `since` ≤ date < `until` when given (the dwelling a household leaves, the one it moves
+    to)."""
+    first, last = today - FEED_PAST, today + FEED_FUTURE
+    if since is not None:
+        first = max(first, since)
+    if until is not None:
+        last = min(last, until - datetime.timedelta(days=1))
     events = []
-    for c in scope.taking_place(today - FEED_PAST, today + FEED_FUTURE):
+    if last < first:
+        return events
+    for c in scope.taking_place(first, last):
         description = f"Collecte des {c.flux_label.lower()} — {place}"
         if c.moved:
             description += f". Au lieu du {c.nominal:%d/%m/%Y}" + (
@@ -206,15 +224,22 @@ def account_ics(request, slug, token):
     if found is None:
         raise Http404
     found.account.authority = authority
-    household = household_calendar(found.account)
+    today = timezone.localdate()
+    household = household_calendar(found.account, today=today)
     if household is None:
         raise Http404
     scope = household.scope
-    text = ics.calendar_ics(
-        name=f"Mes collectes — {_place(scope)}",
-        events=_feed_events(scope, timezone.localdate(), _place(scope)),
-        stamp=scope.changed_at,
-    )
+    # A move takes effect on its date: the current dwelling's collections until then, the
+    # new dwelling's from that day.
+    coming = subscription_coming(found.account, today=today)
+    moves_on = coming.subscribed_on if coming is not None else None
+    events = _feed_events(scope, today, _place(scope), until=moves_on)
+    stamp = scope.changed_at
+    if coming is not None:
+        next_scope = household_calendar(found.account, subscription=coming).scope
+        events += _feed_events(next_scope, today, _place(next_scope), since=moves_on)
+        stamp = max(stamp, next_scope.changed_at)
+    text = ics.calendar_ics(name=f"Mes collectes — {_place(scope)}", events=events, stamp=stamp)
     return _ics_response(text, "mes-collectes.ics", private=True)
 
 

@@ -66,7 +66,7 @@ def request_form(request, slug, kind_slug):
             raise Http404
     waiting = selectors.open_request_of_kind(
         account=account, kind=request_type.key, subject=subject_key
-    )
+    ) or request_type.blocking_request(account=account)
     form = request_type.form(
         data=request.POST or None,
         files=request.FILES or None,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from levee.accounts.services import account_data_choices_update
 from levee.calendars.selectors import next_collections_for_account
 from levee.payments.selectors_mandates import mandate_schedule_of
-from levee.subscribers.selectors import subscription_current
+from levee.subscribers.selectors import subscription_now_and_coming
 
 from .access import accesses_of, get_account_for_user, space_authority
 from .forms import DataChoicesForm
@@ -49,11 +49,15 @@ def space_context(request, authority, account) -> dict:
     """What every page of the space shows: the header of flow 6, its menu, the selector;
     and, while an agent acts on the resident's behalf, the banner that says so."""
     acting = on_behalf_of(request)
+    # A change takes effect on its date: until a move's day, the current dwelling, and the
+    # coming one announced.
+    subscription, coming = subscription_now_and_coming(account, today=timezone.localdate())
     return {
         "authority": authority,
         "space_urls": space_urls(authority.slug),
         "account": account,
-        "subscription": subscription_current(account),
+        "subscription": subscription,
+        "subscription_coming": coming,
         "all_accesses": accesses_of(request),
         "on_behalf": acting,
         # The header's email: the login's own, or at the counter the account's (the agent's

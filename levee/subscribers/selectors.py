@@ -1,28 +1,90 @@
 """Reads of accounts and subscriptions shared by the screens and the services."""
 
-from django.db.models import F, Q
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
 
 from .models import Account, Subscription
 
 
-def subscription_current(account: Account, *, running: bool = False) -> Subscription | None:
-    """The account's current subscription, the one every screen and service reads: the
-    running one (the latest started, if several), else the latest ended — or None, with
-    `running`, when none is running."""
+def subscription_current(
+    account: Account, *, running: bool = False, today: datetime.date | None = None
+) -> Subscription | None:
+    """The account's current subscription, the one every screen and service reads: the one
+    in effect `today` (started, not ended before today; the latest started if several, so
+    on a move's date the new dwelling), else the latest ended, else the first still to
+    start — or None. With `running`, only a subscription that has no end date (the one a
+    termination or a move would end), whatever its dates.
+
+    A change takes effect on its date: a move accepted for the 20th keeps the current
+    dwelling until the 19th (`subscription_coming` is the one that follows)."""
     subscriptions = Subscription.objects.filter(
         authority_id=account.authority_id, account=account
     ).select_related("commune")
     if running:
-        subscriptions = subscriptions.filter(ended_on__isnull=True)
-    current = subscriptions.order_by(
-        F("ended_on").desc(nulls_first=True), "-subscribed_on", "-pk"
-    ).first()
+        current = (
+            subscriptions.filter(ended_on__isnull=True).order_by("-subscribed_on", "-pk").first()
+        )
+    else:
+        current = _in_effect(list(subscriptions), today or timezone.localdate())
     if current is not None:
-        # Its account and authority are read already: no query when a page reaches them.
-        current.account = account
-        if Account.authority.is_cached(account):
-            current.authority = account.authority
+        _account_cached(current, account)
     return current
+
+
+def _in_effect(subscriptions: list[Subscription], today: datetime.date) -> Subscription | None:
+    started = [s for s in subscriptions if s.subscribed_on <= today]
+    running = [s for s in started if s.ended_on is None or s.ended_on >= today]
+    if running:
+        return max(running, key=lambda s: (s.subscribed_on, s.pk))
+    if started:
+        return max(started, key=lambda s: (s.ended_on, s.subscribed_on, s.pk))
+    return min(subscriptions, key=lambda s: (s.subscribed_on, s.pk), default=None)
+
+
+def _account_cached(subscription: Subscription, account: Account) -> None:
+    # Its account and authority are read already: no query when a page reaches them.
+    subscription.account = account
+    if Account.authority.is_cached(account):
+        subscription.authority = account.authority
+
+
+def subscription_now_and_coming(
+    account: Account, *, today: datetime.date | None = None
+) -> tuple[Subscription | None, Subscription | None]:
+    """In one query: the current subscription (`subscription_current`) and the one that
+    starts after today and follows it (a move's new dwelling, a J'emménage to come), the
+    first if several — None when nothing is to come, or when the only one to come is the
+    current one itself (no subscription has started yet)."""
+    today = today or timezone.localdate()
+    subscriptions = list(
+        Subscription.objects.filter(
+            authority_id=account.authority_id, account=account
+        ).select_related("commune")
+    )
+    current = _in_effect(subscriptions, today)
+    coming = min(
+        (
+            s
+            for s in subscriptions
+            if s.subscribed_on > today and (current is None or s.pk != current.pk)
+        ),
+        key=lambda s: (s.subscribed_on, s.pk),
+        default=None,
+    )
+    for found in (current, coming):
+        if found is not None:
+            _account_cached(found, account)
+    return current, coming
+
+
+def subscription_coming(
+    account: Account, *, today: datetime.date | None = None
+) -> Subscription | None:
+    """The subscription that follows the current one, from a later date (see
+    `subscription_now_and_coming`)."""
+    return subscription_now_and_coming(account, today=today)[1]
 
 
 def subscription_running(account: Account) -> Subscription | None:

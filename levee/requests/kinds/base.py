@@ -104,6 +104,15 @@ class RequestType:
         request of the type at a time)."""
         return ""
 
+    # What a waiting request of another type already does, said to the resident when it
+    # keeps this type's form closed (see `blocking_request`).
+    blocked_because = ""
+
+    def blocking_request(self, *, account):
+        """A waiting request of another type that this one would contradict (a move while a
+        termination waits): the form is not offered until it is handled. None by default."""
+        return None
+
     def current(self, *, account, user, subject=None) -> dict[str, Any]:
         """Today's values of what the type changes (JSON-able): pre-fills the form, is kept as
         the snapshot when the resident asks, and is compared with it when the agent decides."""

@@ -12,11 +12,29 @@ from levee.subscribers.selectors import subscription_running
 from levee.subscribers.services import subscription_end
 
 from ..forms import RequestForm, proof_check
+from ..models import RequestStatus, ServiceRequest
 from .base import ApplyRefused, RequestType
 from .common import date_fr
 
 # How far ahead a resident may announce the end: a lease ends within months, not years.
 MAX_DAYS_AHEAD = 365
+# The types that end the running subscription: one of them at a time may wait.
+ENDING_KINDS = ("move_out", "termination")
+
+
+def ending_waiting(account, *, besides: str) -> ServiceRequest | None:
+    """The account's request that ends its subscription, of another type than `besides`,
+    still waiting (a move while a termination is asked, or the reverse), if any."""
+    return (
+        ServiceRequest.objects.filter(
+            authority_id=account.authority_id,
+            account=account,
+            kind__in=[k for k in ENDING_KINDS if k != besides],
+            status__in=[RequestStatus.PENDING, RequestStatus.WAITING],
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def bins_removed(bins: list[str]) -> str:
@@ -63,6 +81,12 @@ class EndingForm(RequestForm):
 class EndingType(RequestType):
     changes_values = True
     labels = {"ended_on": "Fin de l'abonnement"}
+    blocked_because = "qui met déjà fin à votre abonnement"
+
+    def blocking_request(self, *, account):
+        # A move and a termination of the same subscription would contradict each other
+        # (two dates, a new dwelling or none): the second waits for the first.
+        return ending_waiting(account, besides=self.key)
 
     def current(self, *, account, user, subject=None) -> dict:
         subscription = subscription_running(account)
@@ -132,8 +156,16 @@ class EndingType(RequestType):
             authority_id=subscription.authority_id, removed_on__isnull=True
         ).count()
         on = date_fr(service_request.requested["ended_on"])
-        return [
+        sentences = [
             f"L'abonnement {subscription.reference} ({subscription.address_line.upper()}) sera "
             f"terminé le {on}"
             + (f" et ses bacs en service ({bins}) retirés à cette date." if bins else ".")
         ]
+        other = ending_waiting(account, besides=self.key)
+        if other is not None:
+            sentences.append(
+                f"Attention : la demande « {other.request_type.tracking_label} » du "
+                f"{date_fr(timezone.localdate(other.created_at))} attend aussi pour ce compte et met fin au "
+                "même abonnement. N'en acceptez qu'une : après l'une, l'autre sera refusée."
+            )
+        return sentences

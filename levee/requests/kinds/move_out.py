@@ -216,6 +216,10 @@ class MoveOut(EndingType):
                 complement=new["complement"],
                 kind=subscription.kind,
             )
+            # The household's way of paying follows it: a debit under its mandate (which is
+            # the account's) goes on at the new dwelling until the resident stops it.
+            opened.payment_mode, opened.iban = subscription.payment_mode, subscription.iban
+            opened.save(update_fields=["payment_mode", "iban", "updated_at"])
             after["new_subscription"] = opened.reference
             note += (
                 f" Nouvel abonnement {opened.reference} au {opened.address_line.upper()} à partir "
