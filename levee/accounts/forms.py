@@ -176,6 +176,25 @@ class OpeningRequestForm(PasswordPairMixin, Form):
         required=False,
     )
 
+    # What a page sent back with errors cannot keep: a password is never written back into a
+    # page, a browser cannot be given a file to upload, and a solved challenge is used up.
+    GIVE_AGAIN = (
+        "Pour votre sécurité, saisissez à nouveau votre mot de passe et sa confirmation, "
+        "joignez à nouveau votre justificatif et cochez à nouveau « Je ne suis pas un "
+        "robot » : vos autres réponses sont conservées."
+    )
+    GIVE_AGAIN_ID = "opening-give-again"
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors:
+            for name in ("password", "password_confirm", "proof"):
+                attrs = self.fields[name].widget.attrs
+                described = attrs.get("aria-describedby", "").split()
+                if not described and self.fields[name].help_text:
+                    described = [f"{self[name].auto_id}_helptext"]
+                attrs["aria-describedby"] = " ".join([*described, self.GIVE_AGAIN_ID])
+
     def clean_proof(self):
         upload = self.cleaned_data.get("proof")
         checked = check_proof(upload)

@@ -213,3 +213,38 @@ def test_it_answers_a_forged_confirmation_link_with_a_clear_page(client):
     response = client.get("/pilat-rhodanien/ouvrir-un-compte/confirmer/forged-token/")
     assert response.status_code == 400
     assert "n'est plus valide" in unescape(response.content.decode())
+
+
+def test_after_an_error_it_keeps_the_safe_answers_and_says_what_to_give_again(client):
+    # Issue 12, item 11: both passwords and the proof were gone without a word.
+    pilat_world()
+    response = client.post(FORM, opening_data(mobile="pas un numéro", complement="Bâtiment B"))
+    page = unescape(response.content.decode())
+    assert response.status_code == 200 and not AccountOpeningRequest.objects.exists()
+    for kept in (
+        'value="Martin"',
+        'value="Paul"',
+        'value="rue du Pilat"',
+        'value="12"',
+        'value="Bâtiment B"',
+        'value="paul.martin@example.org"',
+        '<option value="bis" selected>',
+        '<option value="M" selected>',
+    ):
+        assert kept in page, kept
+    assert re.search(r'<input type="checkbox" name="cgu"[^>]*checked', page)
+    assert PASSWORD not in page  # never written back into a page
+    assert (
+        'id="opening-give-again">Pour votre sécurité, saisissez à nouveau votre mot de passe '
+        "et sa confirmation, joignez à nouveau votre justificatif et cochez à nouveau « Je ne "
+        "suis pas un robot » : vos autres réponses sont conservées." in page
+    )
+    for name in ("password", "password_confirm", "proof"):
+        described = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert "opening-give-again" in described, name
+
+
+def test_a_first_visit_asks_nothing_again(client):
+    pilat_world()
+    page = unescape(client.get(FORM).content.decode())
+    assert "saisissez à nouveau" not in page and "opening-give-again" not in page
