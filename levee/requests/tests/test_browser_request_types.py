@@ -89,11 +89,12 @@ def resident_asks(page, proof: str, assert_accessible):
     field(page, "Justificatif de déménagement").set_input_files(proof)
     valider(page, "Déménagement", assert_accessible)
 
+    # The move waiting already ends the subscription: no termination is offered meanwhile.
     open_service(page, "Je résilie mon abonnement", assert_accessible)
-    field(page, "Date de résiliation").fill("2024-03-31")
-    field(page, "Motif de la résiliation").select_option(label="Logement vendu, vide ou démoli")
-    field(page, "Justificatif").set_input_files(proof)
-    valider(page, "Résiliation de mon abonnement", assert_accessible)
+    expect(
+        page.get_by_text("Vous avez déjà une demande « Déménagement » du", exact=False)
+    ).to_be_visible()
+    expect(field(page, "Date de résiliation")).to_have_count(0)
 
     open_service(page, "Demande d'intervention sur mon bac", assert_accessible)
     field(page, "Bac concerné").select_option(label="Ordures ménagères 140 L — puce E0040001")
@@ -141,7 +142,7 @@ def resident_asks(page, proof: str, assert_accessible):
     expect(page.get_by_text("Votre demande de clé d'activation est transmise")).to_be_visible()
     expect(page.get_by_role("heading", name="Suivi de mes demandes")).to_be_visible()
     assert_accessible(page)
-    expect(page.get_by_role("row").filter(has_text="EN COURS")).to_have_count(6)
+    expect(page.get_by_role("row").filter(has_text="EN COURS")).to_have_count(5)
 
 
 def newcomer_asks(newcomer, proof: str, mailbox, assert_accessible) -> str:
@@ -212,16 +213,6 @@ def agents_decide(chromium_browser, live_server, assert_accessible):
     agent.get_by_role("button", name="Accepter", exact=True).click()
     decided(agent, "Demande acceptée", assert_accessible)
 
-    open_request(agent, "Je résilie mon abonnement", assert_accessible)
-    expect(
-        agent.get_by_text("La demande ne pourra pas être acceptée : refusez-la.")
-    ).to_be_visible()
-    field(agent, "Motif du refus (envoyé à l'usager)").fill(
-        "Votre déménagement au 15/03/2024 a déjà mis fin à votre abonnement."
-    )
-    agent.get_by_role("button", name="Refuser", exact=True).click()
-    decided(agent, "Demande refusée", assert_accessible)
-
     open_request(agent, "Demande d'intervention sur mon bac", assert_accessible)
     field(agent, "Message à l'usager (facultatif)").fill("Livraison du bac de 240 L le 12 mars.")
     agent.get_by_role("button", name="Accepter", exact=True).click()
@@ -267,7 +258,6 @@ def test_every_request_type_from_the_ask_to_the_decision(
     page.reload()
     for label, status in (
         ("Déménagement", "ACCEPTÉ"),
-        ("Résiliation de mon abonnement", "REFUSÉ"),
         ("Intervention sur mon bac", "ACCEPTÉ"),
         ("Contestation d'une levée", "ACCEPTÉ"),
         ("Message", "TRAITÉ"),
@@ -281,13 +271,6 @@ def test_every_request_type_from_the_ask_to_the_decision(
     page.get_by_role("link", name=re.compile("^Message du")).click()
     expect(page.get_by_text("Statut : TRAITÉ")).to_be_visible()
     expect(page.get_by_text("Oui, de 9 h à 12 h.")).to_be_visible()
-    assert_accessible(page)
-    page.get_by_role("link", name="Précédent").click()
-    page.get_by_role("link", name=re.compile("^Résiliation de mon abonnement du")).click()
-    expect(page.get_by_text("Statut : REFUSÉ")).to_be_visible()
-    expect(
-        page.get_by_text(re.compile("^Motif du refus : Votre déménagement au 15/03/2024"))
-    ).to_be_visible()
     assert_accessible(page)
     # The key came by email, and step 2 of the association takes it.
     key_mail = next(m for m in reversed(mailbox.messages) if "Clé d'activation du compte" in m.body)
