@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "levee.requests",
     "levee.billing",
     "levee.payments",
+    "levee.treasury",
     "levee.audit",
     "levee.agents",
     "levee.backoffice",
@@ -249,6 +250,7 @@ LOGGING = {
 
 # Paths of the platform that an authority slug may never take.
 RESERVED_SLUGS = {
+    "accessibilite",
     "admin",
     "securite",
     "backoffice",
