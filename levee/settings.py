@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "levee.requests",
     "levee.billing",
     "levee.payments",
-    "levee.treasury",
     "levee.audit",
     "levee.agents",
     "levee.backoffice",
