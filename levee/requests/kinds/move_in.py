@@ -14,7 +14,7 @@ from django.utils import timezone
 from levee.accounts.models import User
 from levee.billing.selectors import bac_plans_offered
 from levee.lib import captcha
-from levee.lib.text import fold
+from levee.lib.text import fold, sort_key_fr
 from levee.subscribers.models import Account, Category, Subscription
 from levee.subscribers.selectors import subscription_current
 from levee.subscribers.services import account_create
@@ -41,9 +41,12 @@ MAX_DAYS = 365
 
 def commune_choices(authority) -> list[tuple[str, str, object, str]]:
     """(value, label, commune, postal code) for each commune and postal code the authority
-    serves, in the order of their names."""
+    serves, in the French order of their names (accents aside, on every database)."""
     rows = []
-    for commune in authority.communes.prefetch_related("postal_codes").order_by("name"):
+    communes = sorted(
+        authority.communes.prefetch_related("postal_codes"), key=lambda c: sort_key_fr(c.name)
+    )
+    for commune in communes:
         for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
             rows.append((f"{commune.insee}:{pc}", f"{pc} {commune.name.upper()}", commune, pc))
     return rows
