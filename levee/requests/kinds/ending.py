@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from levee.subscribers.models import Subscription
-from levee.subscribers.selectors import subscription_running
+from levee.subscribers.selectors import subscription_current, subscription_running
 from levee.subscribers.services import subscription_end
 
 from ..forms import RequestForm, proof_check
@@ -58,6 +58,11 @@ class EndingForm(RequestForm):
     def clean_ended_on(self):
         on = self.cleaned_data["ended_on"]
         if not self.current.get("subscription"):
+            if self.current.get("ends_on"):
+                raise forms.ValidationError(
+                    f"Votre abonnement prend déjà fin le {date_fr(self.current['ends_on'])} : "
+                    "il n'y a pas d'autre abonnement à arrêter."
+                )
             raise forms.ValidationError(
                 "Votre abonnement est déjà terminé : il n'y a plus d'abonnement à arrêter."
             )
@@ -90,8 +95,12 @@ class EndingType(RequestType):
 
     def current(self, *, account, user, subject=None) -> dict:
         subscription = subscription_running(account)
+        # An end already accepted for a later date: the form says when, not « terminé ».
+        shown = subscription or subscription_current(account)
+        ends_later = shown is not None and shown.ended_on and shown.ended_on >= timezone.localdate()
         return {
             "subscription": subscription.reference if subscription else "",
+            "ends_on": shown.ended_on.isoformat() if ends_later else "",
             "subscribed_on": subscription.subscribed_on.isoformat() if subscription else "",
             "ended_on": "",
             "dwelling": subscription.address_line.upper() if subscription else "",

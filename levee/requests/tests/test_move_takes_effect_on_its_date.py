@@ -247,3 +247,23 @@ def test_the_agent_is_warned_when_both_wait_and_the_second_is_refused(client, wo
     services.service_request_accept(service_request=move, agent_user=world.ccfi_agent)
     response = client.post(f"{BO}{termination.pk}/accepter/", follow=True)
     assert "L'abonnement 00001 est déjà terminé (le 20/12/2026)" in plain(response)
+
+
+def test_a_termination_after_one_accepted_for_a_later_date_says_when_it_ends(
+    client, resident, today
+):
+    termination = submit(
+        resident,
+        "termination",
+        termination_post(ended_on=day(31).isoformat()),
+        {"proof": proof_upload()},
+    )
+    services.service_request_accept(service_request=termination, agent_user=resident.ccfi_agent)
+    response = client.post(
+        TERMINATE, {**termination_post(ended_on=day(20).isoformat()), "proof": proof_upload()}
+    )
+    assert (
+        "Votre abonnement prend déjà fin le 31/12/2026 : il n'y a pas d'autre abonnement à "
+        "arrêter." in plain(response)
+    )
+    assert ServiceRequest.objects.count() == 1
