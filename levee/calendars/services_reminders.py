@@ -149,7 +149,8 @@ def collection_reminders_send(*, now: datetime.datetime | None = None) -> dict[s
             continue
         if reminder.account_id not in households:
             reminder.account.authority = reminder.authority
-            households[reminder.account_id] = household_calendar(reminder.account)
+            # Tomorrow's dwelling: on the eve of a move, the new one's collections.
+            households[reminder.account_id] = household_calendar(reminder.account, today=tomorrow)
         household = households[reminder.account_id]
         if household is None:
             continue

@@ -267,3 +267,27 @@ def test_a_termination_after_one_accepted_for_a_later_date_says_when_it_ends(
         "arrêter." in plain(response)
     )
     assert ServiceRequest.objects.count() == 1
+
+
+def test_the_eve_of_the_move_reminds_the_new_dwellings_collection(world, today):
+    from levee.calendars.services_reminders import collection_reminders_send, reminder_set
+    from levee.calendars.tests.conftest import make_schedule
+    from levee.collection.models import Flux
+    from levee.mailing.models import OutboxMessage
+
+    bailleul = world.account.subscriptions.get().commune
+    hazebrouck = world.ccfi.communes.get(insee="59295")
+    make_schedule(world.ccfi, bailleul, weekday=Weekday.SATURDAY)
+    make_schedule(world.ccfi, hazebrouck, weekday=Weekday.SUNDAY)  # the 20th, moving day
+    move_to_hazebrouck(world)
+    reminder_set(
+        account=world.account,
+        user=world.resident,
+        fluxes=[Flux.ORDURES_MENAGERES],
+        on_eve=True,
+        on_change=False,
+    )
+    eve = timezone.make_aware(datetime.datetime(2026, 12, 19, 18))
+    assert collection_reminders_send(now=eve)["eve"] == 1
+    mail = OutboxMessage.objects.get(template="collection_reminder")
+    assert "Demain, dimanche 20 décembre 2026, à Hazebrouck" in mail.body_text
