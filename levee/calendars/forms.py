@@ -47,7 +47,8 @@ class SectorChoiceField(forms.ModelChoiceField):
 
 
 def _served_communes(authority: Authority):
-    return Commune.objects.filter(authorities=authority).order_by("name", "insee")
+    # The folded name: « Éecke » among the E, not after « Zuytpeene ».
+    return Commune.objects.filter(authorities=authority).order_by("search_name", "insee")
 
 
 class ScheduleForm(Form):
@@ -95,7 +96,7 @@ class ScheduleForm(Form):
         self.fields["sector"].queryset = (
             Sector.objects.filter(authority=authority)
             .select_related("commune")
-            .order_by("commune__name", "name")
+            .order_by("commune__search_name", "name")
         )
 
     def clean(self):

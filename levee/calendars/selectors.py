@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from levee.authorities.models import Authority, Commune
 from levee.collection.models import Flux
+from levee.lib.text import sort_key_fr
 from levee.subscribers.models import Account, Subscription
 from levee.subscribers.selectors import subscription_current
 
@@ -234,16 +235,14 @@ def commune_calendar(authority: Authority, commune: Commune) -> CommuneCalendar:
 
 
 def communes_with_calendars(authority: Authority) -> list[Commune]:
-    """The communes the authority serves, by name, each with `has_calendar` (one query)."""
-    return list(
-        Commune.objects.filter(authorities=authority)
-        .annotate(
-            has_calendar=Exists(
-                CollectionSchedule.objects.filter(authority=authority, commune=OuterRef("pk"))
-            )
+    """The communes the authority serves, in French order (`sort_key_fr`), each with
+    `has_calendar` (one query)."""
+    communes = Commune.objects.filter(authorities=authority).annotate(
+        has_calendar=Exists(
+            CollectionSchedule.objects.filter(authority=authority, commune=OuterRef("pk"))
         )
-        .order_by("name", "insee")
     )
+    return sorted(communes, key=lambda c: (sort_key_fr(c.name), c.insee))
 
 
 def commune_served(authority: Authority, insee: str) -> Commune | None:
@@ -333,7 +332,7 @@ def schedules_for_backoffice(authority: Authority, commune: Commune | None = Non
     )
     if commune is not None:
         schedules = schedules.filter(commune=commune)
-    return schedules.order_by("commune__name", "sector__name", "flux", "weekday", "pk")
+    return schedules.order_by("commune__search_name", "sector__name", "flux", "weekday", "pk")
 
 
 def sectors_for_backoffice(authority: Authority):
@@ -345,7 +344,7 @@ def sectors_for_backoffice(authority: Authority):
                 CollectionSchedule.objects.filter(authority=authority, sector=OuterRef("pk"))
             )
         )
-        .order_by("commune__name", "name")
+        .order_by("commune__search_name", "name")
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Min, Q, Sum
 
 from levee.authorities.models import Commune
+from levee.lib.text import sort_key_fr
 
 from .models import (
     OPEN,
@@ -84,11 +85,10 @@ def queue_for_agent(*, authority, filters: dict, today):
 
 
 def communes_with_requests(authority) -> list[Commune]:
-    return list(
-        Commune.objects.filter(
-            pk__in=ServiceRequest.objects.filter(authority=authority).values("commune_id")
-        ).order_by("name")
+    communes = Commune.objects.filter(
+        pk__in=ServiceRequest.objects.filter(authority=authority).values("commune_id")
     )
+    return sorted(communes, key=lambda c: (sort_key_fr(c.name), c.insee))
 
 
 @dataclass(frozen=True)

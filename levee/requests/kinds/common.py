@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from levee.lib.text import fold
+from levee.lib.text import fold, sort_key_fr
 
 from ..forms import collapse
 
@@ -89,8 +89,9 @@ def street_values(data: dict, *, postal_code: str, city: str) -> dict:
 def authority_commune_of(authority, *, postal_code: str, city: str):
     """(the commune of the authority at this postal code and city, the names of its communes
     at this postal code): (None, []) for an address outside the authority."""
-    communes = list(
-        authority.communes.filter(postal_codes__postal_code=postal_code).distinct().order_by("name")
+    communes = sorted(
+        authority.communes.filter(postal_codes__postal_code=postal_code).distinct(),
+        key=lambda c: (sort_key_fr(c.name), c.insee),
     )
     wanted = fold(city)
     found = next((c for c in communes if fold(c.name) == wanted), None)

@@ -50,3 +50,35 @@ def test_the_french_key_ignores_accents_case_and_hyphens():
         "Sainte-Croix",
         "Zuytpeene",
     ]
+
+
+def _flanders():
+    names = [
+        ("99001", "Zuytpeene", "59670"),
+        ("99002", "Éecke", "59114"),
+        ("99003", "Estaires", "59114"),
+        ("99004", "Eblinghem", "59114"),
+    ]
+    communes = [make_commune(insee=i, name=n, postal_codes=[pc]) for i, n, pc in names]
+    return make_authority(slug="ccfi", communes=communes)
+
+
+FRENCH = ["Eblinghem", "Éecke", "Estaires", "Zuytpeene"]
+
+
+def test_the_other_commune_lists_sort_the_same_way():
+    from levee.calendars.forms import ScheduleForm
+    from levee.calendars.selectors import communes_with_calendars
+    from levee.requests.kinds.common import authority_commune_of
+    from levee.requests.models import ServiceRequest
+    from levee.requests.selectors import communes_with_requests
+
+    authority = _flanders()
+    assert [c.name for c in communes_with_calendars(authority)] == FRENCH
+    form = ScheduleForm(authority=authority, policy="")
+    assert [c.name for c in form.fields["commune"].queryset] == FRENCH
+    _, names = authority_commune_of(authority, postal_code="59114", city="x")
+    assert names == ["Eblinghem", "Éecke", "Estaires"]
+    for commune in authority.communes.all():
+        ServiceRequest.objects.create(authority=authority, commune=commune, kind="move_in")
+    assert [c.name for c in communes_with_requests(authority)] == FRENCH
