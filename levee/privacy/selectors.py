@@ -9,9 +9,11 @@ from django.utils import timezone
 from levee.accounts.models import AccountOpeningRequest
 from levee.accounts.selectors import accesses_for_user
 from levee.agents.models import Agent
+from levee.billing.models import UsageAlert, UsageAlertOptOut
 from levee.billing.space import invoices_for_account
+from levee.calendars.models import CollectionReminder
 from levee.collection.selectors import bins_for_account, dropoffs_for_account, lifts_for_account
-from levee.payments.models import Mandate, Payment
+from levee.payments.models import Mandate, Payment, PaymentReceipt
 from levee.requests.models import RequestMessage, ServiceRequest
 from levee.requests.selectors import requests_of_account
 from levee.subscribers.models import Subscription
@@ -229,6 +231,49 @@ def _account_data(access, requests: list[ServiceRequest], threads) -> dict:
             for m in Mandate.objects.filter(
                 authority_id=account.authority_id, account=account
             ).order_by("-signed_on", "-pk")
+        ],
+        "rappels des collectes": [
+            {
+                "flux": ", ".join(r.fluxes),
+                "la veille de chaque collecte": r.on_eve,
+                "quand un jour de collecte change": r.on_change,
+                "modifiés le": _when(r.updated_at),
+            }
+            for r in CollectionReminder.objects.filter(
+                authority_id=account.authority_id, account=account, user_id=access.user_id
+            ).order_by("pk")
+        ],
+        "alertes de consommation": {
+            "désactivées le": _when(
+                UsageAlertOptOut.objects.filter(account=account)
+                .values_list("created_at", flat=True)
+                .first()
+            ),
+            "envoyées": [
+                {
+                    "année": a.year,
+                    "levées comptées": a.lifts,
+                    "levées incluses": a.included_lifts,
+                    "le": _when(a.sent_at),
+                }
+                for a in UsageAlert.objects.filter(
+                    authority_id=account.authority_id, subscription__account=account
+                ).order_by("year", "pk")
+            ],
+        },
+        "reçus de paiement": [
+            {
+                "facture": r.invoice.number,
+                "montant (centimes)": r.amount_cents,
+                "payé le": _when(r.paid_on),
+                "moyen": r.get_method_display(),
+                "envoyé le": _when(r.sent_at),
+            }
+            for r in PaymentReceipt.objects.filter(
+                authority_id=account.authority_id, invoice__account=account
+            )
+            .select_related("invoice")
+            .order_by("paid_on", "pk")
         ],
         "demandes": [_request_data(r, threads) for r in requests],
     }

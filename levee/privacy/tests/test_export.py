@@ -117,3 +117,72 @@ def test_an_agent_acting_on_behalf_cannot_download_the_residents_data(client, da
 def test_an_anonymous_visitor_is_sent_to_the_login(client, data):
     response = client.get(JSON_URL)
     assert response.status_code == 302 and "connexion" in response["Location"]
+
+
+def test_the_json_holds_the_reminders_the_usage_alerts_and_the_receipts(client, data):
+    import datetime
+
+    from levee.billing.models import UsageAlert, UsageAlertOptOut
+    from levee.calendars.models import CollectionReminder
+    from levee.payments.models import PaymentReceipt
+    from levee.payments.tests.conftest import make_invoice
+
+    account = data.account_accesses.get(account__code="00001").account
+    CollectionReminder.objects.create(
+        authority=account.authority,
+        account=account,
+        user=data,
+        fluxes=["om", "cs"],
+        on_eve=True,
+        on_change=False,
+    )
+    UsageAlert.objects.create(
+        authority=account.authority,
+        subscription=account.subscriptions.get(),
+        year=2024,
+        included_lifts=12,
+        lifts=12,
+    )
+    UsageAlertOptOut.objects.create(authority=account.authority, account=account)
+    invoice = make_invoice(account)
+    PaymentReceipt.objects.create(
+        authority=account.authority,
+        payment=None,
+        debit=_debit_of(invoice),
+        invoice=invoice,
+        amount_cents=2932,
+        paid_on=datetime.date(2023, 7, 10),
+        method="prelevement",
+    )
+    client.force_login(data)
+    exported = json.loads(client.get(JSON_URL).content)
+    first = {a["code usager"]: a for a in exported["comptes"]}["00001"]
+    [reminder] = first["rappels des collectes"]
+    assert reminder["flux"] == "om, cs"
+    assert reminder["la veille de chaque collecte"] is True
+    alerts = first["alertes de consommation"]
+    assert alerts["désactivées le"]
+    assert alerts["envoyées"][0]["année"] == 2024
+    [receipt] = first["reçus de paiement"]
+    assert receipt == {
+        "facture": "2300240069928",
+        "montant (centimes)": 2932,
+        "payé le": "2023-07-10",
+        "moyen": "Prélèvement",
+        "envoyé le": receipt["envoyé le"],
+    }
+    response = client.get(CSV_URL)
+    assert "rappels des collectes" in b"".join(response.streaming_content).decode()
+
+
+def _debit_of(invoice):
+    from levee.payments.models import ScheduledDebit
+
+    mandate = Mandate.objects.get(account=invoice.account)
+    return ScheduledDebit.objects.create(
+        authority=invoice.authority,
+        mandate=mandate,
+        invoice=invoice,
+        due_on="2023-07-10",
+        amount_cents=2932,
+    )
