@@ -150,6 +150,7 @@ def _dropoffs_draw(
             day.year, day.month, day.day, rng.randint(9, 17), rng.randrange(60), tzinfo=PARIS
         )
         if rng.random() < 0.6:
+            litres = rng.choice([250, 500, 750, 1000])
             dropoffs.append(
                 DropOff(
                     authority_id=subscription.authority_id,
@@ -157,8 +158,11 @@ def _dropoffs_draw(
                     kind=DropOffKind.DECHETERIE,
                     occurred_at=occurred_at,
                     site=rng.choice(DECHETERIES[slug]),
-                    quantity=rng.choice([250, 500, 750, 1000]),
+                    quantity=litres,
                     quantity_unit=QuantityUnit.LITRES,
+                    # The weighbridge's weight, 120 to 180 g a litre (no draw of its own:
+                    # the demo's other figures stay what they were).
+                    weight_grams=litres * (120 + occurred_at.minute),
                     badge_number=badge,
                 )
             )

@@ -13,9 +13,13 @@ class ProductionFilterForm(Form):
         label="Flux", choices=[("", "Tous les flux"), *Flux.choices], required=False
     )
 
-    def __init__(self, data, *, years: list[int]):
+    def __init__(self, data, *, years: list[int], fluxes: list[str] | None = None):
+        """`fluxes`: the flux offered (those of the household's bins), all when None."""
         super().__init__(data)
         self.fields["annee"].choices = [(y, str(y)) for y in years]
+        if fluxes is not None:
+            offered = [(code, label) for code, label in Flux.choices if code in fluxes]
+            self.fields["flux"].choices = [("", "Tous les flux"), *offered]
         self.fields["annee"].error_messages["invalid_choice"] = (
             "Choisissez une année de la liste : %(value)s n'en fait pas partie."
         )

@@ -272,6 +272,9 @@ class DropOff(models.Model):
     quantity_unit = models.CharField(
         "unité", max_length=10, choices=QuantityUnit.choices, blank=True, default=""
     )
+    # The weight, when the site weighs (a déchèterie's weighbridge) beside the volume it
+    # declares; a quantity in kg is a weight too (see `weight_kg`).
+    weight_grams = models.PositiveIntegerField("poids (g)", null=True, blank=True)
     badge_number = models.CharField("n° de badge", max_length=30, blank=True)
     import_batch = models.ForeignKey(
         ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="dropoffs"
@@ -298,6 +301,21 @@ class DropOff(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M} {self.site}"
+
+    @property
+    def weight_kg(self) -> Decimal | None:
+        """The weight in kg: the one weighed, else the quantity when it is given in kg."""
+        if self.weight_grams is not None:
+            return Decimal(self.weight_grams) / 1000
+        if self.quantity is not None and self.quantity_unit == QuantityUnit.KG:
+            return self.quantity
+        return None
+
+    @property
+    def volume_litres(self) -> Decimal | None:
+        if self.quantity is not None and self.quantity_unit == QuantityUnit.LITRES:
+            return self.quantity
+        return None
 
 
 class ProductionAverage(models.Model):

@@ -21,14 +21,25 @@ from .values import FLUX_CODES, flux_parse, thousandths_decimal, thousandths_par
 
 LAYOUT = CsvLayout(
     what="d'apports",
-    columns=("horodatage", "type", "code_usager", "badge", "lieu", "flux", "quantite", "unite"),
-    optional=frozenset({"code_usager", "badge", "flux", "quantite", "unite"}),
+    columns=(
+        "horodatage",
+        "type",
+        "code_usager",
+        "badge",
+        "lieu",
+        "flux",
+        "quantite",
+        "unite",
+        "poids_kg",
+    ),
+    optional=frozenset({"code_usager", "badge", "flux", "quantite", "unite", "poids_kg"}),
     one_of=(("code_usager", "badge"),),
 )
 MAX_CODE_LENGTH = 20  # Account.code
 MAX_BADGE_LENGTH = 30  # DropOff.badge_number
 MAX_SITE_LENGTH = 100  # DropOff.site
 MAX_QUANTITY = 999_999_999  # thousandths: DropOff.quantity has 9 digits, 3 decimals
+MAX_WEIGHT_GRAMS = 100_000_000  # 100 tonnes: a typo beyond it
 
 KINDS = {
     "badge": DropOffKind.BADGE,
@@ -66,11 +77,11 @@ def dropoff_import(*, authority: Authority, file, filename: str, created_by=None
 
 
 def _parse(fields: tuple | str, now) -> tuple | str:
-    """(datetime, kind, code, badge, site, flux, quantity in thousandths or None, unit), or
-    the reason."""
+    """(datetime, kind, code, badge, site, flux, quantity in thousandths or None, unit,
+    weight in grams or None), or the reason."""
     if isinstance(fields, str):
         return fields
-    stamp, kind, code, badge, site, flux, quantity, unit = (f or "" for f in fields)
+    stamp, kind, code, badge, site, flux, quantity, unit, weight = (f or "" for f in fields)
     occurred_at = timestamp_parse(stamp)
     if isinstance(occurred_at, str):
         return occurred_at
@@ -106,7 +117,14 @@ def _parse(fields: tuple | str, now) -> tuple | str:
         amount *= factor
         if amount > MAX_QUANTITY:
             return f"quantité trop grande : « {quantity} {unit} »"
-    return occurred_at, kind_code, code, badge, site, flux, amount, unit_code
+    grams = None
+    if weight:
+        grams = thousandths_parse(weight, "poids", negative="négatif")
+        if isinstance(grams, str):
+            return grams
+        if grams > MAX_WEIGHT_GRAMS:
+            return f"poids trop grand : « {weight} » kg"
+    return occurred_at, kind_code, code, badge, site, flux, amount, unit_code, grams
 
 
 class _Accounts:
@@ -175,7 +193,7 @@ def _dropoffs(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcom
         if isinstance(parsed, str):
             outcome.reject(number, parsed)
             continue
-        occurred_at, kind, code, badge, site, flux, amount, unit = parsed
+        occurred_at, kind, code, badge, site, flux, amount, unit, grams = parsed
         account_id = accounts.find(code, badge)
         if isinstance(account_id, str):
             outcome.reject(number, account_id)
@@ -189,6 +207,7 @@ def _dropoffs(*, authority: Authority, batch: ImportBatch, rows, outcome: Outcom
             flux=flux,
             quantity=None if amount is None else thousandths_decimal(amount),
             quantity_unit=unit,
+            weight_grams=grams,
             badge_number=badge,
             import_batch_id=batch.pk,
         )

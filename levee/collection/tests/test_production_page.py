@@ -176,7 +176,7 @@ def test_the_page_compares_with_comparable_households_of_the_commune(client, dup
     page = text(client.get(PAGE + "?annee=2023&flux=ordures_menageres"))
     assert "Moyenne des foyers comparables" in page
     # Six 120 L bins in March: (4 + 5 × 2) / 6 = 2.3 lifts, (50 + 5 × 20) / 6 = 25 kg.
-    assert '<th scope="row">Mars</th><td>4</td><td>2,3</td><td>50</td><td>25,0</td>' in page
+    assert '<th scope="row">Mars</th><td>4</td><td>2,3</td><td>50,0</td><td>25,0</td>' in page
 
 
 def test_too_few_comparable_households_show_no_average(client, dupont, bins):
@@ -236,7 +236,8 @@ def test_a_year_without_drop_offs_lists_none_though_another_year_has_some(client
     assert "1 apport " in text(client.get(PAGE + "?annee=2024"))
 
 
-def test_the_weights_and_averages_are_written_as_floatformat_writes_them():
+def test_the_weights_and_averages_are_written_with_one_decimal_as_floatformat_writes_them():
+    """One format for one quantity: « 42,0 » beside « 52,8 », never « 42 » (issue 12)."""
     from decimal import Decimal
 
     from django.template.defaultfilters import floatformat
@@ -246,9 +247,11 @@ def test_the_weights_and_averages_are_written_as_floatformat_writes_them():
 
     with translation.override("fr"):
         for grams in [*range(0, 3001), 12_345, 99_950, 99_999, 1_000_000, 1_234_567]:
-            assert kg_text(grams) == floatformat(Decimal(grams) / 1000, "-1"), grams
+            # Digits grouped by a narrow no-break space, as the amounts are (« 1 234,56 € »).
+            written = floatformat(Decimal(grams) / 1000, "1g").replace("\xa0", "\u202f")
+            assert kg_text(grams) == written, grams
             average = Decimal(grams) / 1000
-            assert tenths_text(average) == floatformat(average, "1"), average
+            assert tenths_text(average) == written, average
 
 
 def test_an_unknown_or_deactivated_authority_answers_404_to_its_own_resident(client, dupont):
