@@ -23,6 +23,14 @@
   keyField.disabled = true;
   input.parentNode.appendChild(keyField);
 
+  // A radio button picked after the live list wins: only one « commune » is sent.
+  form.addEventListener("change", function (e) {
+    if (e.target.type === "radio" && e.target.name === "commune") {
+      keyField.value = "";
+      keyField.disabled = true;
+    }
+  });
+
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-expanded", "false");
