@@ -52,6 +52,7 @@ class _CommuneIndex:
         self.folded: dict[int, str] = {}
         self.postal: list[tuple[str, int]] = []
         self.codes_of: dict[int, list[str]] = {}
+        self.scan: list[tuple[str, str, int]] = []
 
     def current(self):
         version = tuple(Commune.objects.aggregate(n=Count("id"), m=Max("id")).values())
@@ -59,6 +60,7 @@ class _CommuneIndex:
             self.names = sorted(Commune.objects.values_list("search_name", "id"))
             self.compact = sorted((name.replace(" ", ""), cid) for name, cid in self.names)
             self.folded = {cid: name for name, cid in self.names}
+            self.scan = [(f" {name}", name.replace(" ", ""), cid) for name, cid in self.names]
             self.postal = sorted(CommunePostalCode.objects.values_list("postal_code", "commune_id"))
             self.codes_of = {}
             for code, cid in self.postal:
@@ -106,13 +108,10 @@ def _name_ranks(index: _CommuneIndex, name: str) -> dict[int, int]:
         ranks[cid] = _EXACT if key == compact else _PREFIX
     if len(compact) >= 3:
         spaced = f" {name}"
-        for folded, cid in index.names:
-            if cid in ranks:
+        for words, joined, cid in index.scan:
+            if compact not in joined or cid in ranks:
                 continue
-            if f" {folded}".find(spaced) >= 0:
-                ranks[cid] = _WORD
-            elif compact in folded.replace(" ", ""):
-                ranks[cid] = _INSIDE
+            ranks[cid] = _WORD if spaced in words else _INSIDE
     return ranks
 
 
