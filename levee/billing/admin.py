@@ -8,6 +8,8 @@ from levee.billing.models import (
     InvoiceSequence,
     Tariff,
     TariffPlan,
+    UsageAlert,
+    UsageAlertOptOut,
 )
 
 
@@ -45,3 +47,19 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 admin.site.register(InvoiceSequence)
 admin.site.register(BillingSettings)
+
+
+@admin.register(UsageAlert)
+class UsageAlertAdmin(admin.ModelAdmin):
+    list_display = ["subscription", "year", "lifts", "included_lifts", "sent_at"]
+    list_filter = ["authority", "year"]
+    search_fields = ["subscription__reference", "subscription__account__code"]
+    raw_id_fields = ["subscription"]
+
+
+@admin.register(UsageAlertOptOut)
+class UsageAlertOptOutAdmin(admin.ModelAdmin):
+    list_display = ["account", "created_at"]
+    list_filter = ["authority"]
+    search_fields = ["account__code"]
+    raw_id_fields = ["account"]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     CalendarFeedToken,
     CalendarSettings,
+    CollectionReminder,
     CollectionSchedule,
     ScheduleException,
     Sector,
@@ -58,3 +59,12 @@ class CalendarFeedTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CollectionReminder)
+class CollectionReminderAdmin(admin.ModelAdmin):
+    list_display = ["account", "user", "fluxes", "on_eve", "on_change", "updated_at"]
+    list_filter = ["authority", "on_eve", "on_change"]
+    search_fields = ["account__code", "user__email"]
+    raw_id_fields = ["account", "user"]
+    list_select_related = ["account", "user"]

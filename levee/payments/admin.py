@@ -5,6 +5,7 @@ from levee.payments.models import (
     GatewayName,
     Mandate,
     Payment,
+    PaymentReceipt,
     PaymentSettings,
     SandboxTransaction,
     ScheduledDebit,
@@ -69,3 +70,11 @@ class MandateAdmin(admin.ModelAdmin):
 
 
 admin.site.register(ScheduledDebit)
+
+
+@admin.register(PaymentReceipt)
+class PaymentReceiptAdmin(admin.ModelAdmin):
+    list_display = ["invoice", "amount_cents", "paid_on", "method", "sent_at"]
+    list_filter = ["authority", "method"]
+    search_fields = ["invoice__number"]
+    raw_id_fields = ["payment", "debit", "invoice"]
