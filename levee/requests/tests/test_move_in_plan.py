@@ -149,3 +149,33 @@ def test_one_opened_without_a_volume_is_an_anomaly_until_the_agent_sets_its_plan
     assert subscription.reference not in run.unplanned_references
     invoice = Invoice.objects.get(subscription=subscription, run=run)
     assert invoice.lines.first().label.startswith("Abonnement Bac 120 L du ")
+
+
+def test_a_move_within_the_authority_keeps_the_household_s_plan_and_is_billed(world):
+    from levee.collection.tests.conftest import make_bin
+    from levee.requests import services
+
+    from .conftest import move_out_post, submit
+
+    make_tariff(world.ccfi, year=YEAR)
+    make_bin(world.account, chip="E0040001", volume=240)
+    on = timezone.localdate()
+    service_request = submit(
+        world,
+        "move_out",
+        move_out_post(
+            ended_on=on.isoformat(),
+            postal_code="59190",
+            city="Hazebrouck",
+            street="rue de la Gare",
+            number="3",
+        ),
+        {"proof": proof_upload()},
+    )
+    services.service_request_accept(service_request=service_request, agent_user=world.ccfi_agent)
+    opened = Subscription.objects.get(account=world.account, commune__insee="59295")
+    assert opened.plan_volume_litres == 240 and not opened.bins.exists()
+    run = simulate(world.ccfi)
+    assert opened.reference not in run.unplanned_references
+    invoice = Invoice.objects.get(subscription=opened, run=run)
+    assert invoice.lines.first().label.startswith("Abonnement Bac 240 L du ")
