@@ -74,8 +74,7 @@ def test_an_agent_uploads_a_file_and_reaches_its_batch(
     assert entry.after["filename"] == "levees-mars.csv"
 
     page = text(client.get(response["Location"]))
-    assert "Terminé" in page and "100&nbsp;% du fichier lu" not in page
-    assert 'value="100"' in page and "100\xa0% du fichier lu" in page
+    assert "Terminé" in page and "<progress" not in page  # over: no bar stuck at 100 %
     assert "Télécharger le rapport des rejets" in page
     listing = text(client.get("/backoffice/imports/"))
     assert "levees-mars.csv" in listing and "agent.flandre@example.org" in listing
@@ -132,6 +131,30 @@ def test_the_progress_endpoint_answers_the_status_alone(client, world):
     assert "42\xa0% du fichier lu (12 lignes)" in body
     assert "Actualiser la page" in body
     assert "<html" not in body
+
+
+def test_a_bar_shows_while_an_import_runs_and_none_once_it_is_over(client, world):
+    """The demo runs an import within its upload's request: the page came to a bar stuck at
+    100 %. A bar shows only while it can move (the page polls it); a batch over shows its
+    figures."""
+    client.force_login(world["ccfi_agent"])
+    batch = ImportBatch.objects.create(
+        authority=world["ccfi"],
+        kind=ImportKind.LIFTS,
+        filename="gros.csv",
+        size_bytes=1000,
+        bytes_read=250,
+        lines_read=1,
+    )
+    running = text(client.get(f"/backoffice/imports/{batch.pk}/"))
+    assert '<progress id="import-progress-' in running and 'value="25"' in running
+    assert "25\xa0% du fichier lu (1 ligne)." in running
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.DONE, bytes_read=1000, rows_total=30, rows_imported=30
+    )
+    done = text(client.get(f"/backoffice/imports/{batch.pk}/"))
+    assert "<progress" not in done and "% du fichier lu" not in done
+    assert "Statut : <strong>Terminé</strong>" in done and "<dt>Lignes lues</dt><dd>30</dd>" in done
 
 
 def test_a_batch_without_sign_of_life_is_shown_interrupted_and_can_be_run_again(
