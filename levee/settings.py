@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "levee.requests",
     "levee.billing",
     "levee.payments",
+    "levee.treasury",
     "levee.audit",
     "levee.agents",
     "levee.backoffice",

@@ -492,6 +492,20 @@ SENTENCES: dict[str, Callable] = {
     "tariff.create": _tariff,
     "tariff.version_create": _tariff,
     "payment.review": _payment_review,
+    "pes_file.generate": lambda e, b, a, k: (
+        f"fichier PES du bordereau {a.get('bordereau', EMPTY)} ({a.get('year', '')}) généré"
+        f" : {plain(a.get('pieces', EMPTY))} factures"
+    ),
+    "pes_file.transmit": lambda e, b, a, k: (
+        f"fichier PES du bordereau {a.get('bordereau', EMPTY)} transmis au comptable public"
+    ),
+    "pes_file.accept": lambda e, b, a, k: (
+        f"fichier PES du bordereau {a.get('bordereau', EMPTY)} accepté par le comptable public"
+    ),
+    "pes_file.reject": lambda e, b, a, k: (
+        f"fichier PES du bordereau {a.get('bordereau', EMPTY)} rejeté par le comptable public"
+        f", motif : {a.get('reason', EMPTY)}"
+    ),
     # Calendars
     "calendar.holiday_policy": lambda e, b, a, k: (
         f"collectes des jours fériés : {field_value(_model(e), 'holiday_policy', b.get('holiday_policy'))}"

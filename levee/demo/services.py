@@ -33,6 +33,7 @@ from levee.subscribers.models import (
     Subscription,
     SubscriptionKind,
 )
+from levee.treasury.demo import demo_treasury_load
 
 from .streets import STREETS
 
@@ -240,6 +241,7 @@ def demo_data_load(*, today: datetime.date | None = None) -> None:
     demo_calendars_load()
     for authority in (ccfi, pilat):
         demo_billing_load(authority=authority, today=today or timezone.localdate())
+        demo_treasury_load(authority=authority)
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):

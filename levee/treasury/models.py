@@ -1,0 +1,255 @@
+"""« Comptabilité publique »: how an authority's invoices reach its public accountant, and
+the PES V2 files (rôles ORMC) that carry them (`levee/billing/PES.md`).
+
+Money is integer cents, as in billing. Every table carries `authority_id`.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from levee.lib.models import TimeStampedModel
+from levee.lib.storage import private_storage
+
+# Hélios refuses a bordereau of more than 99 999 pieces (BlocBordereau/NbrPce, Base_Num5).
+PIECES_PER_FILE_MAX = 99_999
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check of a SIREN or SIRET (INSEE): every second digit from the right doubled."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def siret_validate(value: str) -> None:
+    if not value:
+        return
+    if len(value) != 14 or not value.isdigit():
+        raise ValidationError("Le SIRET compte 14 chiffres.")
+    if not luhn_valid(value):
+        raise ValidationError("Ce SIRET n'est pas valide (sa clé de contrôle ne correspond pas).")
+
+
+class CollectionMode(models.TextChoices):
+    PES = "pes_ormc", "Titres transmis au comptable public (PES ORMC)"
+    REGIE = "regie", "Régie"
+
+
+class PublicAccountingSettings(models.Model):
+    """What the public accountant needs to take an authority's invoices as titles.
+
+    In « Régie » mode the authority collects itself (the payments as today); in PES mode
+    each published real run becomes a rôle ORMC sent to Hélios. The SEPA creditor
+    identifier (ICS) is not here: it has one source, `payments.PaymentSettings`.
+    """
+
+    authority = models.OneToOneField(
+        "authorities.Authority",
+        on_delete=models.CASCADE,
+        related_name="public_accounting_settings",
+    )
+    collection_mode = models.CharField(
+        "mode de recouvrement",
+        max_length=20,
+        choices=CollectionMode.choices,
+        default=CollectionMode.REGIE,
+    )
+    siret = models.CharField(
+        "SIRET de la collectivité (IdColl)",
+        max_length=14,
+        blank=True,
+        validators=[siret_validate],
+    )
+    poste_code = models.CharField(
+        "poste comptable (IdPost)",
+        max_length=7,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^(02[AB]\d{3,4}|\d{6,7})$",
+                "Le codique du poste comptable compte 6 ou 7 chiffres (02A… ou 02B… en Corse).",
+            )
+        ],
+    )
+    collectivity_code = models.CharField(
+        "code collectivité (CodCol)",
+        max_length=3,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Za-z]{1,3}$", "Le code collectivité compte 1 à 3 lettres ou chiffres."
+            )
+        ],
+    )
+    budget_code = models.CharField(
+        "code budget (CodBud)",
+        max_length=2,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Za-z]{0,2}$", "Le code budget compte au plus 2 lettres ou chiffres."
+            )
+        ],
+    )
+    budget_label = models.CharField("libellé du budget (LibelleColBud)", max_length=38, blank=True)
+    # {LineKind value: {"nature": "588", "product": "REOM"}}: the compte nature (Nature,
+    # up to 12 digits) and the code produit local (CodProdLoc, 1 to 4 letters or digits)
+    # of each kind of invoice line.
+    line_codes = models.JSONField(
+        "nature et code produit par type de ligne", default=dict, blank=True
+    )
+    role_object = models.CharField(
+        "objet du rôle",
+        max_length=160,
+        blank=True,
+        help_text="Par exemple : REDEVANCE INCITATIVE. La période de la facturation y est ajoutée.",
+    )
+    pieces_per_file = models.PositiveIntegerField(
+        "factures par fichier",
+        default=5000,
+        validators=[MinValueValidator(1), MaxValueValidator(PIECES_PER_FILE_MAX)],
+    )
+    attach_pdfs = models.BooleanField("joindre le PDF de chaque facture", default=True)
+
+    class Meta:
+        verbose_name = "réglages de comptabilité publique"
+        verbose_name_plural = "réglages de comptabilité publique"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pieces_per_file__gte=1, pieces_per_file__lte=PIECES_PER_FILE_MAX),
+                name="pes_pieces_per_file_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Comptabilité publique de {self.authority}"
+
+    @property
+    def is_pes(self) -> bool:
+        return self.collection_mode == CollectionMode.PES
+
+    def codes_of(self, kind: str) -> tuple[str, str]:
+        """(nature, code produit) of a kind of invoice line, "" when not set."""
+        codes = (self.line_codes or {}).get(kind) or {}
+        return str(codes.get("nature") or "").strip(), str(codes.get("product") or "").strip()
+
+
+class PesFileStatus(models.TextChoices):
+    GENERATED = "genere", "Généré"
+    TRANSMITTED = "transmis", "Transmis"
+    ACCEPTED = "accepte", "Accepté"
+    REJECTED = "rejete", "Rejeté"
+
+
+class PesFile(TimeStampedModel):
+    """One PES_Aller file of a run's rôle: one bordereau (IdBord, numbered without gaps
+    per authority and exercice) of at most `pieces_per_file` pieces, one piece per invoice.
+
+    Its life: généré → transmis (date, agent) → accepté or rejeté (date, reason). A file
+    transmitted can no longer be regenerated. A rejected bordereau never reached Hélios'
+    books: its number goes to the run's next file, so the sequence Hélios sees has no hole.
+    """
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    run = models.ForeignKey(
+        "billing.BillingRun", on_delete=models.PROTECT, related_name="pes_files"
+    )
+    year = models.PositiveSmallIntegerField("exercice")
+    bordereau = models.PositiveIntegerField("n° de bordereau (IdBord)")
+    part = models.PositiveSmallIntegerField("n° du fichier dans le rôle", default=1)
+    name = models.CharField("nom du fichier (NomFic)", max_length=100)
+    status = models.CharField(
+        "statut", max_length=20, choices=PesFileStatus.choices, default=PesFileStatus.GENERATED
+    )
+    pieces = models.PositiveIntegerField("pièces (factures)", default=0)
+    lines = models.PositiveIntegerField("lignes", default=0)
+    debited = models.PositiveIntegerField("factures prélevées", default=0)
+    attachments = models.PositiveIntegerField("PDF joints", default=0)
+    total_ht_cents = models.BigIntegerField("montant HT (centimes)", default=0)
+    vat_cents = models.BigIntegerField("TVA (centimes)", default=0)
+    first_invoice_id = models.PositiveBigIntegerField("première facture", default=0)
+    last_invoice_id = models.PositiveBigIntegerField("dernière facture", default=0)
+    file = models.FileField("fichier", storage=private_storage, upload_to="pes/", blank=True)
+    size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    generated_at = models.DateTimeField("généré le")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="généré par",
+    )
+    transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
+    transmitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="transmis par",
+    )
+    answered_at = models.DateTimeField("réponse du comptable le", null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="réponse enregistrée par",
+    )
+    reason = models.TextField("motif du rejet", blank=True)
+
+    class Meta:
+        verbose_name = "fichier PES"
+        verbose_name_plural = "fichiers PES"
+        ordering = ["-year", "-bordereau", "-created_at"]
+        indexes = [models.Index(fields=["authority", "run"], name="pesfile_run")]
+        constraints = [
+            # A rejected file keeps its row (its history) and gives its number back.
+            models.UniqueConstraint(
+                fields=["authority", "year", "bordereau"],
+                condition=~Q(status="rejete"),
+                name="unique_pes_bordereau",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejete") | ~Q(reason=""), name="pes_rejected_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def total_cents(self) -> int:
+        return self.total_ht_cents + self.vat_cents
+
+
+class PesBordereauSequence(models.Model):
+    """The gapless counter of bordereau numbers (IdBord) of an authority for one exercice;
+    taken under this row's lock in the transaction that records the files."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField("exercice")
+    next_value = models.PositiveIntegerField("prochain n° de bordereau", default=1)
+
+    class Meta:
+        verbose_name = "numérotation des bordereaux"
+        verbose_name_plural = "numérotations des bordereaux"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "year"], name="unique_pes_sequence_year"),
+            models.CheckConstraint(
+                condition=Q(next_value__gte=1) & Q(next_value__lte=9_999_999),
+                name="pes_sequence_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} : prochain bordereau n° {self.next_value}"

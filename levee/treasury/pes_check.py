@@ -1,0 +1,597 @@
+"""Levée's structural check of a PES_Aller ORMC file, written from the DGFiP's published
+documentation of the PES V2 (its schemas' element tree, types and annotations; sources in
+`levee/billing/PES.md`), without the schemas themselves.
+
+It reads the file as a stream (`lxml.etree.iterparse`): each piece is checked as a small
+tree and then dropped, so it runs in flat memory over any size. What it checks:
+- the element tree: order, cardinalities, no unknown element, a `V` on every value;
+- each value against its type: lengths, digits only, amounts and rates above zero with two
+  decimals, ISO dates, booleans, the code lists of the fields Levée writes;
+- the rules the annotations state: NbrPce = the pieces, MtBordHt = Σ MtHT, MtBordTVA = Σ
+  MtTVA, TypBord 06 ⇒ TypPce 15, IdPce and IdLigne unique, Cle1 and Cle2 as computed
+  from CodCol, IdBord, Exer, Per and NumDette, CatTiers 01 ⇒ Civilite and Prenom, CodRes 1
+  ⇒ CodPays, a SEPA debit ⇒ the debtor's IBAN, the SEPA block identical on every line of a
+  piece but for MtPrel, each PJRef matching one PJ and each PJ decoding (base64, gzip) to a
+  PDF.
+
+`pes_check(path)` returns the problems in French (at most `limit`), none when it passes.
+"""
+
+import base64
+import binascii
+import datetime
+import gzip
+import re
+import zlib
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from .pes import NAMESPACE, cle1, cle2
+
+ROOT_TAG = f"{{{NAMESPACE}}}PES_Aller"
+
+# --- Value types (the Base_* simple types of the PES) ---------------------------------------
+
+Check = Callable[[str], str | None]
+
+
+def text(n: int, *, minimum: int = 1) -> Check:
+    def check(v):
+        if not minimum <= len(v) <= n:
+            return f"doit compter de {minimum} à {n} caractères"
+        if minimum and (v in (" ", ".") or v.lower() == "nc" or set(v) <= {"0"}):
+            return "ne peut pas être vide, « . », « nc » ni zéro"
+        return None
+
+    return check
+
+
+def alnum(n: int, *, light: bool = False) -> Check:
+    pattern = re.compile(rf"^[0-9A-Za-z]{{{0 if light else 1},{n}}}$")
+
+    def check(v):
+        if not pattern.match(v):
+            return f"doit compter au plus {n} lettres ou chiffres"
+        if not light and set(v) <= {"0"}:
+            return "ne peut pas valoir zéro"
+        return None
+
+    return check
+
+
+def num(n: int) -> Check:
+    def check(v):
+        if not v.isdigit() or len(v.lstrip("0")) > n or int(v) <= 0:
+            return f"doit être un nombre entier de 1 à {n} chiffres, supérieur à zéro"
+        return None
+
+    return check
+
+
+def num_light(n: int) -> Check:
+    def check(v):
+        if not (v.isdigit() and len(v) <= n):
+            return f"doit compter au plus {n} chiffres"
+        return None
+
+    return check
+
+
+def decimal(total_digits: int) -> Check:
+    def check(v):
+        if not re.match(r"^\d+(\.\d{1,2})?$", v):
+            return "doit être un nombre positif à deux décimales au plus, avec un point"
+        value = Decimal(v)
+        if value <= 0:
+            return "doit être supérieur à zéro"
+        if len(v.replace(".", "").lstrip("0")) > total_digits:
+            return f"compte plus de {total_digits} chiffres"
+        return None
+
+    return check
+
+
+def date(v):
+    try:
+        datetime.date.fromisoformat(v)
+    except ValueError:
+        return "doit être une date AAAA-MM-JJ"
+    return None if re.match(r"^\d{4}-\d{2}-\d{2}$", v) else "doit être une date AAAA-MM-JJ"
+
+
+def boolean(v):
+    return None if v in ("0", "1") else "doit valoir 0 ou 1"
+
+
+def codes(*values: str) -> Check:
+    def check(v):
+        return None if v in values else f"doit valoir {' ou '.join(values)}"
+
+    return check
+
+
+def regex(pattern: str, message: str, *, maximum: int = 0) -> Check:
+    compiled = re.compile(pattern)
+
+    def check(v):
+        if (maximum and len(v) > maximum) or not compiled.fullmatch(v):
+            return message
+        return None
+
+    return check
+
+
+MONTANT = decimal(14)
+TAUX = decimal(5)
+SEPA35 = regex(r"[0-9a-zA-Z/?:().,' +\-]{1,35}", "contient un caractère refusé en SEPA")
+SEPA140 = regex(r"[0-9a-zA-Z/?:().,' +\-]{1,140}", "contient un caractère refusé en SEPA")
+IBAN = regex(r"[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}", "n'est pas un IBAN", maximum=34)
+BIC = regex(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?", "n'est pas un BIC (8 ou 11 capitales)")
+NOM_PJ = regex(r".{1,96}\.[A-Za-z0-9]{2,4}", "doit finir par une extension", maximum=100)
+IDPOST = regex(r"02[AB][0-9]{3,4}|[0-9]{6,7}", "doit compter 6 ou 7 chiffres (02A/02B en Corse)")
+CP = regex(r".{5}", "doit compter exactement 5 caractères")
+
+# --- The element tree: (child, min, max, type) in order; a type is a dict key or a Check ---
+
+N = None  # unbounded
+TREE: dict[str, list[tuple[str, int, int | None, object]]] = {
+    "PES_Aller": [
+        ("Enveloppe", 1, 1, "Enveloppe"),
+        ("EnTetePES", 1, 1, "EnTetePES"),
+        ("PES_RecetteAller", 1, 1, "PES_RecetteAller"),
+        ("PES_PJ", 0, 1, "PES_PJ"),
+    ],
+    "Enveloppe": [
+        ("Parametres", 1, 1, "Parametres"),
+        ("Emetteur", 0, 1, "Correspondant"),
+        ("Recepteur", 0, 1, "Correspondant"),
+    ],
+    "Parametres": [
+        ("Version", 1, 1, codes("2")),
+        ("TypFic", 1, 1, codes("PESORMC")),
+        ("NomFic", 1, 1, text(100)),
+    ],
+    "Correspondant": [("Sigle", 0, 1, text(32)), ("Adresse", 0, 1, text(38))],
+    "EnTetePES": [
+        ("DteStr", 1, 1, date),
+        ("IdPost", 1, 1, IDPOST),
+        ("LibellePoste", 0, 1, text(38)),
+        ("IdColl", 1, 1, regex(r"[0-9]{14}", "doit être un SIRET de 14 chiffres")),
+        ("CodCol", 1, 1, alnum(3)),
+        ("CodBud", 0, 1, alnum(2, light=True)),
+        ("LibelleColBud", 0, 1, text(38)),
+    ],
+    "PES_RecetteAller": [
+        ("EnTeteRecette", 1, 1, "EnTeteRecette"),
+        ("Bordereau", 1, N, "Bordereau"),
+    ],
+    "EnTeteRecette": [("IdVer", 1, 1, codes("2")), ("InfoDematerialisee", 0, 1, codes("0"))],
+    "Bordereau": [("BlocBordereau", 1, 1, "BlocBordereau"), ("Piece", 1, N, "Piece")],
+    "BlocBordereau": [
+        ("Exer", 1, 1, num(4)),
+        ("IdBord", 1, 1, num(7)),
+        ("DteBordEm", 1, 1, date),
+        ("TypBord", 1, 1, codes("01", "02", "03", "06")),
+        ("NbrPce", 1, 1, num(5)),
+        ("MtCumulAnnuel", 0, 1, MONTANT),
+        ("MtBordHt", 1, 1, MONTANT),
+        ("MtBordTVA", 0, 1, MONTANT),
+        ("DteAsp", 0, 1, date),
+        ("Objet", 0, 1, text(160)),
+    ],
+    "Piece": [("BlocPiece", 1, 1, "BlocPiece"), ("LigneDePiece", 1, N, "LigneDePiece")],
+    "BlocPiece": [
+        ("CodServ", 0, 1, text(10)),
+        ("Affect", 0, 1, text(10)),
+        ("IdPce", 1, 1, num(8)),
+        (
+            "TypPce",
+            1,
+            1,
+            codes(*(f"{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15))),
+        ),
+        ("NatPce", 1, 1, codes(*(f"{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18)))),
+        ("IdRol", 0, 0, num(7)),  # only for the triplet 01 06 01, never in an ORMC
+        ("DteAsp", 0, 1, date),
+        ("Edition", 0, 1, codes("01", "02", "03", "04")),
+        ("ObjPce", 0, 1, text(160)),
+        ("DebFact", 0, 0, date),  # hospitals only
+        ("FinFact", 0, 0, date),
+        ("NumDette", 0, 1, num(15)),
+        ("Per", 0, 1, num_light(1)),
+        ("Cle1", 0, 1, num_light(1)),
+        ("Cle2", 0, 1, alnum(1, light=True)),
+        ("PJRef", 0, N, "PJRef"),
+    ],
+    "PJRef": [
+        ("Support", 1, 1, codes("01", "02", "03")),
+        ("IdUnique", 1, 1, alnum(50)),
+        ("NomPJ", 0, 1, NOM_PJ),
+    ],
+    "LigneDePiece": [("BlocLignePiece", 1, 1, "BlocLignePiece"), ("Tiers", 0, N, "Tiers")],
+    "BlocLignePiece": [
+        ("InfoLignePiece", 1, 1, "InfoLignePiece"),
+        ("InfoPrelevementSEPA", 0, 1, "InfoPrelevementSEPA"),
+    ],
+    "InfoLignePiece": [
+        ("IdLigne", 1, 1, num(6)),
+        ("ObjLignePce", 0, 1, text(160)),
+        ("CodProdLoc", 1, 1, alnum(4)),
+        ("Nature", 1, 1, num(12)),
+        ("Fonction", 0, 1, num_light(10)),
+        ("Operation", 0, 1, alnum(10)),
+        ("TxTva", 0, 1, TAUX),
+        ("Majo", 1, 1, boolean),
+        ("DteMajo", 0, 1, date),
+        ("TxMajo", 0, 1, TAUX),
+        ("CpteTiers", 0, 1, num(12)),
+        ("TvaIntraCom", 1, 1, boolean),
+        ("MtHT", 1, 1, MONTANT),
+        ("MtTVA", 0, 1, MONTANT),
+        ("MtNonMajo", 0, 1, MONTANT),
+    ],
+    "InfoPrelevementSEPA": [
+        ("NatPrel", 1, 1, codes("01", "02")),
+        ("PerPrel", 1, 1, codes("01", "02", "03", "04", "05", "06", "07")),
+        ("DtePrel", 1, 1, date),
+        ("MtPrel", 1, 1, MONTANT),
+        ("SequencePres", 1, 1, codes("01", "02", "03", "04")),
+        ("DateSignMandat", 1, 1, date),
+        ("RefUniMdt", 1, 1, SEPA35),
+        ("LibPrel", 0, 1, SEPA140),
+        ("AncienRUM", 0, 1, SEPA35),
+        ("AncienICS", 0, 1, alnum(13)),
+        ("AncienTiersCreancier", 0, 1, SEPA140),
+        ("AncienneBanque", 0, 1, boolean),
+        ("AncienIBAN", 0, 1, IBAN),
+        ("TitCpteDiff", 0, 1, boolean),
+    ],
+    "Tiers": [
+        ("InfoTiers", 1, 1, "InfoTiers"),
+        ("Adresse", 1, 1, "Adresse"),
+        ("CpteBancaire", 0, 1, "CpteBancaire"),
+    ],
+    "InfoTiers": [
+        ("IdTiers", 0, 1, regex(r".{9,18}", "doit compter de 9 à 18 caractères")),
+        ("DteNaissance", 0, 1, date),
+        ("NatIdTiers", 0, 1, codes(*(f"{n:02d}" for n in range(1, 10)))),
+        ("DteIdTiers", 0, 1, date),
+        ("RefTiers", 0, 1, text(30)),
+        (
+            "CatTiers",
+            1,
+            1,
+            codes("01", *(str(n) for n in (*range(20, 30), 50, *range(60, 66), *range(70, 75)))),
+        ),
+        ("NatJur", 1, 1, codes(*(f"{n:02d}" for n in range(1, 12)))),
+        ("TypTiers", 1, 1, codes(*(f"{n:02d}" for n in range(1, 31)))),
+        ("Civilite", 0, 1, text(10)),
+        ("Nom", 1, 1, text(38)),
+        ("ComplNom", 0, 1, text(38)),
+        ("Prenom", 0, 1, text(38)),
+    ],
+    "Adresse": [
+        ("TypAdr", 1, 1, codes("0", "1", "2")),
+        ("Adr1", 0, 1, text(38)),
+        ("Adr2", 1, 1, text(38)),
+        ("Adr3", 0, 1, text(38)),
+        ("CP", 1, 1, CP),
+        ("Ville", 1, 1, text(38)),
+        ("CodRes", 1, 1, boolean),
+        ("CodPays", 0, 1, num(3)),
+        ("DteAdr", 0, 1, date),
+    ],
+    "CpteBancaire": [
+        ("BIC", 0, 1, BIC),
+        ("IBAN", 1, 1, IBAN),
+        ("LibBanc", 0, 1, text(24)),
+        ("TitCpte", 1, 1, text(32)),
+        ("DteBanc", 0, 1, date),
+    ],
+    "PES_PJ": [("EnTetePES_PJ", 1, 1, "EnTetePES_PJ"), ("PJ", 0, N, "PJ")],
+    "EnTetePES_PJ": [("IdVer", 1, 1, codes("1"))],
+    "PJ": [
+        ("Contenu", 1, 1, "Contenu"),
+        ("IdUnique", 1, 1, alnum(50)),
+        ("ServeurId", 0, 1, alnum(20)),
+        ("NomPJ", 1, 1, NOM_PJ),
+        ("TypePJ", 0, 1, codes(*(f"{n:03d}" for n in range(1, 9)))),
+        ("Description", 1, 1, text(250)),
+    ],
+    "Contenu": [("Fichier", 1, 1, "Fichier")],
+}
+
+# The elements checked whole, then dropped, as the stream goes.
+UNITS = {"Enveloppe", "EnTetePES", "EnTeteRecette", "BlocBordereau", "Piece", "EnTetePES_PJ", "PJ"}
+# The elements around them, whose children's order is read as the stream goes.
+CONTAINERS = {"PES_Aller", "PES_RecetteAller", "Bordereau", "PES_PJ"}
+
+
+def _local(tag) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def sequence_problems(names: list[tuple[str, int]], spec) -> list[str]:
+    """The children's names (run-length: (name, count)) against the spec's sequence."""
+    problems = []
+    position = 0
+    for child, minimum, maximum, _kind in spec:
+        count = 0
+        while position < len(names) and names[position][0] == child:
+            count += names[position][1]
+            position += 1
+        if count < minimum:
+            problems.append(f"{child} manque")
+        elif maximum is not None and count > maximum:
+            problems.append(
+                f"{child} est interdit ici" if maximum == 0 else f"{child} est répété {count} fois"
+            )
+    if position < len(names):
+        problems.append(f"{names[position][0]} est inattendu ou mal placé")
+    return problems
+
+
+def _runs(element) -> list[tuple[str, int]]:
+    runs: list[tuple[str, int]] = []
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = _local(child.tag)
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + 1)
+        else:
+            runs.append((name, 1))
+    return runs
+
+
+def tree_problems(element, kind: str) -> list[str]:
+    """An element of type `kind` and everything under it, against TREE."""
+    if kind == "Fichier":
+        return []
+    spec = TREE[kind]
+    problems = [f"{kind} : {p}" for p in sequence_problems(_runs(element), spec)]
+    by_name = {child: sub for child, _mn, _mx, sub in spec}
+    for child in element:
+        name = _local(child.tag)
+        sub = by_name.get(name)
+        if sub is None:
+            continue
+        if isinstance(sub, str):
+            problems += tree_problems(child, sub)
+            continue
+        value = child.get("V")
+        if value is None:
+            problems.append(f"{name} n'a pas de valeur (attribut V)")
+        elif len(child):
+            problems.append(f"{name} ne doit rien contenir")
+        else:
+            message = sub(value)
+            if message:
+                problems.append(f"{name} « {value} » {message}")
+    return problems
+
+
+def _v(element, path: str) -> str:
+    found = element.find(path)
+    return found.get("V", "") if found is not None else ""
+
+
+class _State:
+    def __init__(self):
+        self.cod_col = ""
+        self.exer = 0
+        self.id_bord = ""
+        self.declared: dict[str, str] = {}
+        self.pieces = 0
+        self.ht = Decimal(0)
+        self.vat = Decimal(0)
+        self.vat_lines = 0
+        self.typ_bord = ""
+        self.ids: set[str] = set()
+        self.pj_refs: set[str] = set()
+        self.pj_ids: set[str] = set()
+
+
+def _piece_problems(piece, state: _State) -> list[str]:
+    problems = []
+    bloc = piece.find("BlocPiece")
+    if bloc is None:
+        return problems
+    id_pce = _v(bloc, "IdPce")
+    if id_pce in state.ids:
+        problems.append(f"IdPce {id_pce} est en double")
+    state.ids.add(id_pce)
+    if state.typ_bord == "06" and _v(bloc, "TypPce") != "15":
+        problems.append("un bordereau ORMC (TypBord 06) ne porte que des titres ORMC (TypPce 15)")
+    debt, per = _v(bloc, "NumDette"), _v(bloc, "Per")
+    if state.typ_bord == "06":
+        if not debt or not per:
+            problems.append("NumDette et Per sont requis pour un titre ORMC")
+        elif debt.isdigit() and per.isdigit():
+            expected1 = cle1(
+                collectivity_code=state.cod_col,
+                nature_code=state.id_bord,
+                year=state.exer,
+                period=per,
+                debt=debt,
+            )
+            expected2 = cle2(year=state.exer, period=per, debt=debt)
+            if _v(bloc, "Cle1") != expected1:
+                problems.append(f"Cle1 « {_v(bloc, 'Cle1')} » devrait valoir {expected1}")
+            if _v(bloc, "Cle2") != expected2:
+                problems.append(f"Cle2 « {_v(bloc, 'Cle2')} » devrait valoir {expected2}")
+    refs = bloc.findall("PJRef")
+    for ref in refs:
+        state.pj_refs.add(_v(ref, "IdUnique"))
+    if _v(bloc, "Edition") == "01" and not refs:
+        problems.append("Edition 01 demande une référence de pièce jointe (PJRef)")
+    line_ids = set()
+    sepa_blocks = set()
+    has_bank = False
+    for ligne in piece.findall("LigneDePiece"):
+        info = ligne.find("BlocLignePiece/InfoLignePiece")
+        if info is None:
+            continue
+        id_ligne = _v(info, "IdLigne")
+        if id_ligne in line_ids:
+            problems.append(f"IdLigne {id_ligne} est en double")
+        line_ids.add(id_ligne)
+        try:
+            state.ht += Decimal(_v(info, "MtHT") or "0")
+            mt_tva = _v(info, "MtTVA")
+            if mt_tva:
+                state.vat += Decimal(mt_tva)
+                state.vat_lines += 1
+                if not _v(info, "TxTva"):
+                    problems.append(f"ligne {id_ligne} : MtTVA sans TxTva")
+        except InvalidOperation:
+            pass
+        if _v(info, "Majo") == "0" and (
+            info.find("DteMajo") is not None or info.find("TxMajo") is not None
+        ):
+            problems.append(f"ligne {id_ligne} : DteMajo et TxMajo interdits quand Majo vaut 0")
+        sepa = ligne.find("BlocLignePiece/InfoPrelevementSEPA")
+        if sepa is not None:
+            sepa_blocks.add(
+                tuple((_local(c.tag), c.get("V")) for c in sepa if _local(c.tag) != "MtPrel")
+            )
+        for tiers in ligne.findall("Tiers"):
+            if _v(tiers, "InfoTiers/CatTiers") == "01":
+                for required in ("Civilite", "Prenom"):
+                    if not _v(tiers, f"InfoTiers/{required}"):
+                        problems.append(f"{required} est requis pour une personne physique")
+            if _v(tiers, "Adresse/CodRes") == "1" and not _v(tiers, "Adresse/CodPays"):
+                problems.append("CodPays est requis pour un non-résident")
+            if _v(tiers, "CpteBancaire/IBAN"):
+                has_bank = True
+    if len(sepa_blocks) > 1:
+        problems.append("le prélèvement SEPA diffère d'une ligne à l'autre (hors MtPrel)")
+    if sepa_blocks and not has_bank:
+        problems.append("un prélèvement SEPA demande le compte du débiteur (CpteBancaire)")
+    return problems
+
+
+def _pj_problems(pj, state: _State) -> list[str]:
+    identifier = _v(pj, "IdUnique")
+    problems = []
+    if identifier in state.pj_ids:
+        problems.append(f"IdUnique {identifier} est en double")
+    state.pj_ids.add(identifier)
+    fichier = pj.find("Contenu/Fichier")
+    if fichier is None:
+        return problems
+    if not fichier.get("MIMEType"):
+        problems.append("Fichier n'a pas de MIMEType")
+    try:
+        content = gzip.decompress(base64.b64decode((fichier.text or "").strip(), validate=True))
+    except (binascii.Error, OSError, EOFError, zlib.error, ValueError):
+        problems.append("Fichier ne se décode pas (base64 puis gzip)")
+    else:
+        if fichier.get("MIMEType") == "application/pdf" and not content.startswith(b"%PDF"):
+            problems.append("Fichier n'est pas un PDF")
+    return problems
+
+
+def pes_check(path, *, limit: int = 50) -> list[str]:
+    """The problems of the PES file at `path`, in French; [] when it passes."""
+    problems: list[str] = []
+    state = _State()
+    stack: list[tuple[str, list[tuple[str, int]]]] = []
+
+    def add(found: list[str], prefix: str = "") -> None:
+        for problem in found:
+            if len(problems) < limit:
+                problems.append(f"{prefix}{problem}")
+
+    try:
+        context = etree.iterparse(
+            str(path), events=("start", "end"), huge_tree=True, resolve_entities=False
+        )
+        for event, element in context:
+            name = _local(element.tag)
+            if event == "start":
+                if not stack and element.tag != ROOT_TAG:
+                    add([f"l'élément racine doit être PES_Aller de l'espace {NAMESPACE}"])
+                    return problems
+                if stack and stack[-1][0] in CONTAINERS:
+                    runs = stack[-1][1]
+                    if runs and runs[-1][0] == name:
+                        runs[-1] = (name, runs[-1][1] + 1)
+                    else:
+                        runs.append((name, 1))
+                stack.append((name, []))
+                if name == "Bordereau":
+                    state.ids = set()
+                    state.pieces = 0
+                    state.ht = state.vat = Decimal(0)
+                    state.vat_lines = 0
+                continue
+            _name, runs = stack.pop()
+            if name in CONTAINERS and (not stack or stack[-1][0] in CONTAINERS):
+                add([f"{name} : {p}" for p in sequence_problems(runs, TREE[name])])
+                if name == "Bordereau":
+                    add(_bordereau_totals(state), f"bordereau {state.id_bord} : ")
+                elif name == "PES_Aller":
+                    add(_references_problems(state))
+            elif name in UNITS and stack and stack[-1][0] in CONTAINERS:
+                add(*_unit_problems(element, name, state))
+                element.clear(keep_tail=True)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as error:
+        add([f"le fichier n'est pas un XML lisible : {error}"])
+    return problems
+
+
+def _unit_problems(element, name: str, state: _State) -> tuple[list[str], str]:
+    if name == "Piece":
+        state.pieces += 1
+        where = (
+            f"bordereau {state.id_bord}, pièce {_v(element, 'BlocPiece/IdPce')} "
+            f"(facture {_v(element, 'BlocPiece/NumDette')}) : "
+        )
+        return tree_problems(element, name) + _piece_problems(element, state), where
+    if name == "PJ":
+        where = f"pièce jointe {_v(element, 'IdUnique')} : "
+        return tree_problems(element, name) + _pj_problems(element, state), where
+    if name == "EnTetePES":
+        state.cod_col = _v(element, "CodCol")
+    elif name == "BlocBordereau":
+        state.id_bord = _v(element, "IdBord")
+        state.typ_bord = _v(element, "TypBord")
+        exer = _v(element, "Exer")
+        state.exer = int(exer) if exer.isdigit() else 0
+        state.declared = {tag: _v(element, tag) for tag in ("NbrPce", "MtBordHt", "MtBordTVA")}
+    return tree_problems(element, name), ""
+
+
+def _references_problems(state: _State) -> list[str]:
+    problems = []
+    missing = state.pj_refs - state.pj_ids
+    if missing:
+        problems.append(f"{len(missing)} référence(s) PJRef sans pièce jointe dans PES_PJ")
+    orphans = state.pj_ids - state.pj_refs
+    if orphans:
+        problems.append(f"{len(orphans)} pièce(s) jointe(s) sans PJRef")
+    return problems
+
+
+def _bordereau_totals(state: _State) -> list[str]:
+    problems = []
+    declared = state.declared
+    if declared.get("NbrPce") != str(state.pieces):
+        problems.append(f"NbrPce vaut {declared.get('NbrPce')} pour {state.pieces} pièces")
+    if declared.get("MtBordHt") != f"{state.ht:.2f}":
+        problems.append(
+            f"MtBordHt vaut {declared.get('MtBordHt')}, la somme des MtHT {state.ht:.2f}"
+        )
+    if state.vat_lines and declared.get("MtBordTVA") != f"{state.vat:.2f}":
+        problems.append(
+            f"MtBordTVA vaut {declared.get('MtBordTVA') or 'rien'}, la somme des MtTVA {state.vat:.2f}"
+        )
+    if not state.vat_lines and declared.get("MtBordTVA"):
+        problems.append("MtBordTVA sans aucune ligne de TVA")
+    return problems
