@@ -153,6 +153,7 @@ class Subscription(TimeStampedModel):
 
     class Meta:
         verbose_name = "abonnement"
+        verbose_name_plural = "abonnements"
         ordering = ["-subscribed_on"]
         constraints = [
             models.UniqueConstraint(
