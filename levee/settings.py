@@ -250,7 +250,6 @@ LOGGING = {
 
 # Paths of the platform that an authority slug may never take.
 RESERVED_SLUGS = {
-    "accessibilite",
     "admin",
     "securite",
     "backoffice",
