@@ -260,7 +260,7 @@ def pes_file_generate(
             private_storage.delete(n) for n in old_names if n not in {f.file.name for f in files}
         ]
     )
-    for pes_file in files:
+    for pes_file in files if by is not None else []:  # the command, run without --agent
         audit_write(
             authority=authority,
             actor=by,

@@ -20,6 +20,7 @@ from levee.treasury.pes import NAMESPACE
 from testkit import make_account
 
 D = datetime.date
+SIGNED_ON = D(2025, 9, 1)
 
 
 def pes_settings(authority, **fields) -> PublicAccountingSettings:
@@ -85,7 +86,7 @@ def debit(
     *,
     rum: str,
     dates: list[D],
-    signed_on=D(2025, 9, 1),
+    signed_on=SIGNED_ON,
     iban="FR7630006000011234567890189",
     bic="AGRIFRPPXXX",
     holder="Pierre DUPONT",
