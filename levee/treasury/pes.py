@@ -425,7 +425,9 @@ def _piece(
             _leaf(block, "MtPrel", amount(line.debit_cents))
             for tag in ("SequencePres", "DateSignMandat", "RefUniMdt", "LibPrel"):
                 _leaf(block, tag, sepa[tag])
-            if fold(mandate.holder_name) != fold(account.holder_name):
+            if sorted(fold(mandate.holder_name).split()) != sorted(
+                fold(account.holder_name).split()
+            ):
                 _leaf(block, "TitCpteDiff", "1")
         ligne.append(_tiers(invoice, mandate))
     return piece, len(lines), int(mandate is not None)

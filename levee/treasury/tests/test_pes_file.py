@@ -183,6 +183,7 @@ def test_each_debited_invoice_carries_its_mandate_and_account(world):
     assert {v(b, "DtePrel") for b in blocks} == {"2027-01-15"}
     assert {v(b, "PerPrel") for b in blocks} == {"07"}
     assert {v(b, "SequencePres") for b in blocks} == {"02"}  # the mandate's first debit
+    assert {v(b, "TitCpteDiff") for b in blocks} == {None}  # Pierre DUPONT pays for himself
     assert sum(Decimal(v(b, "MtPrel")) for b in blocks) == Decimal(once.total_cents) / 100
     bank = first.find("LigneDePiece/Tiers/CpteBancaire")
     assert (v(bank, "IBAN"), v(bank, "BIC")) == ("FR7630006000011234567890189", "AGRIFRPPXXX")
