@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from levee.lib.colors import contrast_ratio, validate_hex_color
 from levee.lib.models import TimeStampedModel
-from levee.lib.text import of_name, to_name
+from levee.lib.text import of_name, the_name, to_name
 
 
 class Commune(models.Model):
@@ -197,6 +197,12 @@ class Authority(TimeStampedModel):
     def of_short_name(self) -> str:
         """« de la CCFI »: the short name (or the name) after « de »."""
         return of_name(self.display_short_name)
+
+    @property
+    def the_name(self) -> str:
+        """« la Communauté de Communes de Flandre Intérieure », « le Syndicat… »: the name
+        as the subject of a sentence."""
+        return the_name(self.name)
 
     @property
     def to_name(self) -> str:

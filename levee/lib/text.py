@@ -100,3 +100,16 @@ def to_name(name: str) -> str:
     if of.startswith("d'"):
         return "à " + of[2:]
     return "à " + of[3:] if of else ""
+
+
+def the_name(name: str) -> str:
+    """An organisation's name with its article, as the subject of a sentence: « la
+    Communauté de communes… a besoin », « le Syndicat… », « Annemasse Agglo » (capfirst it
+    at the start of a sentence)."""
+    of = of_name(name)
+    for de, the in (("de la ", "la "), ("de l'", "l'"), ("du ", "le "), ("des ", "les ")):
+        if of.startswith(de):
+            return the + of[len(de) :]
+    if of.startswith("d'"):
+        return of[2:]
+    return of[3:] if of else ""

@@ -421,7 +421,7 @@ def test_the_403_page_names_the_roles_that_may_and_the_agents_own(client, world)
     client.force_login(world["agents"][AgentRole.CONSULTATION].user)
     page = text(client.post(f"/backoffice/comptes/{world['account']}/nouvelle-cle/"))
     assert "réservée aux rôles « Accueil » et « Administrateur »" in page
-    assert "Votre rôle dans Communauté de Communes Flandre Intérieure est « Consultation »" in (
+    assert "Votre rôle dans la Communauté de Communes Flandre Intérieure est « Consultation »" in (
         page
     )
     assert "Rien n'a été modifié." in page

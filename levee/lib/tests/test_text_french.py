@@ -3,7 +3,7 @@ screen and email."""
 
 from django.template import Context, Template
 
-from levee.lib.text import of_name, plural_fr, to_name
+from levee.lib.text import of_name, plural_fr, the_name, to_name
 
 
 def test_zero_and_one_take_the_singular():
@@ -47,3 +47,11 @@ def test_an_authority_name_after_a_takes_the_same_contraction():
     assert to_name("Syndicat mixte du Pilat") == "au Syndicat mixte du Pilat"
     assert to_name("Annemasse Agglo") == "à Annemasse Agglo"
     assert to_name("Lille") == "à Lille"
+
+
+def test_an_authority_name_as_a_subject_takes_its_article():
+    assert the_name("Communauté de Communes du Pilat") == "la Communauté de Communes du Pilat"
+    assert the_name("Syndicat mixte du Pilat") == "le Syndicat mixte du Pilat"
+    assert the_name("Annemasse Agglo") == "Annemasse Agglo"
+    assert the_name("Le Grand Chambéry") == "le Grand Chambéry"
+    assert the_name("Lille") == "Lille"
