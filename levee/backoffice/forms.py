@@ -256,7 +256,7 @@ class PlanForm(Form):
 
     def __init__(self, *args, plans, current: int | None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(self.BY_BIN, "Selon le volume du bac d'ordures ménagères")]
+        choices = [(self.BY_BIN, "Selon le bac d'ordures ménagères")]
         choices += [(p.volume_litres, p.label) for p in plans]
         if current and current not in {p.volume_litres for p in plans}:
             choices.append((current, f"{current} L (absent de la grille en vigueur)"))
