@@ -62,7 +62,9 @@ def test_step_2_of_the_association_leads_here(client, pelussin):
     assert f'<a href="{KEY}">Vous ne connaissez pas votre clé d\'activation ?</a>' in page
     page = plain(client.get(KEY))
     assert "Vous ne connaissez pas votre clé d'activation ?" in page
-    assert "Commune : 42410 PÉLUSSIN — demande adressée à la Communauté de Communes du Pilat" in page
+    assert (
+        "Commune : 42410 PÉLUSSIN — demande adressée à la Communauté de Communes du Pilat" in page
+    )
     assert "Pièce d'identité" in page
 
 
