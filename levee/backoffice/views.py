@@ -357,6 +357,20 @@ def _bin_page(request, account, form, *, title, action, bin=None, submit, status
     )
 
 
+def _plan_differs(request, new_bin) -> None:
+    """A household-waste bin of another volume than the plan chosen: the plan still bills,
+    so the agent is told, and changes it if it must follow."""
+    subscription = new_bin.subscription
+    plan = subscription.plan_volume_litres
+    if new_bin.flux == Flux.ORDURES_MENAGERES and plan and plan != new_bin.volume_litres:
+        messages.warning(
+            request,
+            f"Le forfait de l'abonnement {subscription.reference} reste « bac de {plan} L » : "
+            f"changez-le sous le tableau des abonnements s'il doit suivre le nouveau bac de "
+            f"{new_bin.volume_litres} L.",
+        )
+
+
 def _to_bins(account):
     return redirect(reverse("backoffice:account_detail", args=[account.pk]) + "#account-bins")
 
@@ -387,6 +401,7 @@ def account_bin_add(request, pk):
                 f"Bac {added} ajouté à l'abonnement {added.subscription.reference}, livré le "
                 f"{added.delivered_on:%d/%m/%Y}.",
             )
+            _plan_differs(request, added)
             return _to_bins(account)
     return _bin_page(
         request,
@@ -423,6 +438,7 @@ def account_bin_replace(request, pk, bin_pk):
                 request,
                 f"Bac {old} remplacé le {new.delivered_on:%d/%m/%Y} par le bac {new}.",
             )
+            _plan_differs(request, new)
             return _to_bins(account)
     return _bin_page(
         request,

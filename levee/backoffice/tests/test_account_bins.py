@@ -207,3 +207,20 @@ def test_a_bin_or_subscription_of_another_account_is_not_reached_through_this_on
     )
     their_bin.refresh_from_db()
     assert their_bin.removed_on is None
+
+
+def test_a_new_bin_of_another_volume_than_the_plan_says_the_plan_still_bills(client, world):
+    s = world["subscription"]
+    s.plan_volume_litres = 120
+    s.save()
+    response = client.post(
+        f"{world['url']}bacs/{world['bin'].pk}/remplacer/",
+        {"replaced_on": "2024-04-02", "volume_litres": "240", "chip_number": "E0041111"},
+        follow=True,
+    )
+    assert (
+        "Le forfait de l'abonnement 00001 reste « bac de 120 L » : changez-le sous le tableau "
+        "des abonnements s'il doit suivre le nouveau bac de 240 L." in plain(response)
+    )
+    response = client.post(f"{world['url']}bacs/ajouter/", add_post(world), follow=True)
+    assert "reste « bac de 120 L »" not in plain(response)  # recyclables: not the plan's bin
