@@ -224,6 +224,7 @@ def pes_file_generate(
                     + ("…" if len(problems) > 10 else ""),
                     problems,
                 )
+            os.chmod(partial, 0o600)  # as private storage keeps its files
             os.replace(partial, path)
             written_paths[-1] = path
             done += written.pieces

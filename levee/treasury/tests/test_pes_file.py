@@ -4,6 +4,7 @@ item 2): one piece per invoice, its lines, its keys, its debtor, its SEPA debit 
 import base64
 import datetime
 import gzip
+import os
 from decimal import Decimal
 
 import pytest
@@ -147,6 +148,8 @@ def test_the_role_reads_back_field_by_field(world):
     )
     assert pes_check(private_storage.path(pes_file.file.name)) == []
     assert root.find("PES_PJ") is None
+    # Read by the service's user only, as every file of the private storage.
+    assert os.stat(private_storage.path(pes_file.file.name)).st_mode & 0o777 == 0o600
 
 
 def test_each_debited_invoice_carries_its_mandate_and_account(world):
