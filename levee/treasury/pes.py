@@ -207,7 +207,8 @@ class PieceLine:
 def piece_lines(invoice: Invoice, lines: list[InvoiceLine], debited_cents: int) -> list[PieceLine]:
     """The invoice's lines as the PES takes them: amounts above zero only. A line of zero
     is left out (the lifts included in the plan); a negative one (a deduction) is taken
-    off the largest positive lines, so the piece still adds up to the invoice's HT. The
+    off the largest positive lines (one it empties is left out), so the piece still adds
+    up to the invoice's HT. The
     VAT and the debit are shared between the lines in proportion."""
     kept = [
         PieceLine(line.kind, line.label, line.amount_cents)
@@ -216,13 +217,14 @@ def piece_lines(invoice: Invoice, lines: list[InvoiceLine], debited_cents: int) 
     ]
     deduction = -sum(line.amount_cents for line in lines if line.amount_cents < 0)
     for line in sorted(kept, key=lambda p: -p.ht_cents):
-        take = min(deduction, line.ht_cents - 1)
+        take = min(deduction, line.ht_cents)
         line.ht_cents -= take
         deduction -= take
-    if deduction:
+    kept = [line for line in kept if line.ht_cents > 0]
+    if deduction or not kept:
         raise PesError(
-            f"La facture {invoice.number} a des déductions supérieures à ses lignes : elle ne "
-            "peut pas devenir un titre."
+            f"La facture {invoice.number} a des déductions égales ou supérieures à ses lignes : "
+            "elle ne peut pas devenir un titre."
         )
     for line, vat in zip(
         kept, split_cents(invoice.vat_cents, [p.ht_cents for p in kept]), strict=True

@@ -14,6 +14,12 @@ tree and then dropped, so it runs in flat memory over any size. What it checks:
   piece but for MtPrel, each PJRef matching one PJ and each PJ decoding (base64, gzip) to a
   PDF.
 
+It covers the part of the schema an ORMC rôle uses: the blocks Levée never writes (the
+electronic signature, PES_DepenseAller, PES_Facture, Recouvrement, InfoPrelevement (the
+national debit), InfoAssure, RattachPiece, LiensIdent, InfoCollBen, the lines' PJRef)
+are refused as unexpected, as are those the documentation forbids outside hospitals or
+récapitulatifs (IdRol, DebFact, FinFact).
+
 `pes_check(path)` returns the problems in French (at most `limit`), none when it passes.
 """
 

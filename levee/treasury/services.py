@@ -22,7 +22,7 @@ from .models import (
     PublicAccountingSettings,
     luhn_valid,
 )
-from .pes import CHUNK_SIZE, FileSpec, file_totals, pes_file_write, titled_invoices
+from .pes import CHUNK_SIZE, FileSpec, PesError, file_totals, pes_file_write, titled_invoices
 from .pes_check import pes_check
 
 PRODUCT_CODE_LENGTH = 4
@@ -250,10 +250,12 @@ def pes_file_generate(
                     generated_by=by,
                 )
             )
-    except BaseException:
+    except BaseException as error:
         for path in written_paths:
             if os.path.exists(path):
                 os.remove(path)
+        if isinstance(error, PesError):
+            raise TreasuryError(str(error)) from error
         raise
     old_names = [f.file.name for f in replaced if f.file.name]
     transaction.on_commit(

@@ -276,3 +276,41 @@ def test_a_file_holds_at_most_the_pieces_per_file(world):
         assert v(parsed(pes_file), ".//BlocBordereau/IdBord") == str(pes_file.bordereau)
         assert pes_check(private_storage.path(pes_file.file.name)) == []
     assert PesFile.objects.count() == 3
+
+
+def test_a_deduction_comes_off_the_largest_lines_and_the_piece_still_adds_up(world):
+    authority, account, settings, run, agent = world
+    discounted = run_invoice(
+        run,
+        account,
+        1,
+        lines=[
+            ("Abonnement Bac 120 L", 1, 6000, 6000, LineKind.FIXED),
+            ("3 levées supplémentaires", 3, 350, 1050, LineKind.EXTRA),
+            ("Remise exceptionnelle", 1, -1500, -1500, LineKind.OTHER),
+        ],
+    )
+    emptied = run_invoice(
+        run,
+        another_account(authority, "00002"),
+        2,
+        lines=[
+            ("Abonnement Bac 120 L", 1, 6000, 6000, LineKind.FIXED),
+            ("1 levée supplémentaire", 1, 300, 300, LineKind.EXTRA),
+            ("Dégrèvement", 1, -6100, -6100, LineKind.OTHER),
+        ],
+    )
+
+    [pes_file] = pes_file_generate(run=run, by=agent)
+
+    pieces = {v(p, "BlocPiece/NumDette"): p for p in parsed(pes_file).iter("Piece")}
+    amounts = {
+        number: [
+            v(line, "BlocLignePiece/InfoLignePiece/MtHT") for line in p.findall("LigneDePiece")
+        ]
+        for number, p in pieces.items()
+    }
+    assert amounts[discounted.number] == ["45.00", "10.50"]  # 55,50 € HT, as invoiced
+    assert amounts[emptied.number] == ["2.00"]  # the emptied line is left out
+    assert pes_file.total_ht_cents == 5550 + 200
+    assert pes_check(private_storage.path(pes_file.file.name)) == []
