@@ -108,3 +108,31 @@ def test_the_subscriptions_without_a_plan_are_those_a_run_would_skip(world):
     assert listed == ["N1", "N2", "N3"]
     assert sorted(run(authority).unplanned_references) == listed
     assert selectors.subscriptions_without_plan(authority=authority, year=2022) is None
+
+
+def test_the_run_form_lists_them_for_the_year_asked_with_links_to_the_accounts(world, client):
+    from levee.agents.models import Agent
+    from levee.agents.roles import AgentRole
+    from testkit import make_user
+
+    authority, account, subscription, tariff = world
+    make_subscription(account, reference="N1", subscribed_on=D(2023, 1, 1))
+    biller = make_user("facturation@flandre.example.org")
+    Agent.objects.create(authority=authority, user=biller, role=AgentRole.FACTURATION)
+    client.force_login(biller)
+    # The year typed (the form sent back incomplete) names the grid the list is read against.
+    page = client.post("/backoffice/facturation/nouvelle/", {"year": "2023"}).content.decode()
+    assert '<h2 id="anomalies">Abonnements sans forfait</h2>' in page
+    assert (
+        "1 abonnement en cours en 2023 n'a pas de forfait de la grille 2023 : il ne sera "
+        "pas facturé." in page
+    )
+    assert f'href="/backoffice/comptes/{account.pk}/#account-subscriptions">N1 — DUPONT PIERRE' in (
+        page
+    )
+    type(subscription).objects.filter(reference="N1").update(plan_volume_litres=120)
+    page = client.post("/backoffice/facturation/nouvelle/", {"year": "2023"}).content.decode()
+    assert "Tous les abonnements en cours en 2023 ont un forfait de la grille 2023." in page
+    # A year without a grid: a run refuses to start, nothing to list.
+    page = client.post("/backoffice/facturation/nouvelle/", {"year": "2021"}).content.decode()
+    assert "Abonnements sans forfait" not in page
