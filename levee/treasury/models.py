@@ -117,6 +117,12 @@ class PublicAccountingSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(PIECES_PER_FILE_MAX)],
     )
     attach_pdfs = models.BooleanField("joindre le PDF de chaque facture", default=True)
+    # Edition 03 « ASAP ORMC CPP »: the DGFiP prints and posts the avis des sommes à payer
+    # from the joined PDFs; otherwise 04 « ASAP sans traitement DGFIP », the authority
+    # having sent its invoices itself (by email or paper).
+    dgfip_prints_notices = models.BooleanField(
+        "avis des sommes à payer édités et envoyés par la DGFiP", default=False
+    )
 
     class Meta:
         verbose_name = "réglages de comptabilité publique"

@@ -41,7 +41,8 @@ _B64_SLICE = 3 * 64 * 1024
 TYP_BORD_ORMC = "06"
 TYP_PCE_ORMC = "15"
 NAT_PCE_FONCTIONNEMENT = "01"
-EDITION_ORMC_CPP = "03"
+EDITION_ORMC_CPP = "03"  # the DGFiP prints and posts the notices
+EDITION_WITHOUT_DGFIP = "04"  # the authority sends its invoices itself
 NAT_PREL_TRESOR = "01"
 PER_PREL_UNIQUE = "07"
 PER_PREL_MONTHLY = "02"
@@ -370,7 +371,11 @@ def _piece(
     _leaf(bloc, "NatPce", NAT_PCE_FONCTIONNEMENT)
     _leaf(bloc, "DteAsp", spec.run.issued_on.isoformat())
     if settings.attach_pdfs:
-        _leaf(bloc, "Edition", EDITION_ORMC_CPP)
+        _leaf(
+            bloc,
+            "Edition",
+            EDITION_ORMC_CPP if settings.dgfip_prints_notices else EDITION_WITHOUT_DGFIP,
+        )
     _leaf(bloc, "ObjPce", pes_text(f"FACTURE {invoice.number} {spec.run.label}", 160))
     _leaf(bloc, "NumDette", invoice.number)
     _leaf(bloc, "Per", period)

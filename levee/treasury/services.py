@@ -185,7 +185,8 @@ def pes_file_generate(
     replaced = [f for f in existing if f.status == PesFileStatus.GENERATED]
     PesFile.objects.filter(pk__in=[f.pk for f in replaced]).delete()
     folder = f"pes/{authority.pk}"
-    os.makedirs(private_storage.path(folder), exist_ok=True)
+    for path in (private_storage.path("pes"), private_storage.path(folder)):
+        os.makedirs(path, mode=0o700, exist_ok=True)
     written_paths: list[str] = []
     files: list[PesFile] = []
     done = 0

@@ -225,7 +225,8 @@ def test_each_pj_decodes_to_its_invoice_as_issued(world):
     refs = {
         v(p, "BlocPiece/NumDette"): v(p, "BlocPiece/PJRef/IdUnique") for p in root.iter("Piece")
     }
-    assert {v(p, "BlocPiece/Edition") for p in root.iter("Piece")} == {"03"}
+    # The CCFI sends its invoices itself: no printing by the DGFiP.
+    assert {v(p, "BlocPiece/Edition") for p in root.iter("Piece")} == {"04"}
     pjs = {v(pj, "IdUnique"): pj for pj in root.findall("PES_PJ/PJ")}
     assert set(pjs) == set(refs.values())
     for invoice in invoices:
@@ -238,6 +239,11 @@ def test_each_pj_decodes_to_its_invoice_as_issued(world):
         assert v(pj, "NomPJ") == f"FACTURE_{invoice.number}.pdf"
         assert v(pj, "TypePJ") == "007"
     assert pes_file.attachments == 2
+
+    settings.dgfip_prints_notices = True
+    settings.save(update_fields=["dgfip_prints_notices"])
+    [again] = pes_file_generate(run=run, by=agent)
+    assert {v(p, "BlocPiece/Edition") for p in parsed(again).iter("Piece")} == {"03"}
     assert pes_check(private_storage.path(pes_file.file.name)) == []
 
 
