@@ -28,7 +28,8 @@ def text(response) -> str:
 
 
 def rows(page: str) -> list[str]:
-    body = page.split('<table class="invoices">')[1].split("</table>")[0]
+    body = page.split('<table class="invoices')[1].split("</table>")[0]
+    body = re.sub(r"<(tr|td)\b[^>]*>", r"<\1>", body)  # the roles and labels of the cards aside
     return [re.sub(r"[ \t\n]+", " ", row) for row in body.split("<tr>")[2:]]
 
 
@@ -44,7 +45,7 @@ def test_it_lists_the_seed_invoice_as_the_tutorial_shows_it(client, dupont):
     page = text(client.get(PAGE))
     assert "<h1>Mes factures</h1>" in page and "Je paie mes factures." in page
     for header in ["Date facture", "Référence", "Montant TTC", "Duplicata", "Règlement"]:
-        assert f'<th scope="col">{header}</th>' in page
+        assert re.search(f'<th scope="col"[^>]*>{header}</th>', page)
     (row,) = rows(page)
     assert "<td>02/07/2023</td> <td>2300240069928</td> <td>87,94\u00a0€</td>" in row
     assert f'href="{PAGE}{invoice.pk}/duplicata.pdf"' in row

@@ -3,6 +3,7 @@ back office scrolls sideways; wide tables scroll inside their own box, the QR co
 two-factor enrolment shrinks, the payment sandbox reflows. axe on every page."""
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -129,4 +130,34 @@ def test_paying_online_in_the_sandbox_fits_a_320_px_phone(
     fits_the_phone(page, assert_accessible)
     page.get_by_role("link", name="Payer par carte bancaire").click()
     expect(page.get_by_text("TRES. HAZEBROUCK").first).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+
+
+def test_mes_factures_reads_as_cards_on_a_320_px_phone(
+    page, live_server, settings, assert_accessible
+):
+    """Each invoice a card: its number, date, amount and « Régler » on the screen without
+    scrolling sideways, even inside the table's box; still a table to screen readers."""
+    settings.SITE_URL = live_server.url
+    World()
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/flandre-interieure/connexion/")
+    field(page, "Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.get_by_role("link", name="Mes factures").first.click()
+    row = page.get_by_role("row").filter(has_text="2300240069928")
+    date = re.compile(r"^[0-9]{2}.[0-9]{2}.20[0-9]{2}$")
+    for part in [
+        row.get_by_role("cell", name=date),
+        row.get_by_role("cell", name="2300240069928", exact=True),
+        row.get_by_role("cell", name="87,94 €", exact=True),
+        row.get_by_role("button", name="Régler la facture 2300240069928"),
+    ]:
+        expect(part).to_be_visible()
+        box = part.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+    scroll_box = page.get_by_role("region", name="Mes factures (tableau défilant)")
+    assert scroll_box.evaluate("box => box.scrollWidth <= box.clientWidth")
+    expect(page.get_by_role("columnheader", name="Montant TTC")).to_be_attached()
     fits_the_phone(page, assert_accessible)
