@@ -5,8 +5,10 @@ eye on a file that went wrong (issue 13, items 2 and 3)."""
 import datetime
 import os
 import shutil
+from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from levee.agents.roles import AgentRole
 from levee.audit.models import AuditEntry
 from levee.billing.models import RunKind, RunStatus
 from levee.lib.storage import private_storage
+from levee.payments.models import MandateStatus
 from levee.treasury.demo import demo_treasury_load
 from levee.treasury.models import (
     CollectionMode,
@@ -25,6 +28,7 @@ from levee.treasury.models import (
     PublicAccountingSettings,
     luhn_valid,
 )
+from levee.treasury.pes import sequence_of
 from levee.treasury.pes_check import pes_check
 from levee.treasury.services import (
     TreasuryError,
@@ -249,3 +253,58 @@ def test_the_demo_ccfi_is_set_up_for_pes_and_pilat_collects_in_regie():
     assert settings_missing(settings) == []
     assert demo_treasury_load(authority=pilat).collection_mode == CollectionMode.REGIE
     assert PublicAccountingSettings.objects.count() == 2
+
+
+def test_a_file_that_fails_the_check_is_not_offered_and_says_which_invoice(world):
+    authority, account, settings, run, agent = world
+    account.first_name = ""  # a physical person without a first name: Hélios rejects it
+    account.save(update_fields=["first_name"])
+    invoice = run_invoice(run, account, 1)
+
+    with pytest.raises(TreasuryError) as refused:
+        pes_file_generate(run=run, by=agent)
+
+    assert refused.value.message.startswith(
+        "Le fichier PES du bordereau 1 ne passe pas le contrôle"
+    )
+    assert f"(facture {invoice.number}) : Prenom est requis pour une personne physique" in (
+        refused.value.message
+    )
+    assert PesFile.objects.count() == 0
+    assert pes_folder_files(authority) == []
+    # The number was not used: the next rôle takes number 1.
+    account.first_name = "Pierre"
+    account.save(update_fields=["first_name"])
+    assert pes_file_generate(run=run, by=agent)[0].bordereau == 1
+
+
+def test_siret_and_poste_are_checked_on_the_settings(world):
+    authority, account, settings, run, agent = world
+    settings.full_clean()
+    settings.siret = "20004094700191"
+    settings.poste_code = "59030"
+    with pytest.raises(ValidationError) as invalid:
+        settings.full_clean()
+    assert invalid.value.message_dict["siret"] == [
+        "Ce SIRET n'est pas valide (sa clé de contrôle ne correspond pas)."
+    ]
+    assert "6 ou 7 chiffres" in invalid.value.message_dict["poste_code"][0]
+    assert luhn_valid("20004094700190") and not luhn_valid("2000409470019A")
+
+
+def test_the_sequence_of_a_debit_follows_the_mandates_history():
+    def debits(first_due, last_due, dues, status=MandateStatus.ACTIVE):
+        mandate = SimpleNamespace(status=status)
+        return [
+            SimpleNamespace(
+                mandate=mandate, due_on=d, mandate_first_due=first_due, mandate_last_due=last_due
+            )
+            for d in dues
+        ]
+
+    assert sequence_of(debits(D(2027, 1, 15), D(2027, 3, 15), [D(2027, 1, 15)])) == "02"
+    assert sequence_of(debits(D(2026, 1, 15), D(2027, 3, 15), [D(2027, 1, 15)])) == "03"
+    revoked = debits(
+        D(2026, 1, 15), D(2027, 3, 15), [D(2027, 2, 15), D(2027, 3, 15)], MandateStatus.REVOKED
+    )
+    assert sequence_of(revoked) == "04"
