@@ -253,12 +253,17 @@ def sequence_of(debits: list[ScheduledDebit]) -> str:
 
 
 def titled_invoices(run: BillingRun):
-    """The run's invoices that become pieces of its rôle, in order: numbered, not
-    cancelled, of an amount above zero."""
+    """The run's invoices that become pieces of its rôle, in order: numbered, still to pay
+    (a cancelled invoice is no debt; one already paid, to a régie before the authority
+    moved to titles, is not claimed again), of an amount above zero."""
     return (
-        Invoice.objects.filter(authority_id=run.authority_id, run_id=run.pk, total_ht_cents__gt=0)
+        Invoice.objects.filter(
+            authority_id=run.authority_id,
+            run_id=run.pk,
+            status=InvoiceStatus.OPEN,
+            total_ht_cents__gt=0,
+        )
         .exclude(number="")
-        .exclude(status__in=[InvoiceStatus.CANCELLED, InvoiceStatus.SIMULATED])
         .order_by("pk")
     )
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from levee.billing.models import LineKind
+from levee.billing.models import InvoiceStatus, LineKind
 from levee.billing.tests.factories import make_invoice
 from levee.lib.storage import private_storage
 from levee.payments.models import DebitSchedule
@@ -74,6 +74,10 @@ def test_the_role_reads_back_field_by_field(world):
         vat_rate_bp=1000,
         vat_cents=900,
     )
+
+    # Neither a cancelled invoice nor one paid already (to the régie) is claimed.
+    run_invoice(run, another_account(authority, "00003"), 3, status=InvoiceStatus.CANCELLED)
+    run_invoice(run, another_account(authority, "00004"), 4, status=InvoiceStatus.PAID)
 
     [pes_file] = pes_file_generate(run=run, by=agent, today=D(2027, 1, 4))
 

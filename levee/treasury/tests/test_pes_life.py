@@ -30,6 +30,11 @@ from levee.treasury.models import (
 )
 from levee.treasury.pes import sequence_of
 from levee.treasury.pes_check import pes_check
+from levee.treasury.selectors import (
+    pes_files_of_authority,
+    pes_files_of_run,
+    public_accounting_settings_of,
+)
 from levee.treasury.services import (
     TreasuryError,
     pes_file_generate,
@@ -308,3 +313,19 @@ def test_the_sequence_of_a_debit_follows_the_mandates_history():
         D(2026, 1, 15), D(2027, 3, 15), [D(2027, 2, 15), D(2027, 3, 15)], MandateStatus.REVOKED
     )
     assert sequence_of(revoked) == "04"
+
+
+def test_the_files_are_read_per_authority_and_per_run(world):
+    authority, account, settings, run, agent = world
+    run_invoice(run, account, 1)
+    [pes_file] = pes_file_generate(run=run, by=agent)
+    other, _commune = pilat_world()
+    pes_settings(other)
+    other_run = published_run(other)
+    other_account = another_account(other, "00009")
+    run_invoice(other_run, other_account, 9)
+    pes_file_generate(run=other_run, by=agent)
+
+    assert list(pes_files_of_authority(authority)) == [pes_file]
+    assert list(pes_files_of_run(run)) == [pes_file]
+    assert public_accounting_settings_of(authority) == settings
