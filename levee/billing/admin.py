@@ -51,8 +51,8 @@ admin.site.register(BillingSettings)
 
 @admin.register(UsageAlert)
 class UsageAlertAdmin(admin.ModelAdmin):
-    list_display = ["subscription", "year", "lifts", "included_lifts", "sent_at"]
-    list_filter = ["authority", "year"]
+    list_display = ["subscription", "year", "lifts", "included_lifts", "sent_at", "emailed"]
+    list_filter = ["authority", "year", "emailed"]
     search_fields = ["subscription__reference", "subscription__account__code"]
     raw_id_fields = ["subscription"]
 

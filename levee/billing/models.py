@@ -364,6 +364,9 @@ class UsageAlert(models.Model):
     included_lifts = models.PositiveIntegerField("levées incluses")
     lifts = models.PositiveIntegerField("levées comptées")
     sent_at = models.DateTimeField("envoyée le", auto_now_add=True)
+    # False for a threshold reached before the portal watched it (the demo's past lifts,
+    # recorded by `usage_alerts_record_past`): known, so never emailed later, but not sent.
+    emailed = models.BooleanField("envoyée par email", default=True)
 
     class Meta:
         verbose_name = "alerte de consommation"

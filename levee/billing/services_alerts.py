@@ -100,7 +100,7 @@ def _least_included(authority_id: int, year: int) -> dict[str, int]:
     return least
 
 
-def _send(subscription: Subscription, estimate: Estimate) -> bool:
+def _send(subscription: Subscription, estimate: Estimate, *, deliver: bool = True) -> bool:
     authority = subscription.authority
     account = subscription.account
     recipients = account_recipients([account.pk])[account.pk]
@@ -131,15 +131,23 @@ def _send(subscription: Subscription, estimate: Estimate) -> bool:
                 year=estimate.year,
                 included_lifts=estimate.included_lifts,
                 lifts=estimate.lifts_so_far,
+                emailed=deliver,
             )
-            for to in recipients:
+            for to in recipients if deliver else ():
                 mail_enqueue(to=to, template="usage_alert", context=context, authority=authority)
     except IntegrityError:
         return False  # alerted by another run meanwhile
     return True
 
 
-def usage_alerts_send(*, today: datetime.date | None = None) -> int:
+def usage_alerts_record_past(*, today: datetime.date | None = None) -> int:
+    """Records, without an email, the thresholds already reached by lifts the portal did
+    not watch arrive (the demo's years of history, loaded at once): the periodic job then
+    tells households only of what happens from then on. Returns how many were recorded."""
+    return usage_alerts_send(today=today, deliver=False)
+
+
+def usage_alerts_send(*, today: datetime.date | None = None, deliver: bool = True) -> int:
     """The periodic job: alerts each household whose lifts of the year reached those its
     plan includes. Returns how many subscriptions were alerted."""
     today = today or timezone.localdate()
@@ -171,5 +179,5 @@ def usage_alerts_send(*, today: datetime.date | None = None) -> int:
                 or estimate.lifts_so_far < estimate.included_lifts
             ):
                 continue
-            sent += _send(s, estimate)
+            sent += _send(s, estimate, deliver=deliver)
     return sent

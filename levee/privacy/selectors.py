@@ -257,7 +257,7 @@ def _account_data(access, requests: list[ServiceRequest], threads) -> dict:
                     "le": _when(a.sent_at),
                 }
                 for a in UsageAlert.objects.filter(
-                    authority_id=account.authority_id, subscription__account=account
+                    authority_id=account.authority_id, subscription__account=account, emailed=True
                 ).order_by("year", "pk")
             ],
         },

@@ -9,7 +9,11 @@ import pytest
 from django.utils import timezone
 
 from levee.billing.models import UsageAlert, UsageAlertOptOut
-from levee.billing.services_alerts import unsubscribe_url, usage_alerts_send
+from levee.billing.services_alerts import (
+    unsubscribe_url,
+    usage_alerts_record_past,
+    usage_alerts_send,
+)
 from levee.collection.models import Lift
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
@@ -169,4 +173,20 @@ def test_the_periodic_job_sends_the_alerts_of_today(dupont):
     [job] = [j for j in periodic_jobs() if j.name == "usage alerts"]
     assert job.run() == "1 usage alert(s) enqueued"
     assert job.run() == "0 usage alert(s) enqueued"
+    assert len(alerts()) == 1
+
+
+def test_a_threshold_reached_before_the_portal_watched_is_recorded_without_an_email(dupont):
+    """The demo loads years of lifts at once: what they reached is known, not mailed, and
+    the data export does not list it as sent; next year's threshold is mailed as usual."""
+    bin = make_bin(dupont, chip="E0040001")
+    weekly_lifts(bin, 12, start=START)
+    assert usage_alerts_record_past(today=TODAY) == 1
+    assert alerts() == []
+    assert UsageAlert.objects.get().emailed is False
+    assert usage_alerts_send(today=TODAY) == 0
+    assert alerts() == []
+    make_tariff(dupont.authority, 2025)
+    weekly_lifts(bin, 12, start=datetime.datetime(2025, 1, 3, 7, tzinfo=PARIS))
+    assert usage_alerts_send(today=datetime.date(2025, 6, 1)) == 1
     assert len(alerts()) == 1

@@ -10,8 +10,11 @@ from levee.accounts.models import AccountAccess, User
 from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.authorities.models import Authority, AuthorityCommune, Commune
+from levee.billing.models import UsageAlert
+from levee.billing.services_alerts import usage_alerts_send
 from levee.demo.services import demo_load
 from levee.lib.colors import contrast_ratio
+from levee.mailing.models import OutboxMessage
 from levee.subscribers.models import Account, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +181,12 @@ def test_the_demo_logins_authenticate_with_their_roles(demo):
     assert (access.account.last_name, access.account.first_name) == ("MARTIN", "Marie")
 
     assert authenticate(email="admin@example.org", password="wrong") is None
+
+
+def test_the_first_periodic_run_mails_no_usage_alert_for_the_loaded_history(demo):
+    """The years of lifts loaded at once reached plans long ago: the demo records them, so
+    the first run of `manage.py periodic` (at `make demo`'s start) does not fill var/mail/
+    with hundreds of alerts before the tutorials' own emails."""
+    assert UsageAlert.objects.filter(emailed=False).exists()
+    assert usage_alerts_send() == 0
+    assert not OutboxMessage.objects.filter(template="usage_alert").exists()
