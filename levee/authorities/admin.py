@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 
+from levee.lib.text import plural_fr
+
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
 
@@ -65,7 +67,7 @@ class AuthorityAdmin(admin.ModelAdmin):
         siren = form.cleaned_data.get("attach_epci")
         if siren:
             count = authority_attach_epci(authority=form.instance, siren=siren)
-            messages.info(request, f"{count} commune(s) rattachée(s).")
+            messages.info(request, f"{plural_fr(count, 'commune rattachée')}.")
 
 
 @admin.register(Commune)

@@ -232,7 +232,7 @@ def test_the_resident_asks_an_agent_accepts_and_the_echeancier_shows(client, res
     agent_page = plain(client.get(f"{BO}{service_request.pk}/"))
     assert MASKED in agent_page and IBAN not in agent_page
     assert f"Le mandat sera émis sous l'identifiant créancier SEPA {ICS}." in agent_page
-    assert "1 facture(s) à régler non échue(s) seront prélevées." in agent_page
+    assert "1 facture à régler non échue sera prélevée." in agent_page
     response = accept(client, world, service_request)
     assert "Mandat RUM-00240-00001-1 enregistré (Prélèvement mensuel" in plain(response)
 
@@ -335,13 +335,11 @@ def test_stopping_revokes_the_mandate_and_the_invoices_are_payable_again(client,
     assert "Votre demande « Arrêt du prélèvement automatique » est enregistrée" in plain(response)
     service_request = ServiceRequest.objects.get(kind="direct_debit_stop")
     client.force_login(world["ccfi_agent"])
-    assert "sera révoqué et ses 1 prélèvement(s) prévu(s) annulé(s)" in plain(
+    assert "sera révoqué : 1 prélèvement prévu annulé." in plain(
         client.get(f"{BO}{service_request.pk}/")
     )
     response = accept(client, world, service_request)
-    assert "Mandat RUM-00240-00001-1 révoqué ; 1 prélèvement(s) prévu(s) annulé(s)" in plain(
-        response
-    )
+    assert "Mandat RUM-00240-00001-1 révoqué ; 1 prélèvement prévu annulé" in plain(response)
     mandate = Mandate.objects.get()
     assert mandate.status == MandateStatus.REVOKED
     assert mandate.debits.get().status == DebitStatus.CANCELLED

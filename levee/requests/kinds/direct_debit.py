@@ -27,7 +27,7 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
-from levee.lib.text import iban_mask
+from levee.lib.text import iban_mask, plural_fr
 from levee.payments.mandates import (
     DEBIT_DAY,
     MandateRefused,
@@ -338,7 +338,8 @@ class DirectDebit(RequestType):
             )
         count = invoices_to_debit(account, today=timezone.localdate()).count()
         if count:
-            sentences.append(f"{count} facture(s) à régler non échue(s) seront prélevées.")
+            facture = plural_fr(count, "facture à régler non échue", "factures à régler non échues")
+            sentences.append(f"{facture} {'sera prélevée' if count < 2 else 'seront prélevées'}.")
         return sentences
 
     def accepted_sentence(self, service_request) -> str:
@@ -376,7 +377,7 @@ class DirectDebit(RequestType):
         if created.replaced is not None:
             after["revoked"] = created.replaced.rum
             note += f", en remplacement du mandat {created.replaced.rum}"
-        note += f" ; {created.invoices_debited} facture(s) prélevée(s)."
+        note += f" ; {plural_fr(created.invoices_debited, 'facture prélevée')}."
         return Applied(after=after, note=note, outcome={"rum": mandate.rum})
 
 
@@ -457,7 +458,8 @@ class DirectDebitStop(RequestType):
             ]
         planned = active.debits.filter(status=DebitStatus.PLANNED).count()
         return [
-            f"Le mandat {active.rum} sera révoqué et ses {planned} prélèvement(s) prévu(s) annulé(s)."
+            f"Le mandat {active.rum} sera révoqué : "
+            f"{plural_fr(planned, 'prélèvement prévu')} {'annulé' if planned < 2 else 'annulés'}."
         ]
 
     def accepted_sentence(self, service_request) -> str:
@@ -484,7 +486,8 @@ class DirectDebitStop(RequestType):
                 "invoices_payable": revoked.invoices_payable,
             },
             note=(
-                f"Mandat {active.rum} révoqué ; {revoked.debits_cancelled} prélèvement(s) "
-                f"prévu(s) annulé(s), {revoked.invoices_payable} facture(s) de nouveau à régler."
+                f"Mandat {active.rum} révoqué ; "
+                f"{plural_fr(revoked.debits_cancelled, 'prélèvement prévu annulé')}, "
+                f"{plural_fr(revoked.invoices_payable, 'facture')} de nouveau à régler."
             ),
         )
