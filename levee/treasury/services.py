@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
+from lxml import etree
 
 from levee.audit.services import audit_write
 from levee.billing.models import BillingRun, Invoice, LineKind, RunKind, RunStatus
@@ -384,3 +385,108 @@ def pes_files_summary(files: list[PesFile]) -> str:
         f"{plural_fr(debited, 'facture prélevée', 'factures prélevées')}, "
         f"{plural_fr(attached, 'PDF joint', 'PDF joints')}."
     )
+
+
+# --- The accountant's acknowledgement (PES_ACQUIT) -----------------------------------------
+
+# DomaineAck of an answer about a bordereau of titles: 6 Recette, 7 Rôle.
+ACK_DOMAINS = {"6", "7"}
+
+
+def _ack_value(element, name: str) -> str:
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+            return (child.get("V") or "").strip()
+    return ""
+
+
+def _ack_children(element, name: str) -> list:
+    return [
+        child
+        for child in element
+        if isinstance(child.tag, str) and etree.QName(child).localname == name
+    ]
+
+
+def _ack_reason(element) -> str:
+    errors = []
+    for error in _ack_children(element, "Erreur"):
+        text = " ".join(
+            p for p in (_ack_value(error, "NumAnoAck"), _ack_value(error, "LibelleAnoAck")) if p
+        )
+        if text:
+            errors.append(text)
+    for piece in _ack_children(element, "DetailPiece"):
+        number = _ack_value(piece, "NumPiece")
+        for error in _ack_children(piece, "Erreur"):
+            text = " ".join(
+                p for p in (_ack_value(error, "NumAnoAck"), _ack_value(error, "LibelleAnoAck")) if p
+            )
+            if text:
+                errors.append(f"pièce {number} : {text}")
+    return " ; ".join(errors)[:2000] or "Rejeté par Hélios (accusé de réception sans motif)."
+
+
+@transaction.atomic
+def pes_acknowledgement_import(*, authority, content: bytes, by) -> list[PesFile]:
+    """Reads the accountant's acknowledgement file (PES_ACQUIT, documented by the DGFiP's
+    schema `PES_V2_Acquit_Autonome_V2.xsd`) and records its answer on each transmitted
+    file it names by exercice and bordereau: EtatAck 1 « Accepté », 0 « Rejeté » with the
+    errors it gives as the reason. Returns the files answered; TreasuryError, in French,
+    when the file is not an acknowledgement of this authority's transmitted files."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(content, parser)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        raise TreasuryError(
+            "Ce fichier n'est pas un accusé de réception PES lisible (XML)."
+        ) from error
+    if etree.QName(root).localname.upper() != "PES_ACQUIT":
+        raise TreasuryError(
+            "Ce fichier n'est pas un accusé de réception PES (PES_ACQUIT) : "
+            f"son élément racine est « {etree.QName(root).localname} »."
+        )
+    settings = PublicAccountingSettings.objects.filter(authority_id=authority.pk).first()
+    header = _ack_children(root, "EnTetePES")
+    siret = _ack_value(header[0], "IdColl") if header else ""
+    if siret and settings and settings.siret and siret != settings.siret:
+        raise TreasuryError(
+            f"Cet accusé de réception concerne le SIRET {siret}, pas celui de la collectivité "
+            f"({settings.siret})."
+        )
+    answered = []
+    technical = []  # a whole file refused before its bordereaux were read
+    for acquit in _ack_children(root, "ACQUIT"):
+        for element in _ack_children(acquit, "ElementACQUIT"):
+            if _ack_value(element, "DomaineAck") not in ACK_DOMAINS:
+                if _ack_value(element, "EtatAck") == "0":
+                    technical.append(_ack_reason(element))
+                continue
+            number, year = _ack_value(element, "NumBord"), _ack_value(element, "ExerciceBord")
+            if not (number.isdigit() and year.isdigit()):
+                continue
+            pes_file = PesFile.objects.filter(
+                authority_id=authority.pk,
+                year=int(year),
+                bordereau=int(number),
+                status=PesFileStatus.TRANSMITTED,
+            ).first()
+            if pes_file is None:
+                continue
+            if _ack_value(element, "EtatAck") == "1":
+                answered.append(pes_file_mark_accepted(pes_file=pes_file, by=by))
+            else:
+                answered.append(
+                    pes_file_mark_rejected(pes_file=pes_file, by=by, reason=_ack_reason(element))
+                )
+    if not answered and technical:
+        raise TreasuryError(
+            "L'accusé de réception signale un rejet du fichier avant la lecture de ses "
+            f"bordereaux : {' ; '.join(technical)}. Enregistrez ce rejet sur le fichier concerné."
+        )
+    if not answered:
+        raise TreasuryError(
+            "Cet accusé de réception ne répond à aucun fichier PES transmis de la collectivité "
+            "(exercice et n° de bordereau)."
+        )
+    return answered
