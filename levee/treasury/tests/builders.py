@@ -36,7 +36,8 @@ def pes_settings(authority, **fields) -> PublicAccountingSettings:
 
 
 def published_run(authority, *, status: str = RunStatus.DONE, kind: str = RunKind.REAL):
-    """The 2nd half of 2026, issued on 5 January 2027... as the README's: issued 2026-12-01."""
+    """A real run of the 2nd half of 2026, finished (published as its invoices are made),
+    its invoices dated 1 December 2026."""
     run = make_run(
         authority,
         kind=kind,
