@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from levee.accounts.models import User
 from levee.agents.models import Agent
 from levee.billing.models import BillingSettings
 from levee.billing.tests.factories import make_seed_invoice, make_simulation, make_tariff
@@ -161,3 +162,50 @@ def test_mes_factures_reads_as_cards_on_a_320_px_phone(
     assert scroll_box.evaluate("box => box.scrollWidth <= box.clientWidth")
     expect(page.get_by_role("columnheader", name="Montant TTC")).to_be_attached()
     fits_the_phone(page, assert_accessible)
+
+
+# Where a piece of the space's header sits: the tops of the lines its text runs on.
+TEXT_LINES = """
+(piece) => {
+  const header = document.querySelector(".account-header");
+  const walker = document.createTreeWalker(header, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  let text = "";
+  while (walker.nextNode()) { nodes.push([walker.currentNode, text.length]); text += walker.currentNode.data; }
+  const start = text.indexOf(piece), end = start + piece.length;
+  if (start < 0) return null;
+  const range = document.createRange();
+  for (const [node, offset] of nodes) {
+    if (offset <= start && start <= offset + node.data.length) range.setStart(node, start - offset);
+    if (offset <= end && end <= offset + node.data.length) { range.setEnd(node, end - offset); break; }
+  }
+  return [...new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)))];
+}
+"""
+
+
+@pytest.mark.parametrize("ended_on", [None, datetime.date(2024, 3, 15)])
+def test_the_headers_end_date_stays_with_its_label_and_never_wraps_alone_at_1280_px(
+    page, live_server, settings, ended_on
+):
+    """Whatever the length of the email before them (from a short one to one that fills the
+    line), « Terminé le : » and its date sit on one line, with « Souscrit le : »."""
+    settings.SITE_URL = live_server.url
+    authority, account = ccfi_world()
+    if ended_on:
+        account.subscriptions.update(ended_on=ended_on)
+    user = make_user("dupont59@gmail.com", accounts=[account])
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/flandre-interieure/connexion/")
+    field(page, "Identifiant (adresse mail)").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    end = "Terminé le : 15 mars 2024" if ended_on else "Terminé le :"
+    for length in range(0, 100, 4):
+        email = "pierre." + "d" * length + "@exemple.fr"
+        User.objects.filter(pk=user.pk).update(email=email)
+        page.goto("/flandre-interieure/espace/")
+        expect(page.get_by_role("region", name="Mon compte")).to_contain_text(email)
+        (end_line,) = page.evaluate(TEXT_LINES, end)  # the label and its date on one line
+        start_line = page.evaluate(TEXT_LINES, "Souscrit le : 30 juin 2022")
+        assert start_line == [end_line], email  # never alone on a line of its own
