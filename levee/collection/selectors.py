@@ -23,6 +23,14 @@ def bins_for_account(account: Account) -> QuerySet[Bin]:
     )
 
 
+def bin_spans_for_account(account: Account) -> QuerySet[Bin]:
+    """The account's bins with only their flux and their days in service (what the flux
+    filter of « Mes bacs/levées » needs)."""
+    return Bin.objects.filter(authority_id=account.authority_id, account=account).only(
+        "flux", "delivered_on", "removed_on"
+    )
+
+
 def lifts_for_account(
     account: Account,
     *,

@@ -21,6 +21,7 @@ from .forms import ProductionFilterForm
 from .models import Flux
 from .selectors import (
     activity_years_and_dropoff_years,
+    bin_spans_for_account,
     bins_for_account,
     dropoffs_for_account,
     lifts_for_account,
@@ -301,7 +302,7 @@ def production(request, slug):
 
 
 def _export_filters(request, slug, account):
-    bins = bins_for_account(account).select_related(None).only("flux", "delivered_on", "removed_on")
+    bins = bin_spans_for_account(account)
     form, year, flux, _ = _filters(request, account, timezone.localdate(), bins)
     if form.is_bound and not form.is_valid():
         # The page shows the error next to the filter that caused it.
