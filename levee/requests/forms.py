@@ -2,6 +2,8 @@
 
 from django import forms
 
+from levee.authorities.forms import CHOOSE as COMMUNE_CHOOSE
+from levee.authorities.forms import CommunePickerForm
 from levee.lib.forms import Form
 from levee.lib.uploads import check_proof
 
@@ -49,6 +51,21 @@ class RequestForm(Form):
 
     def comparable(self, current: dict) -> dict:
         return {k: collapse(v) if isinstance(v, str) else v for k, v in current.items()}
+
+
+def commune_picker(data, *, authority) -> CommunePickerForm:
+    """The platform's one commune picker (levee.authorities.forms), kept to the communes the
+    authority serves, for a request type whose form asks a commune (J'emménage). Its fields
+    travel as `q`, `commune` and `liste` (templates/includes/commune_finder_field.html)."""
+    return CommunePickerForm(data, authority=authority)
+
+
+def commune_picker_required(picker) -> str:
+    """Why a bound picker names no commune yet (empty when it does): its own error, or, when
+    several communes match what was typed, the request to pick one in the list offered."""
+    if picker.is_valid() and picker.choice is None:
+        picker.add_error("q", COMMUNE_CHOOSE)
+    return picker.error
 
 
 def text_clean(value: str, *, required_message: str = "") -> str:

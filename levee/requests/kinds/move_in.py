@@ -14,12 +14,18 @@ from django.utils import timezone
 from levee.accounts.models import User
 from levee.billing.selectors import bac_plans_offered
 from levee.lib import captcha
-from levee.lib.text import fold, sort_key_fr
+from levee.lib.text import fold
 from levee.subscribers.models import Account, Category, Subscription
 from levee.subscribers.selectors import subscription_current
 from levee.subscribers.services import account_create
 
-from ..forms import RequestForm, proof_check, proof_field
+from ..forms import (
+    RequestForm,
+    commune_picker,
+    commune_picker_required,
+    proof_check,
+    proof_field,
+)
 from ..models import ServiceRequest
 from .base import Applied, Group, RequestType
 from .common import (
@@ -39,31 +45,24 @@ CIVILITIES = [("", "-- Sélectionner --"), ("M", "M"), ("Mme", "Mme")]
 MAX_DAYS = 365
 
 
-def commune_choices(authority) -> list[tuple[str, str, object, str]]:
-    """(value, label, commune, postal code) for each commune and postal code the authority
-    serves, in the French order of their names (accents aside, on every database)."""
-    rows = []
-    communes = sorted(
-        authority.communes.prefetch_related("postal_codes"), key=lambda c: sort_key_fr(c.name)
-    )
-    for commune in communes:
-        for pc in sorted(p.postal_code for p in commune.postal_codes.all()):
-            rows.append((f"{commune.insee}:{pc}", f"{pc} {commune.name.upper()}", commune, pc))
-    return rows
+COMMUNE_HELP = (
+    "Saisissez le code postal ou le nom de la commune de votre nouveau logement, puis "
+    "sélectionnez-la dans la liste proposée."
+)
 
 
 class MoveInForm(RequestForm):
+    """The commune is asked with the platform's one commune picker (`picker`, kept to the
+    authority's communes): « 59190 Hazebrouck », « hazebrouck » or « 59190 » give the commune,
+    a code several communes share gives them as radio buttons, anything else the reason next
+    to the field; the other answers are kept meanwhile."""
+
     compare_with_current = False
     proof_content_type = ""
+    commune_help = COMMUNE_HELP
 
-    commune = forms.ChoiceField(
-        label="Commune",
-        error_messages={
-            "required": "Choisissez la commune de votre nouveau logement.",
-            "invalid_choice": "Choisissez une commune de la liste : la collectivité ne dessert "
-            "que celles-ci.",
-        },
-    )
+    # The picker's text (« q »): the picker reads it; its errors are this field's.
+    q = forms.CharField(label="Commune", required=False)
     street = text_field("Rue", max_length=200, required=True, autocomplete="address-line1")
     number = number_field()
     number_suffix = forms.ChoiceField(label="Ext.", choices=SUFFIXES, required=False)
@@ -116,16 +115,12 @@ class MoveInForm(RequestForm):
 
     def __init__(self, data=None, files=None, *, authority):
         self.authority = authority
-        self.choices = {
-            value: (commune, pc) for value, _, commune, pc in commune_choices(authority)
-        }
+        self.picker = commune_picker(data, authority=authority)
+        self.chosen_commune = None
+        self.chosen_postal_code = ""
         super().__init__(data, files, current={})
         self.fields["phone"].widget.attrs["type"] = "tel"
         self._plans_offer(authority)
-        self.fields["commune"].choices = [
-            ("", "-- Sélectionner --"),
-            *[(value, label) for value, label, _, _ in commune_choices(authority)],
-        ]
 
     def initial_from(self, current: dict) -> dict:
         return {}
@@ -168,6 +163,20 @@ class MoveInForm(RequestForm):
             )
         return ""
 
+    def clean_q(self):
+        """The commune of the new dwelling, from the picker: one commune of the authority."""
+        error = commune_picker_required(self.picker)
+        if error:
+            raise forms.ValidationError(error)
+        choice = self.picker.choice
+        commune = self.authority.communes.filter(insee=choice.insee).first()
+        if commune is None:  # served by another authority since the list was offered
+            message = self.picker.not_served_message(choice.label)
+            self.picker.add_error("q", message)
+            raise forms.ValidationError(message)
+        self.chosen_commune, self.chosen_postal_code = commune, choice.postal_code
+        return choice.label
+
     def clean(self):
         cleaned = super().clean()
         texts_collapsed(
@@ -178,13 +187,9 @@ class MoveInForm(RequestForm):
         )
         return cleaned
 
-    @property
-    def chosen_commune(self):
-        return self.choices[self.cleaned_data["commune"]][0]
-
     def values(self) -> dict:
         data = self.cleaned_data
-        commune, postal_code = self.choices[data["commune"]]
+        commune, postal_code = self.chosen_commune, self.chosen_postal_code
         return {
             "commune": commune.insee,
             "postal_code": postal_code,

@@ -26,7 +26,7 @@ YEAR = timezone.localdate().year
 
 def post(**overrides) -> dict:
     data = {
-        "commune": "59295:59190",
+        "q": "59190 Hazebrouck",
         "number": "3",
         "number_suffix": "",
         "street": "rue de la Gare",
