@@ -12,9 +12,14 @@ from .models import Authority, AuthorityCommune, Commune, CommunePostalCode
 MAX_QUERY = 80
 
 
+def authority_active_by_slug(slug: str) -> Authority | None:
+    """The active authority at /<slug>/, or None."""
+    return Authority.objects.filter(slug=slug, is_active=True).first() if slug else None
+
+
 def authority_get_by_slug(slug: str) -> Authority:
     """The active authority at /<slug>/, or 404."""
-    authority = Authority.objects.filter(slug=slug, is_active=True).first()
+    authority = authority_active_by_slug(slug)
     if authority is None:
         raise Http404
     return authority

@@ -6,8 +6,7 @@ from levee.lib.colors import HEX_RE
 from levee.privacy.selectors import retention_periods
 
 from .forms import CommunePickerForm
-from .models import Authority
-from .selectors import authority_get_by_slug, commune_search
+from .selectors import authority_active_by_slug, authority_get_by_slug, commune_search
 
 
 def platform_home(request):
@@ -28,7 +27,7 @@ def platform_home(request):
 def commune_search_json(request):
     """The live list of the commune picker; `collectivite` keeps it to one authority's communes."""
     slug = request.GET.get("collectivite", "")
-    authority = Authority.objects.filter(slug=slug, is_active=True).first() if slug else None
+    authority = authority_active_by_slug(slug)
     if slug and authority is None:
         return JsonResponse({"results": []})
     results = commune_search(request.GET.get("q", ""), limit=10, authority=authority)
