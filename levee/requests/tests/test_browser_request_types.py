@@ -151,7 +151,14 @@ def newcomer_asks(newcomer, proof: str, mailbox, assert_accessible) -> str:
     newcomer.get_by_role("link", name="J'emménage").click()
     expect(newcomer.get_by_role("heading", name="J'emménage")).to_be_visible()
     assert_accessible(newcomer)
-    field(newcomer, "Commune").select_option(label="59190 HAZEBROUCK")
+    # The one commune picker: typed, then picked in its live list (issue 12, item 6).
+    commune = field(newcomer, "Commune")
+    commune.press_sequentially("hazeb", delay=20)
+    offered = newcomer.get_by_role("listbox", name="Communes proposées").get_by_role("option")
+    expect(offered).to_have_text(["59190 Hazebrouck"])  # the authority's communes only
+    assert_accessible(newcomer)
+    offered.first.click()
+    expect(commune).to_have_value("59190 Hazebrouck")
     field(newcomer, "N°").fill("3")
     field(newcomer, "Rue").fill("rue de la Gare")
     field(newcomer, "Date d'emménagement").fill(
