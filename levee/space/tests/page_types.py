@@ -91,6 +91,7 @@ PAGE_TYPES = [
     PageType("accounts:password_change", RESIDENT, _slug),
     PageType("accounts:associate_commune", RESIDENT, _slug),
     PageType("accounts:associate_key", RESIDENT, _slug),
+    PageType("accounts:associate_confirm", RESIDENT, _slug),
     PageType("accounts:dissociate", RESIDENT, lambda w: {**_slug(w), "account_pk": w.account.pk}),
     PageType("requests:key_request", RESIDENT, _slug),
     PageType("requests:services", RESIDENT, _slug),
@@ -111,9 +112,8 @@ PAGE_TYPES = [
     PageType("requests:detail", RESIDENT, lambda w: {**_slug(w), "pk": w.request.pk}),
     PageType("collection:production", RESIDENT, _slug),
     PageType("billing:invoices", RESIDENT, _slug),
+    PageType("payments:result", RESIDENT, lambda w: {**_slug(w), "payment_pk": w.payment.pk}),
     PageType("calendars:space", RESIDENT, _slug),
-    PageType("calendars:space_reminders", RESIDENT, _slug),
-    PageType("twofactor:space_enable", RESIDENT),
     # A login without an account yet.
     PageType("space:no_account", LOGIN),
     # The back office.
@@ -162,7 +162,9 @@ PAGE_TYPES = [
 CHECKED_ELSEWHERE = {
     "payments:sandbox_debt": "test_browser_phone_width.py, paying online in the sandbox",
     "payments:sandbox_card": "test_browser_phone_width.py, paying online in the sandbox",
-    "twofactor:enrol": "test_browser_phone_width.py, the QR code of two-factor enrolment",
+    "twofactor:enrol": "test_browser_phone_width.py, two-factor authentication",
+    "twofactor:recovery_codes": "test_browser_phone_width.py, two-factor authentication",
+    "twofactor:verify": "test_browser_phone_width.py, two-factor authentication",
 }
 
 _ACTION = "an action (POST only): it answers with a redirect to a page checked here"
@@ -240,14 +242,14 @@ NOT_PAGES = {
     ),
     # Redirects and fragments.
     **dict.fromkeys(
-        ["payments:return", "requests:mine"],
+        [
+            "payments:return",
+            "requests:mine",
+            "calendars:space_reminders",  # to its form in « Mon calendrier de collecte »
+            "twofactor:space_enable",  # to the enrolment, twofactor:enrol
+        ],
         _REDIRECT,
     ),
     "backoffice:import_progress": "a fragment of the import's page, polled by it (checked there)",
     "billing_bo:run_progress": "a fragment of the run's page, polled by it (checked there)",
-    "payments:result": "the result of a payment, checked by test_browser_payment.py",
-    "accounts:associate_confirm": "the step after a valid key, checked by "
-    "test_browser_association.py (it redirects to the key's step without one)",
-    "twofactor:verify": "asks the code of a login half done: checked by test_browser_enrol.py",
-    "twofactor:recovery_codes": "shown once after enrolment: checked by test_browser_enrol.py",
 }

@@ -6,12 +6,13 @@ cookie (the login pages are checked as pages)."""
 
 import datetime
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -24,6 +25,7 @@ from levee.calendars import services_reminders
 from levee.calendars.models import CollectionReminder, CollectionSchedule, Sector
 from levee.collection.models import Bin, ImportBatch, ImportKind, ImportStatus, Lift
 from levee.demo.tests.demo_cache import demo_restore
+from levee.payments.models import GatewayName, Payment, PaymentStatus
 from levee.requests.tests.conftest import make_request
 from levee.space.tests.page_types import AGENT, ANONYMOUS, LOGIN, PAGE_TYPES, RESIDENT
 from levee.subscribers.models import Account
@@ -98,6 +100,7 @@ def demo(settings, live_server, demo_cache_folder):
     )
     new_user = make_user("dupont59@gmail.com", active=False)
     reset_user = make_user("pierre.dupont@example.org")
+    invoice = Invoice.objects.filter(account=account).order_by("-pk").first()
     return SimpleNamespace(
         slug=authority.slug,
         pilat="pilat-rhodanien",
@@ -112,12 +115,21 @@ def demo(settings, live_server, demo_cache_folder):
         agent=agent,
         login=make_user("sans.compte@example.org"),
         account=account,
+        other_account=Account.objects.get(authority=authority, code="00001"),
         request=request,
         opening=opening,
         batch=batch,
         run=BillingRun.objects.filter(authority=authority).order_by("-pk").first()
         or make_run(authority, year=TODAY.year - 1),
-        invoice=Invoice.objects.filter(account=account).order_by("-pk").first(),
+        invoice=invoice,
+        payment=Payment.objects.create(
+            authority=authority,
+            invoice=invoice,
+            account=account,
+            gateway=GatewayName.SANDBOX,
+            status=PaymentStatus.REFUSED,
+            amount_cents=invoice.total_cents,
+        ),
         tariff=Tariff.objects.filter(authority=authority).order_by("-pk").first(),
         schedule=CollectionSchedule.objects.filter(authority=authority).first(),
         sector=Sector.objects.filter(authority=authority).first(),
@@ -136,10 +148,15 @@ def user_token(user, generator=default_token_generator) -> dict:
     }
 
 
-def log_in_by_cookie(page, live_server, user):
-    """The session a login leaves, set as the browser's cookie (no login page loaded)."""
+def log_in_by_cookie(page, live_server, user, **session):
+    """The session a login leaves (with `session`'s values), set as the browser's cookie
+    (no login page loaded)."""
     client = Client()
     client.force_login(user)
+    if session:
+        stored = client.session
+        stored.update(session)
+        stored.save()
     page.context.add_cookies(
         [
             {
@@ -165,6 +182,9 @@ def every_page_fits(page, world, visitor, assert_accessible):
         if response.status != page_type.status:
             problems.append(f"{url}: answered {response.status}")
             continue
+        if resolve(urlsplit(page.url).path).view_name != page_type.name:
+            problems.append(f"{url}: sent to {page.url}, another page type")
+            continue
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 320:
             problems.append(f"{url}: {width} px wide")
@@ -184,7 +204,9 @@ def test_every_public_page_fits_a_320_px_phone(page, demo, assert_accessible):
 
 
 def test_every_page_of_the_space_fits_a_320_px_phone(page, live_server, demo, assert_accessible):
-    log_in_by_cookie(page, live_server, demo.resident)
+    # « Associer un autre compte » half done: Hazebrouck chosen, Pierre Dupont's key found.
+    association = {"insee": "59295", "postal_code": "59190", "account": demo.other_account.pk}
+    log_in_by_cookie(page, live_server, demo.resident, association=association)
     every_page_fits(page, demo, RESIDENT, assert_accessible)
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from levee.accounts.models import User
@@ -18,6 +19,7 @@ from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
 from levee.payments.tests.conftest import World
 from levee.requests.tests.conftest import make_request
+from levee.twofactor.tests.conftest import next_code
 from testkit import PASSWORD, ccfi_world, field, make_account, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,9 +99,11 @@ def test_the_back_office_fits_a_320_px_phone(page, live_server, phone_world, ass
     fits_the_phone(page, assert_accessible)
 
 
-def test_the_qr_code_of_two_factor_enrolment_fits_a_320_px_phone(
+def test_two_factor_authentication_fits_a_320_px_phone(
     page, live_server, settings, phone_world, assert_accessible
 ):
+    """Its three pages: the enrolment and its QR code (which shrinks), the recovery codes
+    shown once, the code asked at the next login."""
     settings.TWO_FACTOR_REQUIRED = True
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto("/backoffice/")
@@ -110,6 +114,20 @@ def test_the_qr_code_of_two_factor_enrolment_fits_a_320_px_phone(
     qr = page.get_by_role("img", name="Code QR à scanner")
     expect(qr).to_be_visible()
     assert qr.bounding_box()["width"] >= 150
+    fits_the_phone(page, assert_accessible)
+
+    device = TOTPDevice.objects.get(user__email="agent.flandre@example.org")
+    field(page, "Code à 6 chiffres affiché par l'application").fill(next_code(device))
+    field(page, "Code à 6 chiffres affiché par l'application").press("Enter")
+    expect(page.get_by_role("heading", name="Vos codes de secours")).to_be_visible()
+    fits_the_phone(page, assert_accessible)
+
+    page.context.clear_cookies()
+    page.goto("/backoffice/")
+    field(page, "Adresse email").fill("agent.flandre@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page).to_have_url(re.compile("/securite/code/"))
     fits_the_phone(page, assert_accessible)
 
 
