@@ -100,6 +100,7 @@ PAGE_TYPES = [
     PageType("requests:request_form", RESIDENT, _kind("je-signale-mon-demenagement")),
     PageType("requests:request_form", RESIDENT, _kind("je-resilie-mon-abonnement")),
     PageType("requests:request_form", RESIDENT, _kind("je-choisis-le-prelevement-automatique")),
+    PageType("requests:request_form", RESIDENT, _kind("j-arrete-le-prelevement-automatique")),
     PageType("requests:request_form", RESIDENT, _kind("demande-d-intervention-sur-mon-bac")),
     PageType("requests:request_form", RESIDENT, _kind("nous-contacter")),
     PageType(

@@ -3,9 +3,12 @@ URLconfs: every named URL pattern is a checked page type, checked by a test of i
 set aside with the reason it is not a page. The pages the « Déclaration d'accessibilité »
 names as audited (docs/accessibility/audit.toml) are among the checked ones."""
 
+from types import SimpleNamespace
+
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from levee.lib.accessibility import accessibility_audit
+from levee.requests.registry import REQUEST_TYPES
 from levee.space.tests.page_types import CHECKED_ELSEWHERE, NOT_PAGES, PAGE_TYPES
 
 
@@ -41,3 +44,12 @@ def test_the_pages_the_accessibility_statement_names_are_checked_page_types():
     for audited in accessibility_audit().pages:
         match = resolve(audited.url_for("flandre-interieure"))
         assert match.view_name in checked, f"{audited.path} ({match.view_name}) is not checked"
+
+
+def test_every_request_form_of_the_space_is_a_checked_page_type():
+    checked = {
+        page_type.kwargs(SimpleNamespace(slug="x"))["kind_slug"]
+        for page_type in PAGE_TYPES
+        if page_type.name == "requests:request_form"
+    }
+    assert {t.slug for t in REQUEST_TYPES if t.in_space} == checked
