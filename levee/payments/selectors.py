@@ -10,6 +10,11 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.payments.gateways import online_payment_offered
 from levee.payments.models import DebitStatus, Payment, PaymentStatus, ScheduledDebit
+from levee.treasury.selectors import (
+    authority_sends_titles,
+    invoice_title_year,
+    invoices_annotate_title,
+)
 
 DEFAULT_GRACE_DAYS = BillingSettings._meta.get_field("online_payment_grace_days").default
 
@@ -24,6 +29,9 @@ class Settlement(enum.StrEnum):
     DEBITED = "debited"  # « Prélèvement le … »: a SEPA mandate pays it
     WAITING = "waiting"  # a payment started, not yet confirmed
     PAYABLE = "payable"  # « Régler »
+    # PES mode: the invoice's rôle is not yet accepted by the public accountant, so PayFiP
+    # knows no such title yet: « Titre en cours de prise en charge ».
+    TITLE_PENDING = "title_pending"
     CLOSED = "closed"  # online payment closed: the treasury collects it
     OFFLINE = "offline"  # the authority offers no online payment (no real gateway yet)
     NOTHING_DUE = "nothing_due"  # nothing to pay (zero total), or not a real invoice
@@ -40,6 +48,8 @@ class SettlementState:
     debits_first: datetime.date | None = None
     debits_last: datetime.date | None = None
     debits_count: int = 0
+    # PES mode: the exercice of the title (its bordereau's Exer), PayFiP's `exer`.
+    title_year: int | None = None
 
     @property
     def checked_until(self) -> datetime.datetime | None:
@@ -81,7 +91,7 @@ def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
     échéancier (`debits_first`, `debits_last`, `debits_count`) to each invoice, so a list
     of invoices shows its « Règlement » cells without one query per row."""
     debits = _debits_of(OuterRef("pk"), OuterRef("authority_id"))
-    return invoices.annotate(
+    return invoices_annotate_title(invoices).annotate(
         waiting_payment_since=Subquery(
             _waiting_payments(OuterRef("pk"), OuterRef("authority_id")).values("created_at")[:1]
         ),
@@ -131,13 +141,21 @@ def settlement_state(
     waiting_since = None if ignore_waiting else invoice_waiting_payment_since(invoice)
     if waiting_since is not None:
         return SettlementState(Settlement.WAITING, waiting_since=waiting_since)
-    if not online_payment_offered(authority or invoice.authority):
+    authority = authority or invoice.authority
+    title_year = None
+    # In PES mode an invoice of a run is paid as a title once its rôle is accepted; one
+    # brought from the previous software (no run) counts as a title already taken in charge.
+    if invoice.run_id is not None and authority_sends_titles(authority):
+        title_year = invoice_title_year(invoice)
+        if title_year is None:
+            return SettlementState(Settlement.TITLE_PENDING)
+    if not online_payment_offered(authority):
         return SettlementState(Settlement.OFFLINE)
-    grace = online_payment_grace_days(authority or invoice.authority)
+    grace = online_payment_grace_days(authority)
     closes_on = invoice.due_on + datetime.timedelta(days=grace)
     if today > closes_on:
         return SettlementState(Settlement.CLOSED, closes_on=closes_on)
-    return SettlementState(Settlement.PAYABLE, closes_on=closes_on)
+    return SettlementState(Settlement.PAYABLE, closes_on=closes_on, title_year=title_year)
 
 
 def payments_due_for_check(*, now: datetime.datetime, limit: int = 200) -> list[Payment]:

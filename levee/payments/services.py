@@ -48,6 +48,8 @@ NOT_PAYABLE = {
     Settlement.OFFLINE: "Le paiement en ligne n'est pas proposé par votre collectivité.",
     Settlement.NOTHING_DUE: "Cette facture n'est pas à régler.",
     Settlement.WAITING: "Un paiement de cette facture est en cours de vérification.",
+    Settlement.TITLE_PENDING: "Le titre de cette facture est en cours de prise en charge par "
+    "le comptable public : elle pourra être réglée en ligne dès qu'il l'aura pris en charge.",
 }
 UNAVAILABLE = (
     "Le service de paiement ne répond pas pour le moment : votre facture n'a pas été "
@@ -88,8 +90,9 @@ def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
     slug = invoice.authority.slug
     try:
         checkout = gateway.start(
+            # A title: refdet its n° de dette (the invoice number), exer its bordereau's.
             order_ref=invoice.number,
-            year=invoice.year,
+            year=state.title_year or invoice.year,
             amount_cents=invoice.total_cents,
             email=email,
             label=f"Redevance incitative facture {invoice.number}",
