@@ -179,6 +179,10 @@ def test_mes_factures_reads_as_cards_on_a_320_px_phone(
     scroll_box = page.get_by_role("region", name="Mes factures (tableau défilant)")
     assert scroll_box.evaluate("box => box.scrollWidth <= box.clientWidth")
     expect(page.get_by_role("columnheader", name="Montant TTC")).to_be_attached()
+    # The help of « Facture dématérialisée » reads under its label, not in a thin column.
+    label = page.get_by_text("Recevoir mes factures uniquement par email").bounding_box()
+    help_box = page.get_by_text("Vous ne recevez plus la facture papier").bounding_box()
+    assert help_box["y"] >= label["y"] + label["height"] and help_box["width"] >= 200
     fits_the_phone(page, assert_accessible)
 
 
