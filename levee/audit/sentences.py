@@ -492,6 +492,9 @@ SENTENCES: dict[str, Callable] = {
     "tariff.create": _tariff,
     "tariff.version_create": _tariff,
     "payment.review": _payment_review,
+    "public_accounting_settings.update": lambda e, b, a, k: (
+        f"réglages de comptabilité publique : {changes(_model(e), b, a, k)}"
+    ),
     "pes_file.generate": lambda e, b, a, k: (
         f"fichier PES du bordereau {a.get('bordereau', EMPTY)} ({a.get('year', '')}) généré"
         f" : {plain(a.get('pieces', EMPTY))} factures"

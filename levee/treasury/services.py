@@ -44,6 +44,46 @@ def public_accounting_settings_for(*, authority) -> PublicAccountingSettings:
     return settings
 
 
+SETTINGS_FIELDS = (
+    "collection_mode",
+    "siret",
+    "poste_code",
+    "collectivity_code",
+    "budget_code",
+    "budget_label",
+    "line_codes",
+    "role_object",
+    "pieces_per_file",
+    "attach_pdfs",
+    "dgfip_prints_notices",
+)
+
+
+@transaction.atomic
+def public_accounting_settings_update(*, authority, values: dict, by) -> PublicAccountingSettings:
+    """« Comptabilité publique »: the settings the agent saved, audited with what changed."""
+    public_accounting_settings_for(authority=authority)
+    current = PublicAccountingSettings.objects.select_for_update().get(authority=authority)
+    before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+    after = {name: values[name] for name in SETTINGS_FIELDS}
+    changed = [name for name in SETTINGS_FIELDS if before[name] != after[name]]
+    if not changed:
+        return current
+    for name in changed:
+        setattr(current, name, after[name])
+    current.full_clean(exclude=["authority"])
+    current.save(update_fields=changed)
+    audit_write(
+        authority=authority,
+        actor=by,
+        action="public_accounting_settings.update",
+        obj=current,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return current
+
+
 def settings_missing(settings: PublicAccountingSettings) -> list[str]:
     """What the PES still lacks in these settings, named in French (empty when complete)."""
     missing = []
