@@ -77,7 +77,7 @@ format: install ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 
 lock: ## Re-pin the dependencies from pyproject.toml
-	$(PY) -m piptools compile -q --strip-extras -o requirements.lock pyproject.toml
-	$(PY) -m piptools compile -q --strip-extras --extra dev -o requirements-dev.lock pyproject.toml
+	$(PY) -m piptools compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(PY) -m piptools compile -q --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
 .PHONY: help install pango setup demo reset chromium test test-fast lint format lock
