@@ -286,6 +286,27 @@ def mandate_revoke(*, mandate: Mandate, today: datetime.date | None = None) -> M
     MandateRefused when it was revoked already."""
     today = today or timezone.localdate()
     _revoke(mandate, today=today)
+    return _debits_stop(mandate, today=today)
+
+
+@transaction.atomic
+def mandate_suspend(
+    *, mandate: Mandate, today: datetime.date | None = None
+) -> MandateRevoked | None:
+    """Two debits in a row rejected by the bank: the mandate is suspended (no file carries
+    it any more), its planned debits are cancelled and its invoices are to pay again, as
+    when it is revoked. A mandate not active is left as it is (returns None)."""
+    today = today or timezone.localdate()
+    suspended = Mandate.objects.filter(pk=mandate.pk, status=MandateStatus.ACTIVE).update(
+        status=MandateStatus.SUSPENDED, suspended_on=today, updated_at=timezone.now()
+    )
+    if suspended != 1:
+        return None
+    mandate.status, mandate.suspended_on = MandateStatus.SUSPENDED, today
+    return _debits_stop(mandate, today=today)
+
+
+def _debits_stop(mandate: Mandate, *, today: datetime.date) -> MandateRevoked:
     cancelled = ScheduledDebit.objects.filter(mandate=mandate, status=DebitStatus.PLANNED).update(
         status=DebitStatus.CANCELLED
     )

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from levee.lib.models import TimeStampedModel
+from levee.lib.storage import private_storage
 from levee.lib.text import iban_mask
 
 
@@ -37,6 +38,10 @@ class PaymentSettings(models.Model):
     creditor_identifier = models.CharField(
         "identifiant créancier SEPA (ICS)", max_length=35, blank=True
     )
+    # The régie's own account, credited by its SEPA direct-debit files (pain.008): the
+    # creditor's IBAN and BIC. Unused in PES mode (the public accountant debits).
+    creditor_iban = models.CharField("IBAN de la régie", max_length=34, blank=True)
+    creditor_bic = models.CharField("BIC de la régie", max_length=11, blank=True)
 
     class Meta:
         verbose_name = "réglages de paiement"
@@ -186,6 +191,8 @@ class DebitSchedule(models.TextChoices):
 class MandateStatus(models.TextChoices):
     ACTIVE = "actif", "Actif"
     REVOKED = "revoque", "Révoqué"
+    # Two debits in a row rejected by the bank (`levee/payments/DEBIT_FILES.md`).
+    SUSPENDED = "suspendu", "Suspendu"
 
 
 class Mandate(TimeStampedModel):
@@ -209,6 +216,7 @@ class Mandate(TimeStampedModel):
         "statut", max_length=20, choices=MandateStatus.choices, default=MandateStatus.ACTIVE
     )
     revoked_on = models.DateField("révoqué le", null=True, blank=True)
+    suspended_on = models.DateField("suspendu le", null=True, blank=True)
     request = models.ForeignKey(
         "requests.ServiceRequest", on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -236,6 +244,106 @@ class DebitStatus(models.TextChoices):
     PLANNED = "prevu", "Prévu"
     SENT = "transmis", "Transmis"
     CANCELLED = "annule", "Annulé"
+    # Returned by the debtor's bank (a R-transaction of the rejects file).
+    REJECTED = "rejete", "Rejeté"
+
+
+class DebitSequence(models.TextChoices):
+    FIRST = "FRST", "Premier prélèvement (FRST)"
+    RECURRENT = "RCUR", "Prélèvement récurrent (RCUR)"
+
+
+class DebitFileStatus(models.TextChoices):
+    GENERATED = "genere", "Généré"
+    TRANSMITTED = "transmis", "Transmis"
+
+
+class DebitFile(TimeStampedModel):
+    """One SEPA direct-debit file (pain.008.001.02) of a régie: the planned debits due up
+    to a date, one PmtInf per sequence type and collection date (`DEBIT_FILES.md`).
+
+    Its life: généré → transmis (date, agent). A file generated again replaces the one not
+    yet transmitted; a transmitted file is never regenerated, its debits are « transmis »."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    name = models.CharField("nom du fichier", max_length=100)
+    message_id = models.CharField("identifiant du message (MsgId)", max_length=35)
+    up_to = models.DateField("prélèvements dus jusqu'au")
+    status = models.CharField(
+        "statut",
+        max_length=20,
+        choices=DebitFileStatus.choices,
+        default=DebitFileStatus.GENERATED,
+    )
+    count = models.PositiveIntegerField("prélèvements", default=0)
+    total_cents = models.BigIntegerField("montant (centimes)", default=0)
+    first_collection_on = models.DateField("première date d'échéance", null=True, blank=True)
+    last_collection_on = models.DateField("dernière date d'échéance", null=True, blank=True)
+    file = models.FileField(
+        "fichier", storage=private_storage, upload_to="prelevements/", blank=True
+    )
+    size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    generated_at = models.DateTimeField("généré le")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="généré par",
+    )
+    transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
+    transmitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="transmis par",
+    )
+
+    class Meta:
+        verbose_name = "fichier de prélèvements"
+        verbose_name_plural = "fichiers de prélèvements"
+        ordering = ["-generated_at", "-pk"]
+        indexes = [models.Index(fields=["authority", "-generated_at"], name="debitfile_authority")]
+
+    def __str__(self):
+        return self.name
+
+
+class DebitRejectImport(TimeStampedModel):
+    """One rejects file of the bank imported (`DEBIT_FILES.md`): the same content twice is
+    imported once (its SHA-256 is unique per authority); its report lists every line."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    filename = models.CharField("nom du fichier", max_length=255, blank=True)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    lines = models.PositiveIntegerField("lignes", default=0)
+    applied = models.PositiveIntegerField("rejets appliqués", default=0)
+    # [{"line": 2, "reference": "…", "outcome": "applied"|"ignored", "message": "…"}]
+    report = models.JSONField("compte rendu", default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="importé par",
+    )
+
+    class Meta:
+        verbose_name = "import de rejets de prélèvement"
+        verbose_name_plural = "imports de rejets de prélèvement"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "sha256"], name="unique_debit_reject_import"
+            ),
+        ]
+
+    def __str__(self):
+        return self.filename or self.sha256[:12]
 
 
 class ScheduledDebit(models.Model):
@@ -248,6 +356,24 @@ class ScheduledDebit(models.Model):
     amount_cents = models.BigIntegerField("montant (centimes)")
     status = models.CharField(
         "statut", max_length=20, choices=DebitStatus.choices, default=DebitStatus.PLANNED
+    )
+    # Régie mode: the pain.008 file that carries it, its sequence and EndToEndId there.
+    file = models.ForeignKey(
+        DebitFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="debits"
+    )
+    sequence = models.CharField(
+        "type de séquence", max_length=4, choices=DebitSequence.choices, blank=True
+    )
+    collection_on = models.DateField("date d'échéance demandée", null=True, blank=True)
+    end_to_end_id = models.CharField("référence de bout en bout", max_length=35, blank=True)
+    rejected_on = models.DateField("rejeté le", null=True, blank=True)
+    reject_reason = models.CharField("motif du rejet", max_length=4, blank=True)
+    reject_import = models.ForeignKey(
+        DebitRejectImport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debits",
     )
 
     class Meta:

@@ -5,7 +5,9 @@ outbox, to the account's email (else its logins'), as « Votre facture est dispo
 - a direct debit: taken on its date (what « Mes factures » and the duplicata call
   « Prélevée le … »), acknowledged by the periodic job from that day on, for the debits of
   the last RECEIPT_WINDOW days only (the history of debits taken before receipts existed
-  is not mailed).
+  is not mailed). In PES mode the public accountant debits from the rôle, so a planned
+  debit is taken on its date; in régie mode only a debit whose pain.008 file was
+  transmitted to the bank, and not rejected, is taken (`DEBIT_FILES.md`).
 
 A `PaymentReceipt` row, unique per payment and per debit, is written with the emails: a
 notification repeated, a job run twice or two workers at once send nothing twice.
@@ -14,6 +16,7 @@ notification repeated, a job run twice or two workers at once send nothing twice
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +24,7 @@ from levee.billing.models import InvoiceStatus
 from levee.lib.templatetags.levee_format import euros
 from levee.mailing.recipients import account_recipients
 from levee.mailing.services import mail_enqueue
+from levee.treasury.models import CollectionMode, PublicAccountingSettings
 
 from .models import (
     DebitStatus,
@@ -89,13 +93,16 @@ def debit_receipts_send(*, today: datetime.date | None = None) -> int:
     """The periodic job: the receipt of each debit taken today or in the last
     RECEIPT_WINDOW days, not acknowledged yet. Returns how many receipts."""
     today = today or timezone.localdate()
+    titles = PublicAccountingSettings.objects.filter(collection_mode=CollectionMode.PES).values(
+        "authority_id"
+    )
     debits = (
         ScheduledDebit.objects.filter(
             due_on__lte=today,
             due_on__gt=today - RECEIPT_WINDOW,
-            status__in=[DebitStatus.PLANNED, DebitStatus.SENT],
             receipt__isnull=True,
         )
+        .filter(Q(status=DebitStatus.SENT) | Q(status=DebitStatus.PLANNED, authority_id__in=titles))
         .exclude(invoice__status=InvoiceStatus.CANCELLED)
         .exclude(invoice__number="")
         .select_related("invoice__authority")

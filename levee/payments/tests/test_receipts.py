@@ -22,6 +22,7 @@ from levee.payments.models import (
 )
 from levee.payments.receipts import debit_receipts_send
 from levee.payments.services import payment_settle
+from levee.treasury.models import CollectionMode, PublicAccountingSettings
 from testkit import make_user
 
 from .conftest import make_payment
@@ -95,7 +96,11 @@ def test_the_receipt_goes_to_the_logins_when_the_account_has_no_email(world):
 
 @pytest.fixture
 def debited(world):
-    """The invoice paid by a mandate in three debits: 10 July, 10 August, 10 September 2023."""
+    """The invoice paid by a mandate in three debits: 10 July, 10 August, 10 September 2023,
+    its authority in PES mode (the public accountant debits them on their dates)."""
+    PublicAccountingSettings.objects.update_or_create(
+        authority=world.authority, defaults={"collection_mode": CollectionMode.PES}
+    )
     mandate = Mandate.objects.create(
         authority=world.authority,
         account=world.account,
@@ -150,3 +155,15 @@ def test_the_periodic_job_acknowledges_the_debits_of_the_last_days(debited):
     assert job.run() == "1 debit receipt(s) enqueued"
     assert job.run() == "0 debit receipt(s) enqueued"
     assert PaymentReceipt.objects.get().debit.due_on == today
+
+
+def test_in_regie_mode_a_debit_is_taken_only_once_its_file_is_transmitted(debited):
+    PublicAccountingSettings.objects.filter(authority=debited.authority).update(
+        collection_mode=CollectionMode.REGIE
+    )
+    assert debit_receipts_send(today=datetime.date(2023, 7, 10)) == 0
+    ScheduledDebit.objects.filter(due_on__month=7).update(status=DebitStatus.SENT)
+    assert debit_receipts_send(today=datetime.date(2023, 7, 10)) == 1
+    ScheduledDebit.objects.filter(due_on__month=8).update(status=DebitStatus.REJECTED)
+    assert debit_receipts_send(today=datetime.date(2023, 8, 10)) == 0
+    assert len(receipts()) == 1
