@@ -271,9 +271,29 @@ class BillingSettingsForm(ModelForm):
         help_text="Passé ce délai, la dette est confiée au comptable public pour recouvrement.",
     )
 
+    reminder_before_days = _count_field(
+        "Rappel avant échéance (jours)",
+        maximum=60,
+        help_text="Un email rappelle la facture à régler ce nombre de jours avant son échéance. "
+        "0 : pas de rappel.",
+    )
+    reminder_after_days = _count_field(
+        "Relance après échéance (jours)",
+        maximum=365,
+        help_text="Un email relance la facture restée impayée ce nombre de jours après son "
+        "échéance. 0 : pas de relance.",
+    )
+
     class Meta:
         model = BillingSettings
-        fields = ["due_days", "online_payment_grace_days", "treasury_name", "appeal_text"]
+        fields = [
+            "due_days",
+            "online_payment_grace_days",
+            "reminder_before_days",
+            "reminder_after_days",
+            "treasury_name",
+            "appeal_text",
+        ]
         widgets = {"appeal_text": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args, **kwargs):

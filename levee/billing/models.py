@@ -343,6 +343,13 @@ class BillingSettings(models.Model):
         "comptable public", max_length=200, blank=True, help_text="Par exemple TRES. HAZEBROUCK"
     )
     appeal_text = models.TextField("voies et délais de recours", blank=True)
+    # The reminder emails of an invoice still due (`services_dunning.py`); 0 turns one off.
+    reminder_before_days = models.PositiveSmallIntegerField(
+        "rappel avant échéance (jours)", default=5
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        "relance après échéance (jours)", default=10
+    )
 
     class Meta:
         verbose_name = "réglages de facturation"
@@ -395,3 +402,32 @@ class UsageAlertOptOut(models.Model):
 
     def __str__(self):
         return f"{self.account} : plus d'alertes de consommation"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE = "avant", "Rappel avant échéance"
+    AFTER = "apres", "Relance après échéance"
+
+
+class InvoiceReminder(models.Model):
+    """The reminder of an invoice still due, a few days before its due date or after it:
+    one row per invoice and kind (the unique constraint makes the periodic job send each
+    once, however many runs or workers)."""
+
+    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField("type", max_length=10, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField("envoyé le", auto_now_add=True)
+    # False for a reminder whose day had passed before the portal watched the invoice (the
+    # demo's history, recorded by `invoice_reminders_record_past`): never emailed later.
+    emailed = models.BooleanField("envoyé par email", default=True)
+
+    class Meta:
+        verbose_name = "rappel de facture"
+        verbose_name_plural = "rappels de facture"
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="unique_invoice_reminder"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.invoice_id}"

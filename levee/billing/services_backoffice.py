@@ -22,7 +22,14 @@ from .models import (
     RunStatus,
 )
 
-SETTINGS_FIELDS = ("due_days", "online_payment_grace_days", "treasury_name", "appeal_text")
+SETTINGS_FIELDS = (
+    "due_days",
+    "online_payment_grace_days",
+    "treasury_name",
+    "appeal_text",
+    "reminder_before_days",
+    "reminder_after_days",
+)
 
 
 @transaction.atomic

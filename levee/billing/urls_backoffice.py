@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views_backoffice as views
+from . import views_dunning
 
 app_name = "billing_bo"
 # Tariffs, billing runs and treasury exports, under /backoffice/facturation/.
@@ -22,4 +23,6 @@ urlpatterns = [
     path("reglements/export.csv", views.payments_csv, name="payments_csv"),
     path("reglements/a-verifier/", views.payments_to_check, name="payments_to_check"),
     path("reglements/<int:pk>/verifie/", views.payment_review, name="payment_review"),
+    path("restes-a-recouvrer/", views_dunning.outstanding, name="outstanding"),
+    path("restes-a-recouvrer/export.csv", views_dunning.outstanding_csv, name="outstanding_csv"),
 ]

@@ -263,7 +263,13 @@ ACTIONS = {
     ),
     "billing_settings": (
         "facturation/reglages/",
-        lambda w: {"due_days": "20", "online_payment_grace_days": "30", "treasury_name": "SGC"},
+        lambda w: {
+            "due_days": "20",
+            "online_payment_grace_days": "30",
+            "reminder_before_days": "5",
+            "reminder_after_days": "10",
+            "treasury_name": "SGC",
+        },
         "BILLING",
     ),
     "sequence_start": (
@@ -404,6 +410,9 @@ FORM_PAGES = [
     ("facturation/tarifs/nouvelle-grille/", "BILLING"),
     ("facturation/tarifs/{tariff}/modifier/", "BILLING"),
     ("facturation/nouvelle/", "BILLING"),
+    # « Restes à recouvrer » and its CSV: the follow-up of the debts, for those who bill.
+    ("facturation/restes-a-recouvrer/", "BILLING"),
+    ("facturation/restes-a-recouvrer/export.csv", "BILLING"),
 ]
 
 

@@ -16,6 +16,8 @@ SEQUENCE = URL + "numerotation/"
 VALID = {
     "due_days": "30",
     "online_payment_grace_days": "45",
+    "reminder_before_days": "5",
+    "reminder_after_days": "10",
     "treasury_name": "SGC HAZEBROUCK",
     "appeal_text": "Recours devant le tribunal judiciaire dans les deux mois.",
 }
@@ -64,6 +66,11 @@ def test_a_billing_agent_saves_the_settings_and_it_is_audited(client, world):
         ({"due_days": ""}, "due_days", "obligatoire"),
         ({"online_payment_grace_days": "400"}, "online_payment_grace_days", "365 au plus"),
         ({"treasury_name": "x" * 201}, "treasury_name", "200"),
+        ({"reminder_before_days": "-2"}, "reminder_before_days", "ne peut pas être négatif"),
+        ({"reminder_before_days": "cinq"}, "reminder_before_days", "nombre entier"),
+        ({"reminder_before_days": "61"}, "reminder_before_days", "60 au plus"),
+        ({"reminder_after_days": ""}, "reminder_after_days", "obligatoire"),
+        ({"reminder_after_days": "2,5"}, "reminder_after_days", "nombre entier"),
     ],
 )
 def test_bad_settings_are_refused_next_to_their_field(client, world, fields, name, message):
@@ -139,3 +146,21 @@ def test_another_authority_s_settings_are_never_shown_nor_changed(client, world)
         assert client.get(URL)["Location"].startswith("/backoffice/connexion/")
         assert client.post(SEQUENCE, {"year": "2023", "first_value": "9"}).status_code == 302
     assert InvoiceSequence.objects.count() == 1
+
+
+def test_the_reminders_are_set_or_turned_off_with_0(client, world):
+    client.force_login(world.biller)
+    page = text(client.get(URL))
+    assert "Rappel avant échéance (jours)" in page and "Relance après échéance (jours)" in page
+    response = client.post(URL, {**VALID, "reminder_before_days": "0", "reminder_after_days": "15"})
+    assert response["Location"] == URL
+    settings = BillingSettings.objects.get(authority=world.ccfi)
+    assert (settings.reminder_before_days, settings.reminder_after_days) == (0, 15)
+    entry = AuditEntry.objects.get(action="billing_settings.update")
+    assert entry.after["reminder_before_days"] == 0
+    assert entry.after["reminder_after_days"] == 15
+    # Read-only, the other roles see them in words.
+    client.force_login(world.agents[AgentRole.CONSULTATION].user)
+    page = text(client.get(URL))
+    assert "Rappel avant échéance</dt><dd>aucun</dd>" in page
+    assert "Relance après échéance</dt><dd>15 jours après l'échéance</dd>" in page
