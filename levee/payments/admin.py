@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from levee.payments.models import (
     GatewayName,
@@ -15,13 +17,41 @@ from levee.payments.models import (
 class PaymentSettingsForm(forms.ModelForm):
     class Meta:
         model = PaymentSettings
-        fields = ["authority", "gateway", "payfip_numcli", "payfip_saisie", "creditor_identifier"]
+        fields = [
+            "authority",
+            "gateway",
+            "payfip_numcli",
+            "payfip_saisie",
+            "creditor_identifier",
+            "creditor_iban",
+            "creditor_bic",
+        ]
         help_texts = {
             "gateway": "Le bac à sable marque les factures réglées sans aucun paiement réel : "
             "à réserver à la démonstration. En production, choisissez PayFiP.",
             "payfip_numcli": "Les 6 chiffres fournis par la DGFiP à l'adhésion à PayFiP.",
             "payfip_saisie": "T pour les essais avec PayFiP, W pour les paiements réels.",
+            "creditor_iban": "Le compte de la régie crédité par ses fichiers de prélèvements "
+            "(pain.008). Inutile en mode PES : le comptable public prélève.",
         }
+
+    def clean_creditor_iban(self):
+        value = "".join(self.cleaned_data.get("creditor_iban", "").split()).upper()
+        if value:
+            try:
+                IBAN(value)
+            except SchwiftyException:
+                raise forms.ValidationError("Cet IBAN n'est pas valide (vérifiez sa clé).")
+        return value
+
+    def clean_creditor_bic(self):
+        value = self.cleaned_data.get("creditor_bic", "").strip().upper()
+        if value:
+            try:
+                BIC(value)
+            except SchwiftyException:
+                raise forms.ValidationError("Ce BIC n'est pas valide (8 ou 11 caractères).")
+        return value
 
     def clean(self):
         cleaned = super().clean()
