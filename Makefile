@@ -41,9 +41,10 @@ setup: install pango ## Migrate the embedded database and load the demo data (id
 demo: setup ## Serve the portal with its demo data on http://127.0.0.1:$(PORT)
 	@echo "Levée : http://127.0.0.1:$(PORT)/  (Ctrl+C pour arrêter ; emails dans var/mail/)"
 	@# The periodic jobs (outbox, payments left waiting…) every minute, stopped with gunicorn.
+	@# Tasks run in the request here (a billing run, a rôle with its PDFs): 180 s, not 30.
 	@(while :; do $(PY) manage.py periodic >>var/periodic.log 2>&1; sleep 60; done) & loop=$$!; \
 	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn levee.wsgi -b 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn levee.wsgi -b 127.0.0.1:$(PORT) --workers 2 --timeout 180 --access-logfile -
 
 reset: ## Delete the embedded database, the mails and the uploads (start the tutorials over)
 	rm -rf var/levee.sqlite3 var/levee.sqlite3-wal var/levee.sqlite3-shm var/mail var/media var/private
