@@ -22,6 +22,7 @@ from levee.agents.roles import AgentRole
 from levee.authorities.models import Authority, Commune
 from levee.billing.demo import demo_billing_load
 from levee.billing.services_alerts import usage_alerts_record_past
+from levee.billing.services_dunning import invoice_reminders_record_past
 from levee.calendars.demo import demo_calendars_load
 from levee.collection.averages import production_averages_refresh
 from levee.collection.demo import demo_lifts_load
@@ -246,6 +247,8 @@ def demo_data_load(*, today: datetime.date | None = None) -> None:
     # The years of lifts loaded at once were never watched arrive: their reached plans are
     # known without an email, so the first periodic run does not mail hundreds of them.
     usage_alerts_record_past(today=today)
+    # Likewise the reminders of the invoices already due when the history was loaded.
+    invoice_reminders_record_past(today=today)
 
     _login_ensure(OPERATOR)
     for login, authority in ((AGENT_CCFI, ccfi), (AGENT_PILAT, pilat)):

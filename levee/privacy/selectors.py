@@ -9,7 +9,7 @@ from django.utils import timezone
 from levee.accounts.models import AccountOpeningRequest
 from levee.accounts.selectors import accesses_for_user
 from levee.agents.models import Agent
-from levee.billing.models import UsageAlert, UsageAlertOptOut
+from levee.billing.models import InvoiceReminder, UsageAlert, UsageAlertOptOut
 from levee.billing.space import invoices_for_account
 from levee.calendars.models import CollectionReminder
 from levee.collection.selectors import bins_for_account, dropoffs_for_account, lifts_for_account
@@ -274,6 +274,18 @@ def _account_data(access, requests: list[ServiceRequest], threads) -> dict:
             )
             .select_related("invoice")
             .order_by("paid_on", "pk")
+        ],
+        "rappels de factures": [
+            {
+                "facture": r.invoice.number,
+                "type": r.get_kind_display(),
+                "envoyé le": _when(r.sent_at),
+            }
+            for r in InvoiceReminder.objects.filter(
+                authority_id=account.authority_id, invoice__account=account, emailed=True
+            )
+            .select_related("invoice")
+            .order_by("sent_at", "pk")
         ],
         "demandes": [_request_data(r, threads) for r in requests],
     }
