@@ -13,6 +13,7 @@ encoded one at a time, in slices.
 
 import base64
 import datetime
+import functools
 import gzip
 import re
 import unicodedata
@@ -70,15 +71,25 @@ class PesError(Exception):
 # --- Values --------------------------------------------------------------------------------
 
 
+# The C0 controls and DEL, which no PES text carries, as spaces.
+_CONTROLS = {code: " " for code in (*range(32), 127)}
+
+
+@functools.lru_cache(maxsize=65536)
 def pes_text(value: str, length: int) -> str:
     """A text as the PES wants it: upper case, no accents, no line breaks, one space
-    between words, at most `length` characters (cut at the last space when possible)."""
-    decomposed = unicodedata.normalize("NFKD", str(value or ""))
-    text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    for wide, narrow in (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss")):
-        text = text.replace(wide, narrow)
-    text = text.replace("’", "'").replace("«", '"').replace("»", '"')
-    text = "".join(c if 32 <= ord(c) < 127 else " " for c in text)
+    between words, at most `length` characters (cut at the last space when possible).
+    Cached: a rôle writes the same towns, streets, labels and objects many times."""
+    text = str(value or "")
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+        for wide, narrow in (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss")):
+            text = text.replace(wide, narrow)
+        text = text.replace("’", "'").replace("«", '"').replace("»", '"')
+        text = "".join(c if 32 <= ord(c) < 127 else " " for c in text)
+    else:
+        text = text.translate(_CONTROLS)
     text = " ".join(text.split()).upper()
     if len(text) > length:
         cut = text[:length]
