@@ -9,6 +9,7 @@ urlpatterns = [
     path("backoffice/", include("levee.backoffice.urls")),
     path("backoffice/facturation/", include("levee.billing.urls_backoffice")),
     path("backoffice/comptabilite-publique/", include("levee.treasury.urls_backoffice")),
+    path("backoffice/prelevements/", include("levee.payments.urls_backoffice")),
     path("securite/", include("levee.twofactor.urls")),
     path("", include("levee.payments.urls")),
     path("", include("levee.billing.urls")),
