@@ -40,6 +40,7 @@ from levee.collection.services import import_upload
 from levee.collection.tests.conftest import make_bin
 from levee.mailing.models import OutboxMessage
 from levee.subscribers.models import Account
+from levee.treasury.models import PublicAccountingSettings
 from testkit import ccfi_world, make_opening_request, make_user
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,7 @@ WATCHED = [
     Invoice,
     InvoiceSequence,
     OutboxMessage,
+    PublicAccountingSettings,
     ScheduleException,
     Sector,
     Tariff,
@@ -283,6 +285,12 @@ ACTIONS = {
         "BILLING",
     ),
     "run_resume": ("facturation/{run}/reprendre/", lambda w: {}, "BILLING"),
+    # « Comptabilité publique »; the rôle's files: levee/treasury/tests/test_views_backoffice.py.
+    "accounting_settings": (
+        "comptabilite-publique/reglages/",
+        lambda w: {"collection_mode": "regie", "pieces_per_file": "5000", "role_object": "REOM"},
+        "BILLING",
+    ),
 }
 CASES = [(name, role) for name in ACTIONS for role in AgentRole]
 
@@ -385,6 +393,8 @@ PAGES = [
     ("facturation/reglages/", "/numerotation/", "BILLING"),
     ("facturation/{run}/", "/reprendre/", "BILLING"),
     ("facturation/{run}/progression/", "/reprendre/", "BILLING"),
+    ("comptabilite-publique/reglages/", "Enregistrer les réglages", "BILLING"),
+    ("comptabilite-publique/", 'enctype="multipart/form-data"', "BILLING"),
 ]
 
 
