@@ -5,6 +5,7 @@ from levee.billing.models import (
     BillingSettings,
     Invoice,
     InvoiceLine,
+    InvoiceReminder,
     InvoiceSequence,
     Tariff,
     TariffPlan,
@@ -63,3 +64,10 @@ class UsageAlertOptOutAdmin(admin.ModelAdmin):
     list_filter = ["authority"]
     search_fields = ["account__code"]
     raw_id_fields = ["account"]
+
+
+@admin.register(InvoiceReminder)
+class InvoiceReminderAdmin(admin.ModelAdmin):
+    list_display = ["invoice", "kind", "sent_at", "emailed", "authority"]
+    list_filter = ["authority", "kind", "emailed"]
+    raw_id_fields = ["invoice"]

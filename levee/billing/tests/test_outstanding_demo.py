@@ -8,11 +8,13 @@ import pytest
 from django.utils import timezone
 
 from levee.accounts.models import User
+from levee.authorities.models import Commune
 from levee.billing.models import Invoice, InvoiceReminder, InvoiceStatus
 from levee.billing.services_dunning import invoice_reminders_send
 from levee.mailing.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
+URL = "/backoffice/facturation/restes-a-recouvrer/"
 
 
 @pytest.fixture
@@ -30,14 +32,25 @@ def test_the_page_lists_the_demos_unpaid_invoices(client, demo):
         total_cents__gt=0,
     ).exclude(number="")
     assert unpaid.count() > 1
-    response = client.get("/backoffice/facturation/restes-a-recouvrer/")
+    response = client.get(URL)
     assert response.status_code == 200
     page = " ".join(unescape(response.content.decode()).split())
     assert f"{unpaid.count()} factures impayées." in page
     assert "2300240069928" in page
-    response = client.get(
-        "/backoffice/facturation/restes-a-recouvrer/", {"anciennete": "plus-de-180-jours"}
+    assert "le comptable public les recouvre" in page  # the CCFI sends titles
+    martin = Invoice.objects.filter(
+        account__code="00002", account__authority__slug="flandre-interieure"
     )
+    assert martin.order_by("-issued_on").first() in unpaid
+    assert "00002" in page
+    # The README's filters.
+    bailleul = Commune.objects.get(insee="59043")
+    for params in ({"montant_min": "50"}, {"commune": bailleul.pk}):
+        response = client.get(URL, params)
+        assert "2300240069928" in response.content.decode()
+    response = client.get(URL, {"montant_min": "cinquante"})
+    assert response.status_code == 400
+    response = client.get(URL, {"anciennete": "plus-de-180-jours"})
     page = " ".join(unescape(response.content.decode()).split())
     count = unpaid.filter(due_on__lte=today - timezone.timedelta(days=180)).count()
     assert f"{count} factures impayées pour ces critères." in page
