@@ -58,7 +58,7 @@ def _debits_of(invoice: Invoice, *, today: datetime.date) -> list[dict]:
 
     debits = (
         ScheduledDebit.objects.filter(authority_id=invoice.authority_id, invoice_id=invoice.pk)
-        .exclude(status=DebitStatus.CANCELLED)
+        .exclude(status__in=[DebitStatus.CANCELLED, DebitStatus.REJECTED])
         .order_by("due_on")
     )
     return [

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
 from levee.calendars.selectors import next_collections_for_account
+from levee.payments.selectors_debit_files import mandate_suspended_of
 from levee.payments.selectors_mandates import mandate_schedule_of
 from levee.subscribers.selectors import subscription_now_and_coming
 
@@ -120,6 +121,7 @@ def informations(request, slug):
             "form": form,
             "subscriptions": subscriptions_of(account),
             "mandate_schedule": mandate_schedule_of(account),
+            "mandate_suspended": mandate_suspended_of(account),
         },
     )
 

@@ -211,3 +211,39 @@ def test_a_file_in_another_encoding_or_without_its_header_changes_nothing(sent):
 def test_a_utf8_file_with_a_bom_from_a_spreadsheet_is_read(sent):
     text = "\ufeff" + HEADER + f"{sent.martin_debit.end_to_end_id};04/01/2027;123,45;am04\n"
     assert rejects(sent, text).applied == 1
+
+
+def test_the_resident_reads_in_mes_informations_that_his_mandate_is_suspended(sent, client):
+    from django.urls import reverse
+
+    page_url = reverse("space:informations", args=[sent.authority.slug])
+    rejects(sent, HEADER + f"{sent.dupont_debits[0].end_to_end_id};10/01/2027;30,00;AM04\n")
+    client.force_login(sent.user)
+    page = " ".join(client.get(page_url).content.decode().split())
+    assert "Mon échéancier de prélèvement" in page
+    assert "est suspendu" not in page
+    invoice = sent.invoice(sent.dupont, "2600420000005", 3000)
+    debit = sent.debit(sent.dupont_mandate, invoice, datetime.date(2027, 2, 10), 3000)
+    made = debit_file_generate(
+        authority=sent.authority, up_to=datetime.date(2027, 2, 28), by=sent.agent, today=TODAY
+    )
+    debit_file_mark_transmitted(debit_file=made, by=sent.agent)
+    debit.refresh_from_db()
+    rejects(sent, HEADER + f"{debit.end_to_end_id};10/02/2027;30,00;AC06\n")
+    page = " ".join(client.get(page_url).content.decode().split())
+    assert "Votre mandat de prélèvement RUM-00420-00001-1 est suspendu depuis le" in page
+    assert "votre banque a rejeté deux prélèvements de suite" in page
+    assert "Prélèvement de 30,00 € du 10 février 2027 rejeté (motif AC06)" in page.replace(
+        "\u00a0", " "
+    )
+    assert "Je choisis le prélèvement automatique" in page
+    assert "Mon échéancier de prélèvement" not in page
+
+
+def test_the_duplicata_no_longer_says_a_rejected_debit_was_taken(sent):
+    from levee.billing.pdf import _debits_of
+
+    invoice = Invoice.objects.get(pk=sent.martin_invoice.pk)
+    assert [d["amount_cents"] for d in _debits_of(invoice, today=TODAY)] == [12345]
+    rejects(sent, HEADER + f"{sent.martin_debit.end_to_end_id};04/01/2027;123,45;AM04\n")
+    assert _debits_of(invoice, today=datetime.date(2027, 1, 20)) == []
