@@ -542,10 +542,14 @@ def _chunk_publish(*, run_id: int, chunk_size: int, after_pk: int) -> tuple[Bill
     # A debited invoice's email gives its échéancier instead of asking to pay it.
     debits = _debit_sentences(authority_id=run.authority_id, invoice_ids=ids)
     recipients = _recipients({account_id: email for *_, account_id, email in rows})
+    from levee.treasury.selectors import authority_sends_titles
+
     context = {
         "issued_on": run.issued_on,
         "due_on": run.due_on,
         "invoices_url": invoices_url(run.authority),
+        # PES mode: payable online once the public accountant took its title in charge.
+        "titles": authority_sends_titles(run.authority),
     }
     to_pay = [
         (to, {"number": number, "amount": euros(total_cents)})

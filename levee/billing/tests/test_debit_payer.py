@@ -101,3 +101,20 @@ def test_a_payer_without_a_mandate_is_asked_to_pay_by_the_due_date(
     assert f"Date d'échéance : {invoice.due_on:%d/%m/%Y}" in text
     assert "Consultez-la et réglez-la dans « Mes factures »" in text
     assert "prélevée" not in text
+
+
+def test_in_pes_mode_the_email_says_the_invoice_is_payable_once_its_title_is_taken_in(
+    world, django_capture_on_commit_callbacks
+):
+    from levee.treasury.tests.builders import pes_settings
+
+    authority, account = world
+    pes_settings(authority)
+    bill(authority, django_capture_on_commit_callbacks, schedule=None)
+    message = OutboxMessage.objects.get(template="invoice_available")
+    sentence = (
+        "Vous pourrez la régler en ligne dès que le comptable public aura pris en charge son titre."
+    )
+    assert sentence in " ".join(message.body_text.split())
+    assert "réglez-la" not in message.body_text
+    assert sentence in " ".join(message.body_html.split())
