@@ -31,6 +31,7 @@ from levee.billing.models import (
 )
 from levee.billing.pricing import PlanPrices, invoice_compute
 from levee.collection.models import Flux, Lift
+from levee.payments.demo import demo_payments_load
 from levee.payments.mandates import mandate_create
 from levee.payments.models import DebitSchedule, GatewayName, PaymentSettings
 from levee.subscribers.models import PaymentMode, Subscription, SubscriptionKind
@@ -106,6 +107,7 @@ def demo_billing_load(*, authority: Authority, today: datetime.date) -> int:
             "creditor_identifier": demo.creditor_identifier,
         },
     )
+    demo_payments_load(authority=authority)
     tariffs = {year: _tariff_ensure(authority, demo, year) for year in _years(demo)}
     if Invoice.objects.filter(authority=authority).exists():
         return 0
