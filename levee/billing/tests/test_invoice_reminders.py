@@ -70,7 +70,7 @@ def test_the_reminder_goes_five_days_before_the_due_date_with_amount_and_link(du
     assert message.to == "dupont59@gmail.com"
     assert message.authority_id == dupont.authority_id
     assert message.subject.startswith(
-        "Rappel : votre facture n° 2400240000001 est à régler avant le 25 août 2024"
+        "Rappel : votre facture n° 2400240000001 est à régler au plus tard le 25 août 2024"
     )
     body = " ".join(message.body_text.split())
     assert "arrive à échéance le 25 août 2024" in body
@@ -244,3 +244,17 @@ def test_the_periodic_job_is_registered():
 def test_the_job_reads_today_when_not_told(dupont):
     invoice_due(dupont, timezone.localdate() + datetime.timedelta(days=1))
     assert invoice_reminders_send() == 1
+
+
+def test_the_first_of_a_month_reads_1er(dupont):
+    make_invoice(
+        dupont,
+        number="2400240000001",
+        issued_on=datetime.date(2024, 8, 1),
+        due_on=days(3),
+        total_cents=8794,
+    )
+    invoice_reminders_send(today=TODAY)
+    assert "Votre facture n° 2400240000001 du 1er août 2024 arrive à échéance le 23 août 2024" in (
+        " ".join(reminders()[0].body_text.split())
+    )

@@ -3,6 +3,7 @@
 import datetime
 
 from django import template
+from django.utils import dateformat
 from django.utils.formats import number_format
 
 from levee.lib import text
@@ -51,3 +52,12 @@ def of_name(name: str) -> str:
     """`{{ authority.name|of_name }}` → « de la Communauté de communes… » (see
     levee.lib.text.of_name)."""
     return text.of_name(str(name or ""))
+
+
+@register.filter
+def day_fr(value: datetime.date | None) -> str:
+    """A date the French way: « 1er juillet 2024 », « 25 août 2024 »."""
+    if not value:
+        return ""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {dateformat.format(value, 'F Y')}"
