@@ -7,6 +7,7 @@ from django.db.models import Count, Sum
 
 from .debit_files import debits_due
 from .models import DebitFile, DebitRejectImport, DebitStatus, Mandate, MandateStatus
+from .selectors_mandates import MandateSchedule, mandate_schedule_with
 
 
 def debit_files_of(authority, limit: int = 50) -> list[DebitFile]:
@@ -35,17 +36,24 @@ def debits_due_summary(authority, *, up_to: datetime.date) -> dict:
     return {"count": totals["count"] or 0, "total_cents": totals["total"] or 0}
 
 
-def mandate_suspended_of(account) -> Mandate | None:
-    """The account's latest mandate when it is suspended (two rejects in a row) and no
-    active one replaced it: « Mes informations » says so."""
-    latest = (
-        Mandate.objects.filter(authority_id=account.authority_id, account=account)
-        .order_by("-created_at", "-pk")
-        .first()
+def mandate_space_of(account) -> tuple[MandateSchedule | None, Mandate | None]:
+    """What « Mes informations » shows of the account's mandate, in one query of mandates:
+    its active mandate with its échéancier, or else its latest mandate when it is suspended
+    (two rejects in a row), with the debits rejected."""
+    mandates = list(
+        Mandate.objects.filter(
+            authority_id=account.authority_id,
+            account=account,
+            status__in=[MandateStatus.ACTIVE, MandateStatus.SUSPENDED],
+        ).order_by("-created_at", "-pk")[:2]
     )
-    if latest is None or latest.status != MandateStatus.SUSPENDED:
-        return None
-    latest.rejected = list(
-        latest.debits.filter(status=DebitStatus.REJECTED).order_by("-rejected_on", "-pk")[:2]
+    active = next((m for m in mandates if m.status == MandateStatus.ACTIVE), None)
+    if active is not None:
+        return mandate_schedule_with(active), None
+    if not mandates:
+        return None, None
+    suspended = mandates[0]
+    suspended.rejected = list(
+        suspended.debits.filter(status=DebitStatus.REJECTED).order_by("-rejected_on", "-pk")[:2]
     )
-    return latest
+    return None, suspended

@@ -27,9 +27,14 @@ def mandate_schedule_of(account) -> MandateSchedule | None:
     mandate = mandate_active_of(account)
     if mandate is None:
         return None
+    return mandate_schedule_with(mandate)
+
+
+def mandate_schedule_with(mandate: Mandate) -> MandateSchedule:
+    """An active mandate with its planned debits, soonest first."""
     debits = list(
         ScheduledDebit.objects.filter(
-            authority_id=account.authority_id, mandate=mandate, status=DebitStatus.PLANNED
+            authority_id=mandate.authority_id, mandate=mandate, status=DebitStatus.PLANNED
         )
         .select_related("invoice")
         .order_by("due_on", "invoice__number")

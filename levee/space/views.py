@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
 from levee.calendars.selectors import next_collections_for_account
-from levee.payments.selectors_debit_files import mandate_suspended_of
-from levee.payments.selectors_mandates import mandate_schedule_of
+from levee.payments.selectors_debit_files import mandate_space_of
 from levee.subscribers.selectors import subscription_now_and_coming
 
 from .access import accesses_of, get_account_for_user, space_authority
@@ -113,6 +112,7 @@ def informations(request, slug):
         account_data_choices_update(account=account, **form.cleaned_data)
         messages.success(request, "Vos choix sont enregistrés.")
         return redirect("space:informations", authority.slug)
+    mandate_schedule, mandate_suspended = mandate_space_of(account)
     return render(
         request,
         "space/informations.html",
@@ -120,8 +120,8 @@ def informations(request, slug):
             **space_context(request, authority, account),
             "form": form,
             "subscriptions": subscriptions_of(account),
-            "mandate_schedule": mandate_schedule_of(account),
-            "mandate_suspended": mandate_suspended_of(account),
+            "mandate_schedule": mandate_schedule,
+            "mandate_suspended": mandate_suspended,
         },
     )
 
