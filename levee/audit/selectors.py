@@ -14,7 +14,7 @@ ACTION_KINDS = {
         "Facturation",
         ("billing_settings.", "billing_run.", "invoice_sequence.", "tariff."),
     ),
-    "paiements": ("Paiements", ("payment.",)),
+    "paiements": ("Paiements", ("payment.", "debit_file.", "debit_rejects.")),
     "calendriers": ("Calendriers", ("calendar.",)),
     "imports": ("Imports", ("import.",)),
     "agents": ("Agents", ("agent.",)),

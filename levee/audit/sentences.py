@@ -509,6 +509,21 @@ SENTENCES: dict[str, Callable] = {
         f"fichier PES du bordereau {a.get('bordereau', EMPTY)} rejeté par le comptable public"
         f", motif : {a.get('reason', EMPTY)}"
     ),
+    "debit_file.generate": lambda e, b, a, k: (
+        f"fichier de prélèvements {a.get('name', EMPTY)} généré : "
+        f"{plain(a.get('count', EMPTY))} prélèvements dus jusqu'au {plain(a.get('up_to'))}"
+    ),
+    "debit_file.replace": lambda e, b, a, k: (
+        f"fichier de prélèvements {b.get('name', EMPTY)} remplacé avant sa transmission"
+    ),
+    "debit_file.transmit": lambda e, b, a, k: (
+        f"fichier de prélèvements n° {e.object_id} transmis à la banque : "
+        f"{plain(a.get('debits', EMPTY))} prélèvements"
+    ),
+    "debit_rejects.import": lambda e, b, a, k: (
+        f"rejets de prélèvement importés ({a.get('filename', EMPTY)}) : "
+        f"{plain(a.get('applied', EMPTY))} appliqués sur {plain(a.get('lines', EMPTY))} lignes"
+    ),
     # Calendars
     "calendar.holiday_policy": lambda e, b, a, k: (
         f"collectes des jours fériés : {field_value(_model(e), 'holiday_policy', b.get('holiday_policy'))}"
