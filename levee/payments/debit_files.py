@@ -268,7 +268,7 @@ def debit_file_generate(
     )
     debit_file.file.save(f"{name}.xml", ContentFile(content), save=False)
     try:
-        debit_file.save()
+        debit_file.save(force_insert=True)
         for debit in debits:
             debit.file = debit_file
         ScheduledDebit.objects.bulk_update(
