@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from levee.lib.admin import ModelAdmin
+
 from .models import AccountAccess, AccountOpeningRequest, PendingSignup, User
 
 
@@ -22,7 +24,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AccountAccess)
-class AccountAccessAdmin(admin.ModelAdmin):
+class AccountAccessAdmin(ModelAdmin):
     list_display = ["user", "account", "authority", "created_at"]
     list_filter = ["authority"]
     search_fields = ["user__email", "account__code", "account__last_name"]
@@ -30,7 +32,7 @@ class AccountAccessAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountOpeningRequest)
-class AccountOpeningRequestAdmin(admin.ModelAdmin):
+class AccountOpeningRequestAdmin(ModelAdmin):
     list_display = ["last_name", "first_name", "authority", "status", "created_at"]
     list_filter = ["authority", "status"]
     exclude = ["proof", "password"]
@@ -43,7 +45,7 @@ class AccountOpeningRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingSignup)
-class PendingSignupAdmin(admin.ModelAdmin):
+class PendingSignupAdmin(ModelAdmin):
     """Read only: a pending sign-up becomes a login through its activation link only."""
 
     list_display = ["email", "account", "authority", "created_at", "used_at"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from levee.audit.services import audit_write
+from levee.lib.admin import ModelAdmin
 
 from .models import Agent
 
@@ -8,7 +9,7 @@ AUDITED_FIELDS = ["role", "is_active"]
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ModelAdmin):
     """The operator attaches agents to an authority and sets their roles; each change is
     written to the authority's audit log like the administrators' own."""
 

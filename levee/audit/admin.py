@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from levee.lib.admin import ModelAdmin
+
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ModelAdmin):
     list_display = ["created_at", "authority", "actor", "action", "object_type", "object_id"]
     list_filter = ["authority", "action"]
 

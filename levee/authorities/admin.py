@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 
+from levee.lib.admin import ModelAdmin, TabularInline
 from levee.lib.text import plural_fr
 
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
 
 
-class AuthorityCommuneInline(admin.TabularInline):
+class AuthorityCommuneInline(TabularInline):
     model = AuthorityCommune
     autocomplete_fields = ["commune"]
     extra = 1
@@ -34,7 +35,7 @@ class AuthorityAdminForm(forms.ModelForm):
 
 
 @admin.register(Authority)
-class AuthorityAdmin(admin.ModelAdmin):
+class AuthorityAdmin(ModelAdmin):
     form = AuthorityAdminForm
     list_display = ["name", "slug", "code", "contact_email", "is_active"]
     search_fields = ["name", "slug", "code"]
@@ -71,7 +72,7 @@ class AuthorityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
+class CommuneAdmin(ModelAdmin):
     list_display = ["name", "insee", "department", "epci_siren"]
     search_fields = ["name", "search_name", "insee", "postal_codes__postal_code"]
     list_filter = ["department"]
@@ -86,6 +87,6 @@ class CommuneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Epci)
-class EpciAdmin(admin.ModelAdmin):
+class EpciAdmin(ModelAdmin):
     list_display = ["name", "siren", "kind"]
     search_fields = ["name", "siren"]

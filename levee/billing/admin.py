@@ -12,33 +12,34 @@ from levee.billing.models import (
     UsageAlert,
     UsageAlertOptOut,
 )
+from levee.lib.admin import ModelAdmin, TabularInline
 
 
-class TariffPlanInline(admin.TabularInline):
+class TariffPlanInline(TabularInline):
     model = TariffPlan
     extra = 0
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(ModelAdmin):
     list_display = ["authority", "year", "version", "vat_rate_bp", "created_at"]
     list_filter = ["authority", "year"]
     inlines = [TariffPlanInline]
 
 
 @admin.register(BillingRun)
-class BillingRunAdmin(admin.ModelAdmin):
+class BillingRunAdmin(ModelAdmin):
     list_display = ["authority", "kind", "label", "status", "invoices_done", "created_at"]
     list_filter = ["authority", "kind", "status"]
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(TabularInline):
     model = InvoiceLine
     extra = 0
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ModelAdmin):
     list_display = ["number", "authority", "account", "issued_on", "total_cents", "status"]
     list_filter = ["authority", "status", "year"]
     search_fields = ["number", "account__code", "payer_name"]
@@ -46,12 +47,12 @@ class InvoiceAdmin(admin.ModelAdmin):
     inlines = [InvoiceLineInline]
 
 
-admin.site.register(InvoiceSequence)
-admin.site.register(BillingSettings)
+admin.site.register(InvoiceSequence, ModelAdmin)
+admin.site.register(BillingSettings, ModelAdmin)
 
 
 @admin.register(UsageAlert)
-class UsageAlertAdmin(admin.ModelAdmin):
+class UsageAlertAdmin(ModelAdmin):
     list_display = ["subscription", "year", "lifts", "included_lifts", "sent_at", "emailed"]
     list_filter = ["authority", "year", "emailed"]
     search_fields = ["subscription__reference", "subscription__account__code"]
@@ -59,7 +60,7 @@ class UsageAlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageAlertOptOut)
-class UsageAlertOptOutAdmin(admin.ModelAdmin):
+class UsageAlertOptOutAdmin(ModelAdmin):
     list_display = ["account", "created_at"]
     list_filter = ["authority"]
     search_fields = ["account__code"]
@@ -67,7 +68,7 @@ class UsageAlertOptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(InvoiceReminder)
-class InvoiceReminderAdmin(admin.ModelAdmin):
+class InvoiceReminderAdmin(ModelAdmin):
     list_display = ["invoice", "kind", "sent_at", "emailed", "authority"]
     list_filter = ["authority", "kind", "emailed"]
     raw_id_fields = ["invoice"]

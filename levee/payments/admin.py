@@ -3,6 +3,7 @@ from django.contrib import admin
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from levee.lib.admin import ModelAdmin
 from levee.payments.models import (
     GatewayName,
     Mandate,
@@ -66,26 +67,26 @@ class PaymentSettingsForm(forms.ModelForm):
 
 
 @admin.register(PaymentSettings)
-class PaymentSettingsAdmin(admin.ModelAdmin):
+class PaymentSettingsAdmin(ModelAdmin):
     form = PaymentSettingsForm
     list_display = ["authority", "gateway", "payfip_numcli", "payfip_saisie"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ModelAdmin):
     list_display = ["invoice", "authority", "gateway", "status", "amount_cents", "created_at"]
     list_filter = ["authority", "gateway", "status"]
     raw_id_fields = ["invoice", "account"]
 
 
 @admin.register(SandboxTransaction)
-class SandboxTransactionAdmin(admin.ModelAdmin):
+class SandboxTransactionAdmin(ModelAdmin):
     list_display = ["idop", "authority", "refdet", "amount_cents", "result", "created_at"]
     list_filter = ["authority", "result"]
 
 
 @admin.register(Mandate)
-class MandateAdmin(admin.ModelAdmin):
+class MandateAdmin(ModelAdmin):
     """The IBAN shows masked, like everywhere else, and is not changed here: a new mandate
     replaces it."""
 
@@ -99,11 +100,11 @@ class MandateAdmin(admin.ModelAdmin):
         return mandate.iban_masked
 
 
-admin.site.register(ScheduledDebit)
+admin.site.register(ScheduledDebit, ModelAdmin)
 
 
 @admin.register(PaymentReceipt)
-class PaymentReceiptAdmin(admin.ModelAdmin):
+class PaymentReceiptAdmin(ModelAdmin):
     list_display = ["invoice", "amount_cents", "paid_on", "method", "sent_at"]
     list_filter = ["authority", "method"]
     search_fields = ["invoice__number"]

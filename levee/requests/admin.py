@@ -6,6 +6,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from levee.lib.admin import ModelAdmin, TabularInline
 from levee.lib.text import iban_mask
 
 from .models import RequestMessage, RequestStatusChange, ServiceRequest
@@ -21,7 +22,7 @@ def _values_shown(values: dict):
     return format_html("<pre>{}</pre>", json.dumps(masked, ensure_ascii=False, indent=2))
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 
@@ -45,7 +46,7 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(ModelAdmin):
     list_display = ["created_at", "authority", "account", "kind", "status", "decided_at"]
     list_filter = ["authority", "kind", "status"]
     search_fields = ["account__code", "account__last_name", "requested_by__email"]

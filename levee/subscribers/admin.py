@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from levee.lib.admin import ModelAdmin, TabularInline
+
 from .models import Account, Subscription
 
 
-class SubscriptionInline(admin.TabularInline):
+class SubscriptionInline(TabularInline):
     """The IBAN shows masked, like everywhere else, and is not changed here: a mandate
     changes it (« Je choisis le prélèvement automatique »)."""
 
@@ -19,7 +21,7 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ModelAdmin):
     list_display = ["code", "holder_name", "authority", "portal_key"]
     list_filter = ["authority"]
     search_fields = ["code", "last_name", "company_name", "portal_key"]

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from levee.lib.admin import ModelAdmin
+
 from .models import SpaceSecondFactor
 
 
 @admin.register(SpaceSecondFactor)
-class SpaceSecondFactorAdmin(admin.ModelAdmin):
+class SpaceSecondFactorAdmin(ModelAdmin):
     """The residents who turned the second factor on. The operator resets anyone's factor
     by deleting his « TOTP device » and « static device » (django-otp's own pages)."""
 
