@@ -98,8 +98,10 @@ def test_the_ccfi_sends_its_role_and_its_invoices_become_payable(
     expect(agent.get_by_role("heading", name="Titres et rôles", level=1)).to_be_visible()
     assert_accessible(agent)
     fits_a_phone(agent)
-    agent.get_by_role("button", name=re.compile("^Générer le fichier PES")).click()
-    expect(agent.get_by_text(re.compile("généré et contrôlé"))).to_be_visible(timeout=120_000)
+    # The rôle and its PDFs are written in the request (about 20 s on a quiet machine, much
+    # more beside other workers): the click waits for its navigation as long as the page.
+    agent.get_by_role("button", name=re.compile("^Générer le fichier PES")).click(timeout=180_000)
+    expect(agent.get_by_text(re.compile("généré et contrôlé"))).to_be_visible(timeout=180_000)
     (pes_file,) = PesFile.objects.filter(status=PesFileStatus.GENERATED)
     assert_accessible(agent)
     fits_a_phone(agent)
