@@ -33,6 +33,7 @@ class AccountAccessAdmin(ModelAdmin):
 
 @admin.register(AccountOpeningRequest)
 class AccountOpeningRequestAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les demandes d'ouverture de compte sélectionnées"
     list_display = ["last_name", "first_name", "authority", "status", "created_at"]
     list_filter = ["authority", "status"]
     exclude = ["proof", "password"]
@@ -48,6 +49,7 @@ class AccountOpeningRequestAdmin(ModelAdmin):
 class PendingSignupAdmin(ModelAdmin):
     """Read only: a pending sign-up becomes a login through its activation link only."""
 
+    delete_selected_description = "Supprimer les créations d'espace en attente sélectionnées"
     list_display = ["email", "account", "authority", "created_at", "used_at"]
     list_filter = ["authority"]
     search_fields = ["email", "account__code"]

@@ -56,10 +56,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 class AccountAccess(TimeStampedModel):
     """A login's link to an account (one household may share an account)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_accesses")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="account_accesses", verbose_name="identifiant"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="accesses"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        related_name="accesses",
+        verbose_name="compte usager",
     )
 
     class Meta:
@@ -77,9 +84,14 @@ class PendingSignup(TimeStampedModel):
     """« Je crée mon espace » waiting for its activation link: the login is created only when
     the owner of the email follows it, so that no form ever touches an existing login."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="pending_signups"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        related_name="pending_signups",
+        verbose_name="compte usager",
     )
     email = models.EmailField("adresse email", max_length=254)
     password = models.CharField("mot de passe (empreinte)", max_length=128)
@@ -111,24 +123,36 @@ class OpeningStatus(models.TextChoices):
 class AccountOpeningRequest(TimeStampedModel):
     """« Demande d'ouverture de mon compte » (seed 000): waits for an agent's decision."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     # Set once the email is confirmed (the login is created then, inactive until an agent
     # accepts); before that the request keeps its own email and password hash.
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, null=True, blank=True, related_name="opening_requests"
+        User,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="opening_requests",
+        verbose_name="identifiant",
     )
     email = models.EmailField("adresse email", max_length=254, blank=True)
     password = models.CharField("mot de passe (empreinte)", max_length=128, blank=True)
     status = models.CharField(
-        max_length=20, choices=OpeningStatus.choices, default=OpeningStatus.EMAIL_PENDING
+        max_length=20,
+        choices=OpeningStatus.choices,
+        default=OpeningStatus.EMAIL_PENDING,
+        verbose_name="statut",
     )
     legal_form = models.CharField("nature juridique", max_length=20, choices=LegalForm.choices)
     civility = models.CharField("civilité", max_length=10)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100, blank=True)
     phone = models.CharField("téléphone", max_length=20, blank=True)
-    mobile = models.CharField("mobile", max_length=20, blank=True)
-    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT)
+    mobile = models.CharField("téléphone mobile", max_length=20, blank=True)
+    commune = models.ForeignKey(
+        "authorities.Commune", on_delete=models.PROTECT, verbose_name="commune"
+    )
     postal_code = models.CharField("code postal", max_length=5)
     street = models.CharField("nom de voie", max_length=200)
     number = models.CharField("numéro de voie", max_length=10, blank=True)
@@ -137,16 +161,28 @@ class AccountOpeningRequest(TimeStampedModel):
     proof = models.FileField(
         "justificatif de domicile", storage=private_storage, upload_to="proofs/%Y/%m/"
     )
-    proof_content_type = models.CharField(max_length=50)
-    cgu_accepted_at = models.DateTimeField()
-    email_confirmed_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    proof_content_type = models.CharField(max_length=50, verbose_name="type du justificatif")
+    cgu_accepted_at = models.DateTimeField(verbose_name="CGU acceptées le")
+    email_confirmed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="email confirmé le"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name="décidé le")
     decided_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidé par",
     )
     refusal_reason = models.TextField("motif du refus", blank=True)
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "subscribers.Account",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="compte usager",
     )
 
     class Meta:

@@ -10,9 +10,17 @@ class Agent(TimeStampedModel):
     """A login working for one authority in the back office."""
 
     authority = models.ForeignKey(
-        "authorities.Authority", on_delete=models.CASCADE, related_name="agents"
+        "authorities.Authority",
+        on_delete=models.CASCADE,
+        related_name="agents",
+        verbose_name="collectivité",
     )
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="agent_roles")
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="agent_roles",
+        verbose_name="identifiant",
+    )
     role = models.CharField(
         "rôle", max_length=20, choices=AgentRole.choices, default=AgentRole.ACCUEIL
     )

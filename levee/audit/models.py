@@ -5,14 +5,20 @@ class AuditEntry(models.Model):
     """One action of an agent on a resident's data: who, when, what, before/after.
     Written by `audit_write` only; the application offers no way to change it."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=40)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name="auteur"
+    )
+    action = models.CharField(max_length=60, verbose_name="action")
+    object_type = models.CharField(max_length=60, verbose_name="type d'objet")
+    object_id = models.CharField(max_length=40, verbose_name="identifiant de l'objet")
+    before = models.JSONField(default=dict, blank=True, verbose_name="avant")
+    after = models.JSONField(default=dict, blank=True, verbose_name="après")
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name="date de création"
+    )
 
     class Meta:
         # The table of the back office, where the model was born (no data moved).

@@ -36,6 +36,7 @@ class AuthorityAdminForm(forms.ModelForm):
 
 @admin.register(Authority)
 class AuthorityAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les collectivités sélectionnées"
     form = AuthorityAdminForm
     list_display = ["name", "slug", "code", "contact_email", "is_active"]
     search_fields = ["name", "slug", "code"]
@@ -73,6 +74,7 @@ class AuthorityAdmin(ModelAdmin):
 
 @admin.register(Commune)
 class CommuneAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les communes sélectionnées"
     list_display = ["name", "insee", "department", "epci_siren"]
     search_fields = ["name", "search_name", "insee", "postal_codes__postal_code"]
     list_filter = ["department"]

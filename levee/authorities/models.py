@@ -14,10 +14,12 @@ class Commune(models.Model):
 
     insee = models.CharField("code INSEE", max_length=5, unique=True)
     name = models.CharField("nom", max_length=120)
-    search_name = models.CharField(max_length=120, db_index=True, editable=False)
+    search_name = models.CharField(
+        max_length=120, db_index=True, editable=False, verbose_name="nom de recherche"
+    )
     department = models.CharField("département", max_length=3)
     epci_siren = models.CharField("EPCI (SIREN)", max_length=9, blank=True, db_index=True)
-    population = models.PositiveIntegerField(default=0)
+    population = models.PositiveIntegerField(default=0, verbose_name="population")
 
     class Meta:
         ordering = ["name"]
@@ -29,7 +31,9 @@ class Commune(models.Model):
 
 
 class CommunePostalCode(models.Model):
-    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="postal_codes")
+    commune = models.ForeignKey(
+        Commune, on_delete=models.CASCADE, related_name="postal_codes", verbose_name="commune"
+    )
     postal_code = models.CharField("code postal", max_length=5, db_index=True)
 
     class Meta:
@@ -46,7 +50,7 @@ class CommunePostalCode(models.Model):
 
 
 class Epci(models.Model):
-    siren = models.CharField(max_length=9, unique=True)
+    siren = models.CharField(max_length=9, unique=True, verbose_name="SIREN")
     name = models.CharField("nom", max_length=200)
     kind = models.CharField("type", max_length=10)
 
@@ -100,7 +104,9 @@ class Authority(TimeStampedModel):
 
     name = models.CharField("nom", max_length=200, unique=True)
     short_name = models.CharField("nom court", max_length=40, blank=True)
-    slug = models.SlugField("slug", max_length=60, unique=True, validators=[slug_validator])
+    slug = models.SlugField(
+        "identifiant dans les adresses", max_length=60, unique=True, validators=[slug_validator]
+    )
     code = models.CharField(
         "code collectivité",
         max_length=5,
@@ -109,7 +115,10 @@ class Authority(TimeStampedModel):
     )
     epci_siren = models.CharField("EPCI (SIREN)", max_length=9, blank=True)
     communes = models.ManyToManyField(
-        Commune, through="AuthorityCommune", related_name="authorities"
+        Commune,
+        through="AuthorityCommune",
+        related_name="authorities",
+        verbose_name="communes desservies",
     )
     logo = models.ImageField("logo", upload_to="logos/", blank=True)
     primary_color = models.CharField(
@@ -218,8 +227,8 @@ class Authority(TimeStampedModel):
 
 
 class AuthorityCommune(models.Model):
-    authority = models.ForeignKey(Authority, on_delete=models.CASCADE)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT)
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, verbose_name="collectivité")
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, verbose_name="commune")
 
     class Meta:
         verbose_name = "commune desservie"

@@ -22,6 +22,7 @@ class TariffPlanInline(TabularInline):
 
 @admin.register(Tariff)
 class TariffAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les grilles tarifaires sélectionnées"
     list_display = ["authority", "year", "version", "vat_rate_bp", "created_at"]
     list_filter = ["authority", "year"]
     inlines = [TariffPlanInline]
@@ -29,6 +30,7 @@ class TariffAdmin(ModelAdmin):
 
 @admin.register(BillingRun)
 class BillingRunAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les facturations sélectionnées"
     list_display = ["authority", "kind", "label", "status", "invoices_done", "created_at"]
     list_filter = ["authority", "kind", "status"]
 
@@ -40,6 +42,7 @@ class InvoiceLineInline(TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les factures sélectionnées"
     list_display = ["number", "authority", "account", "issued_on", "total_cents", "status"]
     list_filter = ["authority", "status", "year"]
     search_fields = ["number", "account__code", "payer_name"]
@@ -47,12 +50,17 @@ class InvoiceAdmin(ModelAdmin):
     inlines = [InvoiceLineInline]
 
 
-admin.site.register(InvoiceSequence, ModelAdmin)
+@admin.register(InvoiceSequence)
+class InvoiceSequenceAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les numérotations des factures sélectionnées"
+
+
 admin.site.register(BillingSettings, ModelAdmin)
 
 
 @admin.register(UsageAlert)
 class UsageAlertAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les alertes de consommation sélectionnées"
     list_display = ["subscription", "year", "lifts", "included_lifts", "sent_at", "emailed"]
     list_filter = ["authority", "year", "emailed"]
     search_fields = ["subscription__reference", "subscription__account__code"]

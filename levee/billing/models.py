@@ -31,7 +31,9 @@ class Tariff(TimeStampedModel):
     highest version of a year is the one in force.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     year = models.PositiveSmallIntegerField("année")
     version = models.PositiveSmallIntegerField("version", default=1)
     # VAT in basis points: 1000 = 10 %. The redevance is outside VAT unless the authority
@@ -39,7 +41,11 @@ class Tariff(TimeStampedModel):
     vat_rate_bp = models.PositiveIntegerField("taux de TVA (centièmes de %)", default=0)
     note = models.CharField("motif de la modification", max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="créé par",
     )
 
     class Meta:
@@ -65,8 +71,12 @@ class TariffPlan(models.Model):
     half a year of them.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="plans")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.CASCADE, related_name="plans", verbose_name="grille tarifaire"
+    )
     kind = models.CharField("forfait", max_length=10, choices=PlanKind.choices)
     # The volume of the household-waste bin, for « bac » plans only.
     volume_litres = models.PositiveIntegerField("volume du bac (litres)", null=True, blank=True)
@@ -122,7 +132,9 @@ class BillingRun(TimeStampedModel):
     publishing them. A real run numbers them without gaps, per authority and year.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     kind = models.CharField("type", max_length=20, choices=RunKind.choices)
     status = models.CharField(
         "état", max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING
@@ -130,7 +142,9 @@ class BillingRun(TimeStampedModel):
     label = models.CharField("période", max_length=60)  # « 2023 », « 1er semestre 2023 »
     period_start = models.DateField("début de période")
     period_end = models.DateField("fin de période")  # inclusive
-    tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, related_name="runs")
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.PROTECT, related_name="runs", verbose_name="grille tarifaire"
+    )
     issued_on = models.DateField("date des factures")
     due_on = models.DateField("date d'échéance")
     subscriptions_total = models.PositiveIntegerField("abonnements à facturer", default=0)
@@ -144,7 +158,11 @@ class BillingRun(TimeStampedModel):
     invoices_published = models.PositiveIntegerField("factures publiées", default=0)
     message = models.TextField("message", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="créé par",
     )
     started_at = models.DateTimeField("commencée le", null=True, blank=True)
     finished_at = models.DateTimeField("terminée le", null=True, blank=True)
@@ -187,9 +205,14 @@ class Invoice(TimeStampedModel):
     The payer's name and address are copied at issue: the invoice says what it said then.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.PROTECT, related_name="invoices"
+        "subscribers.Account",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        verbose_name="compte usager",
     )
     subscription = models.ForeignKey(
         "subscribers.Subscription",
@@ -197,12 +220,23 @@ class Invoice(TimeStampedModel):
         related_name="invoices",
         null=True,
         blank=True,
+        verbose_name="abonnement",
     )
     run = models.ForeignKey(
-        BillingRun, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
+        BillingRun,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        null=True,
+        blank=True,
+        verbose_name="facturation",
     )
     tariff = models.ForeignKey(
-        Tariff, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True
+        Tariff,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        null=True,
+        blank=True,
+        verbose_name="grille tarifaire",
     )
     status = models.CharField(
         "statut", max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
@@ -277,8 +311,12 @@ class LineKind(models.TextChoices):
 class InvoiceLine(models.Model):
     """One line of an invoice: its amount excludes VAT; the lines add up to `total_ht_cents`."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name="facture"
+    )
     position = models.PositiveSmallIntegerField("ordre")
     kind = models.CharField("type", max_length=20, choices=LineKind.choices)
     label = models.CharField("libellé", max_length=200)
@@ -305,7 +343,9 @@ class InvoiceSequence(models.Model):
     it numbers: a crash rolls both back, so there is never a hole nor a duplicate.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     year = models.PositiveSmallIntegerField("année")
     first_value = models.PositiveIntegerField("premier numéro de l'année", default=1)
     next_value = models.PositiveIntegerField("prochain numéro", default=1)
@@ -329,7 +369,10 @@ class BillingSettings(models.Model):
     """What an authority decides about its invoices and their payment."""
 
     authority = models.OneToOneField(
-        "authorities.Authority", on_delete=models.CASCADE, related_name="billing_settings"
+        "authorities.Authority",
+        on_delete=models.CASCADE,
+        related_name="billing_settings",
+        verbose_name="collectivité",
     )
     due_days = models.PositiveSmallIntegerField(
         "délai de paiement (jours après la date de facture)", default=30
@@ -363,9 +406,14 @@ class UsageAlert(models.Model):
     """« Vous avez utilisé toutes les levées de votre forfait »: sent once per subscription
     and year (the unique constraint makes the periodic job idempotent)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     subscription = models.ForeignKey(
-        "subscribers.Subscription", on_delete=models.CASCADE, related_name="usage_alerts"
+        "subscribers.Subscription",
+        on_delete=models.CASCADE,
+        related_name="usage_alerts",
+        verbose_name="abonnement",
     )
     year = models.PositiveSmallIntegerField("année")
     included_lifts = models.PositiveIntegerField("levées incluses")
@@ -390,9 +438,14 @@ class UsageAlertOptOut(models.Model):
     """An account whose residents turned the usage alerts off (« Ne plus recevoir ces
     alertes », from the email)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     account = models.OneToOneField(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="usage_alert_opt_out"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        related_name="usage_alert_opt_out",
+        verbose_name="compte usager",
     )
     created_at = models.DateTimeField("désabonné le", auto_now_add=True)
 
@@ -414,8 +467,12 @@ class InvoiceReminder(models.Model):
     one row per invoice and kind (the unique constraint makes the periodic job send each
     once, however many runs or workers)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="reminders", verbose_name="facture"
+    )
     kind = models.CharField("type", max_length=10, choices=ReminderKind.choices)
     sent_at = models.DateTimeField("envoyé le", auto_now_add=True)
     # False for a reminder whose day had passed before the portal watched the invoice (the

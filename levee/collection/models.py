@@ -28,13 +28,21 @@ class Flux(models.TextChoices):
 class Bin(TimeStampedModel):
     """A bac delivered to a subscription: identified by its RFID chip or its tank number."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     subscription = models.ForeignKey(
-        "subscribers.Subscription", on_delete=models.PROTECT, related_name="bins"
+        "subscribers.Subscription",
+        on_delete=models.PROTECT,
+        related_name="bins",
+        verbose_name="abonnement",
     )
     # Denormalised from the subscription so the resident's pages filter without a join.
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.PROTECT, related_name="bins"
+        "subscribers.Account",
+        on_delete=models.PROTECT,
+        related_name="bins",
+        verbose_name="compte usager",
     )
     flux = models.CharField("flux", max_length=20, choices=Flux.choices)
     volume_litres = models.PositiveIntegerField("volume (litres)")
@@ -89,7 +97,9 @@ class ImportStatus(models.TextChoices):
 class ImportBatch(TimeStampedModel):
     """One file imported by an agent or a command, with its counts and its rejected lines."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     kind = models.CharField("type", max_length=20, choices=ImportKind.choices)
     filename = models.CharField("fichier", max_length=255)
     status = models.CharField(
@@ -103,7 +113,11 @@ class ImportBatch(TimeStampedModel):
     # CSV « ligne;motif », the rejected lines in file order (the first REPORT_MAX_LINES).
     rejected_report = models.TextField("rapport des rejets", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="créé par",
     )
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     # An upload of the back office, kept in private storage until it has gone in (a failed
@@ -173,7 +187,11 @@ class Lift(models.Model):
     # join on the authority's bins, and Django's on_delete still refuses to delete a bin
     # with lifts (PROTECT). Nothing reads lifts by import batch.
     authority = models.ForeignKey(
-        "authorities.Authority", on_delete=models.PROTECT, db_index=False, db_constraint=False
+        "authorities.Authority",
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        verbose_name="collectivité",
     )
     bin = models.ForeignKey(
         Bin,
@@ -181,6 +199,7 @@ class Lift(models.Model):
         related_name="lifts",
         db_index=False,
         db_constraint=False,
+        verbose_name="bac",
     )
     lifted_at = models.DateTimeField("date et heure")
     # Integer grams rather than a DecimalField: SQLite stores decimals as floats, so sums
@@ -195,6 +214,7 @@ class Lift(models.Model):
         related_name="lifts",
         db_index=False,
         db_constraint=False,
+        verbose_name="import",
     )
 
     class Meta:
@@ -221,13 +241,21 @@ class CancelledLift(TimeStampedModel):
     (bin, lifted_at), so that no import brings it back: the truck's files are sent again
     whole, and the same line would otherwise be a new lift."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="cancelled_lifts")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    bin = models.ForeignKey(
+        Bin, on_delete=models.CASCADE, related_name="cancelled_lifts", verbose_name="bac"
+    )
     lifted_at = models.DateTimeField("date et heure")
     # What the lift weighed when it was cancelled (the audit log keeps the rest).
     net_weight_grams = models.PositiveIntegerField("poids net (g)")
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="annulée par",
     )
 
     class Meta:
@@ -258,9 +286,14 @@ class QuantityUnit(models.TextChoices):
 class DropOff(models.Model):
     """An apport: a badge opening at a drop-off container, or a déchèterie visit."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.PROTECT, related_name="dropoffs"
+        "subscribers.Account",
+        on_delete=models.PROTECT,
+        related_name="dropoffs",
+        verbose_name="compte usager",
     )
     kind = models.CharField("type", max_length=20, choices=DropOffKind.choices)
     occurred_at = models.DateTimeField("date et heure")
@@ -277,7 +310,12 @@ class DropOff(models.Model):
     weight_grams = models.PositiveIntegerField("poids (g)", null=True, blank=True)
     badge_number = models.CharField("n° de badge", max_length=30, blank=True)
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="dropoffs"
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dropoffs",
+        verbose_name="import",
     )
 
     class Meta:
@@ -328,8 +366,12 @@ class ProductionAverage(models.Model):
     households would tell each one about the other.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    commune = models.ForeignKey("authorities.Commune", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    commune = models.ForeignKey(
+        "authorities.Commune", on_delete=models.CASCADE, verbose_name="commune"
+    )
     flux = models.CharField("flux", max_length=20, choices=Flux.choices)
     volume_litres = models.PositiveIntegerField("volume (litres)")
     year = models.PositiveSmallIntegerField("année")

@@ -13,21 +13,30 @@ class OutboxMessage(TimeStampedModel):
     """An email stored with the change that causes it, delivered later (transactional outbox)."""
 
     authority = models.ForeignKey(
-        "authorities.Authority", on_delete=models.SET_NULL, null=True, blank=True
+        "authorities.Authority",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="collectivité",
     )
-    to = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
-    body_html = models.TextField()
-    template = models.CharField(max_length=100)
+    to = models.EmailField(verbose_name="destinataire")
+    subject = models.CharField(max_length=255, verbose_name="objet")
+    body_text = models.TextField(verbose_name="texte")
+    body_html = models.TextField(verbose_name="texte HTML")
+    template = models.CharField(max_length=100, verbose_name="gabarit")
     status = models.CharField(
-        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+        max_length=10,
+        choices=OutboxStatus.choices,
+        default=OutboxStatus.PENDING,
+        verbose_name="statut",
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, verbose_name="tentatives")
+    last_error = models.TextField(blank=True, verbose_name="dernière erreur")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="prochaine tentative le"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name="pris en charge le")
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name="envoyé le")
 
     class Meta:
         verbose_name = "message sortant"

@@ -81,6 +81,7 @@ class PaymentAdmin(ModelAdmin):
 
 @admin.register(SandboxTransaction)
 class SandboxTransactionAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les opérations du bac à sable sélectionnées"
     list_display = ["idop", "authority", "refdet", "amount_cents", "result", "created_at"]
     list_filter = ["authority", "result"]
 

@@ -25,7 +25,10 @@ class PaymentSettings(models.Model):
     """How an authority takes online payments, and who it debits as a SEPA creditor."""
 
     authority = models.OneToOneField(
-        "authorities.Authority", on_delete=models.CASCADE, related_name="payment_settings"
+        "authorities.Authority",
+        on_delete=models.CASCADE,
+        related_name="payment_settings",
+        verbose_name="collectivité",
     )
     gateway = models.CharField(
         "service de paiement", max_length=20, choices=GatewayName.choices, default="sandbox"
@@ -76,12 +79,17 @@ class Payment(TimeStampedModel):
     An invoice has at most one paid payment and at most one waiting at a time.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     invoice = models.ForeignKey(
-        "billing.Invoice", on_delete=models.PROTECT, related_name="payments"
+        "billing.Invoice", on_delete=models.PROTECT, related_name="payments", verbose_name="facture"
     )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.PROTECT, related_name="payments"
+        "subscribers.Account",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name="compte usager",
     )
     gateway = models.CharField("service", max_length=20, choices=GatewayName.choices)
     status = models.CharField(
@@ -163,7 +171,9 @@ class SandboxTransaction(TimeStampedModel):
     screens fill it in and its status call answers from it, never from the portal's
     `Payment`."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     idop = models.CharField("identifiant de l'opération", max_length=64, unique=True)
     refdet = models.CharField("référence de la dette", max_length=30)
     exer = models.CharField("exercice", max_length=4)
@@ -201,9 +211,14 @@ class Mandate(TimeStampedModel):
     Its unique reference (RUM) is unique per authority.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.PROTECT, related_name="mandates"
+        "subscribers.Account",
+        on_delete=models.PROTECT,
+        related_name="mandates",
+        verbose_name="compte usager",
     )
     rum = models.CharField("référence unique du mandat (RUM)", max_length=35)
     creditor_identifier = models.CharField("identifiant créancier SEPA (ICS)", max_length=35)
@@ -218,7 +233,11 @@ class Mandate(TimeStampedModel):
     revoked_on = models.DateField("révoqué le", null=True, blank=True)
     suspended_on = models.DateField("suspendu le", null=True, blank=True)
     request = models.ForeignKey(
-        "requests.ServiceRequest", on_delete=models.SET_NULL, null=True, blank=True
+        "requests.ServiceRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="demande",
     )
 
     class Meta:
@@ -265,7 +284,9 @@ class DebitFile(TimeStampedModel):
     Its life: généré → transmis (date, agent). A file generated again replaces the one not
     yet transmitted; a transmitted file is never regenerated, its debits are « transmis »."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     name = models.CharField("nom du fichier", max_length=100)
     message_id = models.CharField("identifiant du message (MsgId)", max_length=35)
     up_to = models.DateField("prélèvements dus jusqu'au")
@@ -316,7 +337,9 @@ class DebitRejectImport(TimeStampedModel):
     """One rejects file of the bank imported (`DEBIT_FILES.md`): the same content twice is
     imported once (its SHA-256 is unique per authority); its report lists every line."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     filename = models.CharField("nom du fichier", max_length=255, blank=True)
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
     lines = models.PositiveIntegerField("lignes", default=0)
@@ -349,9 +372,15 @@ class DebitRejectImport(TimeStampedModel):
 class ScheduledDebit(models.Model):
     """One coming debit of a mandate (a line of the « échéancier »)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="debits")
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="debits")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.CASCADE, related_name="debits", verbose_name="mandat"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="debits", verbose_name="facture"
+    )
     due_on = models.DateField("date de prélèvement")
     amount_cents = models.BigIntegerField("montant (centimes)")
     status = models.CharField(
@@ -359,7 +388,12 @@ class ScheduledDebit(models.Model):
     )
     # Régie mode: the pain.008 file that carries it, its sequence and EndToEndId there.
     file = models.ForeignKey(
-        DebitFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="debits"
+        DebitFile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="debits",
+        verbose_name="fichier de prélèvements",
     )
     sequence = models.CharField(
         "type de séquence", max_length=4, choices=DebitSequence.choices, blank=True
@@ -374,6 +408,7 @@ class ScheduledDebit(models.Model):
         null=True,
         blank=True,
         related_name="debits",
+        verbose_name="import de rejets",
     )
 
     class Meta:
@@ -395,14 +430,28 @@ class PaymentReceipt(models.Model):
     paid, or a scheduled debit taken. One row each (unique), written in the transaction of
     its emails, so a payment is never acknowledged twice."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     payment = models.OneToOneField(
-        Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="receipt"
+        Payment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="receipt",
+        verbose_name="règlement en ligne",
     )
     debit = models.OneToOneField(
-        ScheduledDebit, on_delete=models.CASCADE, null=True, blank=True, related_name="receipt"
+        ScheduledDebit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="receipt",
+        verbose_name="prélèvement",
     )
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.CASCADE, related_name="+", verbose_name="facture"
+    )
     amount_cents = models.BigIntegerField("montant (centimes)")
     paid_on = models.DateField("payé le")
     method = models.CharField("moyen", max_length=20, choices=PaymentMethod.choices)

@@ -14,7 +14,10 @@ class Connection(models.Model):
     PRIVACY_CONNECTION_DAYS days."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name="identifiant",
     )
     logged_in_at = models.DateTimeField("connexion le", default=timezone.now)
     ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)

@@ -47,6 +47,7 @@ class StatusChangeInline(ReadOnlyInline):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(ModelAdmin):
+    delete_selected_description = "Supprimer les demandes sélectionnées"
     list_display = ["created_at", "authority", "account", "kind", "status", "decided_at"]
     list_filter = ["authority", "kind", "status"]
     search_fields = ["account__code", "account__last_name", "requested_by__email"]

@@ -33,20 +33,32 @@ class ServiceRequest(TimeStampedModel):
     `email` is where he is written to) and the request of a clé d'activation (a login that
     does not know which account is his); acceptance of the first sets the account created."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
         "subscribers.Account",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="service_requests",
+        verbose_name="compte usager",
     )
     # The dwelling's commune when asked: the agents' queue filters on it.
     commune = models.ForeignKey(
-        "authorities.Commune", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "authorities.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
     )
     requested_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="service_requests"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="service_requests",
+        verbose_name="demandé par",
     )
     # The agent who made it at the counter, acting on the resident's behalf (then
     # `requested_by` is empty: no login of the resident asked). PROTECT, as the audit log's
@@ -72,9 +84,14 @@ class ServiceRequest(TimeStampedModel):
     snapshot = models.JSONField("valeurs au moment de la demande", default=dict)
     # What happened after acceptance that the resident must still do (a new email to
     # confirm), and when he did it.
-    outcome = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(default=dict, blank=True, verbose_name="résultat")
     decided_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidé par",
     )
     decided_at = models.DateTimeField("traitée le", null=True, blank=True)
     refusal_reason = models.TextField("motif du refus", blank=True)
@@ -156,21 +173,33 @@ class RequestMessage(models.Model):
     """A message of a request's thread, from the resident or an agent, with an optional
     attachment kept in the private storage."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     service_request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="messages"
+        ServiceRequest, on_delete=models.CASCADE, related_name="messages", verbose_name="demande"
     )
     author = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="auteur",
     )
-    author_role = models.CharField(max_length=10, choices=Author.choices)
+    author_role = models.CharField(
+        max_length=10, choices=Author.choices, verbose_name="rôle de l'auteur"
+    )
     body = models.TextField("message")
     attachment = models.FileField(
         "pièce jointe", storage=private_storage, upload_to="requests/%Y/%m/", blank=True
     )
-    attachment_content_type = models.CharField(max_length=50, blank=True)
-    attachment_name = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    attachment_content_type = models.CharField(
+        max_length=50, blank=True, verbose_name="type de la pièce jointe"
+    )
+    attachment_name = models.CharField(
+        max_length=200, blank=True, verbose_name="nom de la pièce jointe"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="date de création")
 
     class Meta:
         verbose_name = "message d'une demande"
@@ -184,18 +213,31 @@ class RequestMessage(models.Model):
 class RequestStatusChange(models.Model):
     """One line of a request's history: from, to, by whom, when, and why."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     service_request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="status_changes"
+        ServiceRequest,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name="demande",
     )
-    from_status = models.CharField(max_length=20, choices=RequestStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=RequestStatus.choices)
+    from_status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, blank=True, verbose_name="ancien statut"
+    )
+    to_status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, verbose_name="nouveau statut"
+    )
     changed_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="changé par",
     )
-    by_agent = models.BooleanField(default=False)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    by_agent = models.BooleanField(default=False, verbose_name="par un agent")
+    note = models.TextField(blank=True, verbose_name="note")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="date de création")
 
     class Meta:
         verbose_name = "changement de statut"

@@ -20,7 +20,9 @@ class Civility(models.TextChoices):
 class Account(TimeStampedModel):
     """A compte usager: the party billed for one dwelling (point de production)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     code = models.CharField("code usager", max_length=20)
     portal_key = models.CharField("identifiant portail", max_length=20)
     category = models.CharField(
@@ -33,9 +35,9 @@ class Account(TimeStampedModel):
     household_size = models.PositiveSmallIntegerField(
         "nombre de personnes du foyer", null=True, blank=True
     )
-    email = models.EmailField("email", blank=True)
+    email = models.EmailField("adresse email", blank=True)
     phone = models.CharField("téléphone", max_length=20, blank=True)
-    mobile = models.CharField("mobile", max_length=20, blank=True)
+    mobile = models.CharField("téléphone mobile", max_length=20, blank=True)
     work_phone = models.CharField("téléphone professionnel", max_length=20, blank=True)
     # Billing address (adresse facturation), French postal style.
     billing_country = models.CharField("pays", max_length=2, default="FR")
@@ -127,8 +129,15 @@ class PaymentMode(models.TextChoices):
 class Subscription(TimeStampedModel):
     """An abonnement / forfait of an account, at its dwelling address (adresse habitation)."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name="compte usager",
+    )
     reference = models.CharField("référence", max_length=20)
     kind = models.CharField("type de forfait", max_length=10, choices=SubscriptionKind.choices)
     subscribed_on = models.DateField("souscrit le")
@@ -144,7 +153,9 @@ class Subscription(TimeStampedModel):
     plan_volume_litres = models.PositiveIntegerField(
         "volume du forfait (litres)", null=True, blank=True
     )
-    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT)
+    commune = models.ForeignKey(
+        "authorities.Commune", on_delete=models.PROTECT, verbose_name="commune"
+    )
     number = models.CharField("n°", max_length=10, blank=True)
     number_suffix = models.CharField("ext.", max_length=10, blank=True)
     street = models.CharField("rue", max_length=200)

@@ -54,6 +54,7 @@ class PublicAccountingSettings(models.Model):
         "authorities.Authority",
         on_delete=models.CASCADE,
         related_name="public_accounting_settings",
+        verbose_name="collectivité",
     )
     collection_mode = models.CharField(
         "mode de recouvrement",
@@ -163,9 +164,14 @@ class PesFile(TimeStampedModel):
     books: its number goes to the run's next file, so the sequence Hélios sees has no hole.
     """
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     run = models.ForeignKey(
-        "billing.BillingRun", on_delete=models.PROTECT, related_name="pes_files"
+        "billing.BillingRun",
+        on_delete=models.PROTECT,
+        related_name="pes_files",
+        verbose_name="facturation",
     )
     year = models.PositiveSmallIntegerField("exercice")
     bordereau = models.PositiveIntegerField("n° de bordereau (IdBord)")
@@ -242,7 +248,9 @@ class PesBordereauSequence(models.Model):
     """The gapless counter of bordereau numbers (IdBord) of an authority for one exercice;
     taken under this row's lock in the transaction that records the files."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.PROTECT)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
     year = models.PositiveSmallIntegerField("exercice")
     next_value = models.PositiveIntegerField("prochain n° de bordereau", default=1)
 

@@ -9,7 +9,10 @@ class SpaceSecondFactor(TimeStampedModel):
     and the admin always ask (when TWO_FACTOR_REQUIRED), the space only when this exists."""
 
     user = models.OneToOneField(
-        "accounts.User", on_delete=models.CASCADE, related_name="space_second_factor"
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="space_second_factor",
+        verbose_name="identifiant",
     )
 
     class Meta:
