@@ -13,7 +13,7 @@ from levee.authorities.models import Authority, Commune
 from levee.collection.models import Flux
 from levee.lib.text import sort_key_fr
 from levee.subscribers.models import Account, Subscription
-from levee.subscribers.selectors import subscription_current
+from levee.subscribers.selectors import subscription_now_and_coming
 
 from .models import (
     CalendarFeedToken,
@@ -139,9 +139,12 @@ class CalendarScope:
     def taking_place(self, start: datetime.date, end: datetime.date) -> list[Collection]:
         return [c for c in self.collections(start, end) if c.date is not None]
 
-    def next_by_flux(self, *, today: datetime.date, limit: int) -> list[FluxNext]:
+    def next_by_flux(
+        self, *, today: datetime.date, limit: int, until: datetime.date | None = None
+    ) -> list[FluxNext]:
         """Per flux (in the usual order), its next `limit` collections from today on and the
-        collections cancelled in the coming weeks."""
+        collections cancelled in the coming weeks; only those before `until` when given (the
+        dwelling a household leaves on that date)."""
         by_flux: dict[str, FluxNext] = {}
         for schedule in sorted(self.schedules, key=lambda s: (FLUX_ORDER.get(s.flux, 99), s.pk)):
             item = by_flux.setdefault(schedule.flux, FluxNext(schedule.flux, [], []))
@@ -157,6 +160,8 @@ class CalendarScope:
         # Monthly rules need a few months to show `limit` dates.
         horizon = today + datetime.timedelta(days=31 * max(limit, 1) + 7)
         for c in self.collections(today, horizon):
+            if until is not None and (c.date or c.nominal) >= until:
+                continue
             item = by_flux[c.flux]
             if c.date is None:
                 if c.nominal <= today + NOTICE_HORIZON:
@@ -255,7 +260,10 @@ def sector_of_street(sectors: list[Sector], street: str) -> Sector | None:
 
 @dataclass
 class HouseholdCalendar:
-    """The calendar of an account's dwelling, for its space and its private feed."""
+    """The calendar of an account's dwelling, for its space and its private feed. A move
+    takes effect on its date: the dwelling left is the household's until the day before
+    (`until`, exclusive), the one it moves to from that day (`since`); `coming` is the
+    latter, when one is to come."""
 
     authority: Authority
     subscription: Subscription
@@ -264,6 +272,9 @@ class HouseholdCalendar:
     street_unmatched: bool  # the commune has sectors but the street is in none of them
     scope: CalendarScope
     fluxes: list[FluxNext]
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    coming: "HouseholdCalendar | None" = None
 
     @property
     def policy_sentence(self) -> str:
@@ -273,21 +284,57 @@ class HouseholdCalendar:
     def public_url(self) -> str:
         return reverse("calendars:commune", args=[self.authority.slug, self.commune.insee])
 
+    @property
+    def place(self) -> str:
+        return self.commune.name + (f", secteur {self.sector.name}" if self.sector else "")
 
-def household_calendar(
-    account: Account,
-    *,
-    today: datetime.date | None = None,
-    subscription: Subscription | None = None,
-) -> HouseholdCalendar | None:
-    """The calendar of the account's dwelling on `today` (a move takes effect on its date):
-    its commune's, and its sector's when its street is in one; or that of `subscription`
-    when given (the dwelling to come). None when the account has no subscription."""
-    if subscription is None:
-        # The subscription the space's header shows, so both speak of the same dwelling.
-        subscription = subscription_current(account, today=today)
-    if subscription is None:
-        return None
+    @property
+    def last_day(self) -> datetime.date | None:
+        """The last day at this dwelling, when the household leaves it."""
+        return self.until - datetime.timedelta(days=1) if self.until else None
+
+    @property
+    def periods(self) -> list["HouseholdCalendar"]:
+        """This dwelling then the one to come, each for its own dates."""
+        return [self] + ([self.coming] if self.coming is not None else [])
+
+    def holds(self, day: datetime.date) -> bool:
+        """Whether the household lives here on `day`."""
+        return (self.since is None or day >= self.since) and (
+            self.until is None or day < self.until
+        )
+
+    def collections(self, start: datetime.date, end: datetime.date) -> list[Collection]:
+        """The collections of [start, end] that take place (or would have) while the
+        household lives here."""
+        first = max(start, self.since) if self.since else start
+        last = min(end, self.until - datetime.timedelta(days=1)) if self.until else end
+        if last < first:
+            return []
+        return [c for c in self.scope.collections(first, last) if self.holds(c.date or c.nominal)]
+
+    def next_by_flux(self, *, today: datetime.date, limit: int) -> list[FluxNext]:
+        """Per flux, the next collections at this dwelling (from its first day when it is
+        to come, none from the day the household leaves it)."""
+        start = max(today, self.since) if self.since else today
+        return self.scope.next_by_flux(today=start, limit=limit, until=self.until)
+
+    def with_next(self, *, today: datetime.date, limit: int) -> "HouseholdCalendar":
+        """Fills `fluxes` of this dwelling and of the one to come; returns self."""
+        for period in self.periods:
+            period.fluxes = period.next_by_flux(today=today, limit=limit)
+        return self
+
+    @property
+    def all_fluxes(self) -> list[str]:
+        """The flux collected at this dwelling or at the one to come (the reminders' choice)."""
+        found = {s.flux for period in self.periods for s in period.scope.schedules}
+        return sorted(found, key=Flux.values.index)
+
+
+def _dwelling_calendar(
+    account: Account, subscription: Subscription, settings: CalendarSettings
+) -> HouseholdCalendar:
     authority, commune = account.authority, subscription.commune
     sectors = list(Sector.objects.filter(authority=authority, commune=commune).order_by("name"))
     sector = sector_of_street(sectors, subscription.street)
@@ -296,7 +343,6 @@ def household_calendar(
         for s in _schedules(authority, commune)
         if s.sector_id is None or (sector is not None and s.sector_id == sector.pk)
     ]
-    settings = calendar_settings_of(authority)
     scope = CalendarScope(commune, sector, schedules, settings.holiday_policy, settings.updated_at)
     return HouseholdCalendar(
         authority=authority,
@@ -309,19 +355,48 @@ def household_calendar(
     )
 
 
+def household_calendar(
+    account: Account,
+    *,
+    today: datetime.date | None = None,
+    subscription: Subscription | None = None,
+) -> HouseholdCalendar | None:
+    """The calendar of the account's dwelling on `today` (a move takes effect on its date):
+    its commune's, and its sector's when its street is in one — with, when a move or a
+    J'emménage is to come, `until` its date and `coming` the calendar of the dwelling to
+    come from that date, so that every date reads the dwelling of that date (as the private
+    feed does). Or that of `subscription` alone when given. None when the account has no
+    subscription."""
+    coming = None
+    if subscription is None:
+        # The subscription the space's header shows, so both speak of the same dwelling.
+        subscription, coming = subscription_now_and_coming(account, today=today)
+    if subscription is None:
+        return None
+    settings = calendar_settings_of(account.authority)
+    calendar = _dwelling_calendar(account, subscription, settings)
+    if coming is not None:
+        calendar.until = coming.subscribed_on
+        calendar.coming = _dwelling_calendar(account, coming, settings)
+        calendar.coming.since = coming.subscribed_on
+    return calendar
+
+
 def next_collections_for_account(
     account: Account, *, today: datetime.date, limit: int = 3
 ) -> HouseholdCalendar | None:
     """The household's next collections: per flux, its next `limit` dates from `today`
     (holidays and exceptions applied), for the commune and sector of the account's
-    subscription. None when the account has no subscription; `.fluxes` is empty when the
-    commune has no calendar yet. Six queries whatever the calendar.
+    subscription — until a move's date, then (`.coming`) those of the dwelling it moves to.
+    None when the account has no subscription; `.fluxes` is empty when the commune has no
+    calendar yet. Six queries whatever the calendar (eight with a dwelling to come: its
+    sectors, schedules and exceptions).
 
     The template `calendars/_next_collections.html` shows it (context variable
     `next_collections`)."""
     calendar = household_calendar(account, today=today)
     if calendar is not None:
-        calendar.fluxes = calendar.scope.next_by_flux(today=today, limit=limit)
+        calendar.with_next(today=today, limit=limit)
     return calendar
 
 

@@ -149,23 +149,26 @@ def collection_reminders_send(*, now: datetime.datetime | None = None) -> dict[s
             continue
         if reminder.account_id not in households:
             reminder.account.authority = reminder.authority
-            # Tomorrow's dwelling: on the eve of a move, the new one's collections.
+            # Tomorrow's dwelling (on the eve of a move, the new one) and the one to come.
             households[reminder.account_id] = household_calendar(reminder.account, today=tomorrow)
         household = households[reminder.account_id]
         if household is None:
             continue
-        collections = [
-            c
-            for c in household.scope.collections(tomorrow, today + NOTICE_HORIZON)
-            if c.flux in reminder.fluxes
-        ]
-        context = {"place": household.commune.name, "day": tomorrow}
-        if reminder.on_eve and now.hour >= EVE_HOUR:
-            eve = [c for c in collections if c.date == tomorrow]
-            if eve and _send(reminder, ReminderKind.EVE, eve, context):
-                sent["eve"] += 1
-        if reminder.on_change:
-            changed = [c for c in collections if c.cancelled or c.moved]
-            if changed and _send(reminder, ReminderKind.CHANGE, changed, context):
-                sent["change"] += 1
+        # Each collection at the dwelling of its date: a move accepted for a later date
+        # keeps the current dwelling's until the day before, the new one's from that day.
+        for period in household.periods:
+            collections = [
+                c
+                for c in period.collections(tomorrow, today + NOTICE_HORIZON)
+                if c.flux in reminder.fluxes
+            ]
+            context = {"place": period.commune.name, "day": tomorrow}
+            if reminder.on_eve and now.hour >= EVE_HOUR:
+                eve = [c for c in collections if c.date == tomorrow]
+                if eve and _send(reminder, ReminderKind.EVE, eve, context):
+                    sent["eve"] += 1
+            if reminder.on_change:
+                changed = [c for c in collections if c.cancelled or c.moved]
+                if changed and _send(reminder, ReminderKind.CHANGE, changed, context):
+                    sent["change"] += 1
     return sent

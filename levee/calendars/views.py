@@ -16,7 +16,6 @@ from levee.authorities.selectors import authority_get_by_slug
 from levee.collection.models import Flux
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
-from levee.subscribers.selectors import subscription_coming
 
 from . import ics, services, services_reminders
 from .access import get_commune_for_authority, sector_pk_from
@@ -228,18 +227,15 @@ def account_ics(request, slug, token):
     household = household_calendar(found.account, today=today)
     if household is None:
         raise Http404
-    scope = household.scope
     # A move takes effect on its date: the current dwelling's collections until then, the
     # new dwelling's from that day.
-    coming = subscription_coming(found.account, today=today)
-    moves_on = coming.subscribed_on if coming is not None else None
-    events = _feed_events(scope, today, _place(scope), until=moves_on)
-    stamp = scope.changed_at
-    if coming is not None:
-        next_scope = household_calendar(found.account, subscription=coming).scope
-        events += _feed_events(next_scope, today, _place(next_scope), since=moves_on)
-        stamp = max(stamp, next_scope.changed_at)
-    text = ics.calendar_ics(name=f"Mes collectes — {_place(scope)}", events=events, stamp=stamp)
+    events = []
+    for period in household.periods:
+        events += _feed_events(
+            period.scope, today, period.place, since=period.since, until=period.until
+        )
+    stamp = max(period.scope.changed_at for period in household.periods)
+    text = ics.calendar_ics(name=f"Mes collectes — {household.place}", events=events, stamp=stamp)
     return _ics_response(text, "mes-collectes.ics", private=True)
 
 
@@ -258,11 +254,7 @@ def space(request, slug):
     feed link."""
     authority = authority_get_by_slug(slug)
     account = account_from_request(request, authority)
-    household = household_calendar(account)
-    if household is not None:
-        household.fluxes = household.scope.next_by_flux(
-            today=timezone.localdate(), limit=NEXT_PER_FLUX
-        )
+    household = _household(account)
     token = feed_token_live(account, request.user)
     reminder = reminder_of(account, request.user)
     return render(
@@ -281,10 +273,19 @@ def space(request, slug):
     )
 
 
+def _household(account):
+    """The household's calendar on today, each date at the dwelling of that date: the
+    current one's next collections until a move, the coming one's from its date."""
+    today = timezone.localdate()
+    household = household_calendar(account, today=today)
+    if household is not None:
+        household.with_next(today=today, limit=NEXT_PER_FLUX)
+    return household
+
+
 def _household_fluxes(household) -> list[str]:
-    if household is None:
-        return []
-    return sorted({s.flux for s in household.scope.schedules}, key=Flux.values.index)
+    """The flux one may ask reminders for: those of the dwelling and of the one to come."""
+    return household.all_fluxes if household is not None else []
 
 
 @login_required
@@ -296,7 +297,7 @@ def space_reminders(request, slug):
     account = account_from_request(request, authority)
     if request.method != "POST":
         return redirect(_space_url(authority, account) + "#rappels")
-    household = household_calendar(account)
+    household = _household(account)
     form = ReminderForm(request.POST, fluxes=_household_fluxes(household))
     if form.is_valid():
         reminder = services_reminders.reminder_set(
@@ -311,10 +312,6 @@ def space_reminders(request, slug):
         else:
             messages.success(request, "Vous ne recevrez plus de rappels des collectes.")
         return redirect(_space_url(authority, account) + "#rappels")
-    if household is not None:
-        household.fluxes = household.scope.next_by_flux(
-            today=timezone.localdate(), limit=NEXT_PER_FLUX
-        )
     token = feed_token_live(account, request.user)
     return render(
         request,

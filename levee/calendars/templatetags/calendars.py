@@ -3,14 +3,18 @@ import datetime
 from django import template
 from django.utils.dateformat import format as date_format
 
+from levee.lib.templatetags.levee_format import day_fr
+
 register = template.Library()
 
 
 @register.filter
 def jour(value: datetime.date | None, with_year: bool = True) -> str:
-    """« mardi 1er décembre 2026 »: a collection day as French writes it (1er, not 1)."""
+    """« mardi 1er décembre 2026 »: a collection day as French writes it, its weekday then
+    the date as every page and email writes it (`day_fr`: 1er, not 1)."""
     if not value:
         return ""
-    day = "1er" if value.day == 1 else str(value.day)
-    month = date_format(value, "F Y" if with_year else "F")
-    return f"{date_format(value, 'l')} {day} {month}"
+    text = day_fr(value)
+    if not with_year:
+        text = text.removesuffix(f" {value.year}")
+    return f"{date_format(value, 'l')} {text}"

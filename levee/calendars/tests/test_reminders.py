@@ -124,7 +124,7 @@ def test_the_evening_before_a_collection_one_reminder_goes_out_once(world, opted
     }
     [message] = mails("collection_reminder")
     assert message.to == "dupont59@gmail.com" and message.authority == world.ccfi
-    assert message.subject == "Collecte demain, jeudi 10 décembre : Emballages recyclables"
+    assert message.subject == "Collecte demain, jeudi 10 décembre : Emballages recyclables — CCFI"
     assert "Demain, jeudi 10 décembre 2026, à Bailleul, collecte de :" in message.body_text
     assert "- Emballages recyclables" in message.body_text
     assert "Ordures ménagères" not in message.body_text
@@ -154,7 +154,7 @@ def test_a_reminder_follows_a_holiday_shift(world):
     assert collection_reminders_send(now=at(2026, 12, 25, 18))["eve"] == 1
     [message] = mails("collection_reminder")
     assert "Demain, samedi 26 décembre 2026" in message.body_text
-    assert "(au lieu du vendredi 25 décembre : Noël)" in message.body_text
+    assert "(au lieu du vendredi 25 décembre 2026 : Noël)" in message.body_text
 
 
 def test_the_periodic_command_runs_the_job(world, opted_in, monkeypatch):
@@ -178,7 +178,7 @@ def test_an_exception_is_announced_once_and_again_if_it_moves_again(world, opted
     assert collection_reminders_send(now=MORNING) == {"eve": 0, "change": 1}
     assert collection_reminders_send(now=MORNING)["change"] == 0
     [message] = mails("collection_change")
-    assert message.subject == "Un jour de collecte change à Bailleul"
+    assert message.subject == "Un jour de collecte change à Bailleul — CCFI"
     assert (
         "- Emballages recyclables : la collecte du jeudi 24 décembre 2026 a lieu le mercredi "
         "23 décembre 2026 (Marché de Noël)." in message.body_text
