@@ -106,14 +106,25 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     )
     simulated = invoice.status == InvoiceStatus.SIMULATED
     duplicata = duplicata and not simulated
+    today = timezone.localdate()
+    debits = (
+        _debits_of(invoice, today=today)
+        if duplicata and invoice.status == InvoiceStatus.OPEN
+        else []
+    )
+    paid = duplicata and invoice.status == InvoiceStatus.PAID and invoice.paid_at
     return {
         "duplicata": duplicata,
-        "debits": (
-            _debits_of(invoice, today=timezone.localdate())
-            if duplicata and invoice.status == InvoiceStatus.OPEN
-            else []
-        ),
-        "paid": duplicata and invoice.status == InvoiceStatus.PAID and invoice.paid_at,
+        "today": today,
+        # The settlement (« Prélevée le … », « Prélèvement prévu le … », « Reste à payer »)
+        # and the payment part (« Montant à payer », each debit to come) tell the same
+        # échéancier: what is debited already is no longer to pay.
+        "debits": debits,
+        "coming_debits": [debit for debit in debits if not debit["done"]],
+        "to_pay_cents": invoice.total_cents
+        - sum(debit["amount_cents"] for debit in debits if debit["done"]),
+        "paid": paid,
+        "paid_on": timezone.localdate(invoice.paid_at) if paid else None,
         "collection_address": (
             invoice.collection_address
             or (invoice.subscription.address_line if invoice.subscription else "")

@@ -161,12 +161,12 @@ def test_it_shows_the_vat_rate_when_there_is_vat(dupont):
 
 def test_it_says_whom_to_pay_and_how_to_pay_online(dupont):
     text = pdf_html(make_seed_invoice(dupont))
-    assert "Montant à payer : 87,94\u00a0€ avant le 01/08/2023" in text
+    assert "Montant à payer : 87,94\u00a0€ avant le 1er août 2023" in text
     assert "Sur http://testserver/flandre-interieure/espace/mes-factures/" in text or re.search(
         r"Sur https?://\S+/flandre-interieure/espace/mes-factures/ ", text
     )
     assert "ouvrez « Mes factures » et cliquez sur « Régler »" in text
-    assert "(carte bancaire ou prélèvement unique) avant le 01/08/2023" in text
+    assert "(carte bancaire ou prélèvement unique) avant le 1er août 2023" in text
     assert "Destinataire des paiements Service de gestion comptable d'Hazebrouck" in text
     assert "2 rue de l'Église 59190 HAZEBROUCK Téléphone : 03 28 41 94 60" in text
     assert "Horaires : du lundi au vendredi, de 8 h 45 à 12 h" in text
@@ -175,7 +175,7 @@ def test_it_says_whom_to_pay_and_how_to_pay_online(dupont):
 
 def test_a_debited_invoice_says_it_will_be_debited_instead(dupont):
     text = pdf_html(make_seed_invoice(dupont, direct_debit=True))
-    assert "Cette facture sera prélevée sur votre compte bancaire à partir du 01/08/2023" in text
+    assert "Cette facture sera prélevée sur votre compte bancaire à partir du 1er août 2023" in text
     assert "Régler" not in text and "avant le" not in text
 
 
@@ -184,7 +184,7 @@ def test_the_online_payment_line_gives_the_due_date_whatever_the_grace_days(dupo
         authority=dupont.authority, online_payment_grace_days=10, treasury_name="TRES. HAZEBROUCK"
     )
     text = pdf_html(make_seed_invoice(dupont))
-    assert "jusqu'au" not in text and "avant le 01/08/2023." in text
+    assert "jusqu'au" not in text and "avant le 1er août 2023." in text
     assert "Comptable public : TRES. HAZEBROUCK" in text
 
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.billing.pdf import invoice_pdf_context, invoice_pdf_kept
 from levee.lib.storage import private_storage
-from levee.payments.models import DebitSchedule, Mandate, ScheduledDebit
+from levee.lib.templatetags.levee_format import day_fr
+from levee.payments.models import DebitSchedule, DebitStatus, Mandate, ScheduledDebit
 from testkit import ccfi_world, make_user
 
 from .factories import make_seed_invoice
@@ -48,7 +49,7 @@ def test_the_kept_pdf_is_as_issued_and_the_duplicata_is_stamped(dupont):
     invoice = make_seed_invoice(dupont)
     issued = pdf_text(invoice)
     assert "DUPLICATA" not in issued
-    assert "Montant à payer : 87,94\u00a0€ avant le 01/08/2023" in issued
+    assert "Montant à payer : 87,94\u00a0€ avant le 1er août 2023" in issued
     duplicata = pdf_text(invoice, duplicata=True)
     assert "DUPLICATA" in duplicata
 
@@ -59,12 +60,15 @@ def test_a_paid_invoice_s_duplicata_says_when_and_how_it_was_paid(dupont):
     Invoice.objects.filter(pk=invoice.pk).update(paid_by="carte")
     invoice.refresh_from_db()
     text = pdf_text(invoice, duplicata=True)
-    assert "Réglée le 12/07/2023 par carte bancaire" in text
+    assert "Réglée le 12 juillet 2023 par carte bancaire" in text
     assert "Montant à payer" not in text and "cliquez sur « Régler »" not in text
 
 
-def test_a_debited_invoice_s_duplicata_lists_its_debits(dupont):
-    invoice = make_seed_invoice(dupont, direct_debit=True)
+def test_a_monthly_debited_invoice_s_duplicata_tells_one_echeancier(dupont):
+    """Issue 12: the settlement said « Prélèvement prévu le 10/01/2027 : 16,60 € » while the
+    payment part said « à partir du 01/01/2027 … Montant à payer : 99,58 € ». Both now give
+    what is left to pay and each debit to come, dated the French way."""
+    invoice = make_seed_invoice(dupont, direct_debit=True, total_cents=9958)
     mandate = Mandate.objects.create(
         authority=dupont.authority,
         account=dupont,
@@ -77,8 +81,10 @@ def test_a_debited_invoice_s_duplicata_lists_its_debits(dupont):
         signed_on=datetime.date(2023, 6, 1),
     )
     today = timezone.localdate()
-    past, coming = today - datetime.timedelta(days=20), today + datetime.timedelta(days=10)
-    for on, cents in ((past, 4397), (coming, 4397)):
+    past = today - datetime.timedelta(days=20)
+    coming = [today + datetime.timedelta(days=10 + 30 * k) for k in range(5)]
+    amounts = [1660, 1660, 1660, 1660, 1659, 1659]  # 99,58 € in six
+    for on, cents in zip([past, *coming], amounts, strict=True):
         ScheduledDebit.objects.create(
             authority=dupont.authority,
             mandate=mandate,
@@ -86,17 +92,62 @@ def test_a_debited_invoice_s_duplicata_lists_its_debits(dupont):
             due_on=on,
             amount_cents=cents,
         )
+    ScheduledDebit.objects.create(  # a rejected debit is no longer part of the échéancier
+        authority=dupont.authority,
+        mandate=mandate,
+        invoice=invoice,
+        due_on=past - datetime.timedelta(days=30),
+        amount_cents=9958,
+        status=DebitStatus.REJECTED,
+    )
+
     text = pdf_text(invoice, duplicata=True)
-    assert f"Prélevée le {past:%d/%m/%Y} : 43,97\u00a0€" in text
-    assert f"Prélèvement prévu le {coming:%d/%m/%Y} : 43,97\u00a0€" in text
+
+    settlement, payment = text.split("Montant à payer")
+    assert f"Règlement au {day_fr(today)}" in settlement
+    assert f"Prélevée le {day_fr(past)} : 16,60\u00a0€." in settlement
+    for on, cents in zip(coming, ["16,60", "16,60", "16,60", "16,59", "16,59"], strict=True):
+        assert f"Prélèvement prévu le {day_fr(on)} : {cents}\u00a0€." in settlement
+        assert f"le {day_fr(on)} : {cents}\u00a0€" in payment
+    assert "Reste à payer : 82,98\u00a0€." in settlement
+    assert payment.startswith(" : 82,98\u00a0€ ")
+    assert "prélevée sur votre compte bancaire en 5 fois" in payment
+    assert "à partir du" not in payment and "99,58" not in payment
+    assert not re.search(r"\d\d/\d\d/\d{4}", settlement.split("Total TTC")[-1] + payment)
+
+
+def test_a_debited_invoice_whose_debits_are_all_past_asks_nothing_more(dupont):
+    invoice = make_seed_invoice(dupont, direct_debit=True)
+    mandate = Mandate.objects.create(
+        authority=dupont.authority,
+        account=dupont,
+        rum="RUM-00240-00001-1",
+        creditor_identifier="FR12ZZZ123456",
+        schedule=DebitSchedule.PER_INVOICE,
+        holder_name="Pierre DUPONT",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPPXXX",
+        signed_on=datetime.date(2023, 6, 1),
+    )
+    past = timezone.localdate() - datetime.timedelta(days=3)
+    ScheduledDebit.objects.create(
+        authority=dupont.authority, mandate=mandate, invoice=invoice, due_on=past, amount_cents=8794
+    )
+
+    text = pdf_text(invoice, duplicata=True)
+
+    assert f"Prélevée le {day_fr(past)} : 87,94\u00a0€." in text
+    assert "Reste à payer : 0,00\u00a0€." in text and "Montant à payer : 0,00\u00a0€" in text
+    assert "ont tous été présentés à votre banque" in text and "à partir du" not in text
 
 
 def test_the_online_payment_line_gives_the_due_date_not_the_long_window(dupont):
     BillingSettings.objects.create(authority=dupont.authority, online_payment_grace_days=4749)
     text = pdf_text(make_seed_invoice(dupont))
     assert "jusqu'au" not in text
-    assert "cliquez sur « Régler » (carte bancaire ou prélèvement unique) avant le 01/08/2023" in (
-        text
+    assert (
+        "cliquez sur « Régler » (carte bancaire ou prélèvement unique) avant le 1er août 2023"
+        in (text)
     )
 
 
