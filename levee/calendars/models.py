@@ -21,7 +21,10 @@ class CalendarSettings(TimeStampedModel):
     """What an authority does with a collection that falls on a public holiday."""
 
     authority = models.OneToOneField(
-        "authorities.Authority", on_delete=models.CASCADE, related_name="calendar_settings"
+        "authorities.Authority",
+        on_delete=models.CASCADE,
+        related_name="calendar_settings",
+        verbose_name="collectivité",
     )
     holiday_policy = models.CharField(
         "collecte un jour férié",
@@ -41,8 +44,12 @@ class CalendarSettings(TimeStampedModel):
 class Sector(TimeStampedModel):
     """A part of a commune collected on its own days, named by the streets it covers."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT, related_name="+")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    commune = models.ForeignKey(
+        "authorities.Commune", on_delete=models.PROTECT, related_name="+", verbose_name="commune"
+    )
     name = models.CharField("nom", max_length=100)
     streets = models.TextField(
         "rues",
@@ -79,8 +86,12 @@ class CollectionSchedule(TimeStampedModel):
     """When one flux is collected in a commune (or one of its sectors): a rule and its
     period of validity."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    commune = models.ForeignKey("authorities.Commune", on_delete=models.PROTECT, related_name="+")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    commune = models.ForeignKey(
+        "authorities.Commune", on_delete=models.PROTECT, related_name="+", verbose_name="commune"
+    )
     sector = models.ForeignKey(
         Sector,
         on_delete=models.PROTECT,
@@ -150,9 +161,14 @@ class ScheduleException(TimeStampedModel):
     """A one-off change of one collection: cancelled, or moved to another date. `date` is
     the collection's date as the rule gives it; the exception wins over the holiday policy."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     schedule = models.ForeignKey(
-        CollectionSchedule, on_delete=models.CASCADE, related_name="exceptions"
+        CollectionSchedule,
+        on_delete=models.CASCADE,
+        related_name="exceptions",
+        verbose_name="calendrier de collecte",
     )
     date = models.DateField("collecte du")
     kind = models.CharField("changement", max_length=10, choices=ChangeKind.choices)
@@ -188,9 +204,14 @@ class CalendarFeedToken(models.Model):
     does the end of that login's access to the account (dissociated, deleted): the token
     belongs to the person, not to the household. One live token per login and account."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="calendar_tokens"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        related_name="calendar_tokens",
+        verbose_name="compte usager",
     )
     token = models.CharField("jeton", max_length=64, unique=True)
     created_by = models.ForeignKey(
@@ -225,9 +246,14 @@ class CollectionReminder(TimeStampedModel):
     asked to be emailed about its dwelling's collections. The choice belongs to the person
     (his email, his consent), not to the household: one per login and account."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
     account = models.ForeignKey(
-        "subscribers.Account", on_delete=models.CASCADE, related_name="collection_reminders"
+        "subscribers.Account",
+        on_delete=models.CASCADE,
+        related_name="collection_reminders",
+        verbose_name="compte usager",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -264,10 +290,19 @@ class CollectionReminderSent(models.Model):
     each reminder once, however often it runs. A change is recorded with the date it moved
     to (`cancelled` when there is none): if it moves again, that is a new alert."""
 
-    authority = models.ForeignKey("authorities.Authority", on_delete=models.CASCADE)
-    reminder = models.ForeignKey(CollectionReminder, on_delete=models.CASCADE, related_name="sent")
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.CASCADE, verbose_name="collectivité"
+    )
+    reminder = models.ForeignKey(
+        CollectionReminder, on_delete=models.CASCADE, related_name="sent", verbose_name="rappel"
+    )
     kind = models.CharField("type", max_length=10, choices=ReminderKind.choices)
-    schedule = models.ForeignKey(CollectionSchedule, on_delete=models.CASCADE, related_name="+")
+    schedule = models.ForeignKey(
+        CollectionSchedule,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="calendrier de collecte",
+    )
     nominal = models.DateField("collecte prévue le")
     date = models.DateField("collecte le")
     cancelled = models.BooleanField("annulée", default=False)

@@ -163,15 +163,13 @@ ENGLISH = (
     "Template Attempts Sent Decided Changed Cancelled Reminder Schedule Expires Slug Object "
     "Before After Claimed Next Last Search"
 ).split()
-# Another piece of work writes the calendars' labels; they join the test then.
-NOT_YET_FRENCH = {"calendars"}
 
 
 def _levee_admins():
     return [
         (model, model_admin)
         for model, model_admin in _admins()
-        if model.__module__.startswith("levee.") and model._meta.app_label not in NOT_YET_FRENCH
+        if model.__module__.startswith("levee.")
     ]
 
 
