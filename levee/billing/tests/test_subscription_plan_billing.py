@@ -123,6 +123,8 @@ def test_the_run_form_lists_them_for_the_year_asked_with_links_to_the_accounts(w
     # The year typed (the form sent back incomplete) names the grid the list is read against.
     page = client.post("/backoffice/facturation/nouvelle/", {"year": "2023"}).content.decode()
     assert '<h2 id="anomalies">Abonnements sans forfait</h2>' in page
+    # Read before the agent chooses what to run: the list comes ahead of the form.
+    assert page.index('id="anomalies"') < page.index('name="kind"')
     assert (
         "1 abonnement en cours en 2023 n'a pas de forfait de la grille 2023 : il ne sera "
         "pas facturé." in page
