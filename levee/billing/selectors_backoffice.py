@@ -6,10 +6,11 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
 
 from levee.payments.models import Payment, PaymentStatus
 
-from .models import BillingRun, Invoice, InvoiceSequence, Tariff, TariffPlan
+from .models import BillingRun, Invoice, InvoiceSequence, InvoiceStatus, Tariff, TariffPlan
 from .selectors import day_bounds
 
 
@@ -112,11 +113,108 @@ def payments_received(authority, start: datetime.date, end: datetime.date):
     )
 
 
-def payments_of_account(account, *, limit: int = 10) -> list[Payment]:
-    """An account's latest payments (online or by debit), with their invoice, for its page
-    of the back office."""
-    return list(
-        Payment.objects.filter(authority_id=account.authority_id, account=account)
+@dataclass
+class Settled:
+    """One règlement of an account: money received for one of its invoices."""
+
+    on: datetime.date
+    amount_cents: int
+    mode: str
+    invoice_id: int
+    invoice_number: str
+    note: str = ""
+
+
+# How the previous software (and the demo) names the way an invoice was paid.
+PAID_BY_WORDS = {
+    "carte": "Carte bancaire",
+    "prelevement": "Prélèvement",
+    "prélèvement": "Prélèvement",
+    "cheque": "Chèque",
+    "chèque": "Chèque",
+    "virement": "Virement",
+    "especes": "Espèces",
+    "espèces": "Espèces",
+}
+
+
+def payments_of_account(account, *, limit: int = 10) -> list[Settled]:
+    """An account's latest règlements, newest first, for its page of the back office:
+    its online payments settled paid, its debits taken (in régie mode those transmitted to
+    the bank and not rejected, in PES mode those whose date has come), and its invoices
+    recorded as paid otherwise (brought from the previous software). Three queries."""
+    from levee.payments.models import DebitStatus, ScheduledDebit
+    from levee.treasury.selectors import authority_sends_titles
+
+    today = timezone.localdate()
+    rows: list[Settled] = []
+    online = (
+        Payment.objects.filter(
+            authority_id=account.authority_id,
+            account=account,
+            status__in=[PaymentStatus.PAID, PaymentStatus.DUPLICATE],
+        )
         .select_related("invoice")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-paid_at", "-pk")[:limit]
     )
+    for p in online:
+        rows.append(
+            Settled(
+                on=timezone.localdate(p.paid_at) if p.paid_at else timezone.localdate(p.created_at),
+                amount_cents=p.amount_cents if p.paid_amount_cents is None else p.paid_amount_cents,
+                mode=p.get_method_display() or "Paiement en ligne",
+                invoice_id=p.invoice_id,
+                invoice_number=p.invoice.number,
+                note="payé en double (à rembourser)" if p.status == PaymentStatus.DUPLICATE else "",
+            )
+        )
+    taken = [DebitStatus.SENT]
+    if authority_sends_titles(account.authority):
+        taken.append(DebitStatus.PLANNED)
+    debits = (
+        ScheduledDebit.objects.filter(
+            authority_id=account.authority_id,
+            invoice__account=account,
+            status__in=taken,
+            due_on__lte=today,
+        )
+        .exclude(invoice__status=InvoiceStatus.CANCELLED)
+        .select_related("invoice")
+        .order_by("-due_on", "-pk")[:limit]
+    )
+    for d in debits:
+        rows.append(
+            Settled(
+                on=d.due_on,
+                amount_cents=d.amount_cents,
+                mode="Prélèvement",
+                invoice_id=d.invoice_id,
+                invoice_number=d.invoice.number,
+            )
+        )
+    recorded = (
+        Invoice.objects.filter(
+            authority_id=account.authority_id, account=account, status=InvoiceStatus.PAID
+        )
+        .exclude(Exists(Payment.objects.filter(invoice=OuterRef("pk"), status=PaymentStatus.PAID)))
+        .exclude(
+            Exists(
+                ScheduledDebit.objects.filter(invoice=OuterRef("pk")).exclude(
+                    status__in=[DebitStatus.CANCELLED, DebitStatus.REJECTED]
+                )
+            )
+        )
+        .order_by("-paid_at", "-pk")[:limit]
+    )
+    for i in recorded:
+        rows.append(
+            Settled(
+                on=timezone.localdate(i.paid_at),
+                amount_cents=i.total_cents,
+                mode=PAID_BY_WORDS.get(i.paid_by.lower(), i.paid_by.capitalize() or "—"),
+                invoice_id=i.pk,
+                invoice_number=i.number,
+            )
+        )
+    rows.sort(key=lambda r: (r.on, r.invoice_id), reverse=True)
+    return rows[:limit]

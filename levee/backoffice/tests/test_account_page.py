@@ -107,7 +107,9 @@ def test_the_page_shows_the_account_s_whole_life_with_the_actions_on_it(client, 
         assert f">{heading}</h2>" in page
     assert "Ordures ménagères" in page and "C-4471" in page
     assert "02/01/2025" in page and f"/backoffice/comptes/{world['account'].pk}/levees/" in page
-    assert "2500001000001" in page and "Refusé" in page and "RUM00001" in page
+    assert "2500001000001" in page and "RUM00001" in page
+    # A refused attempt is no règlement.
+    assert "Aucun règlement pour ce compte." in page
     assert "FR7630006000011234567890189" not in page  # the IBAN masked
     assert "clé d'activation du compte 00001 (DUPONT PIERRE) régénérée" in page
     assert f"?compte={world['account'].code}" in page
@@ -135,3 +137,77 @@ def test_all_the_lifts_are_paginated_and_another_authority_sees_none(client, wor
     client.force_login(world["other"])
     for url in ("", "levees/"):
         assert client.get(f"/backoffice/comptes/{world['account'].pk}/{url}").status_code == 404
+
+
+def test_derniers_reglements_lists_every_settled_payment(client, world):
+    """Online payments settled, debits taken and invoices recorded as paid (brought from
+    the previous software): date, invoice number, mode and amount; an attempt refused and a
+    debit still to come are none."""
+    from django.utils import timezone
+
+    from levee.billing.models import InvoiceStatus
+    from levee.payments.models import DebitStatus, ScheduledDebit
+
+    account, ccfi = world["account"], world["ccfi"]
+    today = timezone.localdate()
+    online = make_invoice(
+        account, number="2500001000101", issued_on=datetime.date(2025, 7, 1), total_cents=8794
+    )
+    Payment.objects.create(
+        authority=ccfi,
+        invoice=online,
+        account=account,
+        gateway="sandbox",
+        status=PaymentStatus.PAID,
+        method="carte",
+        paid_at=datetime.datetime(2025, 7, 20, 9, tzinfo=datetime.UTC),
+        amount_cents=8794,
+    )
+    debited = make_invoice(
+        account, number="2500001000102", issued_on=datetime.date(2025, 8, 1), total_cents=8794
+    )
+    mandate = Mandate.objects.create(
+        authority=ccfi,
+        account=account,
+        rum="RUM-TAKEN",
+        creditor_identifier="FR00ZZZ",
+        schedule="mensuel",
+        holder_name="DUPONT PIERRE",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPP",
+        signed_on=datetime.date(2024, 1, 1),
+    )
+    for due_on, status, cents in (
+        (datetime.date(2025, 9, 10), DebitStatus.SENT, 1466),
+        (today + datetime.timedelta(days=30), DebitStatus.PLANNED, 1577),
+        (datetime.date(2025, 10, 10), DebitStatus.REJECTED, 1688),
+    ):
+        ScheduledDebit.objects.create(
+            authority=ccfi,
+            mandate=mandate,
+            invoice=debited,
+            due_on=due_on,
+            amount_cents=cents,
+            status=status,
+        )
+    legacy = make_invoice(
+        account, number="2300001000103", issued_on=datetime.date(2023, 1, 1), total_cents=11315
+    )
+    type(legacy).objects.filter(pk=legacy.pk).update(
+        status=InvoiceStatus.PAID,
+        paid_at=datetime.datetime(2023, 1, 20, 10, 30, tzinfo=datetime.UTC),
+        paid_by="chèque",
+    )
+    client.force_login(world["agent"])
+    page = text(client.get(f"/backoffice/comptes/{account.pk}/"))
+    section = page[page.index('id="account-payments"') : page.index('id="account-requests"')]
+    rows = [" ".join(row.split()) for row in section.split("<tr>")[2:]]
+    assert [r.split("</td>")[0].removeprefix("<td>") for r in rows] == [
+        "10/09/2025",
+        "20/07/2025",
+        "20/01/2023",
+    ]
+    assert "2500001000102" in rows[0] and "Prélèvement" in rows[0] and "14,66" in rows[0]
+    assert "2500001000101" in rows[1] and "Carte bancaire" in rows[1] and "87,94" in rows[1]
+    assert "2300001000103" in rows[2] and "Chèque" in rows[2]
+    assert "15,77" not in section and "16,88" not in section
