@@ -4,11 +4,14 @@ the PES V2 files (rôles ORMC) that carry them (`levee/billing/PES.md`).
 Money is integer cents, as in billing. Every table carries `authority_id`.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from levee.lib.models import TimeStampedModel
 from levee.lib.storage import private_storage
@@ -267,3 +270,71 @@ class PesBordereauSequence(models.Model):
 
     def __str__(self):
         return f"{self.year} : prochain bordereau n° {self.next_value}"
+
+
+class PesGenerationStatus(models.TextChoices):
+    PENDING = "en_attente", "En attente"
+    RUNNING = "en_cours", "En cours de génération"
+    DONE = "terminee", "Générée et contrôlée"
+    FAILED = "echec", "Échec"
+
+
+# A generation waiting or running with no progress for this long lost its worker: it may be
+# asked again (as a billing run may be resumed).
+GENERATION_STALLED_AFTER = datetime.timedelta(minutes=10)
+
+
+class PesGeneration(TimeStampedModel):
+    """The generation of a run's rôle, done by a task (`levee/treasury/tasks.py`): one row
+    per run, asked again for each regeneration. One runs at a time per run; its progress is
+    the pieces written out of those to write. A failure keeps its French message and leaves
+    no file; the rôle may then be asked again."""
+
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    run = models.OneToOneField(
+        "billing.BillingRun",
+        on_delete=models.PROTECT,
+        related_name="pes_generation",
+        verbose_name="facturation",
+    )
+    status = models.CharField(
+        "état",
+        max_length=20,
+        choices=PesGenerationStatus.choices,
+        default=PesGenerationStatus.PENDING,
+    )
+    # Counts the requests: a worker whose request was superseded (stalled, then asked again)
+    # writes nothing on the row.
+    attempt = models.PositiveIntegerField("demande n°", default=0)
+    pieces_done = models.PositiveIntegerField("pièces écrites", default=0)
+    pieces_total = models.PositiveIntegerField("pièces à écrire", default=0)
+    files = models.PositiveSmallIntegerField("fichiers générés", default=0)
+    message = models.TextField("message", blank=True)
+    requested_at = models.DateTimeField("demandée le")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demandée par",
+    )
+    started_at = models.DateTimeField("commencée le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "génération de rôle"
+        verbose_name_plural = "générations de rôles"
+
+    def __str__(self):
+        return f"Génération du rôle de {self.run_id} : {self.get_status_display()}"
+
+    @property
+    def is_going_on(self) -> bool:
+        return self.status in (PesGenerationStatus.PENDING, PesGenerationStatus.RUNNING)
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_going_on and self.updated_at < timezone.now() - GENERATION_STALLED_AFTER

@@ -2,7 +2,7 @@
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from .models import PesFile, PesFileStatus, PublicAccountingSettings
+from .models import PesFile, PesFileStatus, PesGeneration, PublicAccountingSettings
 
 
 def public_accounting_settings_of(authority) -> PublicAccountingSettings | None:
@@ -18,6 +18,18 @@ def role_runs_of(authority, limit: int = 20):
             "-issued_on", "-pk"
         )[:limit]
     )
+
+
+def pes_generations_of_runs(runs) -> dict[int, PesGeneration]:
+    """The generation of each run's rôle (the last one asked), by run pk."""
+    if not runs:
+        return {}
+    return {
+        g.run_id: g
+        for g in PesGeneration.objects.filter(
+            authority_id=runs[0].authority_id, run_id__in=[r.pk for r in runs]
+        )
+    }
 
 
 def pes_files_of_authority(authority):

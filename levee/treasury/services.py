@@ -2,7 +2,9 @@
 and their life (transmis, accepté, rejeté), each audited."""
 
 import datetime
+import logging
 import os
+import secrets
 from collections.abc import Callable
 
 from django.db import transaction
@@ -20,6 +22,8 @@ from .models import (
     PesBordereauSequence,
     PesFile,
     PesFileStatus,
+    PesGeneration,
+    PesGenerationStatus,
     PublicAccountingSettings,
     luhn_valid,
 )
@@ -28,6 +32,8 @@ from .pes_check import pes_check
 
 PRODUCT_CODE_LENGTH = 4
 NATURE_LENGTH = 12
+
+logger = logging.getLogger(__name__)
 
 
 class TreasuryError(Exception):
@@ -145,27 +151,25 @@ def _pdf_of(invoice) -> bytes:
         return handle.read()
 
 
-def _numbers(*, authority, year: int, reusable: list[int], needed: int) -> list[int]:
-    """`needed` bordereau numbers: first those the run's earlier files (never accepted by
-    Hélios) held, then new ones from the sequence. Numbers left over go back to the sequence
-    when they are its last; otherwise the sequence would have a hole, and it is refused."""
-    sequence, _ = PesBordereauSequence.objects.get_or_create(authority=authority, year=year)
-    sequence = PesBordereauSequence.objects.select_for_update().get(pk=sequence.pk)
+def _numbers(*, next_value: int, reusable: list[int], needed: int) -> tuple[list[int], int]:
+    """`needed` bordereau numbers and the sequence's next value after them: first those the
+    run's earlier files (never accepted by Hélios) held, then new ones from the sequence.
+    Numbers left over go back to the sequence when they are its last; otherwise the
+    sequence would have a hole, and it is refused. Nothing is saved here."""
     numbers = sorted(set(reusable))[:needed]
     leftover = sorted(set(reusable))[needed:]
     if leftover:
-        if leftover != list(range(leftover[0], sequence.next_value)):
+        if leftover != list(range(leftover[0], next_value)):
             raise TreasuryError(
                 "Le rôle compte moins de fichiers qu'avant et d'autres bordereaux ont été numérotés "
                 f"depuis : les n° {', '.join(map(str, leftover))} laisseraient un trou dans la "
                 "numérotation. Rétablissez le nombre de factures par fichier."
             )
-        sequence.next_value = leftover[0]
+        next_value = leftover[0]
     while len(numbers) < needed:
-        numbers.append(sequence.next_value)
-        sequence.next_value += 1
-    sequence.save(update_fields=["next_value"])
-    return numbers
+        numbers.append(next_value)
+        next_value += 1
+    return numbers, next_value
 
 
 def _boundaries(run: BillingRun, per_file: int, count: int) -> list[tuple[int, int]]:
@@ -178,7 +182,46 @@ def _boundaries(run: BillingRun, per_file: int, count: int) -> list[tuple[int, i
     return bounds
 
 
-@transaction.atomic
+SENT_REFUSAL = (
+    "Le rôle de cette facturation a été transmis au comptable public : il ne peut plus "
+    "être généré à nouveau. Une correction part dans un nouveau bordereau."
+)
+
+
+def role_refusal(run: BillingRun) -> tuple[PublicAccountingSettings, list[PesFile], int]:
+    """The settings, the run's files and its count of titles when its rôle may be generated;
+    TreasuryError, in French, saying why not otherwise."""
+    refusal = run_refusal(run)
+    if refusal:
+        raise TreasuryError(refusal)
+    settings = PublicAccountingSettings.objects.filter(authority_id=run.authority_id).first()
+    if settings is None:
+        raise TreasuryError(_missing_sentence(["les réglages de comptabilité publique"]))
+    missing = settings_missing(settings)
+    if missing:
+        raise TreasuryError(_missing_sentence(missing))
+    existing = list(PesFile.objects.filter(authority_id=run.authority_id, run_id=run.pk))
+    if any(f.status in (PesFileStatus.TRANSMITTED, PesFileStatus.ACCEPTED) for f in existing):
+        raise TreasuryError(SENT_REFUSAL)
+    count = titled_invoices(run).count()
+    if not count:
+        raise TreasuryError("Cette facturation n'a aucune facture à transmettre en titre.")
+    return settings, existing, count
+
+
+CHANGED_MEANWHILE = (
+    "Le rôle de cette facturation ou la numérotation des bordereaux a changé pendant la "
+    "génération (une autre génération s'est terminée entre-temps) : aucun fichier n'a été "
+    "enregistré, relancez la génération."
+)
+
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        if os.path.exists(path):
+            os.remove(path)
+
+
 def pes_file_generate(
     *,
     run: BillingRun,
@@ -191,50 +234,39 @@ def pes_file_generate(
 
     Regenerating replaces the run's files not yet transmitted (they keep their numbers);
     once one is transmitted (or accepted), the rôle can no longer be regenerated: a
-    correction goes out as a new bordereau. TreasuryError, in French, when it cannot."""
-    run = BillingRun.objects.select_for_update().select_related("authority").get(pk=run.pk)
+    correction goes out as a new bordereau. TreasuryError, in French, when it cannot.
+
+    The files are written and checked outside any transaction (a task's progress is seen
+    while they are written, and the embedded database stays writable meanwhile), then
+    recorded in one short transaction that takes the bordereau numbers: it first checks
+    that neither the run's files nor the exercice's numbering changed since the numbers
+    were planned, so the numbering keeps no gap and no number twice. Whatever fails, the
+    files written are removed and nothing is recorded."""
+    run = BillingRun.objects.select_related("authority").get(pk=run.pk)
     authority = run.authority
-    refusal = run_refusal(run)
-    if refusal:
-        raise TreasuryError(refusal)
-    settings = PublicAccountingSettings.objects.filter(authority_id=authority.pk).first()
-    if settings is None:
-        raise TreasuryError(_missing_sentence(["les réglages de comptabilité publique"]))
-    missing = settings_missing(settings)
-    if missing:
-        raise TreasuryError(_missing_sentence(missing))
-    existing = list(PesFile.objects.filter(authority_id=authority.pk, run_id=run.pk))
-    if any(f.status in (PesFileStatus.TRANSMITTED, PesFileStatus.ACCEPTED) for f in existing):
-        raise TreasuryError(
-            "Le rôle de cette facturation a été transmis au comptable public : il ne peut plus "
-            "être généré à nouveau. Une correction part dans un nouveau bordereau."
-        )
-    count = titled_invoices(run).count()
-    if not count:
-        raise TreasuryError("Cette facturation n'a aucune facture à transmettre en titre.")
+    settings, existing, count = role_refusal(run)
     now = timezone.now()
     today = today or timezone.localdate()
     year = run.issued_on.year
     stamp = timezone.localtime(now).strftime("%Y%m%d%H%M%S")
     bounds = _boundaries(run, settings.pieces_per_file, count)
-    numbers = _numbers(
-        authority=authority,
-        year=year,
+    sequence = PesBordereauSequence.objects.filter(authority_id=authority.pk, year=year).first()
+    seen_next = sequence.next_value if sequence else 1
+    seen_files = sorted((f.pk, f.status) for f in existing)
+    numbers, next_value = _numbers(
+        next_value=seen_next,
         reusable=[f.bordereau for f in existing if f.year == year],
         needed=len(bounds),
     )
-    replaced = [f for f in existing if f.status == PesFileStatus.GENERATED]
-    PesFile.objects.filter(pk__in=[f.pk for f in replaced]).delete()
     folder = f"pes/{authority.pk}"
     for path in (private_storage.path("pes"), private_storage.path(folder)):
         os.makedirs(path, mode=0o700, exist_ok=True)
-    written_paths: list[str] = []
-    files: list[PesFile] = []
-    done = 0
+    # Each attempt writes under names of its own until it is recorded.
+    token = secrets.token_hex(6)
+    written: list[tuple[FileSpec, object, str, str]] = []  # spec, counts, partial, name
     try:
-        for part, ((first_id, last_id), bordereau) in enumerate(
-            zip(bounds, numbers, strict=True), 1
-        ):
+        done = 0
+        for (first_id, last_id), bordereau in zip(bounds, numbers, strict=True):
             spec = FileSpec(
                 run=run,
                 settings=settings,
@@ -248,16 +280,16 @@ def pes_file_generate(
             )
             file_totals(spec)
             name = f"{folder}/{spec.name}.xml"
-            path = private_storage.path(name)
-            partial = f"{path}.part"
-            written_paths.append(partial)
-            written = pes_file_write(
+            partial = f"{private_storage.path(name)}.{token}.part"
+            written.append((spec, None, partial, name))
+            counts = pes_file_write(
                 spec,
                 partial,
                 pdf_of=_pdf_of if settings.attach_pdfs else None,
                 progress=(lambda n, done=done: progress(done + n, count)) if progress else None,
                 chunk_size=chunk_size,
             )
+            written[-1] = (spec, counts, partial, name)
             problems = pes_check(partial)
             if problems:
                 raise TreasuryError(
@@ -267,44 +299,74 @@ def pes_file_generate(
                     problems,
                 )
             os.chmod(partial, 0o600)  # as private storage keeps its files
-            os.replace(partial, path)
-            written_paths[-1] = path
-            done += written.pieces
-            files.append(
-                PesFile.objects.create(
-                    authority=authority,
-                    run=run,
-                    year=year,
-                    bordereau=bordereau,
-                    part=part,
-                    name=spec.name,
-                    pieces=written.pieces,
-                    lines=written.lines,
-                    debited=written.debited,
-                    attachments=written.attachments,
-                    total_ht_cents=written.total_ht_cents,
-                    vat_cents=written.vat_cents,
-                    first_invoice_id=first_id,
-                    last_invoice_id=last_id,
-                    file=name,
-                    size=os.path.getsize(path),
-                    generated_at=now,
-                    generated_by=by,
-                )
-            )
+            done += counts.pieces
+        files, replaced = _files_record(
+            run=run,
+            by=by,
+            now=now,
+            written=written,
+            seen_files=seen_files,
+            seen_next=seen_next,
+            next_value=next_value,
+        )
     except BaseException as error:
-        for path in written_paths:
-            if os.path.exists(path):
-                os.remove(path)
+        _remove([partial for _spec, _counts, partial, _name in written])
         if isinstance(error, PesError):
             raise TreasuryError(str(error)) from error
         raise
     old_names = [f.file.name for f in replaced if f.file.name]
+    new_names = {f.file.name for f in files}
     transaction.on_commit(
-        lambda: [
-            private_storage.delete(n) for n in old_names if n not in {f.file.name for f in files}
-        ]
+        lambda: [private_storage.delete(n) for n in old_names if n not in new_names]
     )
+    return files
+
+
+@transaction.atomic
+def _files_record(
+    *, run, by, now, written, seen_files, seen_next: int, next_value: int
+) -> tuple[list[PesFile], list[PesFile]]:
+    """Records the files written (their rows, the numbering, the audit) and gives them
+    their final names, provided nothing changed since they were planned."""
+    authority = run.authority
+    BillingRun.objects.select_for_update().filter(pk=run.pk).first()  # one recording per run
+    year = run.issued_on.year
+    existing = list(
+        PesFile.objects.select_for_update().filter(authority_id=authority.pk, run_id=run.pk)
+    )
+    sequence, _ = PesBordereauSequence.objects.get_or_create(authority=authority, year=year)
+    sequence = PesBordereauSequence.objects.select_for_update().get(pk=sequence.pk)
+    if sorted((f.pk, f.status) for f in existing) != seen_files or sequence.next_value != seen_next:
+        raise TreasuryError(CHANGED_MEANWHILE)
+    replaced = [f for f in existing if f.status == PesFileStatus.GENERATED]
+    PesFile.objects.filter(pk__in=[f.pk for f in replaced]).delete()
+    if sequence.next_value != next_value:
+        sequence.next_value = next_value
+        sequence.save(update_fields=["next_value"])
+    files = []
+    for part, (spec, counts, _partial, name) in enumerate(written, 1):
+        files.append(
+            PesFile.objects.create(
+                authority=authority,
+                run=run,
+                year=year,
+                bordereau=spec.bordereau,
+                part=part,
+                name=spec.name,
+                pieces=counts.pieces,
+                lines=counts.lines,
+                debited=counts.debited,
+                attachments=counts.attachments,
+                total_ht_cents=counts.total_ht_cents,
+                vat_cents=counts.vat_cents,
+                first_invoice_id=spec.first_id,
+                last_invoice_id=spec.last_id,
+                file=name,
+                size=os.path.getsize(_partial),
+                generated_at=now,
+                generated_by=by,
+            )
+        )
     for pes_file in files if by is not None else []:  # the command, run without --agent
         audit_write(
             authority=authority,
@@ -319,7 +381,141 @@ def pes_file_generate(
                 "total_ht_cents": pes_file.total_ht_cents,
             },
         )
-    return files
+    # Last, so that a failure before leaves the files under their temporary names only.
+    renamed = []
+    try:
+        for _spec, _counts, partial, name in written:
+            os.replace(partial, private_storage.path(name))
+            renamed.append(private_storage.path(name))
+    except BaseException:
+        _remove(renamed)
+        raise
+    return files, replaced
+
+
+# --- The generation as a task, its progress shown on « Titres et rôles » --------------------
+
+# With the PDFs, each piece takes a rendering: the progress is told every few pieces.
+PDF_PROGRESS_CHUNK = 100
+
+
+def _going_on_refusal(run: BillingRun, generation: PesGeneration) -> str:
+    return (
+        f"Le rôle de « {run.label} » est déjà en cours de génération "
+        f"({generation.pieces_done} sur {plural_fr(generation.pieces_total, 'pièce')} "
+        "écrites) : il n'est pas demandé une seconde fois. Suivez son avancement sur cette page."
+    )
+
+
+@transaction.atomic
+def pes_generation_request(*, run: BillingRun, by) -> PesGeneration:
+    """« Générer le fichier PES »: records the request (« En attente ») and enqueues its
+    task once committed. One generation at a time per run: while one waits or runs (and has
+    not stalled), another request is refused in French. TreasuryError too when the run
+    cannot make a rôle (not published, incomplete settings, already transmitted)."""
+    run = BillingRun.objects.select_for_update().get(pk=run.pk, authority_id=run.authority_id)
+    _settings, _existing, count = role_refusal(run)
+    generation = PesGeneration.objects.select_for_update().filter(run_id=run.pk).first()
+    if generation is not None and generation.is_going_on and not generation.is_stalled:
+        raise TreasuryError(_going_on_refusal(run, generation))
+    values = {
+        "status": PesGenerationStatus.PENDING,
+        "pieces_done": 0,
+        "pieces_total": count,
+        "files": 0,
+        "message": "",
+        "requested_at": timezone.now(),
+        "requested_by": by,
+        "started_at": None,
+        "finished_at": None,
+    }
+    if generation is None:
+        generation = PesGeneration.objects.create(
+            authority_id=run.authority_id, run=run, attempt=1, **values
+        )
+    else:
+        for name, value in values.items():
+            setattr(generation, name, value)
+        generation.attempt += 1
+        generation.save(update_fields=[*values, "attempt", "updated_at"])
+    pk, attempt = generation.pk, generation.attempt
+    transaction.on_commit(
+        lambda: pes_generation_enqueue(generation_id=pk, attempt=attempt), robust=True
+    )
+    return generation
+
+
+def pes_generation_enqueue(*, generation_id: int, attempt: int) -> None:
+    from .tasks import pes_generation_execute_task
+
+    pes_generation_execute_task.enqueue(generation_id, attempt)
+
+
+def _failure_message(error: BaseException) -> str:
+    if isinstance(error, TreasuryError):
+        told = error.message.rstrip(" .")
+        return (
+            f"La génération du rôle a échoué : {told}. Aucun fichier n'a été enregistré. "
+            "Corrigez ce qui est indiqué (réglages de comptabilité publique ou fiche de "
+            "l'usager), puis relancez « Générer le fichier PES »."
+        )
+    return (
+        f"La génération du rôle s'est arrêtée sur une erreur ({type(error).__name__} : "
+        f"{error}). Aucun fichier n'a été enregistré : relancez « Générer le fichier PES » ; "
+        "si l'erreur revient, transmettez ce message à l'administrateur de Levée."
+    )
+
+
+def pes_generation_execute(*, generation_id: int, attempt: int | None = None) -> PesGeneration:
+    """The task's work: claims the generation asked (« En cours de génération »), writes
+    the rôle telling its progress (pieces written out of those to write), then records
+    « Générée et contrôlée » or « Échec » with the French message of what failed. A
+    generation already claimed, finished, or asked again since (`attempt`) is left alone."""
+    now = timezone.now()
+    claim = PesGeneration.objects.filter(pk=generation_id, status=PesGenerationStatus.PENDING)
+    if attempt is not None:
+        claim = claim.filter(attempt=attempt)
+    claimed = claim.update(status=PesGenerationStatus.RUNNING, started_at=now, updated_at=now)
+    generation = PesGeneration.objects.select_related("run", "requested_by").get(pk=generation_id)
+    if not claimed:
+        return generation
+    mine = PesGeneration.objects.filter(pk=generation_id, attempt=generation.attempt)
+
+    def progress(done: int, total: int) -> None:
+        mine.update(pieces_done=done, pieces_total=total, updated_at=timezone.now())
+
+    attach_pdfs = (
+        PublicAccountingSettings.objects.filter(authority_id=generation.authority_id)
+        .values_list("attach_pdfs", flat=True)
+        .first()
+    )
+    try:
+        files = pes_file_generate(
+            run=generation.run,
+            by=generation.requested_by,
+            progress=progress,
+            chunk_size=PDF_PROGRESS_CHUNK if attach_pdfs else CHUNK_SIZE,
+        )
+    except Exception as error:
+        if not isinstance(error, TreasuryError):
+            logger.exception("PES generation %s failed", generation_id)
+        mine.update(
+            status=PesGenerationStatus.FAILED,
+            message=_failure_message(error)[:2000],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    else:
+        pieces = sum(f.pieces for f in files)
+        mine.update(
+            status=PesGenerationStatus.DONE,
+            files=len(files),
+            pieces_done=pieces,
+            pieces_total=pieces,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    return PesGeneration.objects.get(pk=generation_id)
 
 
 def _locked(pes_file: PesFile) -> PesFile:

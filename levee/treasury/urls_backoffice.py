@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.files, name="roles"),
     path("reglages/", views.accounting_settings, name="accounting_settings"),
     path("facturations/<int:run_pk>/generer/", views.generate, name="generate"),
+    path(
+        "facturations/<int:run_pk>/avancement/",
+        views.generation_progress,
+        name="generation_progress",
+    ),
     path("fichiers/<int:pk>/telecharger/", views.download, name="download"),
     path("fichiers/<int:pk>/transmis/", views.transmit, name="transmit"),
     path("fichiers/<int:pk>/accepte/", views.accept, name="accept"),

@@ -268,4 +268,7 @@ NOT_PAGES = {
     ),
     "backoffice:import_progress": "a fragment of the import's page, polled by it (checked there)",
     "billing_bo:run_progress": "a fragment of the run's page, polled by it (checked there)",
+    "treasury_bo:generation_progress": (
+        "a fragment of « Titres et rôles », polled by it (checked there)"
+    ),
 }

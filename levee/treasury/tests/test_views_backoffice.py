@@ -13,7 +13,13 @@ from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
 from levee.audit.models import AuditEntry
 from levee.billing.models import RunStatus
-from levee.treasury.models import CollectionMode, PesFile, PesFileStatus, PublicAccountingSettings
+from levee.treasury.models import (
+    CollectionMode,
+    PesFile,
+    PesFileStatus,
+    PesGeneration,
+    PublicAccountingSettings,
+)
 from levee.treasury.services import pes_file_generate, pes_file_mark_transmitted
 from testkit import ccfi_world, make_user, pilat_world
 
@@ -188,16 +194,19 @@ def test_an_unpublished_run_makes_no_role(client, world):
     assert not PesFile.objects.exists()
 
 
-def test_the_whole_life_of_a_role_from_the_page(client, world):
+def test_the_whole_life_of_a_role_from_the_page(client, world, django_capture_on_commit_callbacks):
     authority, run, agents = world
     client.force_login(agents[AgentRole.FACTURATION])
     page = text(client.get(ROLES_URL))
     assert "Générer le fichier PES" in page
     assert "0 facture sur 2 factures à transmettre en titre" in page
-    response = client.post(reverse("treasury_bo:generate", args=[run.pk]), follow=True)
-    page = text(response)
+    with django_capture_on_commit_callbacks(execute=True):  # the task, run by the backend
+        response = client.post(reverse("treasury_bo:generate", args=[run.pk]))
+    page = text(client.get(response["Location"]))
     (pes_file,) = PesFile.objects.all()
-    assert "Rôle de « 2e semestre 2026 » généré et contrôlé : 1 fichier PES, 2 factures" in page
+    assert "Génération du rôle de « 2e semestre 2026 » lancée." in page
+    assert "Rôle de « 2e semestre 2026 » généré et contrôlé le " in page
+    assert ": 1 fichier PES, 2 factures en titre." in page
     assert "2 factures sur 2 factures à transmettre en titre" in page
     assert "Télécharger le fichier PES" in page
     assert "141,00\xa0€" in page  # 2 × 70,50 €
@@ -311,8 +320,16 @@ def test_only_facturation_and_administrateur_act_on_the_files(client, world, rol
             )
         assert client.post(reverse("treasury_bo:generate", args=[run.pk])).status_code == 403
         assert client.post(reverse("treasury_bo:acknowledgement")).status_code == 403
+        assert not PesGeneration.objects.exists()
+        assert "Générer à nouveau le fichier PES" not in page
         pes_file.refresh_from_db()
         assert pes_file.status == PesFileStatus.GENERATED
+    else:
+        assert "Générer à nouveau le fichier PES" in page
+    progress = client.get(reverse("treasury_bo:generation_progress", args=[run.pk]))
+    assert progress.status_code == 200
+    assert 'data-running="false"' in text(progress)
+    assert "2 factures sur 2 factures à transmettre en titre" in text(progress)
 
 
 def test_another_authoritys_files_and_runs_are_a_404(client, world):
@@ -326,6 +343,9 @@ def test_another_authoritys_files_and_runs_are_a_404(client, world):
     for name in ("transmit", "accept", "reject"):
         assert client.post(reverse(f"treasury_bo:{name}", args=[pes_file.pk])).status_code == 404
     assert client.post(reverse("treasury_bo:generate", args=[run.pk])).status_code == 404
+    progress = reverse("treasury_bo:generation_progress", args=[run.pk])
+    assert client.get(progress).status_code == 404
+    assert not PesGeneration.objects.exists()
     page = text(client.get(ROLES_URL))
     assert pes_file.name not in page and "2e semestre 2026" not in page
     pes_file.refresh_from_db()
