@@ -2,6 +2,7 @@
 and their life (transmis, accepté, rejeté), each audited."""
 
 import datetime
+import glob
 import logging
 import os
 import secrets
@@ -261,8 +262,10 @@ def pes_file_generate(
     folder = f"pes/{authority.pk}"
     for path in (private_storage.path("pes"), private_storage.path(folder)):
         os.makedirs(path, mode=0o700, exist_ok=True)
-    # Each attempt writes under names of its own until it is recorded.
-    token = secrets.token_hex(6)
+    # Each attempt writes under names of its own until it is recorded; those an attempt
+    # killed on the way (its worker stopped) left behind go now.
+    _remove(glob.glob(os.path.join(private_storage.path(folder), f"*.r{run.pk}-*.part")))
+    token = f"r{run.pk}-{secrets.token_hex(6)}"
     written: list[tuple[FileSpec, object, str, str]] = []  # spec, counts, partial, name
     try:
         done = 0

@@ -215,6 +215,25 @@ def test_an_exception_while_writing_removes_the_half_written_file(
     assert not PesFile.objects.exists()
 
 
+def test_what_a_killed_attempt_left_half_written_goes_with_the_next_one(
+    world, queued, django_capture_on_commit_callbacks
+):
+    authority, run, agent = world
+    folder = private_storage.path(f"pes/{authority.pk}")
+    os.makedirs(folder, exist_ok=True)
+    killed = os.path.join(folder, f"PESORMC_x.xml.r{run.pk}-0123456789ab.part")
+    others = os.path.join(folder, f"PESORMC_y.xml.r{run.pk + 1}-0123456789ab.part")
+    for path in (killed, others):
+        with open(path, "wb") as handle:
+            handle.write(b"<?xml version='1.0'?><PES_Aller>")
+
+    request(run, agent, django_capture_on_commit_callbacks)
+    assert run_queued(queued) == [PesGenerationStatus.DONE]
+
+    (pes_file,) = PesFile.objects.all()
+    assert pes_folder_files(authority) == sorted([f"{pes_file.name}.xml", os.path.basename(others)])
+
+
 def test_a_role_recorded_meanwhile_by_another_run_is_never_numbered_twice(
     world, queued, django_capture_on_commit_callbacks, monkeypatch
 ):
