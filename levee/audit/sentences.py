@@ -15,6 +15,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from levee.lib.templatetags.levee_format import day_fr
+from levee.lib.text import plural_fr
+
 from .models import AuditEntry
 
 ARROW = " → "
@@ -71,6 +74,11 @@ class Line:
     actor: str
     text: str  # what was done, without the actor
     account: object | None  # the account the entry is about, when there is one
+
+    @property
+    def object_label(self) -> str:
+        """« demande n° 3 »: what the entry is about, in French (the CSV's « Objet »)."""
+        return object_label(self.entry.object_type, self.entry.object_id)
 
     @property
     def sentence(self) -> str:
@@ -283,16 +291,72 @@ def _request_label(kind: str) -> str:
         return kind
 
 
+# What the request types put in `applied` beside their own `labels` (the subscription
+# ended, the bins removed, the account created): never an English key on the screen.
+APPLIED_LABELS = {
+    "subscription": "abonnement",
+    "new_subscription": "nouvel abonnement",
+    "ended_on": "fin de l'abonnement",
+    "subscribed_on": "début de l'abonnement",
+    "billing": "adresse de facturation",
+    "address": "adresse d'habitation",
+    "account": "compte",
+    "key_sent_to": "clé d'activation envoyée à",
+    "bin": "bac",
+    "intervention": "intervention",
+    "lift": "levée contestée",
+    "rum": "mandat",
+    "creditor_identifier": "ICS",
+    "revoked": "en remplacement du mandat",
+    "signed_on": "signé le",
+}
+# Keys said by their value alone (a count, a yes/no), as a whole French phrase.
+APPLIED_PHRASES = {
+    "bins_removed": lambda v: (
+        f"{plural_fr(len(v), 'bac retiré')} ({and_fr(v)})" if v else "aucun bac retiré"
+    ),
+    "invoices_debited": lambda v: plural_fr(int(v or 0), "facture prélevée"),
+    "debits_cancelled": lambda v: plural_fr(int(v or 0), "prélèvement prévu annulé"),
+    "invoices_payable": lambda v: plural_fr(int(v or 0), "facture") + " de nouveau à régler",
+    "answered": lambda v: "message traité" if v else "",
+    "cancelled": lambda v: "levée annulée" if v else "levée maintenue",
+    "billed_invoices": lambda v: f"déjà comptée sur {plural_fr(len(v), 'facture')} ({and_fr(v)})",
+    "lift_deleted": lambda v: "",  # said by « levée annulée »; its values stay in the entry
+}
+ADDRESS_KEYS = ("billing", "address", "dwelling")
+
+
+def and_fr(values) -> str:
+    """« A », « A et B », « A, B et C »."""
+    values = [str(v) for v in values if v not in (None, "")]
+    if len(values) < 2:
+        return "".join(values)
+    return f"{', '.join(values[:-1])} et {values[-1]}"
+
+
+def day_long(value) -> str:
+    """« 2026-12-01 » → « 1er décembre 2026 »; anything else as `plain` says it."""
+    day = _date(value) if isinstance(value, str) and len(value) == 10 else None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        day = value
+    return day_fr(day) if day is not None else plain(value)
+
+
+def _lower_first(label: str) -> str:
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def _request_values(kind: str, before: dict, after: dict) -> str:
     """What an accepted request changed, as its type labels it; the billing address as one
-    line (« adresse de facturation 29 → 30 ROUTE DE MÉTEREN »)."""
+    line (« adresse de facturation 29 → 30 ROUTE DE MÉTEREN »); dates, lists and counts in
+    French (« fin de l'abonnement 1er décembre 2026, 2 bacs retirés (A et B) »)."""
     from levee.requests.registry import request_type_get
 
     try:
         request_type = request_type_get(kind)
     except (KeyError, LookupError, ValueError):
         request_type = None
-    labels = dict(getattr(request_type, "labels", {}) or {})
+    labels = {**APPLIED_LABELS, **dict(getattr(request_type, "labels", {}) or {})}
     parts = []
     address_keys = [k for k in BILLING_ADDRESS_KEYS if k in after]
     if address_keys:
@@ -308,19 +372,43 @@ def _request_values(kind: str, before: dict, after: dict) -> str:
                 f"adresse d'habitation {elided(new.get('before', ''), new.get('after', ''))}"
             )
             continue
-        label = labels.get(key, key.replace("_", " "))
-        label = label[:1].lower() + label[1:] if label[1:2].islower() else label
-        if key in before:
+        if key in APPLIED_PHRASES:
+            phrase = APPLIED_PHRASES[key](new)
+            if phrase:
+                parts.append(phrase)
+            continue
+        label = _lower_first(labels[key]) if key in labels else ""
+        if key == "billing":
+            label = "adresse de facturation"
+        shown = _request_display(request_type, key, new)
+        if before.get(key) not in (None, "", new):  # an empty « before » says nothing
             old = _request_display(request_type, key, before[key])
-            parts.append(f"{label} {old}{ARROW}{_request_display(request_type, key, new)}")
+            change = elided(old, shown) if key in ADDRESS_KEYS else f"{old}{ARROW}{shown}"
+            parts.append(f"{label} {change}".strip())
         else:
-            parts.append(f"{label} {_request_display(request_type, key, new)}")
+            parts.append(f"{label} {shown}".strip())
     return ", ".join(parts)
 
 
 def _request_display(request_type, key: str, value) -> str:
+    """A value of a request in French: a date written out, a list joined, oui/non."""
+    if isinstance(value, str) and len(value) == 10 and _date(value) is not None:
+        return day_long(value)
+    if isinstance(value, (list, tuple)):
+        return and_fr(value) or EMPTY
+    if isinstance(value, (bool, dict)) or value is None:
+        return plain(value)
     shown = request_type.display(key, value) if request_type is not None else plain(value)
     return shown or EMPTY
+
+
+def object_label(object_type: str, object_id: str) -> str:
+    """« demande n° 3 », « facturation n° 2 »: the model's French name and the id."""
+    try:
+        name = str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        name = "objet"
+    return f"{name} n° {object_id}"
 
 
 def _run_kind(value) -> str:

@@ -621,7 +621,7 @@ def audit_log_export(request):
                     line.entry.actor.email,
                     line.text,
                     line.account.code if line.account is not None else "",
-                    f"{line.entry.object_type} n° {line.entry.object_id}",
+                    line.object_label,
                     line.entry.action,
                 ]
             if len(chunk) < 500:
