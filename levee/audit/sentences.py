@@ -580,6 +580,25 @@ SENTENCES: dict[str, Callable] = {
     "tariff.create": _tariff,
     "tariff.version_create": _tariff,
     "payment.review": _payment_review,
+    "payment.record": lambda e, b, a, k: (
+        f"règlement de {euros(a.get('amount_cents'))} enregistré sur la facture "
+        f"{a.get('invoice', EMPTY)} : "
+        f"{field_value(apps.get_model('payments.Payment'), 'method', a.get('method')).lower()}"
+        + (f" n° {a['reference']}" if a.get("reference") else "")
+        + f" du {plain(a.get('paid_on'))}"
+        + (", facture réglée" if a.get("settled") else "")
+        + (
+            f", reste à payer {euros(a['left_cents'])}"
+            if not a.get("settled") and a.get("left_cents")
+            else ""
+        )
+        + (f", trop-perçu de {euros(a['excess_cents'])}" if a.get("excess_cents") else "")
+    ),
+    "collections.import": lambda e, b, a, k: (
+        f"encaissements du comptable importés ({a.get('filename', EMPTY)}) : "
+        f"{plain(a.get('applied', EMPTY))} règlements enregistrés sur "
+        f"{plain(a.get('lines', EMPTY))} lignes, {euros(a.get('applied_cents'))}"
+    ),
     "public_accounting_settings.update": lambda e, b, a, k: (
         f"réglages de comptabilité publique : {changes(_model(e), b, a, k)}"
     ),

@@ -69,14 +69,80 @@ class PaymentMethod(models.TextChoices):
     CARD = "carte", "Carte bancaire"
     DEBIT = "prelevement", "Prélèvement"
     OTHER = "autre", "Autre"
+    # Recorded by an agent or imported from the accountant's collections (COLLECTIONS.md).
+    CHEQUE = "cheque", "Chèque"
+    CASH = "especes", "Espèces"
+    TRANSFER = "virement", "Virement"
+    COUNTER_CARD = "carte_guichet", "Carte bancaire au guichet"
+
+
+# The modes an agent records, in the order the form offers them.
+RECORDED_METHODS = [
+    PaymentMethod.CHEQUE,
+    PaymentMethod.CASH,
+    PaymentMethod.TRANSFER,
+    PaymentMethod.COUNTER_CARD,
+    PaymentMethod.DEBIT,
+]
+# The recorded modes whose reference (cheque number, transfer reference) is required.
+REFERENCE_REQUIRED = frozenset({PaymentMethod.CHEQUE, PaymentMethod.TRANSFER})
+
+
+class PaymentChannel(models.TextChoices):
+    """How a payment reached Levée: online through its gateway, or recorded afterwards."""
+
+    ONLINE = "en_ligne", "Paiement en ligne"
+    AGENT = "agent", "Enregistré par un agent"
+    IMPORT = "import", "Importé (encaissements du comptable)"
+
+
+class CollectionImport(TimeStampedModel):
+    """One CSV of the accountant's collections imported (`COLLECTIONS.md`): the same content
+    twice is imported once (its SHA-256 is unique per authority), each line is applied or
+    listed with its reason in `report`, all in one transaction."""
+
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    filename = models.CharField("nom du fichier", max_length=255, blank=True)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    lines = models.PositiveIntegerField("lignes", default=0)
+    applied = models.PositiveIntegerField("règlements enregistrés", default=0)
+    applied_cents = models.BigIntegerField("montant enregistré (centimes)", default=0)
+    # [{"line": 2, "invoice": "…", "amount_cents": 1234, "outcome": "applied"|"ignored",
+    #   "message": "…"}]
+    report = models.JSONField("compte rendu", default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="importé par",
+    )
+
+    class Meta:
+        verbose_name = "import d'encaissements"
+        verbose_name_plural = "imports d'encaissements"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "sha256"], name="unique_collection_import"
+            ),
+        ]
+
+    def __str__(self):
+        return self.filename or self.sha256[:12]
 
 
 class Payment(TimeStampedModel):
-    """One attempt to pay one invoice online (a règlement once it is paid).
+    """One attempt to pay one invoice online (a règlement once it is paid), or a payment
+    received otherwise and recorded by an agent or imported (`channel`), paid at once.
 
-    The status moves only from « en attente » to a final one, by a conditional update,
-    so that the notification, the return page and the periodic check settle it once.
-    An invoice has at most one paid payment and at most one waiting at a time.
+    The status of an online payment moves only from « en attente » to a final one, by a
+    conditional update, so that the notification, the return page and the periodic check
+    settle it once. An invoice has at most one paid online payment and at most one waiting
+    at a time; it may hold several recorded ones, which add up (`recorded.py`).
     """
 
     authority = models.ForeignKey(
@@ -91,7 +157,11 @@ class Payment(TimeStampedModel):
         related_name="payments",
         verbose_name="compte usager",
     )
-    gateway = models.CharField("service", max_length=20, choices=GatewayName.choices)
+    channel = models.CharField(
+        "origine", max_length=20, choices=PaymentChannel.choices, default=PaymentChannel.ONLINE
+    )
+    # Empty for a recorded payment: no gateway took it.
+    gateway = models.CharField("service", max_length=20, choices=GatewayName.choices, blank=True)
     status = models.CharField(
         "statut", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.WAITING
     )
@@ -120,6 +190,29 @@ class Payment(TimeStampedModel):
         related_name="+",
         verbose_name="vérifié par",
     )
+    # A recorded payment: its cheque number or transfer reference, who recorded it, the
+    # collections file it came from and that file's key of its line (unique per authority).
+    reference = models.CharField("référence du règlement", max_length=64, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="enregistré par",
+    )
+    collection_import = models.ForeignKey(
+        CollectionImport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="import d'encaissements",
+    )
+    line_key = models.CharField("clé de la ligne importée", max_length=64, blank=True)
+    # What this payment brought beyond the invoice's total (the sum of its payments then
+    # exceeded it): listed to the agents in « Paiements à vérifier », to refund.
+    excess_cents = models.BigIntegerField("trop-perçu (centimes)", default=0)
 
     class Meta:
         verbose_name = "règlement"
@@ -130,8 +223,23 @@ class Payment(TimeStampedModel):
             models.Index(fields=["status", "last_checked_at"], name="payment_waiting"),
         ]
         constraints = [
+            # A second online payment of a paid invoice is « payé en double », never paid.
             models.UniqueConstraint(
-                fields=["invoice"], condition=Q(status="paye"), name="one_paid_payment_per_invoice"
+                fields=["invoice"],
+                condition=Q(status="paye", channel="en_ligne"),
+                name="one_paid_online_payment_per_invoice",
+            ),
+            # The same cheque (or transfer) recorded twice on an invoice, by two agents at
+            # once or by an agent and an import, is refused.
+            models.UniqueConstraint(
+                fields=["invoice", "method", "reference"],
+                condition=~Q(channel="en_ligne") & ~Q(reference=""),
+                name="unique_recorded_payment_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["authority", "line_key"],
+                condition=~Q(line_key=""),
+                name="unique_collection_line",
             ),
             models.UniqueConstraint(
                 fields=["invoice"],
@@ -146,6 +254,10 @@ class Payment(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="paye") | Q(paid_at__isnull=False), name="payment_paid_date"
             ),
+            models.CheckConstraint(
+                condition=Q(channel="en_ligne") | Q(amount_cents__gt=0),
+                name="recorded_payment_amount_positive",
+            ),
         ]
 
     def __str__(self):
@@ -154,6 +266,10 @@ class Payment(TimeStampedModel):
     @property
     def amount_differs(self) -> bool:
         return self.paid_amount_cents is not None and self.paid_amount_cents != self.amount_cents
+
+    @property
+    def is_recorded(self) -> bool:
+        return self.channel != PaymentChannel.ONLINE
 
 
 class SandboxResult(models.TextChoices):

@@ -2,6 +2,8 @@
 outbox, to the account's email (else its logins'), as « Votre facture est disponible » is.
 
 - an online payment: in the transaction that settles it paid (`payment_settle`), once;
+- a payment recorded by an agent or imported (`recorded.py`): in the transaction that
+  records it, once;
 - a direct debit: taken on its date (what « Mes factures » and the duplicata call
   « Prélevée le … »), acknowledged by the periodic job from that day on, for the debits of
   the last RECEIPT_WINDOW days only (the history of debits taken before receipts existed
@@ -34,6 +36,7 @@ from .models import (
     PaymentStatus,
     ScheduledDebit,
 )
+from .selectors import invoice_left_cents
 
 RECEIPT_WINDOW = datetime.timedelta(days=10)
 
@@ -41,6 +44,10 @@ METHOD_WORDS = {
     PaymentMethod.CARD: "carte bancaire (paiement en ligne)",
     PaymentMethod.DEBIT: "prélèvement SEPA",
     PaymentMethod.OTHER: "paiement en ligne",
+    PaymentMethod.CHEQUE: "chèque",
+    PaymentMethod.CASH: "espèces",
+    PaymentMethod.TRANSFER: "virement",
+    PaymentMethod.COUNTER_CARD: "carte bancaire au guichet",
 }
 
 
@@ -48,7 +55,10 @@ def _send(receipt: PaymentReceipt, *, invoice, debits_left: int = 0) -> int:
     """Enqueues the receipt's emails (inside the caller's transaction); returns how many."""
     authority = invoice.authority
     recipients = account_recipients([invoice.account_id])[invoice.account_id]
+    # A part paid (a cheque recorded, say): the receipt says what is left to pay.
+    left = 0 if receipt.debit_id is not None else invoice_left_cents(invoice)
     context = {
+        "left": euros(left) if left else "",
         "number": invoice.number,
         "amount": euros(receipt.amount_cents),
         "invoice_total": euros(invoice.total_cents),
@@ -64,8 +74,8 @@ def _send(receipt: PaymentReceipt, *, invoice, debits_left: int = 0) -> int:
 
 
 def payment_receipt_send(*, payment: Payment) -> bool:
-    """The receipt of an online payment settled paid (call it inside `payment_settle`'s
-    transaction). A payment paid twice (« payé en double ») gets none: it is to be refunded.
+    """The receipt of an online payment settled paid, or of a recorded one (call it inside
+    the transaction that settles or records it). A payment paid twice (« payé en double ») gets none: it is to be refunded.
     False when it has one already."""
     payment = Payment.objects.select_related("invoice__authority").get(pk=payment.pk)
     if payment.status != PaymentStatus.PAID or payment.paid_at is None:

@@ -5,7 +5,7 @@ import datetime
 import enum
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
 from levee.payments.gateways import online_payment_offered
@@ -50,6 +50,10 @@ class SettlementState:
     debits_count: int = 0
     # PES mode: the exercice of the title (its bordereau's Exer), PayFiP's `exer`.
     title_year: int | None = None
+    # An invoice still due: what its payments left to pay (« Reste à payer : 12,34 € »),
+    # and whether some were received already (a part paid).
+    left_cents: int | None = None
+    partly_paid: bool = False
 
     @property
     def checked_until(self) -> datetime.datetime | None:
@@ -77,6 +81,29 @@ def _waiting_payments(invoice_pk, authority_id) -> QuerySet[Payment]:
     )
 
 
+def _paid_payments(invoice_pk, authority_id) -> QuerySet[Payment]:
+    return Payment.objects.filter(
+        authority_id=authority_id, invoice_id=invoice_pk, status=PaymentStatus.PAID
+    )
+
+
+def invoice_paid_cents(invoice: Invoice) -> int:
+    """What the invoice's payments brought so far (online, recorded, imported): the sum of
+    those paid; a payment « payé en double » is not counted (it is to be refunded)."""
+    if hasattr(invoice, "paid_cents"):
+        return invoice.paid_cents or 0
+    return (
+        _paid_payments(invoice.pk, invoice.authority_id).aggregate(v=Sum("amount_cents"))["v"] or 0
+    )
+
+
+def invoice_left_cents(invoice: Invoice) -> int:
+    """What is left to pay on the invoice (never below zero; zero once paid)."""
+    if invoice.status == InvoiceStatus.PAID:
+        return 0
+    return max(invoice.total_cents - invoice_paid_cents(invoice), 0)
+
+
 def _debits_of(invoice_pk, authority_id) -> QuerySet[ScheduledDebit]:
     return (
         ScheduledDebit.objects.filter(authority_id=authority_id, invoice_id=invoice_pk)
@@ -87,11 +114,20 @@ def _debits_of(invoice_pk, authority_id) -> QuerySet[ScheduledDebit]:
 
 
 def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
-    """Adds `waiting_payment_since` (when its waiting payment started, or None) and its
-    échéancier (`debits_first`, `debits_last`, `debits_count`) to each invoice, so a list
-    of invoices shows its « Règlement » cells without one query per row."""
+    """Adds `waiting_payment_since` (when its waiting payment started, or None), its
+    échéancier (`debits_first`, `debits_last`, `debits_count`) and what its payments
+    brought (`paid_cents`) to each invoice, so a list of invoices shows its « Règlement »
+    cells without one query per row."""
     debits = _debits_of(OuterRef("pk"), OuterRef("authority_id"))
+    paid = (
+        _paid_payments(OuterRef("pk"), OuterRef("authority_id"))
+        .order_by()
+        .values("invoice_id")
+        .annotate(v=Sum("amount_cents"))
+        .values("v")
+    )
     return invoices_annotate_title(invoices).annotate(
+        paid_cents=Subquery(paid),
         waiting_payment_since=Subquery(
             _waiting_payments(OuterRef("pk"), OuterRef("authority_id")).values("created_at")[:1]
         ),
@@ -133,14 +169,16 @@ def settlement_state(
         return SettlementState(Settlement.PAID)
     if invoice.status != InvoiceStatus.OPEN or not invoice.number or invoice.total_cents <= 0:
         return SettlementState(Settlement.NOTHING_DUE)
+    paid = invoice_paid_cents(invoice)
+    left = {"left_cents": max(invoice.total_cents - paid, 0), "partly_paid": paid > 0}
     if invoice.direct_debit:
         first, last, count = invoice_debits(invoice)
         return SettlementState(
-            Settlement.DEBITED, debits_first=first, debits_last=last, debits_count=count
+            Settlement.DEBITED, debits_first=first, debits_last=last, debits_count=count, **left
         )
     waiting_since = None if ignore_waiting else invoice_waiting_payment_since(invoice)
     if waiting_since is not None:
-        return SettlementState(Settlement.WAITING, waiting_since=waiting_since)
+        return SettlementState(Settlement.WAITING, waiting_since=waiting_since, **left)
     authority = authority or invoice.authority
     title_year = None
     # In PES mode an invoice of a run is paid as a title once its rôle is accepted; one
@@ -148,14 +186,14 @@ def settlement_state(
     if invoice.run_id is not None and authority_sends_titles(authority):
         title_year = invoice_title_year(invoice)
         if title_year is None:
-            return SettlementState(Settlement.TITLE_PENDING)
+            return SettlementState(Settlement.TITLE_PENDING, **left)
     if not online_payment_offered(authority):
-        return SettlementState(Settlement.OFFLINE)
+        return SettlementState(Settlement.OFFLINE, **left)
     grace = online_payment_grace_days(authority)
     closes_on = invoice.due_on + datetime.timedelta(days=grace)
     if today > closes_on:
-        return SettlementState(Settlement.CLOSED, closes_on=closes_on)
-    return SettlementState(Settlement.PAYABLE, closes_on=closes_on, title_year=title_year)
+        return SettlementState(Settlement.CLOSED, closes_on=closes_on, **left)
+    return SettlementState(Settlement.PAYABLE, closes_on=closes_on, title_year=title_year, **left)
 
 
 def payments_due_for_check(*, now: datetime.datetime, limit: int = 200) -> list[Payment]:
@@ -193,11 +231,12 @@ def backoff(checks: int) -> datetime.timedelta:
 
 def payments_to_check(authority) -> QuerySet[Payment]:
     """« Paiements à vérifier »: the authority's payments an agent has not checked yet whose
-    amount paid differs from the amount asked, or that paid an invoice already paid."""
+    amount paid differs from the amount asked, that paid an invoice already paid, or that
+    brought more than was left to pay (a trop-perçu, `excess_cents`)."""
     differs = Q(paid_amount_cents__isnull=False) & ~Q(paid_amount_cents=F("amount_cents"))
     return (
         Payment.objects.filter(authority=authority, reviewed_at__isnull=True)
-        .filter(differs | Q(status=PaymentStatus.DUPLICATE))
+        .filter(differs | Q(status=PaymentStatus.DUPLICATE) | Q(excess_cents__gt=0))
         .select_related("invoice", "account")
         .order_by("-paid_at", "-pk")
     )

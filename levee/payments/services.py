@@ -5,7 +5,10 @@ resolve the payments left waiting.
 A payment leaves « en attente » once, by a conditional update; an invoice becomes
 « réglée » once, by a conditional update under its row lock. So repeated, late or
 out-of-order notifications change nothing twice, and an invoice is never paid twice: a
-second paid payment is recorded as « payé en double » and logged, never applied."""
+second paid payment is recorded as « payé en double » and logged, never applied.
+
+An invoice may hold payments recorded by the agents (`recorded.py`): they add up, and an
+online payment then pays what is left (`SettlementState.left_cents`)."""
 
 import datetime
 import logging
@@ -23,6 +26,7 @@ from levee.payments.receipts import payment_receipt_send
 from levee.payments.selectors import (
     MAX_WAIT,
     Settlement,
+    invoice_paid_cents,
     payments_due_for_check,
     settlement_state,
 )
@@ -76,13 +80,15 @@ def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
     if not state.payable:
         raise PaymentNotPossible(NOT_PAYABLE[state.state])
     gateway = gateway_for(invoice.authority)
+    # A part already paid (a cheque, a transfer): the online payment pays what is left.
+    amount_cents = state.left_cents if state.left_cents is not None else invoice.total_cents
     try:
         payment = Payment.objects.create(
             authority_id=invoice.authority_id,
             invoice=invoice,
             account_id=invoice.account_id,
             gateway=gateway.name,
-            amount_cents=invoice.total_cents,
+            amount_cents=amount_cents,
             email=email,
         )
     except IntegrityError:  # a double click: the other request started it
@@ -93,7 +99,7 @@ def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
             # A title: refdet its n° de dette (the invoice number), exer its bordereau's.
             order_ref=invoice.number,
             year=state.title_year or invoice.year,
-            amount_cents=invoice.total_cents,
+            amount_cents=amount_cents,
             email=email,
             label=f"Redevance incitative facture {invoice.number}",
             notify_url=settings.SITE_URL + reverse("payments:notify"),
@@ -228,6 +234,11 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
     )
     paid_at = status.paid_at or now
     applies = invoice.status == InvoiceStatus.OPEN
+    # What the invoice's other payments brought (a part recorded meanwhile, say): what this
+    # one brings beyond the total is a trop-perçu, listed to the agents.
+    before = invoice_paid_cents(invoice)
+    reaches = before + payment.amount_cents >= invoice.total_cents
+    excess = max(min(before + payment.amount_cents - invoice.total_cents, payment.amount_cents), 0)
     done = mine.filter(status__in=[PaymentStatus.WAITING, PaymentStatus.EXPIRED]).update(
         status=PaymentStatus.PAID if applies else PaymentStatus.DUPLICATE,
         method=status.method,
@@ -235,6 +246,7 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
         paid_at=paid_at,
         paid_amount_cents=status.amount_cents,
         detail=status.detail,
+        excess_cents=excess if applies else 0,
         **checked,
     )
     if not done:
@@ -256,9 +268,10 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
             invoice.get_status_display(),
         )
         return
-    Invoice.objects.filter(
-        authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
-    ).update(status=InvoiceStatus.PAID, paid_at=paid_at, paid_by=status.method, updated_at=now)
+    if reaches:
+        Invoice.objects.filter(
+            authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
+        ).update(status=InvoiceStatus.PAID, paid_at=paid_at, paid_by=status.method, updated_at=now)
     # « Reçu de paiement », in the transaction that records the payment.
     payment_receipt_send(payment=payment)
 
