@@ -5,29 +5,34 @@ holds one bordereau of consecutive invoices of a published real run (one piece p
 invoice, one line per invoice line of a positive amount), then, when the authority asks,
 the PES_PJ block with each invoice's PDF as issued (gzip, then base64).
 
-Memory stays flat whatever the run's size: the invoices are read `chunk_size` at a time
-(`.iterator()` with their lines and debits prefetched per chunk), each piece is built as a
-small tree, written, and forgotten (`lxml.etree.xmlfile`); the PDFs are compressed and
-encoded one at a time, in slices.
+Memory stays flat whatever the run's size, and the writing keeps close to the time of the
+queries reading the same fields: three queries side by side, each ordered by invoice (the
+invoices with their account, their lines, their debits), read `chunk_size` rows at a time
+as plain tuples (no model instance); each piece is written from strings, what does not
+change from piece to piece computed once per file, the texts folded once and cached; the
+pieces go to disk `chunk_size` at a time. The PDFs are compressed and encoded one at a
+time, in slices. The file is byte for byte the one lxml would serialise from the same
+elements (`tests/test_pes_golden.py`).
 """
 
 import base64
 import datetime
 import functools
 import gzip
+import operator
 import re
 import unicodedata
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
-from lxml import etree
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
 from levee.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus
 from levee.lib.text import fold
 from levee.payments.models import DebitStatus, MandateStatus, ScheduledDebit
-from levee.subscribers.models import Category, Civility
+from levee.subscribers.models import Account, Category, Civility
 
 from .models import PublicAccountingSettings
 
@@ -71,8 +76,32 @@ class PesError(Exception):
 # --- Values --------------------------------------------------------------------------------
 
 
-# The C0 controls and DEL, which no PES text carries, as spaces.
-_CONTROLS = {code: " " for code in (*range(32), 127)}
+class _Folding(dict):
+    """What each character becomes in a PES text, before the spaces are collapsed and the
+    text upper-cased: its NFKD decomposition without the combining marks, « œ æ ß » spelt
+    out, « ’ « » » as ASCII quotes, anything else outside printable ASCII (the C0
+    controls, DEL, other scripts) as a space. Filled as the characters are met (`str.translate`
+    asks for each one), so a text is folded in one pass. Applying this to each character
+    gives the same as applying it to the whole text: NFKD decomposes character by
+    character, and the only reordering it does is among the combining marks, all dropped."""
+
+    _WIDE = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "«": '"', "»": '"'}
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if 32 <= code < 127:
+            folded = char
+        else:
+            decomposed = unicodedata.normalize("NFKD", char)
+            folded = "".join(
+                self._WIDE.get(c, c) for c in decomposed if not unicodedata.combining(c)
+            )
+            folded = "".join(c if 32 <= ord(c) < 127 else " " for c in folded)
+        self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -80,17 +109,7 @@ def pes_text(value: str, length: int) -> str:
     """A text as the PES wants it: upper case, no accents, no line breaks, one space
     between words, at most `length` characters (cut at the last space when possible).
     Cached: a rôle writes the same towns, streets, labels and objects many times."""
-    text = str(value or "")
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in decomposed if not unicodedata.combining(c))
-        for wide, narrow in (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss")):
-            text = text.replace(wide, narrow)
-        text = text.replace("’", "'").replace("«", '"').replace("»", '"')
-        text = "".join(c if 32 <= ord(c) < 127 else " " for c in text)
-    else:
-        text = text.translate(_CONTROLS)
-    text = " ".join(text.split()).upper()
+    text = " ".join(str(value or "").translate(_FOLDING).split()).upper()
     if len(text) > length:
         cut = text[:length]
         text = cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut
@@ -104,12 +123,14 @@ def sepa_text(value: str, length: int) -> str:
 
 def amount(cents: int) -> str:
     """4560 → « 45.60 »."""
+    if cents >= 0:
+        return f"{cents // 100}.{cents % 100:02d}"
     return f"{Decimal(cents) / 100:.2f}"
 
 
 def vat_rate(vat_rate_bp: int) -> str:
     """550 → « 5.50 »."""
-    return f"{Decimal(vat_rate_bp) / 100:.2f}"
+    return amount(vat_rate_bp)
 
 
 def period_digit(run: BillingRun) -> str:
@@ -155,8 +176,13 @@ def address_fields(invoice: Invoice) -> dict[str, str]:
     """The invoice's payer address in the PES fields (Adr1 complement, Adr2 number and
     street, Adr3 the rest, CP, Ville), from the account's own fields when the address is
     still the one the invoice printed, else read back from the invoice's one line."""
-    account = invoice.account
-    printed = " ".join((invoice.payer_address or "").split()).upper()
+    return address_of(invoice.account, invoice.payer_address)
+
+
+def address_of(account, payer_address: str) -> dict[str, str]:
+    """`address_fields` from an account (or any object with its billing fields) and the
+    address the invoice printed."""
+    printed = " ".join((payer_address or "").split()).upper()
     if account.billing_street and printed == " ".join(account.billing_address_line.split()).upper():
         labelled = (
             ("APP.", account.billing_apartment),
@@ -251,11 +277,20 @@ def piece_lines(invoice: Invoice, lines: list[InvoiceLine], debited_cents: int) 
 def sequence_of(debits: list[ScheduledDebit]) -> str:
     """FRST for the mandate's first debit, FNAL for the last of a revoked mandate, RCUR
     otherwise (from the mandate's whole history of debits, read with the invoice's)."""
-    first = debits[0]
-    mandate = first.mandate
-    if first.due_on <= first.mandate_first_due:
+    first, last = debits[0], debits[-1]
+    return _sequence(
+        first.due_on,
+        first.mandate_first_due,
+        first.mandate.status,
+        last.due_on,
+        last.mandate_last_due,
+    )
+
+
+def _sequence(first_due, mandate_first_due, status: str, last_due, mandate_last_due) -> str:
+    if first_due <= mandate_first_due:
         return SEQUENCE_FIRST
-    if mandate.status == MandateStatus.REVOKED and debits[-1].due_on >= debits[-1].mandate_last_due:
+    if status == MandateStatus.REVOKED and last_due >= mandate_last_due:
         return SEQUENCE_FINAL
     return SEQUENCE_RECURRENT
 
@@ -276,34 +311,6 @@ def titled_invoices(run: BillingRun):
         )
         .exclude(number="")
         .order_by("pk")
-    )
-
-
-def _debits_prefetch() -> Prefetch:
-    same_mandate = ScheduledDebit.objects.filter(mandate_id=OuterRef("mandate_id")).exclude(
-        status=DebitStatus.CANCELLED
-    )
-    return Prefetch(
-        "debits",
-        queryset=ScheduledDebit.objects.exclude(status=DebitStatus.CANCELLED)
-        .select_related("mandate")
-        .annotate(
-            mandate_first_due=Subquery(same_mandate.order_by("due_on").values("due_on")[:1]),
-            mandate_last_due=Subquery(same_mandate.order_by("-due_on").values("due_on")[:1]),
-        )
-        .order_by("due_on", "pk"),
-    )
-
-
-def invoices_of_file(run: BillingRun, first_id: int, last_id: int):
-    return (
-        titled_invoices(run)
-        .filter(pk__gte=first_id, pk__lte=last_id)
-        .select_related("account")
-        .prefetch_related(
-            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
-            _debits_prefetch(),
-        )
     )
 
 
@@ -352,137 +359,397 @@ def file_totals(spec: FileSpec) -> None:
     spec.vat_cents = totals["vat"] or 0
 
 
-def _leaf(parent, tag: str, value) -> None:
-    if value is None or value == "":
-        return
-    etree.SubElement(parent, tag, V=str(value))
-
-
-def _write_leaf(xf, tag: str, value) -> None:
-    if value is None or value == "":
-        return
-    xf.write(etree.Element(tag, V=str(value)))
-
-
 def pj_unique_id(spec: FileSpec, invoice: Invoice) -> str:
-    return f"LV{spec.stamp}B{spec.bordereau}F{invoice.number}"[:50]
+    return _pj_unique_id(spec, invoice.number)
+
+
+def _pj_unique_id(spec: FileSpec, number: str) -> str:
+    return f"LV{spec.stamp}B{spec.bordereau}F{number}"[:50]
 
 
 def pj_name(invoice: Invoice) -> str:
     return f"FACTURE_{invoice.number}.pdf"
 
 
-def _piece(
-    spec: FileSpec, index: int, invoice: Invoice, period: str
-) -> tuple[etree._Element, int, int]:
-    """The Piece element of one invoice, its line count and whether it is debited."""
-    settings = spec.settings
-    debits = list(invoice.debits.all())
-    debited_cents = sum(d.amount_cents for d in debits)
-    lines = piece_lines(invoice, list(invoice.lines.all()), debited_cents)
-    piece = etree.Element("Piece")
-    bloc = etree.SubElement(piece, "BlocPiece")
-    _leaf(bloc, "IdPce", index)
-    _leaf(bloc, "TypPce", TYP_PCE_ORMC)
-    _leaf(bloc, "NatPce", NAT_PCE_FONCTIONNEMENT)
-    _leaf(bloc, "DteAsp", spec.run.issued_on.isoformat())
-    if settings.attach_pdfs:
-        _leaf(
-            bloc,
-            "Edition",
-            EDITION_ORMC_CPP if settings.dgfip_prints_notices else EDITION_WITHOUT_DGFIP,
+# --- The writer: each piece written from strings, every value escaped once ----------------
+#
+# The file is the one libxml2 would serialise (an earlier writer built each piece as an
+# lxml tree): no indentation, empty elements as « <Tag V="…"/> », attribute values escaped
+# as libxml2 does (& < > " and tab, line feed, carriage return as character references),
+# ISO-8859-1 with the characters it lacks as decimal character references. The tests pin
+# its bytes (`tests/test_pes_golden.py`).
+
+_ATTR_SPECIAL = re.compile(r'[&<>"\t\n\r]')
+# What XML 1.0 cannot carry at all (lxml refuses it too).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_attr(value: str) -> str:
+    """An attribute's value, escaped as libxml2 writes it."""
+    if _NOT_XML.search(value):
+        raise ValueError(f"A PES value cannot carry a control character: {value!r}")
+    if _ATTR_SPECIAL.search(value) is None:
+        return value
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+def leaf(tag: str, value) -> str:
+    """« <Tag V="value"/> », nothing for an empty value (the PES has no empty element)."""
+    if value is None or value == "":
+        return ""
+    return f'<{tag} V="{xml_attr(str(value))}"/>'
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_leaf(tag: str, value: str, length: int) -> str:
+    return leaf(tag, pes_text(value, length))
+
+
+_WEIGHTS = (2, 3, 4, 5, 6, 7) * 6
+
+
+class _Keys:
+    """Cle1 and Cle2 of the debts of one file: the part of Cle1's sum that does not depend
+    on the debt's number is computed once (the same result as `cle1`, `cle2`)."""
+
+    def __init__(self, *, collectivity_code: str, nature_code: str, year: int, period: str):
+        self.keys = {"collectivity_code": collectivity_code, "nature_code": nature_code}
+        self.year, self.period = year, period
+        prefix = f"{collectivity_code}{nature_code}{year % 100:02d}{period}"[::-1]
+        self.prefix_sum = sum(
+            (int(c) if c.isdigit() else 0) * (2 + (13 + position) % 6)
+            for position, c in enumerate(prefix)
         )
-    _leaf(bloc, "ObjPce", pes_text(f"FACTURE {invoice.number} {spec.run.label}", 160))
-    _leaf(bloc, "NumDette", invoice.number)
-    _leaf(bloc, "Per", period)
-    _leaf(
-        bloc,
-        "Cle1",
-        cle1(
+        self.cle2_head = int(f"{year % 100:02d}{period}00") * 10**13
+
+    def cle1(self, debt: str) -> str:
+        if len(debt) > 13 or not debt.isdigit():
+            return cle1(**self.keys, year=self.year, period=self.period, debt=debt)
+        total = self.prefix_sum + sum(map(operator.mul, map(int, reversed(debt)), _WEIGHTS))
+        key = 11 - total % 11
+        return str(1 if key > 9 else key)
+
+    def cle2(self, debt: str) -> str:
+        if len(debt) > 13 or not debt.isdigit():
+            return cle2(year=self.year, period=self.period, debt=debt)
+        return _CLE2_LETTERS[(self.cle2_head + int(debt)) % 23]
+
+
+# The fields read for each piece, by plain queries (no model instance).
+ACCOUNT_FIELDS = (
+    "code",
+    "category",
+    "civility",
+    "last_name",
+    "first_name",
+    "company_name",
+    "billing_country",
+    "billing_number",
+    "billing_number_suffix",
+    "billing_street",
+    "billing_line2",
+    "billing_postal_code",
+    "billing_city",
+    "billing_building",
+    "billing_staircase",
+    "billing_apartment",
+    "billing_floor",
+    "billing_po_box",
+    "billing_city_complement",
+)
+INVOICE_FIELDS = (
+    "pk",
+    "number",
+    "total_ht_cents",
+    "vat_cents",
+    "vat_rate_bp",
+    "payer_address",
+    *(f"account__{name}" for name in ACCOUNT_FIELDS),
+)
+LINE_FIELDS = ("invoice_id", "kind", "label", "amount_cents")
+DEBIT_FIELDS = (
+    "invoice_id",
+    "due_on",
+    "amount_cents",
+    "mandate__rum",
+    "mandate__signed_on",
+    "mandate__holder_name",
+    "mandate__iban",
+    "mandate__bic",
+    "mandate__status",
+    "mandate_first_due",
+    "mandate_last_due",
+)
+
+
+class _AccountRow(namedtuple("_AccountRow", ACCOUNT_FIELDS)):
+    """An account's fields as read, with the account's own `holder_name` and
+    `billing_address_line` (the same code, so the address compares as the model's)."""
+
+    __slots__ = ()
+    holder_name = Account.holder_name
+    billing_address_line = Account.billing_address_line
+
+
+_InvoiceRef = namedtuple("_InvoiceRef", ("number", "vat_cents"))
+_LineRow = namedtuple("_LineRow", ("kind", "label", "amount_cents"))
+
+
+def _streams(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
+    """Three queries read side by side, each ordered by invoice: the invoices with their
+    account, their lines, their debits (with each mandate's first and last due dates)."""
+    invoices = titled_invoices(run).filter(pk__gte=first_id, pk__lte=last_id)
+    of_file = invoices.values("pk")
+    lines = (
+        InvoiceLine.objects.filter(authority_id=run.authority_id, invoice_id__in=of_file)
+        .order_by("invoice_id", "position")
+        .values_list(*LINE_FIELDS)
+    )
+    same_mandate = ScheduledDebit.objects.filter(mandate_id=OuterRef("mandate_id")).exclude(
+        status=DebitStatus.CANCELLED
+    )
+    debits = (
+        ScheduledDebit.objects.filter(authority_id=run.authority_id, invoice_id__in=of_file)
+        .exclude(status=DebitStatus.CANCELLED)
+        .annotate(
+            mandate_first_due=Subquery(same_mandate.order_by("due_on").values("due_on")[:1]),
+            mandate_last_due=Subquery(same_mandate.order_by("-due_on").values("due_on")[:1]),
+        )
+        .order_by("invoice_id", "due_on", "pk")
+        .values_list(*DEBIT_FIELDS)
+    )
+    return (
+        invoices.values_list(*INVOICE_FIELDS).iterator(chunk_size=chunk_size),
+        lines.iterator(chunk_size=chunk_size),
+        debits.iterator(chunk_size=chunk_size),
+    )
+
+
+def _grouped(rows, invoice_id: int, pending: list):
+    """The rows of `invoice_id` from a stream ordered by invoice (`pending` holds the
+    row read ahead)."""
+    group = []
+    row = pending[0]
+    while row is not None and row[0] <= invoice_id:
+        if row[0] == invoice_id:
+            group.append(row)
+        row = next(rows, None)
+    pending[0] = row
+    return group
+
+
+class _PieceWriter:
+    """The text of each piece of one file; what does not change from piece to piece is
+    computed once."""
+
+    def __init__(self, spec: FileSpec, period: str):
+        settings = spec.settings
+        run = spec.run
+        self.spec = spec
+        self.settings = settings
+        self.keys = _Keys(
             collectivity_code=settings.collectivity_code,
             nature_code=str(spec.bordereau),
             year=spec.year,
             period=period,
-            debt=invoice.number,
-        ),
+        )
+        edition = ""
+        if settings.attach_pdfs:
+            edition = leaf(
+                "Edition",
+                EDITION_ORMC_CPP if settings.dgfip_prints_notices else EDITION_WITHOUT_DGFIP,
+            )
+        self.piece_head = (
+            leaf("TypPce", TYP_PCE_ORMC)
+            + leaf("NatPce", NAT_PCE_FONCTIONNEMENT)
+            + leaf("DteAsp", run.issued_on.isoformat())
+            + edition
+        )
+        self.period_leaf = leaf("Per", period)
+        self.object_tail = f" {run.label}"
+        self.attach_pdfs = settings.attach_pdfs
+        self.line_heads: dict[tuple[str, str], str] = {}
+
+    def line_head(self, label: str, kind: str) -> str:
+        head = self.line_heads.get((label, kind))
+        if head is None:
+            nature, product = self.settings.codes_of(kind)
+            head = (
+                _text_leaf("ObjLignePce", label, 160)
+                + leaf("CodProdLoc", product)
+                + leaf("Nature", nature)
+            )
+            if len(self.line_heads) < 65536:
+                self.line_heads[(label, kind)] = head
+        return head
+
+    def piece(
+        self, index: int, row: tuple, line_rows: list, debit_rows: list
+    ) -> tuple[str, int, int]:
+        """The Piece of one invoice, its count of lines and whether it is debited."""
+        number = row[1]
+        vat_cents = row[3]
+        debited_cents = sum(d[2] for d in debit_rows)
+        if vat_cents == 0 and debited_cents == 0 and all(r[3] >= 0 for r in line_rows):
+            lines = [PieceLine(r[1], r[2], r[3]) for r in line_rows if r[3] > 0]
+        else:
+            lines = []
+        if not lines:  # VAT, debits or a deduction to share (or nothing left: refused)
+            lines = piece_lines(
+                _InvoiceRef(number, vat_cents),
+                [_LineRow(r[1], r[2], r[3]) for r in line_rows],
+                debited_cents,
+            )
+        account = _AccountRow._make(row[6:])
+        keys = self.keys
+        parts = [
+            f'<Piece><BlocPiece><IdPce V="{index}"/>',
+            self.piece_head,
+            _text_leaf("ObjPce", f"FACTURE {number}{self.object_tail}", 160),
+            leaf("NumDette", number),
+            self.period_leaf,
+            leaf("Cle1", keys.cle1(number)),
+            leaf("Cle2", keys.cle2(number)),
+        ]
+        if self.attach_pdfs:
+            parts += [
+                '<PJRef><Support V="01"/>',
+                leaf("IdUnique", _pj_unique_id(self.spec, number)),
+                leaf("NomPJ", f"FACTURE_{number}.pdf"),
+                "</PJRef>",
+            ]
+        parts.append("</BlocPiece>")
+        sepa = sepa_tail = ""
+        first = debit_rows[0] if debit_rows else None
+        if first is not None:
+            last = debit_rows[-1]
+            sepa = (
+                "<InfoPrelevementSEPA>"
+                + leaf("NatPrel", NAT_PREL_TRESOR)
+                + leaf("PerPrel", PER_PREL_UNIQUE if len(debit_rows) == 1 else PER_PREL_MONTHLY)
+                + leaf("DtePrel", first[1].isoformat())
+            )
+            sepa_tail = (
+                leaf("SequencePres", _sequence(first[1], first[9], first[8], last[1], last[10]))
+                + leaf("DateSignMandat", first[4].isoformat())
+                + leaf("RefUniMdt", sepa_text(first[3], 35))
+                + leaf("LibPrel", sepa_text(f"FACTURE {number}", 140))
+            )
+            if sorted(fold(first[5]).split()) != sorted(fold(account.holder_name).split()):
+                sepa_tail += leaf("TitCpteDiff", "1")
+            sepa_tail += "</InfoPrelevementSEPA>"
+        tiers = self.tiers(account, row[5], first)
+        rate = amount(row[4])
+        for position, line in enumerate(lines, start=1):
+            parts += [
+                f'<LigneDePiece><BlocLignePiece><InfoLignePiece><IdLigne V="{position}"/>',
+                self.line_head(line.label, line.kind),
+            ]
+            if line.vat_cents > 0:
+                parts += [
+                    f'<TxTva V="{rate}"/><Majo V="0"/><TvaIntraCom V="0"/>'
+                    f'<MtHT V="{amount(line.ht_cents)}"/><MtTVA V="{amount(line.vat_cents)}"/>'
+                ]
+            else:
+                parts.append(
+                    f'<Majo V="0"/><TvaIntraCom V="0"/><MtHT V="{amount(line.ht_cents)}"/>'
+                )
+            parts.append("</InfoLignePiece>")
+            if sepa and line.debit_cents > 0:
+                parts += [sepa, f'<MtPrel V="{amount(line.debit_cents)}"/>', sepa_tail]
+            parts += ["</BlocLignePiece>", tiers, "</LigneDePiece>"]
+        parts.append("</Piece>")
+        return "".join(parts), len(lines), int(first is not None)
+
+    def tiers(self, account: _AccountRow, payer_address: str, debit_row) -> str:
+        category, legal_nature = TIERS_CATEGORY.get(account.category, ("01", "01"))
+        parts = [
+            "<Tiers><InfoTiers>",
+            _text_leaf("RefTiers", account.code, 30),
+            leaf("CatTiers", category),
+            leaf("NatJur", legal_nature),
+            '<TypTiers V="01"/>',
+        ]
+        if category == "01":
+            parts += [
+                leaf("Civilite", CIVILITE.get(account.civility, "M")),
+                _text_leaf("Nom", account.last_name or account.holder_name, 38),
+                _text_leaf("Prenom", account.first_name, 38),
+            ]
+        else:
+            parts.append(_text_leaf("Nom", account.company_name or account.holder_name, 38))
+        fields = address_of(account, payer_address)
+        parts += [
+            '</InfoTiers><Adresse><TypAdr V="1"/>',
+            leaf("Adr1", fields["Adr1"]),
+            leaf("Adr2", fields["Adr2"]),
+            leaf("Adr3", fields["Adr3"]),
+            leaf("CP", fields["CP"]),
+            leaf("Ville", fields["Ville"]),
+            '<CodRes V="0"/></Adresse>'
+            if fields["country"] == "FR"
+            else '<CodRes V="1"/></Adresse>',
+        ]
+        if debit_row is not None:
+            parts += [
+                "<CpteBancaire>",
+                leaf("BIC", debit_row[7].replace(" ", "").upper()),
+                leaf("IBAN", debit_row[6].replace(" ", "").upper()),
+                _text_leaf("TitCpte", debit_row[5], 32),
+                "</CpteBancaire>",
+            ]
+        parts.append("</Tiers>")
+        return "".join(parts)
+
+
+def _header(spec: FileSpec) -> str:
+    settings = spec.settings
+    run = spec.run
+    return "".join(
+        (
+            f"<?xml version='1.0' encoding='{ENCODING}'?>\n",
+            f'<n:PES_Aller xmlns:n="{NAMESPACE}">',
+            "<Enveloppe><Parametres>",
+            leaf("Version", "2"),
+            leaf("TypFic", "PESORMC"),
+            leaf("NomFic", spec.name),
+            "</Parametres><Emetteur>",
+            leaf("Sigle", SENDER),
+            "</Emetteur></Enveloppe><EnTetePES>",
+            leaf("DteStr", spec.generated_on.isoformat()),
+            leaf("IdPost", settings.poste_code),
+            leaf("IdColl", settings.siret),
+            leaf("CodCol", settings.collectivity_code),
+            leaf("CodBud", settings.budget_code),
+            leaf("LibelleColBud", pes_text(settings.budget_label, 38)),
+            "</EnTetePES><PES_RecetteAller><EnTeteRecette>",
+            leaf("IdVer", "2"),
+            leaf("InfoDematerialisee", "0"),
+            "</EnTeteRecette><Bordereau><BlocBordereau>",
+            leaf("Exer", spec.year),
+            leaf("IdBord", spec.bordereau),
+            leaf("DteBordEm", spec.generated_on.isoformat()),
+            leaf("TypBord", TYP_BORD_ORMC),
+            leaf("NbrPce", spec.pieces),
+            leaf("MtBordHt", amount(spec.total_ht_cents)),
+            leaf("MtBordTVA", amount(spec.vat_cents)) if spec.vat_cents > 0 else "",
+            leaf("DteAsp", run.issued_on.isoformat()),
+            leaf("Objet", pes_text(f"{settings.role_object} {run.label}", 160)),
+            "</BlocBordereau>",
+        )
     )
-    _leaf(bloc, "Cle2", cle2(year=spec.year, period=period, debt=invoice.number))
-    if settings.attach_pdfs:
-        ref = etree.SubElement(bloc, "PJRef")
-        _leaf(ref, "Support", "01")
-        _leaf(ref, "IdUnique", pj_unique_id(spec, invoice))
-        _leaf(ref, "NomPJ", pj_name(invoice))
-    mandate = debits[0].mandate if debits else None
-    sepa = None
-    if mandate is not None:
-        sepa = {
-            "NatPrel": NAT_PREL_TRESOR,
-            "PerPrel": PER_PREL_UNIQUE if len(debits) == 1 else PER_PREL_MONTHLY,
-            "DtePrel": debits[0].due_on.isoformat(),
-            "SequencePres": sequence_of(debits),
-            "DateSignMandat": mandate.signed_on.isoformat(),
-            "RefUniMdt": sepa_text(mandate.rum, 35),
-            "LibPrel": sepa_text(f"FACTURE {invoice.number}", 140),
-        }
-    account = invoice.account
-    for number, line in enumerate(lines, start=1):
-        ligne = etree.SubElement(piece, "LigneDePiece")
-        bloc_ligne = etree.SubElement(ligne, "BlocLignePiece")
-        info = etree.SubElement(bloc_ligne, "InfoLignePiece")
-        nature, product = settings.codes_of(line.kind)
-        _leaf(info, "IdLigne", number)
-        _leaf(info, "ObjLignePce", pes_text(line.label, 160))
-        _leaf(info, "CodProdLoc", product)
-        _leaf(info, "Nature", nature)
-        if line.vat_cents > 0:
-            _leaf(info, "TxTva", vat_rate(invoice.vat_rate_bp))
-        _leaf(info, "Majo", "0")
-        _leaf(info, "TvaIntraCom", "0")
-        _leaf(info, "MtHT", amount(line.ht_cents))
-        if line.vat_cents > 0:
-            _leaf(info, "MtTVA", amount(line.vat_cents))
-        if sepa is not None and line.debit_cents > 0:
-            block = etree.SubElement(bloc_ligne, "InfoPrelevementSEPA")
-            for tag in ("NatPrel", "PerPrel", "DtePrel"):
-                _leaf(block, tag, sepa[tag])
-            _leaf(block, "MtPrel", amount(line.debit_cents))
-            for tag in ("SequencePres", "DateSignMandat", "RefUniMdt", "LibPrel"):
-                _leaf(block, tag, sepa[tag])
-            if sorted(fold(mandate.holder_name).split()) != sorted(
-                fold(account.holder_name).split()
-            ):
-                _leaf(block, "TitCpteDiff", "1")
-        ligne.append(_tiers(invoice, mandate))
-    return piece, len(lines), int(mandate is not None)
 
 
-def _tiers(invoice: Invoice, mandate) -> etree._Element:
-    account = invoice.account
-    category, legal_nature = TIERS_CATEGORY.get(account.category, ("01", "01"))
-    tiers = etree.Element("Tiers")
-    info = etree.SubElement(tiers, "InfoTiers")
-    _leaf(info, "RefTiers", pes_text(account.code, 30))
-    _leaf(info, "CatTiers", category)
-    _leaf(info, "NatJur", legal_nature)
-    _leaf(info, "TypTiers", "01")
-    if category == "01":
-        _leaf(info, "Civilite", CIVILITE.get(account.civility, "M"))
-        _leaf(info, "Nom", pes_text(account.last_name or account.holder_name, 38))
-        _leaf(info, "Prenom", pes_text(account.first_name, 38))
-    else:
-        _leaf(info, "Nom", pes_text(account.company_name or account.holder_name, 38))
-    fields = address_fields(invoice)
-    adresse = etree.SubElement(tiers, "Adresse")
-    _leaf(adresse, "TypAdr", "1")
-    for tag in ("Adr1", "Adr2", "Adr3", "CP", "Ville"):
-        _leaf(adresse, tag, fields[tag])
-    _leaf(adresse, "CodRes", "0" if fields["country"] == "FR" else "1")
-    if mandate is not None:
-        bank = etree.SubElement(tiers, "CpteBancaire")
-        _leaf(bank, "BIC", mandate.bic.replace(" ", "").upper())
-        _leaf(bank, "IBAN", mandate.iban.replace(" ", "").upper())
-        _leaf(bank, "TitCpte", pes_text(mandate.holder_name, 32))
-    return tiers
+def _encoded(text: str) -> bytes:
+    return text.encode(ENCODING, "xmlcharrefreplace")
 
 
 def pes_file_write(
@@ -497,81 +764,67 @@ def pes_file_write(
     the settings attach them; `progress` hears the count of pieces written."""
     settings = spec.settings
     run = spec.run
-    period = period_digit(run)
+    writer = _PieceWriter(spec, period_digit(run))
     written = FileWritten()
-    with open(path, "wb") as handle, etree.xmlfile(handle, encoding=ENCODING) as xf:
-        xf.write_declaration()
-        with xf.element(f"{{{NAMESPACE}}}PES_Aller", nsmap={"n": NAMESPACE}):
-            with xf.element("Enveloppe"):
-                with xf.element("Parametres"):
-                    _write_leaf(xf, "Version", "2")
-                    _write_leaf(xf, "TypFic", "PESORMC")
-                    _write_leaf(xf, "NomFic", spec.name)
-                with xf.element("Emetteur"):
-                    _write_leaf(xf, "Sigle", SENDER)
-            header = etree.Element("EnTetePES")
-            _leaf(header, "DteStr", spec.generated_on.isoformat())
-            _leaf(header, "IdPost", settings.poste_code)
-            _leaf(header, "IdColl", settings.siret)
-            _leaf(header, "CodCol", settings.collectivity_code)
-            _leaf(header, "CodBud", settings.budget_code)
-            _leaf(header, "LibelleColBud", pes_text(settings.budget_label, 38))
-            xf.write(header)
-            with xf.element("PES_RecetteAller"):
-                head = etree.Element("EnTeteRecette")
-                _leaf(head, "IdVer", "2")
-                _leaf(head, "InfoDematerialisee", "0")
-                xf.write(head)
-                with xf.element("Bordereau"):
-                    bloc = etree.Element("BlocBordereau")
-                    _leaf(bloc, "Exer", spec.year)
-                    _leaf(bloc, "IdBord", spec.bordereau)
-                    _leaf(bloc, "DteBordEm", spec.generated_on.isoformat())
-                    _leaf(bloc, "TypBord", TYP_BORD_ORMC)
-                    _leaf(bloc, "NbrPce", spec.pieces)
-                    _leaf(bloc, "MtBordHt", amount(spec.total_ht_cents))
-                    if spec.vat_cents > 0:
-                        _leaf(bloc, "MtBordTVA", amount(spec.vat_cents))
-                    _leaf(bloc, "DteAsp", run.issued_on.isoformat())
-                    _leaf(bloc, "Objet", pes_text(f"{settings.role_object} {run.label}", 160))
-                    xf.write(bloc)
-                    invoices = invoices_of_file(run, spec.first_id, spec.last_id)
-                    for index, invoice in enumerate(invoices.iterator(chunk_size=chunk_size), 1):
-                        piece, lines, debited = _piece(spec, index, invoice, period)
-                        xf.write(piece)
-                        written.pieces += 1
-                        written.lines += lines
-                        written.debited += debited
-                        written.total_ht_cents += invoice.total_ht_cents
-                        written.vat_cents += max(invoice.vat_cents, 0)
-                        if progress and index % chunk_size == 0:
-                            progress(index)
-            if settings.attach_pdfs:
-                with xf.element("PES_PJ"):
-                    head = etree.Element("EnTetePES_PJ")
-                    _leaf(head, "IdVer", "1")
-                    xf.write(head)
-                    pj_invoices = (
-                        titled_invoices(run)
-                        .filter(pk__gte=spec.first_id, pk__lte=spec.last_id)
-                        .select_related("account", "authority", "subscription")
-                    )
-                    for invoice in pj_invoices.iterator(chunk_size=chunk_size):
-                        _write_pj(xf, spec, invoice, pdf_of(invoice))
-                        written.attachments += 1
+    invoices, lines, debits = _streams(run, spec.first_id, spec.last_id, chunk_size)
+    pending_line, pending_debit = [next(lines, None)], [next(debits, None)]
+    with open(path, "wb") as handle:
+        handle.write(_encoded(_header(spec)))
+        buffer: list[str] = []
+        try:
+            for index, row in enumerate(invoices, 1):
+                invoice_id = row[0]
+                piece, line_count, debited = writer.piece(
+                    index,
+                    row,
+                    _grouped(lines, invoice_id, pending_line),
+                    _grouped(debits, invoice_id, pending_debit),
+                )
+                buffer.append(piece)
+                written.pieces += 1
+                written.lines += line_count
+                written.debited += debited
+                written.total_ht_cents += row[2]
+                written.vat_cents += max(row[3], 0)
+                if index % chunk_size == 0:
+                    handle.write(_encoded("".join(buffer)))
+                    buffer.clear()
+                    if progress:
+                        progress(index)
+        finally:
+            for stream in (invoices, lines, debits):
+                stream.close()
+        buffer.append("</Bordereau></PES_RecetteAller>")
+        handle.write(_encoded("".join(buffer)))
+        if settings.attach_pdfs:
+            handle.write(_encoded(f"<PES_PJ><EnTetePES_PJ>{leaf('IdVer', '1')}</EnTetePES_PJ>"))
+            pj_invoices = (
+                titled_invoices(run)
+                .filter(pk__gte=spec.first_id, pk__lte=spec.last_id)
+                .select_related("account", "authority", "subscription")
+            )
+            for invoice in pj_invoices.iterator(chunk_size=chunk_size):
+                _write_pj(handle, spec, invoice, pdf_of(invoice))
+                written.attachments += 1
+            handle.write(b"</PES_PJ>")
+        handle.write(b"</n:PES_Aller>")
     if progress:
         progress(written.pieces)
     return written
 
 
-def _write_pj(xf, spec: FileSpec, invoice: Invoice, pdf: bytes) -> None:
+def _write_pj(handle, spec: FileSpec, invoice: Invoice, pdf: bytes) -> None:
     packed = gzip.compress(pdf, mtime=0)
-    with xf.element("PJ"):
-        with xf.element("Contenu"):
-            with xf.element("Fichier", MIMEType="application/pdf"):
-                for start in range(0, len(packed), _B64_SLICE):
-                    xf.write(base64.b64encode(packed[start : start + _B64_SLICE]).decode("ascii"))
-        _write_leaf(xf, "IdUnique", pj_unique_id(spec, invoice))
-        _write_leaf(xf, "NomPJ", pj_name(invoice))
-        _write_leaf(xf, "TypePJ", TYPE_PJ_ORMC)
-        _write_leaf(xf, "Description", pes_text(f"FACTURE {invoice.number}", 250))
+    handle.write(b'<PJ><Contenu><Fichier MIMEType="application/pdf">')
+    for start in range(0, len(packed), _B64_SLICE):
+        handle.write(base64.b64encode(packed[start : start + _B64_SLICE]))
+    handle.write(
+        _encoded(
+            "</Fichier></Contenu>"
+            + leaf("IdUnique", pj_unique_id(spec, invoice))
+            + leaf("NomPJ", pj_name(invoice))
+            + leaf("TypePJ", TYPE_PJ_ORMC)
+            + leaf("Description", pes_text(f"FACTURE {invoice.number}", 250))
+            + "</PJ>"
+        )
+    )
