@@ -109,11 +109,29 @@ def pes_text(value: str, length: int) -> str:
     """A text as the PES wants it: upper case, no accents, no line breaks, one space
     between words, at most `length` characters (cut at the last space when possible).
     Cached: a rôle writes the same towns, streets, labels and objects many times."""
-    text = " ".join(str(value or "").translate(_FOLDING).split()).upper()
+    return _cut(_words_of(value), length)
+
+
+def _words_of(value: str) -> str:
+    """`pes_text` before it is cut. Folding works character by character and the spaces
+    are collapsed: the words of « a b » are those of « a », a space, those of « b »."""
+    return " ".join(str(value or "").translate(_FOLDING).split()).upper()
+
+
+_words = functools.lru_cache(maxsize=65536)(_words_of)
+
+
+def _cut(text: str, length: int) -> str:
     if len(text) > length:
         cut = text[:length]
         text = cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut
     return text.strip()
+
+
+# `pes_text` without its cache, for the texts that are mostly one per invoice (a cache
+# would only cost its bookkeeping there).
+def _fold(value: str, length: int) -> str:
+    return _cut(_words_of(value), length)
 
 
 def sepa_text(value: str, length: int) -> str:
@@ -184,28 +202,31 @@ def address_of(account, payer_address: str) -> dict[str, str]:
     address the invoice printed."""
     printed = " ".join((payer_address or "").split()).upper()
     if account.billing_street and printed == " ".join(account.billing_address_line.split()).upper():
-        labelled = (
-            ("APP.", account.billing_apartment),
-            ("ESC.", account.billing_staircase),
-            ("ETG.", account.billing_floor),
-            ("BAT.", account.billing_building),
-        )
-        number = " ".join(p for p in (account.billing_number, account.billing_number_suffix) if p)
-        rest = " ".join(
-            p
-            for p in (
-                account.billing_line2,
-                f"BP {account.billing_po_box}" if account.billing_po_box else "",
+        a = account
+        adr1 = ""
+        if a.billing_apartment or a.billing_staircase or a.billing_floor or a.billing_building:
+            labelled = (
+                ("APP.", a.billing_apartment),
+                ("ESC.", a.billing_staircase),
+                ("ETG.", a.billing_floor),
+                ("BAT.", a.billing_building),
             )
-            if p
+            adr1 = _fold(" ".join(f"{k} {v}" for k, v in labelled if v), 38)
+        # Number and street folded apart (each is met again on other accounts), then cut.
+        number = " ".join(
+            w for w in (_words(a.billing_number), _words(a.billing_number_suffix)) if w
         )
+        street = _words(a.billing_street)
+        rest = a.billing_line2
+        if a.billing_po_box:
+            rest = f"{rest} BP {a.billing_po_box}" if rest else f"BP {a.billing_po_box}"
         return {
-            "Adr1": pes_text(" ".join(f"{k} {v}" for k, v in labelled if v), 38),
-            "Adr2": pes_text(f"{number} {account.billing_street}", 38),
-            "Adr3": pes_text(rest, 38),
-            "CP": pes_text(account.billing_postal_code, 5),
-            "Ville": pes_text(f"{account.billing_city} {account.billing_city_complement}", 38),
-            "country": account.billing_country or "FR",
+            "Adr1": adr1,
+            "Adr2": _cut(f"{number} {street}" if number and street else number or street, 38),
+            "Adr3": pes_text(rest, 38) if rest else "",
+            "CP": pes_text(a.billing_postal_code, 5),
+            "Ville": pes_text(f"{a.billing_city} {a.billing_city_complement}", 38),
+            "country": a.billing_country or "FR",
         }
     match = _POSTAL_TOWN.match(pes_text(printed, 1000))
     street, postal_code, town = (match[1], match[2], match[3]) if match else (printed, "", "")
@@ -379,17 +400,17 @@ def pj_name(invoice: Invoice) -> str:
 # ISO-8859-1 with the characters it lacks as decimal character references. The tests pin
 # its bytes (`tests/test_pes_golden.py`).
 
-_ATTR_SPECIAL = re.compile(r'[&<>"\t\n\r]')
 # What XML 1.0 cannot carry at all (lxml refuses it too).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
 def xml_attr(value: str) -> str:
     """An attribute's value, escaped as libxml2 writes it."""
-    if _NOT_XML.search(value):
-        raise ValueError(f"A PES value cannot carry a control character: {value!r}")
     if _ATTR_SPECIAL.search(value) is None:
         return value
+    if _NOT_XML.search(value):
+        raise ValueError(f"A PES value cannot carry a control character: {value!r}")
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -613,11 +634,10 @@ class _PieceWriter:
         parts = [
             f'<Piece><BlocPiece><IdPce V="{index}"/>',
             self.piece_head,
-            _text_leaf("ObjPce", f"FACTURE {number}{self.object_tail}", 160),
+            leaf("ObjPce", _fold(f"FACTURE {number}{self.object_tail}", 160)),
             leaf("NumDette", number),
             self.period_leaf,
-            leaf("Cle1", keys.cle1(number)),
-            leaf("Cle2", keys.cle2(number)),
+            f'<Cle1 V="{keys.cle1(number)}"/><Cle2 V="{keys.cle2(number)}"/>',  # a digit, a letter
         ]
         if self.attach_pdfs:
             parts += [
@@ -669,20 +689,23 @@ class _PieceWriter:
         parts.append("</Piece>")
         return "".join(parts), len(lines), int(first is not None)
 
-    def tiers(self, account: _AccountRow, payer_address: str, debit_row) -> str:
-        category, legal_nature = TIERS_CATEGORY.get(account.category, ("01", "01"))
-        parts = [
-            "<Tiers><InfoTiers>",
-            _text_leaf("RefTiers", account.code, 30),
-            leaf("CatTiers", category),
-            leaf("NatJur", legal_nature),
-            '<TypTiers V="01"/>',
-        ]
+    @staticmethod
+    @functools.cache
+    def tiers_kind(category: str, civility: str) -> tuple[str, bool]:
+        """CatTiers, NatJur, TypTiers (and Civilite for a person), and whether it is one."""
+        category, legal_nature = TIERS_CATEGORY.get(category, ("01", "01"))
+        kind = leaf("CatTiers", category) + leaf("NatJur", legal_nature) + '<TypTiers V="01"/>'
         if category == "01":
+            return kind + leaf("Civilite", CIVILITE.get(civility, "M")), True
+        return kind, False
+
+    def tiers(self, account: _AccountRow, payer_address: str, debit_row) -> str:
+        kind, person = self.tiers_kind(account.category, account.civility)
+        parts = ["<Tiers><InfoTiers>", leaf("RefTiers", _fold(account.code, 30)), kind]
+        if person:
             parts += [
-                leaf("Civilite", CIVILITE.get(account.civility, "M")),
                 _text_leaf("Nom", account.last_name or account.holder_name, 38),
-                _text_leaf("Prenom", account.first_name, 38),
+                leaf("Prenom", _fold(account.first_name, 38)),
             ]
         else:
             parts.append(_text_leaf("Nom", account.company_name or account.holder_name, 38))
@@ -703,7 +726,7 @@ class _PieceWriter:
                 "<CpteBancaire>",
                 leaf("BIC", debit_row[7].replace(" ", "").upper()),
                 leaf("IBAN", debit_row[6].replace(" ", "").upper()),
-                _text_leaf("TitCpte", debit_row[5], 32),
+                leaf("TitCpte", _fold(debit_row[5], 32)),
                 "</CpteBancaire>",
             ]
         parts.append("</Tiers>")

@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from lxml import etree
 
-from levee.treasury.pes import ENCODING, _Keys, amount, cle1, cle2, leaf, pes_text
+from levee.treasury.pes import ENCODING, _cut, _Keys, _words, amount, cle1, cle2, leaf, pes_text
 
 
 def pes_text_reference(value: str, length: int) -> str:
@@ -94,3 +94,14 @@ def test_the_keys_computed_per_file_are_those_of_each_debt(code, bordereau, year
 @given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_amounts_are_written_as_decimal_writes_them(cents):
     assert amount(cents) == f"{Decimal(cents) / 100:.2f}"
+
+
+@given(
+    st.text(alphabet=st.sampled_from(FRENCH), max_size=12),
+    st.text(alphabet=st.sampled_from(FRENCH), max_size=50),
+    st.integers(min_value=1, max_value=50),
+)
+@example("12", "rue du Général de Gaulle prolongée vers la place de l'Église", 38)
+def test_number_and_street_folded_apart_give_the_text_folded_whole(number, street, length):
+    words = " ".join(w for w in (_words(number), _words(street)) if w)
+    assert _cut(words, length) == pes_text_reference(f"{number} {street}", length)
