@@ -93,8 +93,11 @@ def invoice_lines(invoice: Invoice):
 
 
 def invoice_payments(invoice: Invoice):
-    """The payments of an invoice (online or by direct debit), as its page lists them."""
-    return invoice.payments.filter(authority_id=invoice.authority_id)
+    """The payments of an invoice (online, recorded by an agent, imported), as its page
+    lists them."""
+    return invoice.payments.filter(authority_id=invoice.authority_id).select_related(
+        "recorded_by", "collection_import"
+    )
 
 
 def payments_received(authority, start: datetime.date, end: datetime.date):

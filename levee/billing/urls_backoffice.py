@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/reprendre/", views.run_resume, name="run_resume"),
     path("<int:pk>/factures.csv", views.run_invoices_csv, name="run_invoices_csv"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("factures/<int:pk>/reglement/", views.payment_record, name="payment_record"),
     path("tarifs/", views.tariffs, name="tariffs"),
     path("tarifs/nouvelle-grille/", views.tariff_create, name="tariff_create"),
     path("tarifs/<int:pk>/", views.tariff_detail, name="tariff_detail"),

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 from levee.agents import roles
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import csv_response
+from levee.lib.templatetags.levee_format import euros
 from levee.payments.access import get_payment_for_agent
+from levee.payments.forms_backoffice import PaymentRecordForm
+from levee.payments.recorded import PaymentRefused
+from levee.payments.recorded import payment_record as payment_record_service
+from levee.payments.selectors import invoice_left_cents, invoice_paid_cents
 from levee.payments.selectors import payments_to_check as payments_to_check_of
 from levee.payments.services_backoffice import payment_review as payment_review_service
 
@@ -27,7 +32,7 @@ from .forms import (
     TariffForm,
     TariffPlanForm,
 )
-from .models import RunKind, RunStatus
+from .models import InvoiceStatus, RunKind, RunStatus
 from .pricing import percent_text
 from .selectors import ANOMALIES_SHOWN, subscriptions_without_plan
 from .selectors_backoffice import (
@@ -343,9 +348,8 @@ def run_invoices_csv(request, pk):
     )
 
 
-@agent_required
-def invoice_detail(request, pk):
-    invoice = get_invoice_for_agent(request, pk)
+def _invoice_page(request, invoice, *, record_form=None, status=200):
+    paid = invoice_paid_cents(invoice)
     return render(
         request,
         "billing/backoffice/invoice_detail.html",
@@ -353,8 +357,60 @@ def invoice_detail(request, pk):
             "invoice": invoice,
             "lines": invoice_lines(invoice),
             "payments": invoice_payments(invoice),
+            "paid_cents": paid,
+            "left_cents": invoice_left_cents(invoice),
+            "excess_cents": max(paid - invoice.total_cents, 0),
+            "record_form": record_form
+            or PaymentRecordForm(initial={"paid_on": timezone.localdate()}),
         },
+        status=status,
     )
+
+
+@agent_required
+def invoice_detail(request, pk):
+    return _invoice_page(request, get_invoice_for_agent(request, pk))
+
+
+@agent_required(roles.BILLING)
+@require_POST
+def payment_record(request, pk):
+    """« Enregistrer un règlement »: a cheque, cash, a transfer, a card at the counter or a
+    debit received for the invoice; a refusal is told next to its field, nothing recorded."""
+    invoice = get_invoice_for_agent(request, pk)
+    form = PaymentRecordForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = payment_record_service(
+                invoice=invoice,
+                method=data["method"],
+                paid_on=data["paid_on"],
+                reference=data["reference"],
+                amount_cents=data["amount"],
+                by=request.user,
+            )
+        except PaymentRefused as refusal:
+            form.add_error(refusal.field, refusal.message)
+        else:
+            invoice.refresh_from_db()
+            said = f"Règlement de {euros(payment.amount_cents)} enregistré"
+            if payment.invoice_settled:
+                said += f" : la facture {invoice.number} est réglée."
+            elif invoice.status == InvoiceStatus.OPEN:
+                said += f" : il reste {euros(invoice_left_cents(invoice))} à payer."
+            else:
+                said += "."
+            messages.success(request, said)
+            if payment.excess_cents:
+                messages.warning(
+                    request,
+                    f"Trop-perçu de {euros(payment.excess_cents)} : les règlements dépassent le "
+                    "montant de la facture. Il est listé dans « Paiements à vérifier » (à "
+                    "rembourser).",
+                )
+            return redirect("billing_bo:invoice_detail", invoice.pk)
+    return _invoice_page(request, invoice, record_form=form, status=400)
 
 
 # Payments received

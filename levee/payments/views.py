@@ -22,6 +22,7 @@ from levee.payments.gateways.sandbox import (
     sandbox_transaction_finish,
 )
 from levee.payments.models import GatewayName, SandboxResult, SandboxTransaction
+from levee.payments.selectors import invoice_left_cents, invoice_paid_cents
 from levee.payments.services import (
     PaymentNotPossible,
     payment_abandon,
@@ -132,6 +133,9 @@ def result(request, slug, payment_pk):
             **space_context(request, authority, account),
             "payment": payment,
             "invoice": payment.invoice,
+            # A part paid otherwise (a cheque recorded): what is left after it.
+            "paid_cents": invoice_paid_cents(payment.invoice),
+            "left_cents": invoice_left_cents(payment.invoice),
             "invoices_url": invoices_url(authority),
         },
     )

@@ -39,6 +39,7 @@ from levee.collection.models import ImportBatch, ImportKind, ImportStatus
 from levee.collection.services import import_upload
 from levee.collection.tests.conftest import make_bin
 from levee.mailing.models import OutboxMessage
+from levee.payments.tests.conftest import make_invoice
 from levee.subscribers.models import Account
 from levee.treasury.models import PublicAccountingSettings
 from testkit import ccfi_world, make_opening_request, make_user
@@ -138,6 +139,7 @@ def world():
     )
     billing_run_execute(run_id=run.pk)
     BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    open_invoice = make_invoice(account)  # an issued invoice, to record a payment on
     return {
         "agents": agents,
         "account": account.pk,
@@ -146,6 +148,7 @@ def world():
         "tariff": tariff.pk,
         "run": run.pk,
         "invoice": Invoice.objects.get(run=run).pk,
+        "open_invoice": open_invoice.pk,
         "access": AccountAccess.objects.get(user=resident).pk,
         "opening": opening.pk,
         "batch": batch.pk,
@@ -285,6 +288,16 @@ ACTIONS = {
         "BILLING",
     ),
     "run_resume": ("facturation/{run}/reprendre/", lambda w: {}, "BILLING"),
+    "payment_record": (
+        "facturation/factures/{open_invoice}/reglement/",
+        lambda w: {
+            "method": "cheque",
+            "paid_on": "2024-03-01",
+            "reference": "1234567",
+            "amount": "87,94",
+        },
+        "BILLING",
+    ),
     # « Comptabilité publique »; the rôle's files: levee/treasury/tests/test_views_backoffice.py.
     "accounting_settings": (
         "comptabilite-publique/reglages/",
@@ -393,6 +406,7 @@ PAGES = [
     ("facturation/reglages/", "/numerotation/", "BILLING"),
     ("facturation/{run}/", "/reprendre/", "BILLING"),
     ("facturation/{run}/progression/", "/reprendre/", "BILLING"),
+    ("facturation/factures/{open_invoice}/", "Enregistrer le règlement", "BILLING"),
     ("comptabilite-publique/reglages/", "Enregistrer les réglages", "BILLING"),
     ("comptabilite-publique/", 'enctype="multipart/form-data"', "BILLING"),
 ]

@@ -197,6 +197,7 @@ NOT_PAGES = {
             "billing_bo:run_resume",
             "billing_bo:sequence_start",
             "billing_bo:payment_review",
+            "billing_bo:payment_record",
             "backoffice:account_plan_set",
             "treasury_bo:generate",
             "treasury_bo:transmit",
