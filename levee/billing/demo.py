@@ -31,7 +31,7 @@ from levee.billing.models import (
 )
 from levee.billing.pricing import PlanPrices, invoice_compute
 from levee.collection.models import Flux, Lift
-from levee.payments.demo import demo_payments_load
+from levee.payments.demo import demo_collections_load, demo_payments_load
 from levee.payments.mandates import mandate_create
 from levee.payments.models import DebitSchedule, GatewayName, PaymentSettings
 from levee.subscribers.models import PaymentMode, Subscription, SubscriptionKind
@@ -122,6 +122,7 @@ def demo_billing_load(*, authority: Authority, today: datetime.date) -> int:
             authority, tariffs[year], first_day, last_day, issued_on, today, demo, numbers
         )
     _mandates_ensure(authority, today)
+    demo_collections_load(authority=authority, today=today)
     InvoiceSequence.objects.bulk_create(
         InvoiceSequence(
             authority=authority,

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from levee.payments import views_collections
+
 from . import views_backoffice as views
 from . import views_dunning
 
@@ -23,6 +25,12 @@ urlpatterns = [
     path("reglements/", views.payments, name="payments"),
     path("reglements/export.csv", views.payments_csv, name="payments_csv"),
     path("reglements/a-verifier/", views.payments_to_check, name="payments_to_check"),
+    path("reglements/encaissements/", views_collections.collections, name="collections"),
+    path(
+        "reglements/encaissements/<int:pk>/",
+        views_collections.collection_import,
+        name="collection_import",
+    ),
     path("reglements/<int:pk>/verifie/", views.payment_review, name="payment_review"),
     path("restes-a-recouvrer/", views_dunning.outstanding, name="outstanding"),
     path("restes-a-recouvrer/export.csv", views_dunning.outstanding_csv, name="outstanding_csv"),

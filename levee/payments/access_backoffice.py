@@ -1,9 +1,9 @@
-"""Access helpers of « Prélèvements »: an agent reaches only his authority's debit files;
-anything else is a 404."""
+"""Access helpers of the payments' back office: an agent reaches only his authority's debit
+files and imports of collections; anything else is a 404."""
 
 from django.shortcuts import get_object_or_404
 
-from .models import DebitFile
+from .models import CollectionImport, DebitFile
 
 
 def get_debit_file_for_agent(request, pk: int) -> DebitFile:
@@ -12,3 +12,12 @@ def get_debit_file_for_agent(request, pk: int) -> DebitFile:
     )
     debit_file.authority = request.agent.authority
     return debit_file
+
+
+def get_collection_import_for_agent(request, pk: int) -> CollectionImport:
+    return get_object_or_404(
+        CollectionImport.objects.filter(authority=request.agent.authority).select_related(
+            "imported_by"
+        ),
+        pk=pk,
+    )

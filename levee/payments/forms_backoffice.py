@@ -8,6 +8,7 @@ from django.utils import timezone
 from levee.billing.forms import EurosField
 from levee.lib.forms import Form
 
+from .collection_files import MAX_BYTES as COLLECTIONS_MAX_BYTES
 from .debit_files import REJECTS_MAX_BYTES
 from .models import RECORDED_METHODS, REFERENCE_REQUIRED
 
@@ -116,3 +117,26 @@ class PaymentRecordForm(Form):
             )
         return cleaned
 
+
+class CollectionFileForm(Form):
+    file = forms.FileField(
+        label="Fichier des encaissements du comptable (CSV)",
+        help_text="Colonnes facture;date;montant;mode;reference, en UTF-8, 2 Mo au plus : voir "
+        "le format ci-dessous.",
+        error_messages={
+            "required": "Choisissez le fichier des encaissements à importer.",
+            "empty": "Le fichier envoyé est vide.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs.update({"accept": ".csv,text/csv"})
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > COLLECTIONS_MAX_BYTES:
+            raise forms.ValidationError(
+                "Ce fichier dépasse 2 Mo : découpez-le en plusieurs fichiers."
+            )
+        return upload

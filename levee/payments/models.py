@@ -134,6 +134,10 @@ class CollectionImport(TimeStampedModel):
     def __str__(self):
         return self.filename or self.sha256[:12]
 
+    @property
+    def ignored(self) -> int:
+        return self.lines - self.applied
+
 
 class Payment(TimeStampedModel):
     """One attempt to pay one invoice online (a règlement once it is paid), or a payment

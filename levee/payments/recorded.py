@@ -116,6 +116,7 @@ def payment_record(
     collection_import=None,
     line_key: str = "",
     audit: bool = True,
+    send_receipt: bool = True,
 ) -> Payment:
     """Records a payment of the invoice received otherwise (PaymentRefused when it cannot
     be: a cancelled invoice, a bad amount or date, a missing reference, the same payment
@@ -187,7 +188,8 @@ def payment_record(
             )
             == 1
         )
-    payment_receipt_send(payment=payment)
+    if send_receipt:
+        payment_receipt_send(payment=payment)
     if audit:
         audit_write(
             authority=invoice.authority,

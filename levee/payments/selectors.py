@@ -240,3 +240,10 @@ def payments_to_check(authority) -> QuerySet[Payment]:
         .select_related("invoice", "account")
         .order_by("-paid_at", "-pk")
     )
+
+
+def collection_imports_of(authority) -> QuerySet:
+    """The authority's imports of the accountant's collections, newest first."""
+    from levee.payments.models import CollectionImport
+
+    return CollectionImport.objects.filter(authority=authority).select_related("imported_by")

@@ -298,6 +298,17 @@ ACTIONS = {
         },
         "BILLING",
     ),
+    "collections_import": (
+        "facturation/reglements/encaissements/",
+        lambda w: {
+            "file": SimpleUploadedFile(
+                "encaissements.csv",
+                b"facture;date;montant;mode;reference\n2300240069928;01/03/2024;87,94;cheque;1\n",
+                content_type="text/csv",
+            )
+        },
+        "BILLING",
+    ),
     # « Comptabilité publique »; the rôle's files: levee/treasury/tests/test_views_backoffice.py.
     "accounting_settings": (
         "comptabilite-publique/reglages/",
@@ -374,6 +385,8 @@ OPEN_TO_EVERY_AGENT = {
     # the « Facturation » roles' only (levee/payments/tests/test_payment_checks.py).
     "billing_bo:payments_to_check",
     "billing_bo:payment_review",
+    # An import of the accountant's collections: its report, without an action.
+    "billing_bo:collection_import",
 }
 
 
@@ -407,6 +420,7 @@ PAGES = [
     ("facturation/{run}/", "/reprendre/", "BILLING"),
     ("facturation/{run}/progression/", "/reprendre/", "BILLING"),
     ("facturation/factures/{open_invoice}/", "Enregistrer le règlement", "BILLING"),
+    ("facturation/reglements/encaissements/", 'enctype="multipart/form-data"', "BILLING"),
     ("comptabilite-publique/reglages/", "Enregistrer les réglages", "BILLING"),
     ("comptabilite-publique/", 'enctype="multipart/form-data"', "BILLING"),
 ]

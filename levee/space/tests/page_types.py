@@ -148,6 +148,8 @@ PAGE_TYPES = [
     PageType("billing_bo:settings", AGENT),
     PageType("billing_bo:payments", AGENT),
     PageType("billing_bo:payments_to_check", AGENT),
+    PageType("billing_bo:collections", AGENT),
+    PageType("billing_bo:collection_import", AGENT, lambda w: {"pk": w.collection_import.pk}),
     PageType("billing_bo:outstanding", AGENT),
     PageType("treasury_bo:roles", AGENT),
     PageType("treasury_bo:accounting_settings", AGENT),

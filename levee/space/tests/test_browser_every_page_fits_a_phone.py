@@ -26,7 +26,7 @@ from levee.calendars import services_reminders
 from levee.calendars.models import CollectionReminder, CollectionSchedule, Sector
 from levee.collection.models import Bin, ImportBatch, ImportKind, ImportStatus, Lift
 from levee.demo.tests.demo_cache import demo_restore
-from levee.payments.models import GatewayName, Payment, PaymentStatus
+from levee.payments.models import CollectionImport, GatewayName, Payment, PaymentStatus
 from levee.requests.tests.conftest import make_request
 from levee.space.tests.page_types import AGENT, ANONYMOUS, LOGIN, PAGE_TYPES, RESIDENT
 from levee.subscribers.models import Account
@@ -132,6 +132,7 @@ def demo(settings, live_server, demo_cache_folder):
             amount_cents=invoice.total_cents,
         ),
         tariff=Tariff.objects.filter(authority=authority).order_by("-pk").first(),
+        collection_import=CollectionImport.objects.filter(authority=authority).first(),
         schedule=CollectionSchedule.objects.filter(authority=authority).first(),
         sector=Sector.objects.filter(authority=authority).first(),
         lift=Lift.objects.filter(bin__account=account).order_by("-pk").first(),
