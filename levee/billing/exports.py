@@ -123,8 +123,9 @@ def payments_rows(authority, start, end) -> Iterator[list]:
             payment.account.code,
             amount(payment.amount_cents),
             payment.get_method_display(),
-            payment.transaction_id,
-            payment.get_gateway_display(),
+            # A recorded payment (a cheque, a transfer…): its reference, and how it came.
+            payment.reference if payment.is_recorded else payment.transaction_id,
+            payment.get_channel_display() if payment.is_recorded else payment.get_gateway_display(),
             payment.order_id,
         ]
 

@@ -227,3 +227,16 @@ def test_the_payment_page_tells_what_is_left(client, billing, settings):
     client.force_login(billing.user)
     page = plain(client.get(reverse("payments:result", args=["flandre-interieure", online.pk])))
     assert "Reste à payer : 37,94 € sur 87,94 € (50,00 € déjà reçus)." in page
+
+
+def test_a_recorded_cheque_is_in_the_payments_received(client, billing):
+    post(client, billing)
+    response = client.get(
+        reverse("billing_bo:payments_csv"),
+        {"start": TODAY.isoformat(), "end": TODAY.isoformat()},
+    )
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert rows[1] == (
+        f"{TODAY:%d/%m/%Y};12:00;2300240069928;00001;87,94;Chèque;0001234;"
+        "Enregistré par un agent;"
+    )
