@@ -7,6 +7,7 @@ objects a page of entries names (agents, accounts, requests, communes) in a fixe
 queries, whatever the number of entries."""
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from .models import AuditEntry
 
 ARROW = " → "
 EMPTY = "—"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Keys of before/after that are no model field (or whose field name says little).
 KEY_LABELS = {
@@ -77,7 +79,10 @@ class Line:
 
     @property
     def object_label(self) -> str:
-        """« demande n° 3 »: what the entry is about, in French (the CSV's « Objet »)."""
+        """« demande n° 3 », « compte usager 00243 »: what the entry is about, in French (the
+        CSV's « Objet »); an account by its code, as agents know it, never its row id."""
+        if self.entry.object_type == ACCOUNT and self.account is not None:
+            return f"{self.account._meta.verbose_name} {self.account.code}"
         return object_label(self.entry.object_type, self.entry.object_id)
 
     @property
@@ -114,6 +119,10 @@ def plain(value) -> str:
 
 
 def _date(value: str):
+    """The date an ISO string (« 2026-12-20 ») stores; None for any other text (a phone
+    number is ten digits too)."""
+    if not ISO_DATE.fullmatch(value):
+        return None
     try:
         return parse_date(value)
     except ValueError:

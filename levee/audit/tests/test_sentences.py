@@ -139,3 +139,45 @@ def test_common_trailing_words_are_said_once():
     assert elided("29 ROUTE DE MÉTEREN", "30 ROUTE DE MÉTEREN") == "29 → 30 ROUTE DE MÉTEREN"
     assert elided("", "12 RUE DE LILLE") == "— → 12 RUE DE LILLE"
     assert elided("A", "B") == "A → B"
+
+
+def test_a_phone_number_reads_as_itself_never_as_a_date(world):
+    authority, account, user, agent = world
+    entry = AuditEntry.objects.create(
+        authority=authority,
+        actor=user,
+        action="service_request.accept",
+        object_type="requests.ServiceRequest",
+        object_id="8",
+        before={"status": "pending", "kind": "personal_information", "values": {}},
+        after={
+            "status": "accepted",
+            "applied": {"phone": "0601020304", "mobile": "0320304050"},
+        },
+    )
+    text = entry_text(entry)
+    assert "0601020304" in text and "0320304050" in text
+    assert "février" not in text and "/" not in text
+
+
+def test_an_account_is_named_by_its_code_not_its_row(world):
+    authority, account, user, agent = world
+    entry = AuditEntry.objects.create(
+        authority=authority,
+        actor=user,
+        action="account.plan_set",
+        object_type="subscribers.Account",
+        object_id=str(account.pk),
+        after={"account": account.code},
+    )
+    [line] = entries_describe([entry])
+    assert line.object_label == f"compte usager {account.code}"
+    other = AuditEntry.objects.create(
+        authority=authority,
+        actor=user,
+        action="service_request.refuse",
+        object_type="requests.ServiceRequest",
+        object_id="12",
+        after={"reason": "incomplet"},
+    )
+    assert entries_describe([other])[0].object_label == "demande n° 12"
