@@ -12,7 +12,7 @@ from django.db.models.functions import Cast
 from levee.audit.services import audit_write
 from levee.collection.models import Bin, Flux
 
-from .models import Account, Subscription, SubscriptionKind
+from .models import Account, PaymentMode, Subscription, SubscriptionKind
 
 # No 0/O, 1/I/L: a key is read on paper and typed by hand.
 KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -148,7 +148,8 @@ def subscription_open(
     """A new subscription of the account at a dwelling of one of its authority's communes,
     from `on`; its reference is the account's code (with a suffix when taken). A « bac »
     subscription is billed with `plan_volume_litres`, else with the household's plan (a
-    move keeps it: `subscription_plan_of_household`)."""
+    move keeps it: `subscription_plan_of_household`). It is paid on receipt of its invoices
+    until a mandate is signed (a move carries the old one's mode over)."""
     if kind == SubscriptionKind.BAC and not plan_volume_litres:
         plan_volume_litres = subscription_plan_of_household(account, kind=kind)
     return Subscription.objects.create(
@@ -164,6 +165,7 @@ def subscription_open(
         street=street,
         complement=complement,
         plan_volume_litres=plan_volume_litres if kind == SubscriptionKind.BAC else None,
+        payment_mode=PaymentMode.INVOICE,
     )
 
 

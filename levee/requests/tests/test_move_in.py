@@ -247,6 +247,8 @@ def test_accepting_opens_the_account_and_mails_its_references(client, world, con
     assert subscription.reference == "00003" and subscription.kind == "bac"
     assert subscription.subscribed_on == datetime.date.fromisoformat(moved_in_on())
     assert subscription.commune.name == "Hazebrouck"
+    # Paid on receipt of its invoices until a mandate is signed, never « non renseigné ».
+    assert subscription.get_payment_mode_display() == "À réception de facture"
     confirmed.refresh_from_db()
     assert confirmed.account == account and confirmed.status == RequestStatus.ACCEPTED
     audit = AuditEntry.objects.get()
