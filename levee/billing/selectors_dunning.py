@@ -10,7 +10,8 @@ it is listed, marked so, but never reminded.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from levee.authorities.models import Commune
 from levee.payments.models import (
@@ -56,11 +57,27 @@ def age_band_of(days_overdue: int) -> AgeBand:
     return AGE_BANDS[-1]
 
 
+def _paid_cents():
+    """What the invoice's payments brought (a part paid by cheque, say)."""
+    return (
+        Payment.objects.filter(invoice_id=OuterRef("pk"), status=PaymentStatus.PAID)
+        .order_by()
+        .values("invoice_id")
+        .annotate(v=Sum("amount_cents"))
+        .values("v")
+    )
+
+
 def invoices_still_due(authority_id: int) -> QuerySet[Invoice]:
-    """The authority's real invoices « à régler » with an amount to pay."""
-    return Invoice.objects.filter(
-        authority_id=authority_id, status=InvoiceStatus.OPEN, total_cents__gt=0
-    ).exclude(number="")
+    """The authority's real invoices « à régler » with an amount to pay, each with what is
+    left to pay (`left_cents`: its total less the payments received, a part paid)."""
+    return (
+        Invoice.objects.filter(
+            authority_id=authority_id, status=InvoiceStatus.OPEN, total_cents__gt=0
+        )
+        .exclude(number="")
+        .annotate(left_cents=F("total_cents") - Coalesce(Subquery(_paid_cents()), Value(0)))
+    )
 
 
 def _pending_debits():
@@ -106,7 +123,7 @@ def outstanding_invoices(
     if filters.band is not None:
         invoices = invoices.filter(filters.band.q(today))
     if filters.min_cents is not None:
-        invoices = invoices.filter(total_cents__gte=filters.min_cents)
+        invoices = invoices.filter(left_cents__gte=filters.min_cents)
     if filters.commune_id is not None:
         invoices = invoices.filter(subscription__commune_id=filters.commune_id)
     return (
@@ -128,9 +145,9 @@ def outstanding_sums(invoices: QuerySet[Invoice], *, today: datetime.date) -> li
     aggregates = {}
     for i, band in enumerate(AGE_BANDS):
         aggregates[f"count_{i}"] = Count("pk", filter=band.q(today))
-        aggregates[f"total_{i}"] = Sum("total_cents", filter=band.q(today))
+        aggregates[f"total_{i}"] = Sum("left_cents", filter=band.q(today))
     aggregates["count_all"] = Count("pk")
-    aggregates["total_all"] = Sum("total_cents")
+    aggregates["total_all"] = Sum("left_cents")
     values = invoices.order_by().aggregate(**aggregates)
     sums = [
         BandSum(band, values[f"count_{i}"], values[f"total_{i}"] or 0)

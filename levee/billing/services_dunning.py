@@ -77,7 +77,9 @@ def _send(invoice: Invoice, kind: str, recipients: list[str], today: datetime.da
         "number": invoice.number,
         "issued_on": invoice.issued_on,
         "due_on": invoice.due_on,
-        "amount": euros(invoice.total_cents),
+        "amount": euros(state.left_cents if state.left_cents is not None else invoice.total_cents),
+        # A part paid already (a cheque recorded): what came, the amount above is the rest.
+        "paid": euros(invoice.total_cents - state.left_cents) if state.partly_paid else "",
         "payable": state.state == Settlement.PAYABLE,
         "closes_on": state.closes_on,
         "title_pending": state.state == Settlement.TITLE_PENDING,

@@ -87,7 +87,7 @@ def _rows(invoices, today) -> Iterator[list]:
             invoice.account.code,
             invoice.payer_name,
             subscription.commune.name if subscription else "",
-            amount(invoice.total_cents),
+            amount(invoice.left_cents),
             yes_no(invoice.being_debited),
         ]
 

@@ -237,6 +237,38 @@ def test_a_recorded_cheque_is_in_the_payments_received(client, billing):
     )
     rows = b"".join(response.streaming_content).decode().splitlines()
     assert rows[1] == (
-        f"{TODAY:%d/%m/%Y};12:00;2300240069928;00001;87,94;Chèque;0001234;"
-        "Enregistré par un agent;"
+        f"{TODAY:%d/%m/%Y};12:00;2300240069928;00001;87,94;Chèque;0001234;Enregistré par un agent;"
     )
+
+
+def test_restes_a_recouvrer_and_the_reminder_count_what_is_left(client, billing):
+    from levee.billing.services_dunning import DEFAULT_AFTER, invoice_reminders_send
+
+    Invoice.objects.filter(pk=billing.invoice.pk).update(
+        due_on=TODAY - datetime.timedelta(days=DEFAULT_AFTER)
+    )
+    payment_record(
+        invoice=billing.invoice,
+        method=PaymentMethod.CHEQUE,
+        paid_on=TODAY,
+        reference="C-9",
+        amount_cents=8000,
+        by=billing.agent,
+    )
+    client.force_login(billing.agent)
+    page = plain(client.get(reverse("billing_bo:outstanding")))
+    assert "7,94 € reste dû sur 87,94 €" in page
+    csv = b"".join(client.get(reverse("billing_bo:outstanding_csv")).streaming_content).decode()
+    assert ";7,94;non" in csv.splitlines()[1]
+    assert "87,94" not in csv.splitlines()[1]
+    assert (
+        plain(client.get(reverse("billing_bo:outstanding"), {"montant_min": "10"})).count(
+            "2300240069928"
+        )
+        == 0
+    )
+    invoice_reminders_send(today=TODAY)
+    [reminder] = OutboxMessage.objects.filter(template="invoice_reminder")
+    body = reminder.body_text.replace("\u00a0", " ").replace("\u202f", " ")
+    assert "Nous en avons reçu 80,00 € à ce jour : il en reste une partie à régler." in body
+    assert "Montant à régler : 7,94 €" in body
