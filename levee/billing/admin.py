@@ -39,6 +39,16 @@ class InvoiceLineInline(TabularInline):
     model = InvoiceLine
     extra = 0
 
+    # The lines of an issued (numbered) invoice are as fixed as the invoice (`obj` is it).
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.number)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.number)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.number)
+
 
 @admin.register(Invoice)
 class InvoiceAdmin(ModelAdmin):
@@ -48,6 +58,15 @@ class InvoiceAdmin(ModelAdmin):
     search_fields = ["number", "account__code", "payer_name"]
     raw_id_fields = ["account", "subscription", "run", "tariff"]
     inlines = [InvoiceLineInline]
+
+    # A numbered invoice is issued: its number is taken without gaps and it may already be
+    # with the public accountant. It is corrected by a credit note, never edited or deleted
+    # here (an invoice « à blanc » has no number and may be).
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.number)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.number)
 
 
 @admin.register(InvoiceSequence)

@@ -262,3 +262,24 @@ def test_the_delete_action_agrees_with_the_models_gender(rf, label):
         assert choices["delete_selected"] == f"Supprimer les {plural} sélectionnées"
     else:
         assert choices["delete_selected"] == f"Supprimer les {plural} sélectionnés"
+
+
+def test_an_issued_invoice_is_neither_edited_nor_deleted_in_the_admin(client, operator):
+    invoice_model = apps.get_model("billing", "Invoice")
+    invoice = invoice_model.objects.exclude(number="").order_by("pk").first()
+    total = invoice.total_cents
+
+    page = client.get(_url(invoice_model, "change", invoice.pk))
+    changed = client.post(_url(invoice_model, "change", invoice.pk), {"total_cents": "1"})
+    deleted = client.post(_url(invoice_model, "delete", invoice.pk), {"post": "yes"})
+    bulk = client.post(
+        _url(invoice_model, "changelist"),
+        {"action": "delete_selected", "_selected_action": [invoice.pk], "post": "yes"},
+    )
+
+    assert page.status_code == 200
+    assert 'name="total_cents"' not in page.content.decode()  # shown, not a field
+    assert changed.status_code == 403 and deleted.status_code == 403
+    assert bulk.status_code in (200, 403)
+    invoice.refresh_from_db()
+    assert invoice.total_cents == total  # still there, unchanged
