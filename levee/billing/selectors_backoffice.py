@@ -5,7 +5,8 @@ queries whatever its length."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from levee.payments.models import Payment, PaymentStatus
@@ -80,9 +81,21 @@ def run_sums(run: BillingRun) -> dict:
 
 
 def invoices_for_account(account):
-    """An account's invoices for its page of the back office, the latest first."""
+    """An account's invoices for its page of the back office, the latest first, each with
+    what its payments brought (`paid_cents`, a part paid) and what is left (`left_cents`)."""
+    paid = (
+        Payment.objects.filter(invoice_id=OuterRef("pk"), status=PaymentStatus.PAID)
+        .order_by()
+        .values("invoice_id")
+        .annotate(v=Sum("amount_cents"))
+        .values("v")
+    )
     return (
         Invoice.objects.filter(authority_id=account.authority_id, account=account)
+        .annotate(
+            paid_cents=Subquery(paid),
+            left_cents=F("total_cents") - Coalesce(Subquery(paid), Value(0)),
+        )
         .select_related("run")
         .order_by("-issued_on", "-number", "-pk")
     )

@@ -272,3 +272,13 @@ def test_restes_a_recouvrer_and_the_reminder_count_what_is_left(client, billing)
     body = reminder.body_text.replace("\u00a0", " ").replace("\u202f", " ")
     assert "Nous en avons reçu 80,00 € à ce jour : il en reste une partie à régler." in body
     assert "Montant à régler : 7,94 €" in body
+
+
+def test_the_account_page_offers_to_record_and_shows_a_part_paid(client, billing):
+    post(client, billing, amount="50,00")
+    page = plain(client.get(reverse("backoffice:account_detail", args=[billing.account.pk])))
+    assert (
+        "À régler 50,00 € reçus, reste 37,94 € Enregistrer un règlement : facture 2300240069928"
+        in (page)
+    )
+    assert "Chèque 50,00 €" in page  # « Derniers règlements »
