@@ -19,6 +19,7 @@ import base64
 import datetime
 import functools
 import gzip
+import itertools
 import operator
 import re
 import unicodedata
@@ -434,6 +435,10 @@ def _text_leaf(tag: str, value: str, length: int) -> str:
     return leaf(tag, pes_text(value, length))
 
 
+# For the values met again and again (towns, postal codes, an empty field).
+_repeated_leaf = functools.lru_cache(maxsize=65536)(leaf)
+
+
 _WEIGHTS = (2, 3, 4, 5, 6, 7) * 6
 
 
@@ -493,7 +498,7 @@ INVOICE_FIELDS = (
     "vat_cents",
     "vat_rate_bp",
     "payer_address",
-    *(f"account__{name}" for name in ACCOUNT_FIELDS),
+    "account_id",
 )
 LINE_FIELDS = ("invoice_id", "kind", "label", "amount_cents")
 DEBIT_FIELDS = (
@@ -525,12 +530,19 @@ _LineRow = namedtuple("_LineRow", ("kind", "label", "amount_cents"))
 
 
 def _streams(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
-    """Three queries read side by side, each ordered by invoice: the invoices with their
-    account, their lines, their debits (with each mandate's first and last due dates)."""
+    """Three queries read side by side, each ordered by invoice: the invoices (with their
+    account, read for each chunk of invoices), their lines, their debits (with each
+    mandate's first and last due dates). Each reads the file's range of invoices by index:
+    the time of a file does not grow with the run's size."""
     invoices = titled_invoices(run).filter(pk__gte=first_id, pk__lte=last_id)
-    of_file = invoices.values("pk")
+    in_file = {
+        "authority_id": run.authority_id,
+        "invoice_id__gte": first_id,
+        "invoice_id__lte": last_id,
+        "invoice_id__in": invoices.values("pk"),
+    }
     lines = (
-        InvoiceLine.objects.filter(authority_id=run.authority_id, invoice_id__in=of_file)
+        InvoiceLine.objects.filter(**in_file)
         .order_by("invoice_id", "position")
         .values_list(*LINE_FIELDS)
     )
@@ -538,7 +550,7 @@ def _streams(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
         status=DebitStatus.CANCELLED
     )
     debits = (
-        ScheduledDebit.objects.filter(authority_id=run.authority_id, invoice_id__in=of_file)
+        ScheduledDebit.objects.filter(**in_file)
         .exclude(status=DebitStatus.CANCELLED)
         .annotate(
             mandate_first_due=Subquery(same_mandate.order_by("due_on").values("due_on")[:1]),
@@ -552,6 +564,21 @@ def _streams(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
         lines.iterator(chunk_size=chunk_size),
         debits.iterator(chunk_size=chunk_size),
     )
+
+
+def _with_accounts(rows, authority_id: int, chunk_size: int):
+    """Each invoice row with its account's fields, the accounts read by one query per
+    chunk of invoices (by primary key: a join would read every account of the authority
+    for each file)."""
+    while chunk := list(itertools.islice(rows, chunk_size)):
+        accounts = {
+            values[0]: _AccountRow._make(values[1:])
+            for values in Account.objects.filter(
+                authority_id=authority_id, pk__in={row[6] for row in chunk}
+            ).values_list("pk", *ACCOUNT_FIELDS)
+        }
+        for row in chunk:
+            yield row, accounts[row[6]]
 
 
 def _grouped(rows, invoice_id: int, pending: list):
@@ -613,40 +640,52 @@ class _PieceWriter:
         return head
 
     def piece(
-        self, index: int, row: tuple, line_rows: list, debit_rows: list
+        self, index: int, row: tuple, account: _AccountRow, line_rows: list, debit_rows: list
     ) -> tuple[str, int, int]:
         """The Piece of one invoice, its count of lines and whether it is debited."""
         number = row[1]
-        vat_cents = row[3]
-        debited_cents = sum(d[2] for d in debit_rows)
-        if vat_cents == 0 and debited_cents == 0 and all(r[3] >= 0 for r in line_rows):
-            lines = [PieceLine(r[1], r[2], r[3]) for r in line_rows if r[3] > 0]
+        if row[3] == 0 and not debit_rows and all(r[3] >= 0 for r in line_rows):
+            lines = [(r[1], r[2], r[3]) for r in line_rows if r[3] > 0]
         else:
             lines = []
-        if not lines:  # VAT, debits or a deduction to share (or nothing left: refused)
-            lines = piece_lines(
-                _InvoiceRef(number, vat_cents),
-                [_LineRow(r[1], r[2], r[3]) for r in line_rows],
-                debited_cents,
-            )
-        account = _AccountRow._make(row[6:])
         keys = self.keys
-        parts = [
-            f'<Piece><BlocPiece><IdPce V="{index}"/>',
-            self.piece_head,
-            leaf("ObjPce", _fold(f"FACTURE {number}{self.object_tail}", 160)),
-            leaf("NumDette", number),
-            self.period_leaf,
-            f'<Cle1 V="{keys.cle1(number)}"/><Cle2 V="{keys.cle2(number)}"/>',  # a digit, a letter
-        ]
+        # ObjPce and NumDette are never empty (a titled invoice has a number).
+        head = (
+            f'<Piece><BlocPiece><IdPce V="{index}"/>{self.piece_head}'
+            f'<ObjPce V="{xml_attr(_fold(f"FACTURE {number}{self.object_tail}", 160))}"/>'
+            f'<NumDette V="{xml_attr(number)}"/>{self.period_leaf}'
+            f'<Cle1 V="{keys.cle1(number)}"/><Cle2 V="{keys.cle2(number)}"/>'
+        )
         if self.attach_pdfs:
-            parts += [
-                '<PJRef><Support V="01"/>',
-                leaf("IdUnique", _pj_unique_id(self.spec, number)),
-                leaf("NomPJ", f"FACTURE_{number}.pdf"),
-                "</PJRef>",
-            ]
-        parts.append("</BlocPiece>")
+            head += (
+                f'<PJRef><Support V="01"/>{leaf("IdUnique", _pj_unique_id(self.spec, number))}'
+                f"{leaf('NomPJ', f'FACTURE_{number}.pdf')}</PJRef>"
+            )
+        parts = [head, "</BlocPiece>"]
+        if lines:  # no VAT, no debit, no deduction: the lines as they are
+            tiers = self.tiers(account, row[5], None)
+            line_head = self.line_head
+            for position, (kind, label, cents) in enumerate(lines, start=1):
+                parts.append(
+                    "<LigneDePiece><BlocLignePiece><InfoLignePiece>"
+                    f'<IdLigne V="{position}"/>{line_head(label, kind)}<Majo V="0"/>'
+                    f'<TvaIntraCom V="0"/><MtHT V="{amount(cents)}"/></InfoLignePiece>'
+                    f"</BlocLignePiece>{tiers}</LigneDePiece>"
+                )
+            parts.append("</Piece>")
+            return "".join(parts), len(lines), 0
+        return self.shared_piece(parts, row, account, line_rows, debit_rows)
+
+    def shared_piece(
+        self, parts: list, row: tuple, account: _AccountRow, line_rows: list, debit_rows: list
+    ) -> tuple[str, int, int]:
+        """The lines of a piece with VAT, debits or a deduction to share between them."""
+        number = row[1]
+        lines = piece_lines(
+            _InvoiceRef(number, row[3]),
+            [_LineRow(r[1], r[2], r[3]) for r in line_rows],
+            sum(d[2] for d in debit_rows),
+        )
         sepa = sepa_tail = ""
         first = debit_rows[0] if debit_rows else None
         if first is not None:
@@ -701,36 +740,27 @@ class _PieceWriter:
 
     def tiers(self, account: _AccountRow, payer_address: str, debit_row) -> str:
         kind, person = self.tiers_kind(account.category, account.civility)
-        parts = ["<Tiers><InfoTiers>", leaf("RefTiers", _fold(account.code, 30)), kind]
         if person:
-            parts += [
-                _text_leaf("Nom", account.last_name or account.holder_name, 38),
-                leaf("Prenom", _fold(account.first_name, 38)),
-            ]
+            name = _text_leaf("Nom", account.last_name or account.holder_name, 38) + leaf(
+                "Prenom", _fold(account.first_name, 38)
+            )
         else:
-            parts.append(_text_leaf("Nom", account.company_name or account.holder_name, 38))
+            name = _text_leaf("Nom", account.company_name or account.holder_name, 38)
         fields = address_of(account, payer_address)
-        parts += [
-            '</InfoTiers><Adresse><TypAdr V="1"/>',
-            leaf("Adr1", fields["Adr1"]),
-            leaf("Adr2", fields["Adr2"]),
-            leaf("Adr3", fields["Adr3"]),
-            leaf("CP", fields["CP"]),
-            leaf("Ville", fields["Ville"]),
-            '<CodRes V="0"/></Adresse>'
-            if fields["country"] == "FR"
-            else '<CodRes V="1"/></Adresse>',
-        ]
+        bank = ""
         if debit_row is not None:
-            parts += [
-                "<CpteBancaire>",
-                leaf("BIC", debit_row[7].replace(" ", "").upper()),
-                leaf("IBAN", debit_row[6].replace(" ", "").upper()),
-                leaf("TitCpte", _fold(debit_row[5], 32)),
-                "</CpteBancaire>",
-            ]
-        parts.append("</Tiers>")
-        return "".join(parts)
+            bank = (
+                f"<CpteBancaire>{leaf('BIC', debit_row[7].replace(' ', '').upper())}"
+                f"{leaf('IBAN', debit_row[6].replace(' ', '').upper())}"
+                f"{leaf('TitCpte', _fold(debit_row[5], 32))}</CpteBancaire>"
+            )
+        return (
+            f"<Tiers><InfoTiers>{leaf('RefTiers', _fold(account.code, 30))}{kind}{name}"
+            f'</InfoTiers><Adresse><TypAdr V="1"/>{_repeated_leaf("Adr1", fields["Adr1"])}'
+            f"{leaf('Adr2', fields['Adr2'])}{_repeated_leaf('Adr3', fields['Adr3'])}"
+            f"{_repeated_leaf('CP', fields['CP'])}{_repeated_leaf('Ville', fields['Ville'])}"
+            f'<CodRes V="{0 if fields["country"] == "FR" else 1}"/></Adresse>{bank}</Tiers>'
+        )
 
 
 def _header(spec: FileSpec) -> str:
@@ -795,11 +825,13 @@ def pes_file_write(
         handle.write(_encoded(_header(spec)))
         buffer: list[str] = []
         try:
-            for index, row in enumerate(invoices, 1):
+            pieces = _with_accounts(invoices, run.authority_id, chunk_size)
+            for index, (row, account) in enumerate(pieces, 1):
                 invoice_id = row[0]
                 piece, line_count, debited = writer.piece(
                     index,
                     row,
+                    account,
                     _grouped(lines, invoice_id, pending_line),
                     _grouped(debits, invoice_id, pending_debit),
                 )
