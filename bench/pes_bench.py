@@ -11,7 +11,16 @@ levées incluses, levées supplémentaires), none debited. Each side runs `--rep
 alternately (query, rôle, query, rôle…); the medians are compared. Regenerating the rôle
 replaces its files (they were never transmitted), as « Générer le fichier PES » does.
 
-Run: .venv/bin/python bench/pes_bench.py [--size 100000] [--repeat 3]
+With PDFs (`--pdf-size`, 200 by default, 0 to skip): a second run of that many invoices of
+another authority whose settings join each invoice's PDF, measured three ways, in this
+order: each invoice's PDF rendered alone (`invoice_pdf_render`, nothing kept); the rôle
+with its PDFs the first time (each PDF rendered, kept, then compressed and encoded into
+the file); the rôle again (the PDFs kept: read, compressed and encoded only). The check
+before download apart here too. From the first two come the seconds per PDF, the PDFs
+rendered per second on one core, and the time of a 15,000-invoice rôle with its PDFs
+(extrapolated: the seconds per invoice × 15,000).
+
+Run: .venv/bin/python bench/pes_bench.py [--size 100000] [--repeat 3] [--pdf-size 200]
 It drops and recreates its own database (levee_bench_pes) on the PostgreSQL server of
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432), and appends the figures, the date
 and the machine to bench/RESULTS.md (--no-results for a trial run); --keep keeps the database.
@@ -36,12 +45,15 @@ os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
 
 BENCH_DB = "levee_bench_pes"
 RATIO_GOAL = 2.0
+PDF_ROLE_SIZE = 15_000
+PDF_ROLE_GOAL = 15 * 60  # seconds
 
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pdf-size", type=int, default=200, help="invoices of the PDF run")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     return parser.parse_args()
@@ -83,11 +95,14 @@ ORDER BY i.id, l.position
 """
 
 
-def world_create(n: int) -> dict:
-    commune = make_commune(insee="99001", name="Bancdessai", postal_codes=["99000"])
-    authority = make_authority(slug="bench-pes", code="00240", communes=[commune])
+def world_create(n: int, *, pdfs: bool = False) -> dict:
+    insee, slug, code = (
+        ("99002", "bench-pes-pdf", "00241") if pdfs else ("99001", "bench-pes", "00240")
+    )
+    commune = make_commune(insee=insee, name="Bancdessai", postal_codes=["99000"])
+    authority = make_authority(slug=slug, code=code, communes=[commune])
     PublicAccountingSettings.objects.create(
-        authority=authority, **{**DEMO_SETTINGS[CCFI_SLUG], "attach_pdfs": False}
+        authority=authority, **{**DEMO_SETTINGS[CCFI_SLUG], "attach_pdfs": pdfs}
     )
     tariff = Tariff.objects.create(authority=authority, year=2026, version=1)
     run = BillingRun.objects.create(
@@ -218,14 +233,82 @@ def role_run(world: dict, agent) -> dict:
     }
 
 
+def pdf_measure(n: int, agent) -> dict:
+    """The PDF run: rendering alone, the rôle the first time (rendering and keeping each
+    PDF), the rôle again (the PDFs kept)."""
+    from levee.billing.models import Invoice
+    from levee.billing.pdf import invoice_pdf_render
+    from levee.treasury.pes import titled_invoices
+
+    world = world_create(n, pdfs=True)
+    invoices = titled_invoices(world["run"]).select_related("account", "authority", "subscription")
+    invoice_pdf_render(invoices.first())  # the fonts and templates loaded once, before both
+    started = time.perf_counter()
+    rendered = sum(len(invoice_pdf_render(invoice)) for invoice in invoices.iterator())
+    render = time.perf_counter() - started
+    assert not Invoice.objects.filter(run=world["run"]).exclude(pdf="").exists()
+    first = role_run(world, agent)
+    again = role_run(world, agent)
+    assert first["pieces"] == again["pieces"] == n, (first, again)
+    return {
+        "render": render,
+        "pdf_kb": rendered / n / 1000,
+        "first": first,
+        "again": again,
+    }
+
+
+def pdf_line(n: int, measure: dict) -> str:
+    first, again = measure["first"], measure["again"]
+    per_pdf = first["seconds"] / n
+    extrapolated = per_pdf * PDF_ROLE_SIZE
+    pg = f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    return (
+        f"| {datetime.datetime.now():%Y-%m-%d %H:%M} | {machine()} | {pg} | {n:,} | "
+        f"{measure['render'] / n:.3f} s ({n / measure['render']:.1f}/s) | "
+        f"{per_pdf:.3f} s | {again['seconds'] / n * 1000:.1f} ms | "
+        f"{first['check']:.2f} s | {first['files']} ({first['bytes'] / 1e6:.1f} MB, "
+        f"{measure['pdf_kb']:.0f} kB a PDF) | {extrapolated / 60:.1f} min | "
+        f"{'✅ pass' if extrapolated <= PDF_ROLE_GOAL else '❌ fail'} |"
+    )
+
+
+PDF_TITLE = "## PES rôle with its PDFs (PostgreSQL), goal a 15,000-invoice rôle under 15 minutes"
+PDF_INTRO = (
+    "`bench/pes_bench.py --pdf-size N`, after the table above, in the same process. A "
+    "published real run of N invoices (the same three lines) of an authority whose settings "
+    "join each invoice's PDF (gzip then base64, in the PES_PJ block). « rendering alone »: "
+    "each invoice's PDF rendered by `invoice_pdf_render` (WeasyPrint), nothing kept, one "
+    "core; its rate in PDFs per second. « rôle, first time »: `pes_file_generate` when no "
+    "PDF is kept yet (each one rendered, kept, then compressed and encoded into the file), "
+    "per invoice. « rôle again »: the same once the PDFs are kept (read, compressed and "
+    "encoded only), per invoice. The check before download apart. « 15,000 invoices »: the "
+    "first time's seconds per invoice × 15,000 (extrapolated, not run). See the load "
+    "average.\n\n"
+    "| date | machine | PostgreSQL | N | rendering alone, a PDF | rôle first time, an "
+    "invoice | rôle again, an invoice | check | files | 15,000 invoices | goal |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def results_write(line: str) -> None:
+TITLE = "## PES rôle without PDFs (PostgreSQL), goal within 2× one SQL query, flat memory"
+
+
+def results_write(line: str, *, title: str = TITLE, intro: str | None = None) -> None:
     results = ROOT / "bench" / "RESULTS.md"
-    title = "## PES rôle without PDFs (PostgreSQL), goal within 2× one SQL query, flat memory"
     text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    if title not in text and intro is not None:
+        start = text.find(TITLE)
+        after = text.find("\n## ", start + 1) if start != -1 else -1
+        section = f"{title}\n\n{intro}"
+        if after == -1:
+            text = text.rstrip("\n") + f"\n\n{section}"
+        else:
+            text = text[: after + 1] + f"\n{section}\n" + text[after + 1 :]
     if title not in text:
         text = text.rstrip("\n") + (
             f"\n\n{title}\n\n"
@@ -245,7 +328,11 @@ def results_write(line: str) -> None:
     start = text.index(title)
     end = text.find("\n## ", start)
     end = len(text) if end == -1 else end
-    section = text[start:end].rstrip("\n") + "\n" + line + "\n"
+    lines = text[start:end].rstrip("\n").split("\n")
+    # The new row goes after the table's last row: the paragraphs under it stay under it.
+    last_row = max(k for k, row in enumerate(lines) if row.startswith("|"))
+    lines.insert(last_row + 1, line)
+    section = "\n".join(lines) + "\n"
     rest = text[end:].lstrip("\n")
     text = text[:start] + section + ("\n" + rest if rest else "")
     results.write_text(text, encoding="utf-8")
@@ -292,6 +379,12 @@ def main() -> None:
     print(line)
     if not ARGS.no_results:
         results_write(line)
+    if ARGS.pdf_size:
+        measure = pdf_measure(ARGS.pdf_size, agent)
+        line = pdf_line(ARGS.pdf_size, measure)
+        print(line)
+        if not ARGS.no_results:
+            results_write(line, title=PDF_TITLE, intro=PDF_INTRO)
     connections.close_all()
     if not ARGS.keep:
         database_drop(SERVER, BENCH_DB)
