@@ -144,7 +144,7 @@ def test_the_journal_and_its_csv_say_an_accepted_move_and_move_in_in_french(clie
         assert line.object_label == f"demande n° {line.entry.object_id}"
         assert f"({line.object_label})" in page
         assert line.object_label in csv
-    assert "fin de l'abonnement 15 mars 2024" in page
+    assert "fin de l'abonnement 14 mars 2024" in page  # the eve of the move
     assert "1 bac retiré (" in page
     assert "requests.ServiceRequest" not in page + csv
     assert not re.search(r"\['|subscribed on|bins removed", page + csv)

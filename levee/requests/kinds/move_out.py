@@ -1,15 +1,20 @@
-"""« Je signale mon déménagement » (flow 10): the date, the new address and a proof. On
-acceptance the running subscription ends at that date with its bins, the billing address
+"""« Je signale mon déménagement » (flow 10): the date, the new address and a proof. The
+household lives at the new dwelling from the move's date: on acceptance the running
+subscription ends the day before (its last day billed) with its bins, the billing address
 becomes the new one (the last invoice must reach the resident), and a new address in one
 of the authority's communes opens a subscription there from that date: the household
 stays the same account, its bins at the new dwelling are delivered (and imported) by the
 authority's service as for any subscription."""
 
+import datetime
 import re
 
 from django import forms
+from django.utils import timezone
 
 from levee.authorities.models import Commune
+from levee.lib.templatetags.levee_format import day_fr
+from levee.subscribers.models import PaymentMode
 from levee.subscribers.services import subscription_open
 
 from ..forms import proof_field
@@ -25,7 +30,7 @@ from .common import (
     text_field,
     texts_collapsed,
 )
-from .ending import EndingForm, EndingType, bins_removed
+from .ending import EndingForm, EndingType, bins_removed, ends_sentence
 from .personal_information import COUNTRIES
 
 ADDRESS_FIELDS = ("street", "complement", "postal_code", "city")
@@ -35,7 +40,8 @@ class MoveOutForm(EndingForm):
     ended_on = date_field(
         "Date du déménagement",
         required_message="Indiquez la date du déménagement.",
-        help_text="Le jour où vous quittez votre logement actuel : votre abonnement y prend fin.",
+        help_text="Le jour où vous quittez votre logement actuel : votre abonnement y court "
+        "jusqu'à la veille.",
     )
     country = forms.ChoiceField(
         label="Pays", choices=COUNTRIES, widget=forms.Select(attrs={"autocomplete": "country"})
@@ -54,6 +60,8 @@ class MoveOutForm(EndingForm):
         help_text="Bail ou état des lieux, acte de vente, facture d'énergie à la nouvelle "
         f"adresse… : {PROOF_HELP}",
     )
+
+    days_kept_before = 1
 
     def __init__(self, *args, authority, **kwargs):
         self.authority = authority
@@ -125,7 +133,7 @@ class MoveOut(EndingType):
     heading = "Je signale mon déménagement"
     intro = (
         "Je quitte mon logement : j'indique la date de mon déménagement et ma nouvelle adresse. "
-        "Mon abonnement prend fin à cette date."
+        "Mon abonnement prend fin la veille de cette date."
     )
     tracking_label = "Déménagement"
     group = Group.ACCOUNT
@@ -137,9 +145,20 @@ class MoveOut(EndingType):
         "billing": "Adresse facturation",
     }
     accept_help = (
-        "L'abonnement prend fin à la date du déménagement, ses bacs sont retirés et l'adresse "
-        "de facturation devient la nouvelle adresse ; l'usager est informé par email."
+        "L'abonnement prend fin la veille du déménagement (son dernier jour facturé), ses bacs "
+        "sont retirés et l'adresse de facturation devient la nouvelle adresse ; l'usager est "
+        "informé par email."
     )
+
+    last_day_words = ", veille du déménagement"
+
+    def last_day(self, on: datetime.date) -> datetime.date:
+        # The household lives at the new dwelling from the move's date: that day is the new
+        # subscription's, never billed twice.
+        return on - datetime.timedelta(days=1)
+
+    def details(self, service_request) -> list[tuple[str, str]]:
+        return [("Date du déménagement", date_fr(service_request.requested.get("ended_on", "")))]
 
     def form(self, *, data=None, files=None, account, user, subject=None):
         return self.form_class(
@@ -165,14 +184,16 @@ class MoveOut(EndingType):
         if commune is not None:
             sentences.append(
                 f"La nouvelle adresse est à {commune.name} : un nouvel abonnement Bac y sera "
-                f"ouvert à partir du {date_fr(new['ended_on'])}. Ses bacs seront à livrer."
+                f"ouvert à partir du {date_fr(new['ended_on'])}, jour du déménagement. Ses bacs "
+                "seront à livrer."
             )
         return sentences
 
     def accepted_sentence(self, service_request) -> str:
+        on = datetime.date.fromisoformat(service_request.requested["ended_on"])
         return (
-            f"votre abonnement prend fin le {date_fr(service_request.requested['ended_on'])} "
-            "et votre adresse de facturation est mise à jour"
+            f"votre abonnement à votre adresse actuelle prend fin le {day_fr(self.last_day(on))}, "
+            "veille de votre déménagement, et votre adresse de facturation est mise à jour"
         )
 
     def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
@@ -202,13 +223,16 @@ class MoveOut(EndingType):
             "bins_removed": bins,
             "billing": account.billing_address_line.upper(),
         }
-        note = f"Abonnement {subscription.reference} terminé le {date_fr(on)}{bins_removed(bins)}."
+        later = on >= timezone.localdate()
+        note = f"{ends_sentence(subscription.reference, on)}{bins_removed(bins, later=later)}."
+        email_lines = []
         commune: Commune | None = self._commune(service_request)
         if commune is not None:
+            starts = datetime.date.fromisoformat(service_request.requested["ended_on"])
             opened = subscription_open(
                 account=account,
                 commune=commune,
-                on=on,
+                on=starts,
                 postal_code=new["postal_code"],
                 street=new["street"],
                 number=new["number"],
@@ -223,6 +247,16 @@ class MoveOut(EndingType):
             after["new_subscription"] = opened.reference
             note += (
                 f" Nouvel abonnement {opened.reference} au {opened.address_line.upper()} à partir "
-                f"du {date_fr(on)}."
+                f"du {day_fr(starts)}."
             )
-        return Applied(after=after, note=note)
+            email_lines.append(
+                f"Votre nouvel abonnement {opened.reference} au {opened.address_line.upper()} "
+                f"commence le {day_fr(starts)} : dès ce jour, vos collectes et votre forfait "
+                "sont ceux de votre nouvelle adresse."
+            )
+            if opened.payment_mode == PaymentMode.DIRECT_DEBIT:
+                email_lines.append(
+                    "Votre mandat de prélèvement continue : les factures de votre nouvel "
+                    "abonnement seront prélevées sur le même compte, sans démarche de votre part."
+                )
+        return Applied(after=after, note=note, email_lines=email_lines)

@@ -3,11 +3,12 @@ the running subscription ends at that date, and its bins in service are taken ou
 as for a move (an ended subscription keeps no bin in service)."""
 
 from django import forms
+from django.utils import timezone
 
 from ..forms import MESSAGE_MAX_LENGTH, proof_field, text_clean
 from .base import Applied, Group
 from .common import PROOF_HELP, date_field, date_fr
-from .ending import EndingForm, EndingType, bins_removed
+from .ending import EndingForm, EndingType, bins_removed, ends_sentence
 
 REASONS = [
     ("deces", "Décès du titulaire"),
@@ -93,11 +94,13 @@ class Termination(EndingType):
 
     def apply(self, *, service_request, account, agent_user, decision: dict) -> Applied:
         subscription, on, bins = self._end(service_request, account)
+        later = on >= timezone.localdate()
         return Applied(
             after={
                 "subscription": subscription.reference,
                 "ended_on": on.isoformat(),
                 "bins_removed": bins,
             },
-            note=f"Abonnement {subscription.reference} résilié au {date_fr(on)}{bins_removed(bins)}.",
+            note=f"{ends_sentence(subscription.reference, on, ended='résilié au')}"
+            f"{bins_removed(bins, later=later)}.",
         )

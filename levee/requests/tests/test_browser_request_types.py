@@ -216,7 +216,7 @@ def agents_decide(chromium_browser, live_server, assert_accessible):
     assert_accessible(agent)
 
     open_request(agent, "Je signale mon déménagement", assert_accessible)
-    expect(agent.get_by_text("sera terminé le 15/03/2024")).to_be_visible()
+    expect(agent.get_by_text("sera terminé le 14/03/2024")).to_be_visible()
     agent.get_by_role("button", name="Accepter", exact=True).click()
     decided(agent, "Demande acceptée", assert_accessible)
 
@@ -272,7 +272,7 @@ def test_every_request_type_from_the_ask_to_the_decision(
     ):
         row = page.get_by_role("row").filter(has_text=label)
         expect(row.get_by_role("cell").nth(2)).to_have_text(status)
-    expect(page.get_by_text("Terminé le : 15 mars 2024")).to_be_visible()
+    expect(page.get_by_text("Terminé le : 14 mars 2024")).to_be_visible()  # eve of the move
     expect(page.get_by_text("Adresse facturation : 12 RUE OBERKAMPF 75011 PARIS")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name=re.compile("^Message du")).click()

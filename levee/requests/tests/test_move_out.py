@@ -48,7 +48,9 @@ def test_valider_makes_a_request_with_its_proof_in_the_thread(client, resident):
     page = plain(
         client.get(f"/flandre-interieure/espace/suivi-de-mes-demandes/{service_request.pk}/")
     )
-    assert "Fin de l'abonnement — 15/03/2024" in page
+    # Its last day is the eve of the move: the household lives elsewhere from the 15th.
+    assert "Fin de l'abonnement — 14/03/2024" in page
+    assert "Date du déménagement 15/03/2024" in page
     assert "Adresse habitation 29 ROUTE DE MÉTEREN 59270 BAILLEUL 12 RUE OBERKAMPF" in page
     assert "(hors du territoire : pas de nouvel abonnement)" in page
 
@@ -124,10 +126,10 @@ def test_accepting_ends_the_subscription_and_takes_its_bins_out(world):
     service_request = submit(world, "move_out", move_out_post(), {"proof": proof_upload()})
     services.service_request_accept(service_request=service_request, agent_user=world.ccfi_agent)
     subscription = Subscription.objects.get(account=world.account)
-    assert subscription.ended_on == datetime.date(2024, 3, 15)
+    assert subscription.ended_on == datetime.date(2024, 3, 14)  # the eve of the move
     om.refresh_from_db()
     late.refresh_from_db()
-    assert om.removed_on == datetime.date(2024, 3, 15)
+    assert om.removed_on == datetime.date(2024, 3, 14)
     assert late.removed_on == datetime.date(2024, 4, 1)  # never before its delivery
     world.account.refresh_from_db()
     assert world.account.billing_address_line == "12 rue Oberkampf 75011 Paris"
@@ -135,14 +137,17 @@ def test_accepting_ends_the_subscription_and_takes_its_bins_out(world):
     service_request.refresh_from_db()
     assert service_request.status == RequestStatus.ACCEPTED
     assert service_request.status_changes.last().note == (
-        "Abonnement 00001 terminé le 15/03/2024, 2 bacs retirés."
+        "Abonnement 00001 terminé le 14/03/2024, 2 bacs retirés."
     )
     audit = AuditEntry.objects.get(action="service_request.accept")
     assert audit.before["values"]["dwelling"] == "29 ROUTE DE MÉTEREN 59270 BAILLEUL"
-    assert audit.after["applied"]["ended_on"] == "2024-03-15"
+    assert audit.after["applied"]["ended_on"] == "2024-03-14"
     assert len(audit.after["applied"]["bins_removed"]) == 2
     mail = OutboxMessage.objects.get(template="request_accepted")
-    assert "votre abonnement prend fin le 15/03/2024" in mail.body_text
+    assert (
+        "votre abonnement à votre adresse actuelle prend fin le 14 mars 2024, veille de votre "
+        "déménagement" in mail.body_text
+    )
 
 
 def test_a_move_within_the_authority_opens_a_subscription_at_the_new_address(world):
@@ -155,7 +160,8 @@ def test_a_move_within_the_authority_opens_a_subscription_at_the_new_address(wor
     assert service_request.requested["new_commune"] == "59295"
     services.service_request_accept(service_request=service_request, agent_user=world.ccfi_agent)
     old, new = Subscription.objects.filter(account=world.account).order_by("pk")
-    assert old.ended_on == new.subscribed_on == datetime.date(2024, 3, 15)
+    assert old.ended_on == datetime.date(2024, 3, 14)
+    assert new.subscribed_on == datetime.date(2024, 3, 15)
     assert new.ended_on is None and new.reference == "00001-2" and new.kind == old.kind
     assert new.address_line.upper() == "3 RUE DE LA GARE 59190 HAZEBROUCK"
     note = service_request.status_changes.last().note
@@ -187,11 +193,11 @@ def test_the_agent_reads_the_consequences_and_the_refusal_in_french(client, worl
     client.force_login(world.ccfi_agent)
     page = plain(client.get(f"{BO}{service_request.pk}/"))
     assert (
-        "L'abonnement 00001 (29 ROUTE DE MÉTEREN 59270 BAILLEUL) sera terminé le 15/03/2024."
-        in page
+        "L'abonnement 00001 (29 ROUTE DE MÉTEREN 59270 BAILLEUL) sera terminé le 14/03/2024, "
+        "veille du déménagement." in page
     )
     assert "L'adresse de facturation deviendra 12 RUE OBERKAMPF 75011 PARIS." in page
-    assert "Fin de l'abonnement — 15/03/2024" in page
+    assert "Fin de l'abonnement — 14/03/2024" in page
     Subscription.objects.filter(account=world.account).update(ended_on=datetime.date(2024, 1, 31))
     page = plain(client.get(f"{BO}{service_request.pk}/"))
     assert "La demande ne pourra pas être acceptée : refusez-la." in page

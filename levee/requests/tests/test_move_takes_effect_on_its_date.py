@@ -79,7 +79,8 @@ def move_to_hazebrouck(world):
 def test_the_current_subscription_switches_on_the_move_date(world, today):
     move_to_hazebrouck(world)
     old, new = Subscription.objects.filter(account=world.account).order_by("pk")
-    assert old.ended_on == new.subscribed_on == MOVES_ON
+    assert new.subscribed_on == MOVES_ON
+    assert old.ended_on == day(19)  # its last day: the household lives at the new one from the 20th
     for on, current, coming in [
         (day(2), old, new),
         (day(19), old, new),
@@ -109,7 +110,7 @@ def test_the_space_keeps_the_current_dwelling_and_announces_the_coming_one(clien
     page = plain(client.get(SPACE))
     assert "Adresse habitation : 29 ROUTE DE MÉTEREN 59270 BAILLEUL" in page
     assert "À partir du 20 décembre 2026 : 3 RUE DE LA GARE 59190 HAZEBROUCK" in page
-    assert "Terminé le : 20 décembre 2026" in page
+    assert "Terminé le : 19 décembre 2026" in page
     assert (
         "Votre nouvel abonnement commence le 20 décembre 2026 au 3 RUE DE LA GARE 59190 "
         "HAZEBROUCK. Jusqu'à cette date, votre espace, vos collectes et votre forfait restent "
@@ -246,7 +247,7 @@ def test_the_agent_is_warned_when_both_wait_and_the_second_is_refused(client, wo
     )
     services.service_request_accept(service_request=move, agent_user=world.ccfi_agent)
     response = client.post(f"{BO}{termination.pk}/accepter/", follow=True)
-    assert "L'abonnement 00001 est déjà terminé (le 20/12/2026)" in plain(response)
+    assert "L'abonnement 00001 est déjà terminé (le 19/12/2026)" in plain(response)
 
 
 def test_a_termination_after_one_accepted_for_a_later_date_says_when_it_ends(
