@@ -3,9 +3,12 @@
 The invoice as issued is rendered once, on first demand, and kept in private storage
 (`Invoice.pdf`): an invoice never changes once issued (the payer's name and address and the
 collection address are copied at issue), and that file is what the public accountant gets.
+An invoice paid by direct debit gives there the échéancier its debits were planned on
+(« Montant prélevé », each date and amount) and asks the resident for nothing.
 The duplicata a resident downloads is rendered on demand from the same template, stamped
 « DUPLICATA » with where its payment stands today (« Réglée le … par carte bancaire »,
-« Prélevée le … »). A simulation's PDF is stamped « FACTURE À BLANC — NE PAS PAYER »."""
+« Prélevée le … »), or, past its due date and unpaid, that it is overdue and how to pay it
+now. A simulation's PDF is stamped « FACTURE À BLANC — NE PAS PAYER »."""
 
 import base64
 import datetime
@@ -51,9 +54,10 @@ def invoice_pdf_filename(invoice: Invoice) -> str:
     return f"facture-{invoice.number}.pdf"
 
 
-def _debits_of(invoice: Invoice, *, today: datetime.date) -> list[dict]:
-    """The invoice's debits for its duplicata: date, amount, and whether that day is past
-    (« Prélevée le … ») or to come (« Prélèvement prévu le … »)."""
+def _debits_of(invoice: Invoice, *, today: datetime.date | None) -> list[dict]:
+    """The invoice's debits (its échéancier): date, amount, and whether that day is past
+    (« Prélevée le … ») or to come (« Prélèvement prévu le … »). `today` None: the
+    échéancier as issued, every debit to come (the kept PDF)."""
     from levee.payments.models import DebitStatus, ScheduledDebit
 
     debits = (
@@ -62,8 +66,20 @@ def _debits_of(invoice: Invoice, *, today: datetime.date) -> list[dict]:
         .order_by("due_on")
     )
     return [
-        {"on": d.due_on, "amount_cents": d.amount_cents, "done": d.due_on <= today} for d in debits
+        {
+            "on": d.due_on,
+            "amount_cents": d.amount_cents,
+            "done": today is not None and d.due_on <= today,
+        }
+        for d in debits
     ]
+
+
+def _online_payable(invoice: Invoice, *, today: datetime.date) -> bool:
+    """Whether « Régler » is still offered for the invoice today, as « Mes factures » says."""
+    from levee.payments.selectors import settlement_state
+
+    return settlement_state(invoice, today=today, ignore_waiting=True).payable
 
 
 def postal_lines(address: str) -> list[str]:
@@ -107,22 +123,33 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     simulated = invoice.status == InvoiceStatus.SIMULATED
     duplicata = duplicata and not simulated
     today = timezone.localdate()
-    debits = (
-        _debits_of(invoice, today=today)
-        if duplicata and invoice.status == InvoiceStatus.OPEN
-        else []
-    )
+    if duplicata:
+        debits = _debits_of(invoice, today=today) if invoice.status == InvoiceStatus.OPEN else []
+    else:
+        # As issued: the échéancier the debits were planned on, none of them taken yet.
+        debits = _debits_of(invoice, today=None) if invoice.direct_debit and not simulated else []
     paid = duplicata and invoice.status == InvoiceStatus.PAID and invoice.paid_at
+    # A duplicata of an invoice the resident pays, past its due date and still unpaid: it
+    # says so and how to pay now, not « avant le » a day gone by.
+    overdue = (
+        duplicata
+        and invoice.status == InvoiceStatus.OPEN
+        and not invoice.direct_debit
+        and invoice.due_on < today
+    )
     return {
         "duplicata": duplicata,
         "today": today,
         # The settlement (« Prélevée le … », « Prélèvement prévu le … », « Reste à payer »)
-        # and the payment part (« Montant à payer », each debit to come) tell the same
+        # and the payment part (« Montant prélevé », each debit to come) tell the same
         # échéancier: what is debited already is no longer to pay.
         "debits": debits,
         "coming_debits": [debit for debit in debits if not debit["done"]],
+        "debited_already": any(debit["done"] for debit in debits),
         "to_pay_cents": invoice.total_cents
         - sum(debit["amount_cents"] for debit in debits if debit["done"]),
+        "overdue": overdue,
+        "online_payable": _online_payable(invoice, today=today) if overdue else True,
         "paid": paid,
         "paid_on": timezone.localdate(invoice.paid_at) if paid else None,
         "collection_address": (

@@ -175,8 +175,11 @@ def test_it_says_whom_to_pay_and_how_to_pay_online(dupont):
 
 def test_a_debited_invoice_says_it_will_be_debited_instead(dupont):
     text = pdf_html(make_seed_invoice(dupont, direct_debit=True))
-    assert "Cette facture sera prélevée sur votre compte bancaire à partir du 1er août 2023" in text
-    assert "Régler" not in text and "avant le" not in text
+    assert "Montant prélevé : 87,94\u00a0€ " in text and "Montant à payer" not in text
+    assert "Cette facture sera prélevée sur votre compte bancaire selon votre mandat" in text
+    assert "Vous n'avez rien à faire." in text
+    assert "Régler" not in text and "avant le" not in text and "à partir du" not in text
+    assert "Rappelez la référence" not in text
 
 
 def test_the_online_payment_line_gives_the_due_date_whatever_the_grace_days(dupont):

@@ -103,16 +103,19 @@ def test_a_monthly_debited_invoice_s_duplicata_tells_one_echeancier(dupont):
 
     text = pdf_text(invoice, duplicata=True)
 
-    settlement, payment = text.split("Montant à payer")
+    settlement, payment = text.split("Prélèvement automatique")
+    settlement = settlement.split("Total TTC")[-1]
     assert f"Règlement au {day_fr(today)}" in settlement
     assert f"Prélevée le {day_fr(past)} : 16,60\u00a0€." in settlement
     for on, cents in zip(coming, ["16,60", "16,60", "16,60", "16,59", "16,59"], strict=True):
         assert f"Prélèvement prévu le {day_fr(on)} : {cents}\u00a0€." in settlement
         assert f"le {day_fr(on)} : {cents}\u00a0€" in payment
-    assert "Reste à payer : 82,98\u00a0€." in settlement
-    assert payment.startswith(" : 82,98\u00a0€ ")
+    assert settlement.endswith("Reste à prélever : 82,98\u00a0€. Reste à prélever : 82,98\u00a0€ ")
     assert "prélevée sur votre compte bancaire en 5 fois" in payment
     assert "à partir du" not in payment and "99,58" not in payment
+    assert "Vous n'avez rien à faire." in payment
+    assert "payer" not in text.split("Total TTC")[-1].split("Voies et délais")[0]
+    assert "Rappelez la référence" not in text and "Régler" not in text
     assert not re.search(r"\d\d/\d\d/\d{4}", settlement.split("Total TTC")[-1] + payment)
 
 
@@ -137,7 +140,8 @@ def test_a_debited_invoice_whose_debits_are_all_past_asks_nothing_more(dupont):
     text = pdf_text(invoice, duplicata=True)
 
     assert f"Prélevée le {day_fr(past)} : 87,94\u00a0€." in text
-    assert "Reste à payer : 0,00\u00a0€." in text and "Montant à payer : 0,00\u00a0€" in text
+    assert "Reste à prélever : 0,00\u00a0€." in text and "Montant prélevé : 87,94\u00a0€" in text
+    assert "Montant à payer" not in text and "Rappelez la référence" not in text
     assert "ont tous été présentés à votre banque" in text and "à partir du" not in text
 
 
