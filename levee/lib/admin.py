@@ -139,3 +139,18 @@ class TabularInline(PrivateFilesMixin, admin.TabularInline):
 
 class StackedInline(PrivateFilesMixin, admin.StackedInline):
     pass
+
+
+class RecordAdmin(ModelAdmin):
+    """A record of what happened (a file generated, an import, a generation): the operator
+    reads it; only the services that wrote it change it, so their rules (gap-free numbers,
+    statuses moving one way, the audit log) cannot be bypassed here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,8 +3,11 @@ from django.contrib import admin
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from levee.lib.admin import ModelAdmin
+from levee.lib.admin import ModelAdmin, RecordAdmin
 from levee.payments.models import (
+    CollectionImport,
+    DebitFile,
+    DebitRejectImport,
     GatewayName,
     Mandate,
     Payment,
@@ -110,3 +113,22 @@ class PaymentReceiptAdmin(ModelAdmin):
     list_filter = ["authority", "method"]
     search_fields = ["invoice__number"]
     raw_id_fields = ["payment", "debit", "invoice"]
+
+
+@admin.register(DebitFile)
+class DebitFileAdmin(RecordAdmin):
+    list_display = ["name", "authority", "status", "up_to", "count", "total_cents", "generated_at"]
+    list_filter = ["authority", "status"]
+    search_fields = ["name", "message_id"]
+
+
+@admin.register(DebitRejectImport)
+class DebitRejectImportAdmin(RecordAdmin):
+    list_display = ["filename", "authority", "lines", "applied", "created_at"]
+    list_filter = ["authority"]
+
+
+@admin.register(CollectionImport)
+class CollectionImportAdmin(RecordAdmin):
+    list_display = ["filename", "authority", "lines", "applied", "applied_cents", "created_at"]
+    list_filter = ["authority"]

@@ -67,10 +67,46 @@ def _request_message():
     )
 
 
+def _debit_file():
+    authority = apps.get_model("authorities", "Authority").objects.order_by("pk").first()
+    return apps.get_model("payments", "DebitFile").objects.create(
+        authority=authority,
+        name="prelevements-essai",
+        message_id="ESSAI-1",
+        up_to=timezone.localdate(),
+        generated_at=timezone.now(),
+    )
+
+
+def _pes_file():
+    tariff = apps.get_model("billing", "Tariff").objects.order_by("pk").first()
+    today = timezone.localdate()
+    run = apps.get_model("billing", "BillingRun").objects.create(
+        authority=tariff.authority,
+        kind="reelle",
+        label=str(today.year),
+        period_start=today.replace(month=1, day=1),
+        period_end=today.replace(month=12, day=31),
+        tariff=tariff,
+        issued_on=today,
+        due_on=today,
+    )
+    return apps.get_model("treasury", "PesFile").objects.create(
+        authority=run.authority,
+        run=run,
+        year=timezone.localdate().year,
+        bordereau=1,
+        name="PES-essai",
+        generated_at=timezone.now(),
+    )
+
+
 # The models with private files the demo holds none of.
 NOT_IN_THE_DEMO = {
     "accounts.AccountOpeningRequest": _opening_request,
     "requests.RequestMessage": _request_message,
+    "payments.DebitFile": _debit_file,
+    "treasury.PesFile": _pes_file,
 }
 
 
@@ -212,6 +248,7 @@ FEMININE = {
     "billing.InvoiceSequence",
     "billing.Tariff",
     "billing.UsageAlert",
+    "treasury.PesGeneration",
     "payments.SandboxTransaction",
     "requests.ServiceRequest",
 }
@@ -229,12 +266,17 @@ MASCULINE = {
     "calendars.CollectionReminder",
     "calendars.CollectionSchedule",
     "calendars.Sector",
+    "payments.CollectionImport",
+    "payments.DebitFile",
+    "payments.DebitRejectImport",
     "payments.Mandate",
     "payments.Payment",
     "payments.PaymentReceipt",
     "payments.PaymentSettings",
     "payments.ScheduledDebit",
     "subscribers.Account",
+    "treasury.PesFile",
+    "treasury.PublicAccountingSettings",
     "twofactor.SpaceSecondFactor",
 }
 
