@@ -75,6 +75,22 @@ def _debits_of(invoice: Invoice, *, today: datetime.date | None) -> list[dict]:
     ]
 
 
+def _received_cents(invoice: Invoice) -> int:
+    """What the invoice's payments brought so far (online, recorded at the counter, imported
+    from the accountant's collections)."""
+    from levee.payments.selectors import invoice_paid_cents
+
+    return invoice_paid_cents(invoice)
+
+
+def _method_label(method: str) -> str:
+    """« carte bancaire », « chèque », « virement »…: how it was paid, for « Réglée le … par »."""
+    from levee.payments.models import PaymentMethod
+
+    label = dict(PaymentMethod.choices).get(method, "")
+    return str(label)[:1].lower() + str(label)[1:] if label else ""
+
+
 def _online_payable(invoice: Invoice, *, today: datetime.date) -> bool:
     """Whether « Régler » is still offered for the invoice today, as « Mes factures » says."""
     from levee.payments.selectors import settlement_state
@@ -129,6 +145,8 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
         # As issued: the échéancier the debits were planned on, none of them taken yet.
         debits = _debits_of(invoice, today=None) if invoice.direct_debit and not simulated else []
     paid = duplicata and invoice.status == InvoiceStatus.PAID and invoice.paid_at
+    # A duplicata counts what payments brought already (a cheque, a part by transfer…).
+    received = _received_cents(invoice) if duplicata and invoice.status == InvoiceStatus.OPEN else 0
     # A duplicata of an invoice the resident pays, past its due date and still unpaid: it
     # says so and how to pay now, not « avant le » a day gone by.
     overdue = (
@@ -146,8 +164,14 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
         "debits": debits,
         "coming_debits": [debit for debit in debits if not debit["done"]],
         "debited_already": any(debit["done"] for debit in debits),
-        "to_pay_cents": invoice.total_cents
-        - sum(debit["amount_cents"] for debit in debits if debit["done"]),
+        "to_pay_cents": max(
+            invoice.total_cents
+            - sum(debit["amount_cents"] for debit in debits if debit["done"])
+            - received,
+            0,
+        ),
+        "received_cents": received,
+        "paid_by_label": _method_label(invoice.paid_by) if paid else "",
         "overdue": overdue,
         "online_payable": _online_payable(invoice, today=today) if overdue else True,
         "paid": paid,

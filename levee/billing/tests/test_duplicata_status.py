@@ -176,3 +176,40 @@ def test_the_download_is_a_duplicata_and_the_kept_file_stays_as_issued(client, d
     assert client.get(url).status_code == 200
     invoice.refresh_from_db()
     assert invoice.pdf.name == kept
+
+
+def test_a_duplicata_counts_a_part_paid_and_names_how_it_was_settled(dupont):
+    from levee.payments.recorded import payment_record
+
+    invoice = make_seed_invoice(dupont)  # 87,94\u00a0€, unpaid
+    agent = make_user("facturation@example.org")
+    today = timezone.localdate()
+    payment_record(
+        invoice=invoice,
+        method="virement",
+        paid_on=today,
+        reference="VIR-1",
+        amount_cents=2000,
+        by=agent,
+        send_receipt=False,
+    )
+    invoice.refresh_from_db()
+
+    part = pdf_text(invoice, duplicata=True)
+    assert "Règlements reçus : 20,00\u00a0€" in part
+    assert "Reste à payer : 67,94\u00a0€" in part
+    assert "Montant à payer : 67,94\u00a0€" in part
+    assert "Montant à payer : 87,94\u00a0€" not in part
+    assert "Règlements reçus" not in pdf_text(invoice)  # the invoice as issued
+
+    payment_record(
+        invoice=invoice,
+        method="cheque",
+        paid_on=today,
+        reference="1234567",
+        amount_cents=6794,
+        by=agent,
+        send_receipt=False,
+    )
+    invoice.refresh_from_db()
+    assert f"Réglée le {day_fr(today)} par chèque." in pdf_text(invoice, duplicata=True)
