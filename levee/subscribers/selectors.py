@@ -110,18 +110,22 @@ def subscriptions_of_account(account: Account):
 
 
 def accounts_search(*, authority, query: str, limit: int = 50):
-    """The agent's search of accounts: code usager, key, name, street or email."""
+    """The agent's search of accounts: code usager, key, or words each found in the name
+    (last name, first name, company), street or email — « MARTIN Marie » as the list
+    writes it, « Marie Martin », « martin lille »."""
     query = query.strip()[:100]
     accounts = Account.objects.filter(authority=authority)
     if query:
-        accounts = accounts.filter(
-            Q(code__iexact=query)
-            | Q(portal_key__iexact=query)
-            | Q(last_name__icontains=query)
-            | Q(company_name__icontains=query)
-            | Q(billing_street__icontains=query)
-            | Q(email__icontains=query)
-        )
+        words = Q()
+        for word in query.split()[:8]:
+            words &= (
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(company_name__icontains=word)
+                | Q(billing_street__icontains=word)
+                | Q(email__icontains=word)
+            )
+        accounts = accounts.filter(Q(code__iexact=query) | Q(portal_key__iexact=query) | words)
     return list(accounts.order_by("code")[:limit])
 
 

@@ -38,6 +38,15 @@ def test_an_agent_finds_an_account_of_his_authority(client, world):
     assert "00001" not in text(client.get("/backoffice/comptes/", {"q": "dupont"}))
 
 
+@pytest.mark.parametrize("query", ["DUPONT Pierre", "pierre dupont", "Dupont  méteren", "00001"])
+def test_an_account_is_found_by_its_name_as_the_list_writes_it(client, world, query):
+    """« DUPONT PIERRE » is how the list names him: last and first name together find him,
+    in any order, as does a name with a word of the street."""
+    client.force_login(world["ccfi_agent"])
+    assert "00001" in text(client.get("/backoffice/comptes/", {"q": query}))
+    assert "00001" not in text(client.get("/backoffice/comptes/", {"q": "DUPONT Marie"}))
+
+
 def test_regenerating_the_key_makes_the_old_one_stop_working(client, world):
     client.force_login(world["ccfi_agent"])
     response = client.post(f"/backoffice/comptes/{world['account'].pk}/nouvelle-cle/", follow=True)
