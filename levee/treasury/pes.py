@@ -6,9 +6,10 @@ invoice, one line per invoice line of a positive amount), then, when the authori
 the PES_PJ block with each invoice's PDF as issued (gzip, then base64).
 
 Memory stays flat whatever the run's size, and the writing keeps close to the time of the
-queries reading the same fields: three queries side by side, each ordered by invoice (the
-invoices with their account, their lines, their debits), read `chunk_size` rows at a time
-as plain tuples (no model instance); each piece is written from strings, what does not
+queries reading the same fields: each file reads its own range of invoices by index, in
+three queries side by side, each ordered by invoice (the invoices, their lines, their
+debits), `chunk_size` rows at a time as plain tuples (no model instance), and the accounts
+of each chunk by primary key; each piece is written from strings, what does not
 change from piece to piece computed once per file, the texts folded once and cached; the
 pieces go to disk `chunk_size` at a time. The PDFs are compressed and encoded one at a
 time, in slices. The file is byte for byte the one lxml would serialise from the same
