@@ -45,7 +45,7 @@ def varied_run():
     authority, account = ccfi_world()
     settings = pes_settings(
         authority,
-        budget_label="Budget annexe « Déchets » & <collecte> de l'année",
+        budget_label="Budget annexe « Déchets » & <collecte>",  # 38, the field's size
         role_object="Redevance d'enlèvement des ordures ménagères & assimilées",
     )
     run = published_run(authority)
@@ -77,7 +77,7 @@ def varied_run():
             ("Levées incluses : 12 sur 12", 12, 0, 0, LineKind.INCLUDED),
             ("7 levées supplémentaires × 3,50 € — l’été\nen plus", 7, 350, 2450, LineKind.EXTRA),
             (
-                "Pesée : 123,4 kg à 0,20 €/kg " + "très long libellé " * 12,
+                "Pesée : 123,4 kg à 0,20 €/kg " + "très long libellé " * 9,  # under 200
                 1,
                 2468,
                 2468,
@@ -157,7 +157,7 @@ def varied_run():
         rum="RUM-00240-00009-1",
         dates=[D(2027, 1, 15)],
         iban="fr76 3000 6000 0112 3456 7890 189",
-        bic="agrifrpp xxx",
+        bic="agrifrppxxx",  # lower case, as typed; the field holds 11
         holder="Zoé Martin",
         signed_on=D(2026, 11, 20),
     )
