@@ -23,6 +23,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+# LEVEE_TEST_DEMO_CACHE=0 loads the demo for real each time a test asks for it, as the
+# suite did before the copy: the way to measure what the copy saves (CONTRIBUTING.md).
+CACHED = os.environ.get("LEVEE_TEST_DEMO_CACHE", "1") != "0"
+
 
 @contextmanager
 def _locked(path: Path):
@@ -139,11 +143,27 @@ def demo_restore(
 
     folder = shared / f"demo-{_key(today)}"
     rows = folder / "tables.pickle"
+    if not CACHED:
+        with override_settings(MEDIA_ROOT=media_root, PRIVATE_ROOT=private_root):
+            call_command("communes_load")
+            demo_data_load(today=today)
+        return
+    # The copy is written whole then renamed into place: once there, workers read it at
+    # the same time; the lock is only for the first load of a date.
+    if not rows.exists():
+        _first_load(today, folder, rows, shared)
+    with open(rows, "rb") as handle:
+        tables_restore(pickle.load(handle))
+    for name, root in (("media", media_root), ("private", private_root)):
+        if (folder / "files" / name).exists():
+            shutil.copytree(folder / "files" / name, root, dirs_exist_ok=True)
+
+
+def _first_load(today, folder: Path, rows: Path, shared: Path) -> None:
+    from levee.demo.services import demo_data_load
+
     with _locked(shared / f"demo-{_key(today)}.lock"):
-        if rows.exists():
-            with open(rows, "rb") as handle:
-                tables_restore(pickle.load(handle))
-        else:
+        if not rows.exists():
             shutil.rmtree(folder, ignore_errors=True)
             files = folder / "files"
             with (
@@ -157,6 +177,3 @@ def demo_restore(
             with open(written, "wb") as handle:
                 pickle.dump(dump, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(written, rows)
-    for name, root in (("media", media_root), ("private", private_root)):
-        if (folder / "files" / name).exists():
-            shutil.copytree(folder / "files" / name, root, dirs_exist_ok=True)
