@@ -194,14 +194,113 @@ def _split_words(text: str, length: int) -> tuple[str, str]:
 
 def address_fields(invoice: Invoice) -> dict[str, str]:
     """The invoice's payer address in the PES fields (Adr1 complement, Adr2 number and
-    street, Adr3 the rest, CP, Ville), from the account's own fields when the address is
-    still the one the invoice printed, else read back from the invoice's one line."""
+    street, Adr3 the rest, CP, Ville, CodRes, CodPays), from the account's own fields when
+    the address is still the one the invoice printed, else read back from the invoice's
+    one line."""
     return address_of(invoice.account, invoice.payer_address)
+
+
+# The postal code Hélios takes for a debtor abroad (« Lorsque le tiers réside à l'étranger,
+# mettre 99999 dans code postal », the annotation of CP), the foreign postal code going
+# into Ville.
+CP_ABROAD = "99999"
+_FRENCH_CP = re.compile(r"^[0-9]{5}$")
+
+# CodPays: the country's code as Hélios knows it, INSEE's code officiel géographique of
+# the country without its « 99 » (France is 100: « CodRes à 0 oblige à la non
+# valorisation ou à la valorisation à 100 de la balise CodPays »), from the account's
+# ISO 3166 letters.
+COUNTRY_CODES = {
+    "FR": "100",
+    "DK": "101",
+    "IS": "102",
+    "NO": "103",
+    "SE": "104",
+    "FI": "105",
+    "EE": "106",
+    "LV": "107",
+    "LT": "108",
+    "DE": "109",
+    "AT": "110",
+    "BG": "111",
+    "HU": "112",
+    "LI": "113",
+    "RO": "114",
+    "CZ": "116",
+    "SK": "117",
+    "HR": "119",
+    "PL": "122",
+    "GR": "126",
+    "IT": "127",
+    "SM": "128",
+    "VA": "129",
+    "AD": "130",
+    "BE": "131",
+    "GB": "132",
+    "ES": "134",
+    "NL": "135",
+    "IE": "136",
+    "LU": "137",
+    "MC": "138",
+    "PT": "139",
+    "CH": "140",
+    "MT": "144",
+    "SI": "145",
+    "CY": "254",
+    "MA": "350",
+    "TN": "351",
+    "DZ": "352",
+    "CA": "401",
+    "US": "404",
+}
 
 
 def address_of(account, payer_address: str) -> dict[str, str]:
     """`address_fields` from an account (or any object with its billing fields) and the
-    address the invoice printed."""
+    address the invoice printed. What the printed line does not give (a postal code and
+    town) is taken from the account's fields today. A debtor abroad is a non-resident
+    (CodRes 1) with its CodPays, CP 99999 and its own postal code before its town in
+    Ville. An address that cannot make a valid Adresse raises a French `PesError`."""
+    country = (account.billing_country or "FR").upper()
+    fields = _address_parts(account, payer_address, abroad=country != "FR")
+    if country == "FR":
+        if not fields["CP"] or not fields["Ville"]:
+            fields["CP"] = pes_text(account.billing_postal_code, 5)
+            fields["Ville"] = _town(account)
+        resident, country_code = True, ""
+    else:
+        country_code = COUNTRY_CODES.get(country, "")
+        if not country_code:
+            raise PesError(
+                f"Le pays « {country} » de l'adresse du compte {account.code} n'a pas de "
+                "code pays connu du PES : corrigez l'adresse de facturation du compte."
+            )
+        if fields["from_account"] or not fields["Ville"]:
+            postal_code = _words(account.billing_postal_code)
+            fields["Ville"] = _cut(f"{postal_code} {_town(account)}".strip(), 38)
+        fields["CP"] = CP_ABROAD
+        resident = False
+    if not fields["Adr2"] or not _FRENCH_CP.match(fields["CP"]) or not fields["Ville"]:
+        raise PesError(
+            f"L'adresse de facturation du compte {account.code} est incomplète pour le PES "
+            "(voie, code postal à 5 chiffres et commune) : complétez-la avant de générer "
+            "le rôle."
+        )
+    del fields["from_account"]
+    fields["CodRes"] = "0" if resident else "1"
+    fields["CodPays"] = country_code
+    return fields
+
+
+def _town(account) -> str:
+    return pes_text(f"{account.billing_city} {account.billing_city_complement}", 38)
+
+
+def _address_parts(account, payer_address: str, *, abroad: bool) -> dict:
+    """Adr1, Adr2, Adr3, CP and Ville as the invoice printed them, and whether they come
+    from the account's fields. Read back from the printed line, a French address ends with
+    « 59270 BAILLEUL »; one abroad, whose postal codes have no one form, with the postal
+    code and town the account holds (both kept in Ville), when it still does."""
     printed = " ".join((payer_address or "").split()).upper()
     if account.billing_street and printed == " ".join(account.billing_address_line.split()).upper():
         a = account
@@ -227,11 +326,22 @@ def address_of(account, payer_address: str) -> dict[str, str]:
             "Adr2": _cut(f"{number} {street}" if number and street else number or street, 38),
             "Adr3": pes_text(rest, 38) if rest else "",
             "CP": pes_text(a.billing_postal_code, 5),
-            "Ville": pes_text(f"{a.billing_city} {a.billing_city_complement}", 38),
-            "country": a.billing_country or "FR",
+            "Ville": _town(a),
+            "from_account": True,
         }
-    match = _POSTAL_TOWN.match(pes_text(printed, 1000))
-    street, postal_code, town = (match[1], match[2], match[3]) if match else (printed, "", "")
+    text = pes_text(printed, 1000)
+    if abroad:
+        town = _words_of(
+            f"{account.billing_postal_code} {account.billing_city} "
+            f"{account.billing_city_complement}"
+        )
+        if town and text.endswith(f" {town}"):
+            street, postal_code = text[: -len(town) - 1], ""
+        else:
+            street, postal_code, town = text, "", ""
+    else:
+        match = _POSTAL_TOWN.match(text)
+        street, postal_code, town = (match[1], match[2], match[3]) if match else (text, "", "")
     adr2, adr3 = _split_words(street.strip(" ,"), 38)
     return {
         "Adr1": "",
@@ -239,7 +349,7 @@ def address_of(account, payer_address: str) -> dict[str, str]:
         "Adr3": pes_text(adr3, 38),
         "CP": postal_code,
         "Ville": pes_text(town, 38),
-        "country": account.billing_country or "FR",
+        "from_account": False,
     }
 
 
@@ -760,7 +870,8 @@ class _PieceWriter:
             f'</InfoTiers><Adresse><TypAdr V="1"/>{_repeated_leaf("Adr1", fields["Adr1"])}'
             f"{leaf('Adr2', fields['Adr2'])}{_repeated_leaf('Adr3', fields['Adr3'])}"
             f"{_repeated_leaf('CP', fields['CP'])}{_repeated_leaf('Ville', fields['Ville'])}"
-            f'<CodRes V="{0 if fields["country"] == "FR" else 1}"/></Adresse>{bank}</Tiers>'
+            f'<CodRes V="{fields["CodRes"]}"/>{_repeated_leaf("CodPays", fields["CodPays"])}'
+            f"</Adresse>{bank}</Tiers>"
         )
 
 

@@ -10,7 +10,8 @@ tree and then dropped, so it runs in flat memory over any size. What it checks:
 - the rules the annotations state: NbrPce = the pieces, MtBordHt = Σ MtHT, MtBordTVA = Σ
   MtTVA, TypBord 06 ⇒ TypPce 15, IdPce and IdLigne unique, Cle1 and Cle2 as computed
   from CodCol, IdBord, Exer, Per and NumDette, CatTiers 01 ⇒ Civilite and Prenom, CodRes 1
-  ⇒ CodPays, a SEPA debit ⇒ the debtor's IBAN, the SEPA block identical on every line of a
+  ⇒ CodPays, CodRes 0 ⇒ no CodPays or 100, CP of 5 digits (99999 for
+  a debtor abroad), a SEPA debit ⇒ the debtor's IBAN, the SEPA block identical on every line of a
   piece but for MtPrel, each PJRef matching one PJ and each PJ decoding (base64, gzip) to a
   PDF.
 
@@ -137,7 +138,8 @@ IBAN = regex(r"[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}", "n'est pas un IBAN", maximum=
 BIC = regex(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?", "n'est pas un BIC (8 ou 11 capitales)")
 NOM_PJ = regex(r".{1,96}\.[A-Za-z0-9]{2,4}", "doit finir par une extension", maximum=100)
 IDPOST = regex(r"02[AB][0-9]{3,4}|[0-9]{6,7}", "doit compter 6 ou 7 chiffres (02A/02B en Corse)")
-CP = regex(r".{5}", "doit compter exactement 5 caractères")
+# « Le code postal doit être numérique sur 5 caractères obligatoires » (99999 abroad).
+CP = regex(r"[0-9]{5}", "doit compter exactement 5 chiffres (99999 pour l'étranger)")
 
 # --- The element tree: (child, min, max, type) in order; a type is a dict key or a Check ---
 
@@ -468,8 +470,11 @@ def _piece_problems(piece, state: _State) -> list[str]:
                 for required in ("Civilite", "Prenom"):
                     if not _v(tiers, f"InfoTiers/{required}"):
                         problems.append(f"{required} est requis pour une personne physique")
-            if _v(tiers, "Adresse/CodRes") == "1" and not _v(tiers, "Adresse/CodPays"):
+            resident, country = _v(tiers, "Adresse/CodRes"), _v(tiers, "Adresse/CodPays")
+            if resident == "1" and not country:
                 problems.append("CodPays est requis pour un non-résident")
+            elif resident == "0" and country not in ("", "100"):
+                problems.append("CodPays doit être absent ou valoir 100 pour un résident")
             if _v(tiers, "CpteBancaire/IBAN"):
                 has_bank = True
     if len(sepa_blocks) > 1:
