@@ -589,6 +589,18 @@ SENTENCES: dict[str, Callable] = {
     "tariff.create": _tariff,
     "tariff.version_create": _tariff,
     "payment.review": _payment_review,
+    "credit_note.issue": lambda e, b, a, k: (
+        f"avoir {a.get('number', EMPTY)} émis sur la facture {a.get('invoice', EMPTY)} : "
+        f"{field_value(apps.get_model('billing.CreditNote'), 'kind', a.get('kind')).lower()} de "
+        f"{euros(a.get('total_cents'))}, motif "
+        f"« {field_value(apps.get_model('billing.CreditNote'), 'reason', a.get('reason'))} »"
+        + (", facture réglée" if a.get("settled") else "")
+        + (f", à rembourser {euros(a['refund_cents'])}" if a.get("refund_cents") else "")
+    ),
+    "credit_note.refund_review": lambda e, b, a, k: (
+        f"remboursement de l'avoir {a.get('number', EMPTY)} ({euros(a.get('refund_cents'))}) "
+        "marqué vérifié"
+    ),
     "payment.record": lambda e, b, a, k: (
         f"règlement de {euros(a.get('amount_cents'))} enregistré sur la facture "
         f"{a.get('invoice', EMPTY)} : "

@@ -488,3 +488,144 @@ class InvoiceReminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.invoice_id}"
+
+
+class CreditNoteKind(models.TextChoices):
+    TOTAL = "annulation", "Annulation totale"
+    REDUCTION = "reduction", "Réduction"
+
+
+class CreditNoteReason(models.TextChoices):
+    LIFT_CONTEST = "contestation_levee", "Contestation de levée acceptée"
+    LATE_MOVE = "demenagement_tardif", "Déménagement déclaré tardivement"
+    TARIFF_ERROR = "erreur_tarif", "Erreur de tarif"
+    OTHER = "autre", "Autre"
+
+
+class CreditNote(TimeStampedModel):
+    """An avoir: an issued invoice cancelled (« annulation totale ») or reduced by an agent,
+    with its reason (`services_credit_notes.credit_note_issue`).
+
+    Its number has 15 characters: « AV », the issue year's two digits, the authority's
+    5-digit code and a 6-digit sequence without gaps per authority and year
+    (`CreditNoteSequence`, taken under its row lock in the transaction that writes the
+    avoir), e.g. « AV2400240000001 »: never mistaken for an invoice's 13 digits. Its amount
+    (TTC, positive) is split HT/TVA at the invoice's VAT rate; the avoirs of an invoice never
+    add up to more than its total. The invoice's rest to pay counts them
+    (`payments.selectors.invoice_left_cents`); what its payments brought beyond the amount
+    left after the avoir is `refund_cents`, listed in « Paiements à vérifier » to refund.
+
+    The treasury sets `pes_file` when a PES file carries the avoir to the public accountant
+    (`selectors_credit_notes.credit_notes_to_carry` lists those not carried yet)."""
+
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name="facture"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    number = models.CharField("numéro", max_length=15)
+    kind = models.CharField("type", max_length=20, choices=CreditNoteKind.choices)
+    reason = models.CharField("motif", max_length=30, choices=CreditNoteReason.choices)
+    text = models.TextField("commentaire", blank=True)
+    issued_on = models.DateField("date de l'avoir")
+    total_ht_cents = models.BigIntegerField("montant HT (centimes)")
+    vat_rate_bp = models.PositiveIntegerField("taux de TVA (centièmes de %)", default=0)
+    vat_cents = models.BigIntegerField("TVA (centimes)", default=0)
+    total_cents = models.BigIntegerField("montant TTC (centimes)")
+    # What the invoice's payments (or debits already transmitted) brought beyond what it
+    # amounts to after this avoir: to refund, until an agent marks it done.
+    refund_cents = models.BigIntegerField("à rembourser (centimes)", default=0)
+    refund_reviewed_at = models.DateTimeField("remboursement vérifié le", null=True, blank=True)
+    refund_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="remboursement vérifié par",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="émis par",
+    )
+    service_request = models.ForeignKey(
+        "requests.ServiceRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name="demande",
+    )
+    pdf = models.FileField("PDF", storage=private_storage, upload_to="credit_notes/", blank=True)
+    # Set by the treasury when a PES file carries the avoir (a cancellation or reduction of
+    # the invoice's title); None until then.
+    pes_file = models.ForeignKey(
+        "treasury.PesFile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name="fichier PES",
+    )
+
+    class Meta:
+        verbose_name = "avoir"
+        verbose_name_plural = "avoirs"
+        ordering = ["-issued_on", "-number"]
+        indexes = [
+            models.Index(fields=["authority", "invoice"], name="creditnote_invoice"),
+            models.Index(fields=["authority", "pes_file"], name="creditnote_pes_file"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "number"], name="unique_credit_note_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cents=models.F("total_ht_cents") + models.F("vat_cents")),
+                name="credit_note_total_is_ht_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cents__gt=0) & Q(total_ht_cents__gte=0) & Q(vat_cents__gte=0),
+                name="credit_note_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_cents__gte=0) & Q(refund_cents__lte=models.F("total_cents")),
+                name="credit_note_refund_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Avoir {self.number}"
+
+
+class CreditNoteSequence(models.Model):
+    """The gapless counter of avoir numbers of an authority for one year (apart from the
+    invoices' `InvoiceSequence`)."""
+
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    next_value = models.PositiveIntegerField("prochain numéro", default=1)
+
+    class Meta:
+        verbose_name = "numérotation des avoirs"
+        verbose_name_plural = "numérotations des avoirs"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "year"], name="unique_credit_note_sequence_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_value__gte=1) & Q(next_value__lte=1_000_000),
+                name="credit_note_sequence_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} : prochain n° {self.next_value:06d}"

@@ -30,7 +30,7 @@ from .models import (
     PaymentStatus,
 )
 from .receipts import payment_receipt_send
-from .selectors import invoice_paid_cents
+from .selectors import invoice_net_cents, invoice_paid_cents
 
 # A recorded payment is dated (a day), its `paid_at` is noon of that day, Paris time, so
 # that it reads the same day wherever it is shown.
@@ -145,10 +145,11 @@ def payment_record(
     if same is not None:
         raise PaymentRefused(already_recorded_message(same))
     before = invoice_paid_cents(invoice)
+    net = invoice_net_cents(invoice)  # its amount after its avoirs
     if invoice.status == InvoiceStatus.PAID:
         excess = amount_cents  # paid already (online, or before Levée): all of it is excess
     else:
-        excess = max(min(before + amount_cents - invoice.total_cents, amount_cents), 0)
+        excess = max(min(before + amount_cents - net, amount_cents), 0)
     paid_at = paid_at_of(paid_on)
     try:
         with transaction.atomic():
@@ -176,7 +177,7 @@ def payment_record(
             already_recorded_message(same) if same else "Ce règlement est déjà enregistré."
         ) from None
     settled = False
-    if invoice.status == InvoiceStatus.OPEN and before + amount_cents >= invoice.total_cents:
+    if invoice.status == InvoiceStatus.OPEN and before + amount_cents >= net:
         settled = (
             Invoice.objects.filter(
                 authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
@@ -205,7 +206,7 @@ def payment_record(
                 "amount_cents": amount_cents,
                 "excess_cents": excess,
                 "settled": settled,
-                "left_cents": max(invoice.total_cents - before - amount_cents, 0),
+                "left_cents": max(net - before - amount_cents, 0),
             },
         )
     payment.invoice_settled = settled

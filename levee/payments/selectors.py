@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
+from levee.billing.selectors_credit_notes import credited_subquery, invoice_credited_cents
 from levee.payments.gateways import online_payment_offered
 from levee.payments.models import DebitStatus, Payment, PaymentStatus, ScheduledDebit
 from levee.treasury.selectors import (
@@ -35,6 +36,7 @@ class Settlement(enum.StrEnum):
     CLOSED = "closed"  # online payment closed: the treasury collects it
     OFFLINE = "offline"  # the authority offers no online payment (no real gateway yet)
     NOTHING_DUE = "nothing_due"  # nothing to pay (zero total), or not a real invoice
+    CREDITED = "credited"  # « Annulée par avoir »: its avoirs took all of it off
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class SettlementState:
     # and whether some were received already (a part paid).
     left_cents: int | None = None
     partly_paid: bool = False
+    # What the invoice's avoirs took off it (its rest to pay counts them).
+    credited_cents: int = 0
 
     @property
     def checked_until(self) -> datetime.datetime | None:
@@ -97,11 +101,17 @@ def invoice_paid_cents(invoice: Invoice) -> int:
     )
 
 
+def invoice_net_cents(invoice: Invoice) -> int:
+    """What the invoice amounts to after its avoirs (`billing.CreditNote`), TTC."""
+    return max(invoice.total_cents - invoice_credited_cents(invoice), 0)
+
+
 def invoice_left_cents(invoice: Invoice) -> int:
-    """What is left to pay on the invoice (never below zero; zero once paid)."""
+    """What is left to pay on the invoice: its amount after its avoirs less its payments
+    (never below zero; zero once paid)."""
     if invoice.status == InvoiceStatus.PAID:
         return 0
-    return max(invoice.total_cents - invoice_paid_cents(invoice), 0)
+    return max(invoice_net_cents(invoice) - invoice_paid_cents(invoice), 0)
 
 
 def _debits_of(invoice_pk, authority_id) -> QuerySet[ScheduledDebit]:
@@ -116,8 +126,8 @@ def _debits_of(invoice_pk, authority_id) -> QuerySet[ScheduledDebit]:
 def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
     """Adds `waiting_payment_since` (when its waiting payment started, or None), its
     échéancier (`debits_first`, `debits_last`, `debits_count`) and what its payments
-    brought (`paid_cents`) to each invoice, so a list of invoices shows its « Règlement »
-    cells without one query per row."""
+    brought (`paid_cents`) and what its avoirs took off (`credited_cents`) to each invoice,
+    so a list of invoices shows its « Règlement » cells without one query per row."""
     debits = _debits_of(OuterRef("pk"), OuterRef("authority_id"))
     paid = (
         _paid_payments(OuterRef("pk"), OuterRef("authority_id"))
@@ -128,6 +138,7 @@ def invoices_annotate_settlement(invoices: QuerySet) -> QuerySet:
     )
     return invoices_annotate_title(invoices).annotate(
         paid_cents=Subquery(paid),
+        credited_cents=credited_subquery(),
         waiting_payment_since=Subquery(
             _waiting_payments(OuterRef("pk"), OuterRef("authority_id")).values("created_at")[:1]
         ),
@@ -169,8 +180,15 @@ def settlement_state(
         return SettlementState(Settlement.PAID)
     if invoice.status != InvoiceStatus.OPEN or not invoice.number or invoice.total_cents <= 0:
         return SettlementState(Settlement.NOTHING_DUE)
+    net = invoice_net_cents(invoice)
+    if net <= 0:
+        return SettlementState(Settlement.CREDITED)
     paid = invoice_paid_cents(invoice)
-    left = {"left_cents": max(invoice.total_cents - paid, 0), "partly_paid": paid > 0}
+    left = {
+        "left_cents": max(net - paid, 0),
+        "partly_paid": paid > 0,
+        "credited_cents": invoice.total_cents - net,
+    }
     if invoice.direct_debit:
         first, last, count = invoice_debits(invoice)
         return SettlementState(

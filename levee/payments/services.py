@@ -26,6 +26,7 @@ from levee.payments.receipts import payment_receipt_send
 from levee.payments.selectors import (
     MAX_WAIT,
     Settlement,
+    invoice_net_cents,
     invoice_paid_cents,
     payments_due_for_check,
     settlement_state,
@@ -237,8 +238,9 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
     # What the invoice's other payments brought (a part recorded meanwhile, say): what this
     # one brings beyond the total is a trop-perçu, listed to the agents.
     before = invoice_paid_cents(invoice)
-    reaches = before + payment.amount_cents >= invoice.total_cents
-    excess = max(min(before + payment.amount_cents - invoice.total_cents, payment.amount_cents), 0)
+    net = invoice_net_cents(invoice)  # its amount after its avoirs
+    reaches = before + payment.amount_cents >= net
+    excess = max(min(before + payment.amount_cents - net, payment.amount_cents), 0)
     done = mine.filter(status__in=[PaymentStatus.WAITING, PaymentStatus.EXPIRED]).update(
         status=PaymentStatus.PAID if applies else PaymentStatus.DUPLICATE,
         method=status.method,
