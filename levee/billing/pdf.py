@@ -15,6 +15,7 @@ import datetime
 import logging
 import mimetypes
 import re
+import threading
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -203,8 +204,27 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     }
 
 
-def invoice_pdf_render(invoice: Invoice, *, duplicata: bool = False) -> bytes:
-    """The PDF's bytes, rendered now (WeasyPrint, A4): the invoice as issued, or its
+# What every rendering shares, made once per thread (WeasyPrint's font configuration holds
+# Pango objects that are not to be shared between threads): the stylesheet
+# (`billing/invoice_pdf.css`) parsed once, not again from each page's <style>, and one
+# font configuration, so the fonts are looked up once.
+_renderer = threading.local()
+
+
+def _render_tools():
+    tools = getattr(_renderer, "tools", None)
+    if tools is None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        stylesheet = CSS(string=render_to_string("billing/invoice_pdf.css"), font_config=fonts)
+        tools = _renderer.tools = (stylesheet, fonts)
+    return tools
+
+
+def invoice_pdf_document(invoice: Invoice, *, duplicata: bool = False):
+    """The PDF laid out (WeasyPrint's document, A4): the invoice as issued, or its
     duplicata."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
@@ -212,8 +232,17 @@ def invoice_pdf_render(invoice: Invoice, *, duplicata: bool = False) -> bytes:
     html = render_to_string(
         "billing/invoice_pdf.html", invoice_pdf_context(invoice, duplicata=duplicata)
     )
+    stylesheet, fonts = _render_tools()
     fetcher = URLFetcher(allowed_protocols=_FETCHER_PROTOCOLS)
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[stylesheet], font_config=fonts
+    )
+
+
+def invoice_pdf_render(invoice: Invoice, *, duplicata: bool = False) -> bytes:
+    """The PDF's bytes, rendered now (WeasyPrint, A4): the invoice as issued, or its
+    duplicata."""
+    return invoice_pdf_document(invoice, duplicata=duplicata).write_pdf()
 
 
 def invoice_pdf_kept(*, invoice: Invoice):
@@ -238,3 +267,55 @@ def invoice_pdf_kept(*, invoice: Invoice):
         private_storage.delete(name)
         invoice.refresh_from_db(fields=["pdf"])
     return invoice.pdf
+
+
+def invoice_pdfs_render_missing(invoice_ids, *, workers: int = 1) -> int:
+    """Renders and keeps the PDF as issued of each invoice of `invoice_ids` that has none
+    kept yet (`invoice_pdf_kept`), in `workers` processes (one per CPU is the most that
+    helps: the rendering is CPU-bound); returns how many were rendered.
+
+    The processes are forked from this one, each with its own database connection, so
+    the invoices must be committed (a test's transaction is not seen by them): in one
+    process (`workers` 1) the invoices are rendered here, in order."""
+    missing = list(
+        Invoice.objects.filter(pk__in=list(invoice_ids), pdf="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if workers <= 1 or len(missing) < 2 * workers:
+        return _pdfs_keep(missing)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    # Closed before forking: a connection is never shared between processes.
+    connections.close_all()
+    chunk = max(1, min(50, len(missing) // (workers * 4)))
+    slices = [missing[k : k + chunk] for k in range(0, len(missing), chunk)]
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_pdf_worker_start,
+    ) as pool:
+        return sum(pool.map(_pdfs_keep, slices))
+
+
+def _pdf_worker_start() -> None:
+    from django.db import connections
+
+    # The parent's connections were closed before the fork; the renderer's fonts are made
+    # again here, not inherited half-used.
+    connections.close_all()
+    _renderer.__dict__.clear()
+
+
+def _pdfs_keep(invoice_ids: list[int]) -> int:
+    done = 0
+    invoices = Invoice.objects.filter(pk__in=invoice_ids, pdf="").select_related(
+        "account", "authority", "subscription"
+    )
+    for invoice in invoices.order_by("pk"):
+        invoice_pdf_kept(invoice=invoice)
+        done += 1
+    return done
