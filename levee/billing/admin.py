@@ -3,6 +3,7 @@ from django.contrib import admin
 from levee.billing.models import (
     BillingRun,
     BillingSettings,
+    CreditNote,
     Invoice,
     InvoiceLine,
     InvoiceReminder,
@@ -12,7 +13,7 @@ from levee.billing.models import (
     UsageAlert,
     UsageAlertOptOut,
 )
-from levee.lib.admin import ModelAdmin, TabularInline
+from levee.lib.admin import ModelAdmin, RecordAdmin, TabularInline
 
 
 class TariffPlanInline(TabularInline):
@@ -99,3 +100,13 @@ class InvoiceReminderAdmin(ModelAdmin):
     list_display = ["invoice", "kind", "sent_at", "emailed", "authority"]
     list_filter = ["authority", "kind", "emailed"]
     raw_id_fields = ["invoice"]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(RecordAdmin):
+    """Avoirs are issued from the invoice's back-office page, numbered without gaps and
+    audited: the operator only reads them."""
+
+    list_display = ["number", "authority", "invoice", "kind", "reason", "total_cents", "issued_on"]
+    list_filter = ["authority", "kind", "reason"]
+    search_fields = ["number", "invoice__number"]

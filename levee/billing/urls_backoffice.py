@@ -3,7 +3,7 @@ from django.urls import path
 from levee.payments import views_collections
 
 from . import views_backoffice as views
-from . import views_dunning
+from . import views_credit_notes, views_dunning
 
 app_name = "billing_bo"
 # Tariffs, billing runs and treasury exports, under /backoffice/facturation/.
@@ -16,6 +16,19 @@ urlpatterns = [
     path("<int:pk>/factures.csv", views.run_invoices_csv, name="run_invoices_csv"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("factures/<int:pk>/reglement/", views.payment_record, name="payment_record"),
+    path(
+        "factures/<int:pk>/avoir/", views_credit_notes.credit_note_create, name="credit_note_create"
+    ),
+    path(
+        "avoirs/<int:pk>/avoir.pdf",
+        views_credit_notes.credit_note_pdf_agent,
+        name="credit_note_pdf",
+    ),
+    path(
+        "avoirs/<int:pk>/rembourse/",
+        views_credit_notes.credit_note_refund_done,
+        name="credit_note_refund_done",
+    ),
     path("tarifs/", views.tariffs, name="tariffs"),
     path("tarifs/nouvelle-grille/", views.tariff_create, name="tariff_create"),
     path("tarifs/<int:pk>/", views.tariff_detail, name="tariff_detail"),

@@ -18,6 +18,7 @@ from levee.space.views import account_from_request, space_context
 from .access import get_invoice_for_user
 from .models import InvoiceStatus
 from .pdf import invoice_pdf_filename, invoice_pdf_kept, invoice_pdf_render
+from .selectors_credit_notes import credit_notes_by_invoice
 from .space import (
     account_paperless_update,
     invoices_for_account,
@@ -56,12 +57,17 @@ def invoices(request, slug):
         return redirect("billing:invoices", authority.slug)
     # Annotated for the « Règlement » cells, so they read no row each.
     paginator = Paginator(invoices_annotate_settlement(invoices_for_account(account)), PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    # Each invoice's avoirs, shown under it (one query for the page).
+    notes = credit_notes_by_invoice(invoice.pk for invoice in page)
+    for invoice in page:
+        invoice.credit_notes_shown = notes.get(invoice.pk, [])
     return render(
         request,
         "billing/invoices.html",
         {
             **space_context(request, authority, account),
-            "invoices_page": paginator.get_page(request.GET.get("page")),
+            "invoices_page": page,
             "simulation": simulation_for_account(account),
             "paperless_form": form,
         },

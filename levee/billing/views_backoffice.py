@@ -47,6 +47,11 @@ from .selectors_backoffice import (
     tariff_plans,
     tariff_years,
 )
+from .selectors_credit_notes import (
+    credit_notes_to_refund,
+    invoice_credit_notes,
+    invoice_net_cents,
+)
 from .services import BillingError, billing_period_unfinished, billing_settings_for
 from .tariffs import TariffConflict, tariff_version_create
 
@@ -360,6 +365,8 @@ def _invoice_page(request, invoice, *, record_form=None, status=200):
             "paid_cents": paid,
             "left_cents": invoice_left_cents(invoice),
             "excess_cents": max(paid - invoice.total_cents, 0),
+            "credit_notes": invoice_credit_notes(invoice),
+            "net_cents": invoice_net_cents(invoice),
             "record_form": record_form
             or PaymentRecordForm(initial={"paid_on": timezone.localdate()}),
         },
@@ -447,7 +454,11 @@ def payments_to_check(request):
     page = Paginator(payments_to_check_of(request.agent.authority), PAYMENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "billing/backoffice/payments_to_check.html", {"page": page})
+    return render(
+        request,
+        "billing/backoffice/payments_to_check.html",
+        {"page": page, "credit_notes": credit_notes_to_refund(request.agent.authority)},
+    )
 
 
 @agent_required(roles.BILLING)

@@ -101,12 +101,28 @@ def _pes_file():
     )
 
 
+def _credit_note():
+    invoice = apps.get_model("billing", "Invoice").objects.exclude(number="").order_by("pk").first()
+    return apps.get_model("billing", "CreditNote").objects.create(
+        authority=invoice.authority,
+        invoice=invoice,
+        year=timezone.localdate().year,
+        number="AV9900000000001",
+        kind="reduction",
+        reason="erreur_tarif",
+        issued_on=timezone.localdate(),
+        total_ht_cents=100,
+        total_cents=100,
+    )
+
+
 # The models with private files the demo holds none of.
 NOT_IN_THE_DEMO = {
     "accounts.AccountOpeningRequest": _opening_request,
     "requests.RequestMessage": _request_message,
     "payments.DebitFile": _debit_file,
     "treasury.PesFile": _pes_file,
+    "billing.CreditNote": _credit_note,
 }
 
 
@@ -259,6 +275,7 @@ MASCULINE = {
     "audit.AuditEntry",
     "authorities.Epci",
     "billing.BillingSettings",
+    "billing.CreditNote",
     "billing.InvoiceReminder",
     "billing.UsageAlertOptOut",
     "calendars.CalendarFeedToken",
