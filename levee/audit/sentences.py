@@ -330,6 +330,7 @@ APPLIED_PHRASES = {
     "answered": lambda v: "message traité" if v else "",
     "cancelled": lambda v: "levée annulée" if v else "levée maintenue",
     "billed_invoices": lambda v: f"déjà comptée sur {plural_fr(len(v), 'facture')} ({and_fr(v)})",
+    "credit_notes": lambda v: f"{plural_fr(len(v), 'avoir')} émis ({and_fr(v)})",
     "lift_deleted": lambda v: "",  # said by « levée annulée »; its values stay in the entry
 }
 ADDRESS_KEYS = ("billing", "address", "dwelling")

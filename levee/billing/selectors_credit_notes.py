@@ -4,7 +4,8 @@ whose refund an agent has still to check."""
 
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
-from .models import CreditNote, Invoice
+from .models import CreditNote, CreditNoteReason, Invoice, LineKind
+from .pricing import round_half_up
 
 
 def _credit_notes_of(invoice_pk, authority_id) -> QuerySet[CreditNote]:
@@ -78,3 +79,27 @@ def credit_notes_to_refund(authority) -> QuerySet[CreditNote]:
         .select_related("invoice", "invoice__account")
         .order_by("-issued_on", "-number")
     )
+
+
+def lift_credit_ht_cents(invoice: Invoice, *, weight_grams: int) -> int:
+    """What one lift counted on the invoice cost it, HT: the price of an extra lift while
+    the invoice still charges extra lifts that earlier accepted contests did not credit
+    back (a lift within the plan's included ones costs nothing extra), plus its weight at
+    the invoice's price per kg when the invoice charges the weight. 0: nothing to credit."""
+    lines = {line.kind: line for line in invoice.lines.all()}
+    ht = 0
+    extra = lines.get(LineKind.EXTRA)
+    if extra is not None and extra.quantity > 0:
+        # Each contest already credited took one extra lift off.
+        credited = CreditNote.objects.filter(
+            authority_id=invoice.authority_id,
+            invoice_id=invoice.pk,
+            reason=CreditNoteReason.LIFT_CONTEST,
+            service_request__isnull=False,
+        ).count()
+        if credited < extra.quantity:
+            ht += extra.unit_cents
+    weight = lines.get(LineKind.WEIGHT)
+    if weight is not None and weight.unit_cents and weight_grams:
+        ht += min(round_half_up(weight_grams * weight.unit_cents, 1000), weight.amount_cents)
+    return ht

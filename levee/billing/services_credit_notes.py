@@ -41,6 +41,7 @@ from .models import (
     InvoiceStatus,
 )
 from .pricing import round_half_up, vat_of
+from .selectors_credit_notes import invoice_net_cents, lift_credit_ht_cents
 
 SEQUENCE_MAX = 999_999
 TEXT_MAX_LENGTH = 1000
@@ -362,3 +363,26 @@ def credit_note_refund_review(*, note: CreditNote, agent_user) -> bool:
         after={"number": note.number, "refund_cents": note.refund_cents},
     )
     return True
+
+
+def credit_note_for_lift(*, invoice: Invoice, weight_grams: int, service_request, by):
+    """The avoir of a lift contest accepted after billing: a réduction of the invoice by
+    what the cancelled lift cost it (`lift_credit_ht_cents`), its VAT added, reason
+    « Contestation de levée acceptée », linked to the request. None when the lift cost the
+    invoice nothing (within the plan's included lifts), or the invoice has nothing left."""
+    invoice = Invoice.objects.get(authority_id=invoice.authority_id, pk=invoice.pk)
+    ht = lift_credit_ht_cents(invoice, weight_grams=weight_grams)
+    left = invoice_net_cents(invoice)
+    if ht <= 0 or left <= 0:
+        return None
+    fits = ht + vat_of(ht, invoice.vat_rate_bp) <= left
+    return credit_note_issue(
+        invoice=invoice,
+        kind=CreditNoteKind.REDUCTION,
+        amount_ht_cents=ht if fits else None,
+        amount_cents=None if fits else left,
+        reason=CreditNoteReason.LIFT_CONTEST,
+        text="Levée annulée à la suite de la contestation acceptée.",
+        by=by,
+        service_request=service_request,
+    )

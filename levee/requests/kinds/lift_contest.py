@@ -2,7 +2,11 @@
 agent answers in the thread.
 
 Accepting may cancel the lift, when the agent ticks it: the lift is deleted (the audit log
-keeps its values). A lift has no status to mark it cancelled, and every reading of lifts
+keeps its values). A lift already billed: « Émettre un avoir pour cette levée » (ticked by
+default) reduces each invoice that counted it by what the lift cost it
+(`billing.services_credit_notes.credit_note_for_lift`): the price of an extra lift, and its
+weight when the invoice charges it; a lift within the plan's included ones cost nothing and
+gets no avoir. A lift has no status to mark it cancelled, and every reading of lifts
 (counts, charts, averages, and the invoices to come) would have to learn to skip one;
 deleted, it no longer counts anywhere. Its bin and time are kept (`CancelledLift`, by
 `lift_cancel`): importing the same truck file again does not bring it back. The agent may
@@ -12,9 +16,13 @@ import datetime
 
 from django import forms
 
+from levee.billing.pricing import vat_of
 from levee.billing.selectors import invoices_of_lift
+from levee.billing.selectors_credit_notes import lift_credit_ht_cents
+from levee.billing.services_credit_notes import CreditNoteRefused, credit_note_for_lift
 from levee.collection.models import Lift
 from levee.collection.services import lift_cancel
+from levee.lib.templatetags.levee_format import euros
 
 from ..forms import MESSAGE_MAX_LENGTH, AcceptForm, RequestForm, text_clean
 from .base import Applied, ApplyRefused, Group, RequestType
@@ -73,6 +81,71 @@ class ContestAcceptForm(AcceptForm):
         label="Annuler cette levée : elle est supprimée et ne compte plus",
         required=False,
     )
+    credit_note = forms.BooleanField(
+        label="Émettre un avoir pour cette levée",
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, data=None, *, service_request):
+        super().__init__(data, service_request=service_request)
+        lift = _contested_lift(service_request)
+        billed = invoices_of_lift(lift) if lift is not None else []
+        if not billed:  # nothing billed: no avoir to offer
+            del self.fields["credit_note"]
+            return
+        self.fields["credit_note"].help_text = (
+            "Avec « Annuler cette levée » : "
+            + " ; ".join(
+                _credit_preview(invoice, weight_grams=lift.net_weight_grams) for invoice in billed
+            )
+            + "."
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("credit_note") and not data.get("cancel_lift"):
+            self.add_error(
+                "credit_note",
+                "Cochez aussi « Annuler cette levée » : l'avoir reprend le prix d'une levée "
+                "annulée.",
+            )
+        return data
+
+
+def _contested_lift(service_request) -> Lift | None:
+    account = service_request.account
+    if account is None or not (service_request.subject or "").isdigit():
+        return None
+    return LiftContest().subject_load(account=account, key=service_request.subject)
+
+
+def _credit_preview(invoice, *, weight_grams: int) -> str:
+    ht = lift_credit_ht_cents(invoice, weight_grams=weight_grams)
+    if ht <= 0:
+        return (
+            f"la levée est comprise dans le forfait de la facture n° {invoice.number} : aucun "
+            "avoir n'est émis"
+        )
+    return (
+        f"un avoir réduit la facture n° {invoice.number} de "
+        f"{euros(ht + vat_of(ht, invoice.vat_rate_bp))}, le prix de la levée"
+    )
+
+
+def _billed_notice(invoice: dict) -> str:
+    said = (
+        f"La levée annulée figure sur la facture n° {invoice['number']} du "
+        f"{datetime.date.fromisoformat(invoice['issued_on']):%d/%m/%Y} : "
+    )
+    if invoice.get("credit_note"):
+        return (
+            said + f"l'avoir n° {invoice['credit_note']} la réduit de "
+            f"{euros(invoice.get('credit_cents', 0))}."
+        )
+    if invoice.get("within_plan"):
+        return said + "la levée était comprise dans le forfait, aucun avoir n'est nécessaire."
+    return said + "cette facture n'est pas modifiée ; un avoir sera nécessaire."
 
 
 class LiftContest(RequestType):
@@ -131,8 +204,8 @@ class LiftContest(RequestType):
         ]
 
     def consequences(self, service_request, *, account) -> list[str]:
-        """An invoice already counted the lift: cancelling it does not change that invoice
-        (the correction, a credit note, is another step)."""
+        """An invoice already counted the lift: cancelling it does not change that invoice;
+        its avoir does (« Émettre un avoir pour cette levée »)."""
         lift = None
         if account is not None:
             lift = self.subject_load(account=account, key=service_request.subject or "")
@@ -147,12 +220,7 @@ class LiftContest(RequestType):
 
     def accepted_notice(self, service_request) -> str:
         billed = service_request.outcome.get("billed_invoices", [])
-        return " ".join(
-            f"La levée annulée figure sur la facture n° {invoice['number']} du "
-            f"{datetime.date.fromisoformat(invoice['issued_on']):%d/%m/%Y} : cette facture n'est "
-            f"pas modifiée ; un avoir sera nécessaire."
-            for invoice in billed
-        )
+        return " ".join(_billed_notice(invoice) for invoice in billed)
 
     def accepted_sentence(self, service_request) -> str:
         if service_request.outcome.get("lift_cancelled"):
@@ -179,18 +247,42 @@ class LiftContest(RequestType):
         }
         label = lift_label(lift)
         # Read before the lift goes: which invoices counted it (kept for the agent, and for
-        # the credit note to come).
+        # their avoirs).
+        invoices = invoices_of_lift(lift)
         billed = [
             {"number": invoice.number, "issued_on": invoice.issued_on.isoformat()}
-            for invoice in invoices_of_lift(lift)
+            for invoice in invoices
         ]
         lift_cancel(lift=lift, cancelled_by=agent_user)
+        outcome_billed = [dict(entry) for entry in billed]
+        numbers = []
+        if decision.get("credit_note"):
+            for invoice, entry in zip(invoices, outcome_billed, strict=True):
+                try:
+                    note = credit_note_for_lift(
+                        invoice=invoice,
+                        weight_grams=values["net_weight_grams"],
+                        service_request=service_request,
+                        by=agent_user,
+                    )
+                except CreditNoteRefused as refused:
+                    raise ApplyRefused(refused.message) from None
+                if note is None:
+                    entry["within_plan"] = True
+                else:
+                    entry["credit_note"] = note.number
+                    entry["credit_cents"] = note.total_cents
+                    numbers.append(note.number)
         return Applied(
             after={
                 "lift_deleted": values,
                 "cancelled": True,
                 **({"billed_invoices": billed} if billed else {}),
+                **({"credit_notes": numbers} if numbers else {}),
             },
             note=f"Levée du {label} annulée.",
-            outcome={"lift_cancelled": True, **({"billed_invoices": billed} if billed else {})},
+            outcome={
+                "lift_cancelled": True,
+                **({"billed_invoices": outcome_billed} if billed else {}),
+            },
         )

@@ -1,6 +1,7 @@
 """In Chromium: the agent opens « Contester une levée » of a lift already on an issued
-invoice, reads that cancelling it leaves the invoice as it is, cancels it, and reads it
-again in the message; axe on both pages."""
+invoice, reads that cancelling it leaves the invoice as it is, cancels it with « Émettre un
+avoir pour cette levée » ticked, and reads that the lift, within the plan, needs none; axe
+on both pages."""
 
 import datetime
 
@@ -75,6 +76,8 @@ def test_the_agent_reads_that_the_cancelled_lift_is_already_billed(
     assert_accessible(page)
 
     field(page, "Annuler cette levée : elle est supprimée et ne compte plus").check()
+    # Ticked by default: the invoice charged no extra lift, so no avoir follows.
+    expect(field(page, "Émettre un avoir pour cette levée")).to_be_checked()
     page.get_by_role("button", name="Accepter", exact=True).click()
 
     expect(
@@ -83,7 +86,7 @@ def test_the_agent_reads_that_the_cancelled_lift_is_already_billed(
     expect(
         page.get_by_text(
             f"La levée annulée figure sur la facture n° {contest.number} du 02/07/2024 : "
-            "cette facture n'est pas modifiée ; un avoir sera nécessaire."
+            "la levée était comprise dans le forfait, aucun avoir n'est nécessaire."
         )
     ).to_be_visible()
     assert_accessible(page)
