@@ -31,6 +31,7 @@ import datetime
 import io
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -221,6 +222,7 @@ def main() -> None:
         pool = pool_measure(args.pool) if args.pool else {}
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
+        shutil.rmtree(TMP, ignore_errors=True)
 
     import weasyprint
     from benchlib import machine
