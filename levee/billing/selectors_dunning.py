@@ -23,6 +23,7 @@ from levee.payments.models import (
 )
 
 from .models import Invoice, InvoiceStatus
+from .selectors_credit_notes import credited_subquery
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,19 @@ def _paid_cents():
 
 def invoices_still_due(authority_id: int) -> QuerySet[Invoice]:
     """The authority's real invoices « à régler » with an amount to pay, each with what is
-    left to pay (`left_cents`: its total less the payments received, a part paid)."""
+    left to pay (`left_cents`: its total less its avoirs and the payments received, a part
+    paid); an invoice its avoirs cancelled is no longer due."""
     return (
         Invoice.objects.filter(
             authority_id=authority_id, status=InvoiceStatus.OPEN, total_cents__gt=0
         )
         .exclude(number="")
-        .annotate(left_cents=F("total_cents") - Coalesce(Subquery(_paid_cents()), Value(0)))
+        .annotate(
+            left_cents=F("total_cents")
+            - Coalesce(credited_subquery(), Value(0))
+            - Coalesce(Subquery(_paid_cents()), Value(0))
+        )
+        .filter(left_cents__gt=0)
     )
 
 

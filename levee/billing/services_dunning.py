@@ -70,7 +70,12 @@ def _windows(before: int, after: int, today: datetime.date) -> list[tuple[str, d
 def _send(invoice: Invoice, kind: str, recipients: list[str], today: datetime.date) -> bool:
     authority = invoice.authority
     state = settlement_state(invoice, today=today, authority=authority)
-    if state.state in (Settlement.DEBITED, Settlement.WAITING, Settlement.PAID):
+    if state.state in (
+        Settlement.DEBITED,
+        Settlement.WAITING,
+        Settlement.PAID,
+        Settlement.CREDITED,
+    ):
         return False
     context = {
         "before": kind == ReminderKind.BEFORE,
@@ -79,7 +84,11 @@ def _send(invoice: Invoice, kind: str, recipients: list[str], today: datetime.da
         "due_on": invoice.due_on,
         "amount": euros(state.left_cents if state.left_cents is not None else invoice.total_cents),
         # A part paid already (a cheque recorded): what came, the amount above is the rest.
-        "paid": euros(invoice.total_cents - state.left_cents) if state.partly_paid else "",
+        "paid": (
+            euros(invoice.total_cents - state.credited_cents - state.left_cents)
+            if state.partly_paid
+            else ""
+        ),
         "payable": state.state == Settlement.PAYABLE,
         "closes_on": state.closes_on,
         "title_pending": state.state == Settlement.TITLE_PENDING,

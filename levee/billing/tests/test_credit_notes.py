@@ -348,3 +348,21 @@ def test_two_agents_crediting_at_once_never_exceed_the_invoice(world):
         "après les avoirs déjà émis (50,00\u00a0€) : 37,94\u00a0€."
     ]
     assert numbers[0].endswith("000001")
+
+
+def test_restes_a_recouvrer_count_the_avoirs(world):
+    from levee.billing.selectors_dunning import invoices_still_due
+
+    issue(world, amount=1234)
+    assert invoices_still_due(world.authority.pk).get().left_cents == 8794 - 1234
+    issue(world, kind=CreditNoteKind.TOTAL)
+    assert not invoices_still_due(world.authority.pk).exists()
+
+
+def test_no_reminder_for_an_invoice_its_avoirs_cancelled(world):
+    from levee.billing.services_dunning import _send
+
+    issue(world, kind=CreditNoteKind.TOTAL)
+    invoice = Invoice.objects.select_related("authority").get(pk=world.invoice.pk)
+    assert not _send(invoice, "apres", ["dupont59@gmail.com"], TODAY)
+    assert not OutboxMessage.objects.filter(template="invoice_reminder").exists()
