@@ -158,6 +158,11 @@ class PesFileStatus(models.TextChoices):
     REJECTED = "rejete", "Rejeté"
 
 
+class PesFileKind(models.TextChoices):
+    ROLE = "role", "Rôle"
+    CREDIT = "annulation", "Annulation-réduction"
+
+
 class PesFile(TimeStampedModel):
     """One PES_Aller file of a run's rôle: one bordereau (IdBord, numbered without gaps
     per authority and exercice) of at most `pieces_per_file` pieces, one piece per invoice.
@@ -165,14 +170,24 @@ class PesFile(TimeStampedModel):
     Its life: généré → transmis (date, agent) → accepté or rejeté (date, reason). A file
     transmitted can no longer be regenerated. A rejected bordereau never reached Hélios'
     books: its number goes to the run's next file, so the sequence Hélios sees has no hole.
+
+    A file of kind « Annulation-réduction » carries avoirs (`billing.CreditNote.pes_file`)
+    instead of a run's invoices: no run, one piece per avoir, numbered in the same
+    sequence of bordereaux, with the same life.
     """
 
     authority = models.ForeignKey(
         "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
     )
+    kind = models.CharField(
+        "type de bordereau", max_length=20, choices=PesFileKind.choices, default=PesFileKind.ROLE
+    )
+    # None for an annulation-réduction file (its avoirs may come from several runs).
     run = models.ForeignKey(
         "billing.BillingRun",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="pes_files",
         verbose_name="facturation",
     )
@@ -237,6 +252,11 @@ class PesFile(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="rejete") | ~Q(reason=""), name="pes_rejected_has_reason"
             ),
+            models.CheckConstraint(
+                condition=Q(kind="role", run__isnull=False)
+                | Q(kind="annulation", run__isnull=True),
+                name="pes_file_run_of_its_kind",
+            ),
         ]
 
     def __str__(self):
@@ -245,6 +265,37 @@ class PesFile(TimeStampedModel):
     @property
     def total_cents(self) -> int:
         return self.total_ht_cents + self.vat_cents
+
+
+class PesPiece(models.Model):
+    """Which invoice a rôle's piece carried: its IdPce in the file's bordereau, as written.
+    An avoir's reduction refers to the title by these numbers (exercice, bordereau, IdPce),
+    which later changes of the invoice (paid, credited) could not give back."""
+
+    authority = models.ForeignKey(
+        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
+    )
+    pes_file = models.ForeignKey(
+        PesFile, on_delete=models.CASCADE, related_name="piece_rows", verbose_name="fichier PES"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="+", verbose_name="facture"
+    )
+    number = models.PositiveIntegerField("n° de pièce (IdPce)")
+
+    class Meta:
+        verbose_name = "pièce d'un fichier PES"
+        verbose_name_plural = "pièces des fichiers PES"
+        indexes = [models.Index(fields=["authority", "invoice"], name="pespiece_invoice")]
+        constraints = [
+            models.UniqueConstraint(fields=["pes_file", "number"], name="unique_pes_piece_number"),
+            models.UniqueConstraint(
+                fields=["pes_file", "invoice"], name="unique_pes_piece_invoice"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Pièce {self.number} du fichier {self.pes_file_id}"
 
 
 class PesBordereauSequence(models.Model):

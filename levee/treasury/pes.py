@@ -474,6 +474,8 @@ class FileWritten:
     total_ht_cents: int = 0
     vat_cents: int = 0
     debt_numbers: list[str] = field(default_factory=list)
+    # The invoices written, in the order of their pieces: IdPce n is invoice_ids[n - 1].
+    invoice_ids: list[int] = field(default_factory=list)
 
 
 def file_totals(spec: FileSpec) -> None:
@@ -737,6 +739,15 @@ class _PieceWriter:
         self.attach_pdfs = settings.attach_pdfs
         self.line_heads: dict[tuple[str, str], str] = {}
 
+    @classmethod
+    def for_lines(cls, settings: PublicAccountingSettings) -> "_PieceWriter":
+        """A writer of lines and Tiers only (no file of a run behind it): what the
+        bordereau d'annulation-réduction shares with the rôle."""
+        writer = cls.__new__(cls)
+        writer.settings = settings
+        writer.line_heads = {}
+        return writer
+
     def line_head(self, label: str, kind: str) -> str:
         head = self.line_heads.get((label, kind))
         if head is None:
@@ -948,6 +959,7 @@ def pes_file_write(
                     _grouped(debits, invoice_id, pending_debit),
                 )
                 buffer.append(piece)
+                written.invoice_ids.append(invoice_id)
                 written.pieces += 1
                 written.lines += line_count
                 written.debited += debited
@@ -995,3 +1007,254 @@ def _write_pj(handle, spec: FileSpec, invoice: Invoice, pdf: bytes) -> None:
             + "</PJ>"
         )
     )
+
+
+# --- The bordereau d'annulation-réduction: the avoirs of titles already taken in charge ---
+#
+# The codes below are the ones the published documentation did not settle for certain
+# (`levee/billing/PES.md`, « Annulation-réduction »): each is Levée's reading, kept here in
+# one place, to confirm with the public accountant before a first transmission.
+# - TypBord 02 « Annulation/réduction » is in the TypBord annotation's list (01 Ordinaire,
+#   02 Annulation/réduction, 03 Ordres de recette, 06 ORMC); which TypPce and NatPce go
+#   with it is in the « tableau des triplets » (annexe 2), not found: Levée writes the
+#   title's own type, 15 « Titre ORMC », with NatPce 06 « Annulation-Réduction ».
+# - RattachPiece (NatPceOrig, ExerRat, IdPceOrig, IdLigneOrig) is the block of a
+#   BlocLignePiece that ties a line to the title it corrects; NatPceOrig is read as the
+#   original piece's NatPce (01 « Fonctionnement », what the rôle writes).
+# - The original bordereau has no element of its own in RattachPiece: it goes into
+#   ObjPce (« ROLE <exercice> BORDEREAU <n°> ARTICLE <IdPce> »), and the article is also
+#   named by its NumDette, Per, Cle1 and Cle2, as the rôle wrote them.
+# - Amounts are positive (the annotations refuse an MtHT of zero or below): the amount
+#   taken off, the bordereau's type saying it is a reduction.
+# - The avoir's PDF is joined with TypePJ 007, the type the rôle gives the invoice's PDF.
+TYP_BORD_CREDIT = "02"
+TYP_PCE_CREDIT = TYP_PCE_ORMC
+NAT_PCE_CREDIT = "06"
+NAT_PCE_ORIGIN = NAT_PCE_FONCTIONNEMENT
+TYPE_PJ_CREDIT = TYPE_PJ_ORMC
+CREDIT_FILE_KIND = "PESORMC"  # TypFic: the same flow as the rôles it corrects
+
+
+@dataclass
+class CreditTitle:
+    """Where the invoice an avoir corrects was sent as a title: the accepted rôle file's
+    exercice and bordereau, the invoice's IdPce in it."""
+
+    year: int
+    bordereau: int
+    piece: int
+
+
+@dataclass
+class CreditSpec:
+    """One bordereau d'annulation-réduction: its avoirs (with their invoice, account and
+    run read), the title each corrects, the HT of each invoice's earlier avoirs."""
+
+    settings: PublicAccountingSettings
+    year: int
+    bordereau: int
+    name: str
+    generated_on: datetime.date
+    stamp: str
+    notes: list = field(default_factory=list)
+    titles: dict[int, CreditTitle] = field(default_factory=dict)  # avoir pk → its title
+    earlier_ht: dict[int, list[int]] = field(default_factory=dict)  # avoir pk → HT before
+
+
+@dataclass
+class CreditLine:
+    kind: str
+    label: str
+    origin_line: int  # the IdLigne of the title's line it reduces
+    ht_cents: int
+    vat_cents: int
+
+
+def credit_lines(original: list[PieceLine], earlier_ht: list[int], note) -> list[CreditLine]:
+    """The avoir's HT shared over the title's lines (as the rôle wrote them) in proportion
+    to what each line still amounts to after the invoice's earlier avoirs (shared the same
+    way, in their order), so no line is ever reduced below zero; its VAT in proportion to
+    each part. A line of nothing is left out."""
+    remaining = [line.ht_cents for line in original]
+    for ht in earlier_ht:
+        taken = split_cents(min(ht, sum(remaining)), remaining)
+        remaining = [r - t for r, t in zip(remaining, taken, strict=True)]
+    if note.total_ht_cents <= 0 or note.total_ht_cents > sum(remaining):
+        raise PesError(
+            f"L'avoir {note.number} ({amount(note.total_ht_cents)} € HT) ne se répartit pas "
+            f"sur les lignes du titre de la facture {note.invoice.number} : il ne peut pas "
+            "partir en réduction."
+        )
+    parts = split_cents(note.total_ht_cents, remaining)
+    vats = split_cents(note.vat_cents, parts)
+    return [
+        CreditLine(line.kind, line.label, position, ht, vat)
+        for position, (line, ht, vat) in enumerate(zip(original, parts, vats, strict=True), 1)
+        if ht > 0
+    ]
+
+
+def credit_title_lines(invoice: Invoice) -> list[PieceLine]:
+    """The title's lines as the rôle wrote them (`piece_lines`, the invoice's lines never
+    change once issued)."""
+    lines = list(
+        InvoiceLine.objects.filter(authority_id=invoice.authority_id, invoice_id=invoice.pk)
+        .order_by("position")
+        .only("kind", "label", "amount_cents")
+    )
+    return piece_lines(invoice, lines, 0)
+
+
+def credit_pj_unique_id(spec: CreditSpec, note) -> str:
+    return f"LV{spec.stamp}B{spec.bordereau}A{note.number}"[:50]
+
+
+def credit_pj_name(note) -> str:
+    return f"AVOIR_{note.number}.pdf"
+
+
+def credit_totals(spec: CreditSpec) -> tuple[int, int]:
+    return (
+        sum(n.total_ht_cents for n in spec.notes),
+        sum(n.vat_cents for n in spec.notes),
+    )
+
+
+def _credit_header(spec: CreditSpec, ht: int, vat: int) -> str:
+    settings = spec.settings
+    return "".join(
+        (
+            f"<?xml version='1.0' encoding='{ENCODING}'?>\n",
+            f'<n:PES_Aller xmlns:n="{NAMESPACE}">',
+            "<Enveloppe><Parametres>",
+            leaf("Version", "2"),
+            leaf("TypFic", CREDIT_FILE_KIND),
+            leaf("NomFic", spec.name),
+            "</Parametres><Emetteur>",
+            leaf("Sigle", SENDER),
+            "</Emetteur></Enveloppe><EnTetePES>",
+            leaf("DteStr", spec.generated_on.isoformat()),
+            leaf("IdPost", settings.poste_code),
+            leaf("IdColl", settings.siret),
+            leaf("CodCol", settings.collectivity_code),
+            leaf("CodBud", settings.budget_code),
+            leaf("LibelleColBud", pes_text(settings.budget_label, 38)),
+            "</EnTetePES><PES_RecetteAller><EnTeteRecette>",
+            leaf("IdVer", "2"),
+            leaf("InfoDematerialisee", "0"),
+            "</EnTeteRecette><Bordereau><BlocBordereau>",
+            leaf("Exer", spec.year),
+            leaf("IdBord", spec.bordereau),
+            leaf("DteBordEm", spec.generated_on.isoformat()),
+            leaf("TypBord", TYP_BORD_CREDIT),
+            leaf("NbrPce", len(spec.notes)),
+            leaf("MtBordHt", amount(ht)),
+            leaf("MtBordTVA", amount(vat)) if vat > 0 else "",
+            leaf("Objet", pes_text(f"ANNULATIONS ET REDUCTIONS {settings.role_object}", 160)),
+            "</BlocBordereau>",
+        )
+    )
+
+
+def _credit_piece(spec: CreditSpec, index: int, note, writer: "_PieceWriter") -> tuple[str, int]:
+    """The Piece of one avoir and its count of lines."""
+    invoice = note.invoice
+    title = spec.titles[note.pk]
+    number = invoice.number
+    period = period_digit(invoice.run)
+    keys = _Keys(
+        collectivity_code=spec.settings.collectivity_code,
+        nature_code=str(title.bordereau),
+        year=title.year,
+        period=period,
+    )
+    lines = credit_lines(credit_title_lines(invoice), spec.earlier_ht.get(note.pk, []), note)
+    objet = (
+        f"AVOIR {note.number} {note.get_kind_display()} FACTURE {number} ROLE {title.year} "
+        f"BORDEREAU {title.bordereau} ARTICLE {title.piece}"
+    )
+    parts = [
+        f'<Piece><BlocPiece><IdPce V="{index}"/>',
+        leaf("TypPce", TYP_PCE_CREDIT),
+        leaf("NatPce", NAT_PCE_CREDIT),
+        leaf("ObjPce", _fold(objet, 160)),
+        leaf("NumDette", number),
+        leaf("Per", period),
+        leaf("Cle1", keys.cle1(number)),
+        leaf("Cle2", keys.cle2(number)),
+    ]
+    if spec.settings.attach_pdfs:
+        parts.append(
+            f'<PJRef><Support V="01"/>{leaf("IdUnique", credit_pj_unique_id(spec, note))}'
+            f"{leaf('NomPJ', credit_pj_name(note))}</PJRef>"
+        )
+    parts.append("</BlocPiece>")
+    tiers = writer.tiers(invoice.account, invoice.payer_address, None)
+    rattach = (
+        "<RattachPiece>"
+        + leaf("NatPceOrig", NAT_PCE_ORIGIN)
+        + leaf("ExerRat", title.year)
+        + leaf("IdPceOrig", title.piece)
+    )
+    rate = amount(note.vat_rate_bp)
+    for position, line in enumerate(lines, start=1):
+        parts += [
+            f'<LigneDePiece><BlocLignePiece><InfoLignePiece><IdLigne V="{position}"/>',
+            writer.line_head(line.label, line.kind),
+        ]
+        if line.vat_cents > 0:
+            parts.append(
+                f'<TxTva V="{rate}"/><Majo V="0"/><TvaIntraCom V="0"/>'
+                f'<MtHT V="{amount(line.ht_cents)}"/><MtTVA V="{amount(line.vat_cents)}"/>'
+            )
+        else:
+            parts.append(f'<Majo V="0"/><TvaIntraCom V="0"/><MtHT V="{amount(line.ht_cents)}"/>')
+        parts += [
+            "</InfoLignePiece>",
+            rattach,
+            leaf("IdLigneOrig", line.origin_line),
+            "</RattachPiece></BlocLignePiece>",
+            tiers,
+            "</LigneDePiece>",
+        ]
+    parts.append("</Piece>")
+    return "".join(parts), len(lines)
+
+
+def credit_file_write(
+    spec: CreditSpec, path: str, *, pdf_of: Callable[[object], bytes] | None = None
+) -> FileWritten:
+    """Writes the bordereau d'annulation-réduction of `spec` at `path`: one piece per avoir
+    (a few at a time, so written in one go), then its PDFs when the settings join them."""
+    ht, vat = credit_totals(spec)
+    writer = _PieceWriter.for_lines(spec.settings)
+    written = FileWritten(total_ht_cents=ht, vat_cents=vat)
+    with open(path, "wb") as handle:
+        handle.write(_encoded(_credit_header(spec, ht, vat)))
+        for index, note in enumerate(spec.notes, 1):
+            piece, line_count = _credit_piece(spec, index, note, writer)
+            handle.write(_encoded(piece))
+            written.pieces += 1
+            written.lines += line_count
+        handle.write(b"</Bordereau></PES_RecetteAller>")
+        if spec.settings.attach_pdfs:
+            handle.write(_encoded(f"<PES_PJ><EnTetePES_PJ>{leaf('IdVer', '1')}</EnTetePES_PJ>"))
+            for note in spec.notes:
+                packed = gzip.compress(pdf_of(note), mtime=0)
+                handle.write(b'<PJ><Contenu><Fichier MIMEType="application/pdf">')
+                for start in range(0, len(packed), _B64_SLICE):
+                    handle.write(base64.b64encode(packed[start : start + _B64_SLICE]))
+                handle.write(
+                    _encoded(
+                        "</Fichier></Contenu>"
+                        + leaf("IdUnique", credit_pj_unique_id(spec, note))
+                        + leaf("NomPJ", credit_pj_name(note))
+                        + leaf("TypePJ", TYPE_PJ_CREDIT)
+                        + leaf("Description", pes_text(f"AVOIR {note.number}", 250))
+                        + "</PJ>"
+                    )
+                )
+                written.attachments += 1
+            handle.write(b"</PES_PJ>")
+        handle.write(b"</n:PES_Aller>")
+    return written

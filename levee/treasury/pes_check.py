@@ -13,11 +13,15 @@ tree and then dropped, so it runs in flat memory over any size. What it checks:
   ⇒ CodPays, CodRes 0 ⇒ no CodPays or 100, CP of 5 digits (99999 for
   a debtor abroad), a SEPA debit ⇒ the debtor's IBAN, the SEPA block identical on every line of a
   piece but for MtPrel, each PJRef matching one PJ and each PJ decoding (base64, gzip) to a
-  PDF.
+  PDF;
+- in a bordereau d'annulation-réduction (TypBord 02): pieces TypPce 15 of nature 06, the
+  corrected article named (NumDette, Per, Cle1, Cle2 — Cle2 recomputed from the title's
+  exercice), each line tied to one and the same title (RattachPiece), no debit; a
+  RattachPiece in a rôle (TypBord 06) is refused.
 
-It covers the part of the schema an ORMC rôle uses: the blocks Levée never writes (the
-electronic signature, PES_DepenseAller, PES_Facture, Recouvrement, InfoPrelevement (the
-national debit), InfoAssure, RattachPiece, LiensIdent, InfoCollBen, the lines' PJRef)
+It covers the part of the schema an ORMC rôle and its reductions use: the blocks Levée
+never writes (the electronic signature, PES_DepenseAller, PES_Facture, Recouvrement,
+InfoPrelevement (the national debit), InfoAssure, LiensIdent, InfoCollBen, the lines' PJRef)
 are refused as unexpected, as are those the documentation forbids outside hospitals or
 récapitulatifs (IdRol, DebFact, FinFact).
 
@@ -35,7 +39,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from .pes import NAMESPACE, cle1, cle2
+from .pes import NAMESPACE, NAT_PCE_CREDIT, TYP_PCE_CREDIT, cle1, cle2
 
 ROOT_TAG = f"{{{NAMESPACE}}}PES_Aller"
 
@@ -222,6 +226,14 @@ TREE: dict[str, list[tuple[str, int, int | None, object]]] = {
     "BlocLignePiece": [
         ("InfoLignePiece", 1, 1, "InfoLignePiece"),
         ("InfoPrelevementSEPA", 0, 1, "InfoPrelevementSEPA"),
+        ("RattachPiece", 0, 1, "RattachPiece"),
+    ],
+    # The title a line of a bordereau d'annulation-réduction corrects.
+    "RattachPiece": [
+        ("NatPceOrig", 1, 1, codes(*(f"{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18)))),
+        ("ExerRat", 1, 1, num(4)),
+        ("IdPceOrig", 1, 1, num(8)),
+        ("IdLigneOrig", 0, 1, num(6)),
     ],
     "InfoLignePiece": [
         ("IdLigne", 1, 1, num(6)),
@@ -414,6 +426,8 @@ def _piece_problems(piece, state: _State) -> list[str]:
     if state.typ_bord == "06" and _v(bloc, "TypPce") != "15":
         problems.append("un bordereau ORMC (TypBord 06) ne porte que des titres ORMC (TypPce 15)")
     debt, per = _v(bloc, "NumDette"), _v(bloc, "Per")
+    if state.typ_bord == "02":
+        problems += _credit_piece_problems(piece, bloc, debt, per)
     if state.typ_bord == "06":
         if not debt or not per:
             problems.append("NumDette et Per sont requis pour un titre ORMC")
@@ -460,6 +474,11 @@ def _piece_problems(piece, state: _State) -> list[str]:
             info.find("DteMajo") is not None or info.find("TxMajo") is not None
         ):
             problems.append(f"ligne {id_ligne} : DteMajo et TxMajo interdits quand Majo vaut 0")
+        if state.typ_bord == "06" and ligne.find("BlocLignePiece/RattachPiece") is not None:
+            problems.append(
+                f"ligne {id_ligne} : un titre ORMC (TypBord 06) ne se rattache à aucune pièce "
+                "(RattachPiece)"
+            )
         sepa = ligne.find("BlocLignePiece/InfoPrelevementSEPA")
         if sepa is not None:
             sepa_blocks.add(
@@ -481,6 +500,45 @@ def _piece_problems(piece, state: _State) -> list[str]:
         problems.append("le prélèvement SEPA diffère d'une ligne à l'autre (hors MtPrel)")
     if sepa_blocks and not has_bank:
         problems.append("un prélèvement SEPA demande le compte du débiteur (CpteBancaire)")
+    return problems
+
+
+def _credit_piece_problems(piece, bloc, debt: str, per: str) -> list[str]:
+    """A piece of a bordereau d'annulation-réduction (TypBord 02), as Levée writes it
+    (`pes.py`, the constants of the annulation-réduction): the title's type 15 with NatPce
+    06, the article it corrects named (NumDette, Per, Cle1, Cle2) and each line tied to
+    that title (RattachPiece: ExerRat, IdPceOrig, the same on every line), no debit."""
+    problems = []
+    if _v(bloc, "TypPce") != TYP_PCE_CREDIT or _v(bloc, "NatPce") != NAT_PCE_CREDIT:
+        problems.append(
+            f"un bordereau d'annulation-réduction (TypBord 02) porte des pièces TypPce "
+            f"{TYP_PCE_CREDIT} de nature {NAT_PCE_CREDIT} (annulation-réduction)"
+        )
+    if not debt or not per or not _v(bloc, "Cle1") or not _v(bloc, "Cle2"):
+        problems.append(
+            "NumDette, Per, Cle1 et Cle2 de l'article corrigé sont requis pour une réduction"
+        )
+    origins = set()
+    for ligne in piece.findall("LigneDePiece"):
+        id_ligne = _v(ligne, "BlocLignePiece/InfoLignePiece/IdLigne")
+        rattach = ligne.find("BlocLignePiece/RattachPiece")
+        if rattach is None:
+            problems.append(f"ligne {id_ligne} : la pièce qu'elle réduit manque (RattachPiece)")
+            continue
+        origins.add((_v(rattach, "ExerRat"), _v(rattach, "IdPceOrig")))
+        if ligne.find("BlocLignePiece/InfoPrelevementSEPA") is not None:
+            problems.append(f"ligne {id_ligne} : une réduction ne porte pas de prélèvement")
+    if len(origins) > 1:
+        problems.append("les lignes d'une réduction se rattachent à des titres différents")
+    if len(origins) == 1 and debt.isdigit() and per.isdigit():
+        exer = next(iter(origins))[0]
+        if exer.isdigit():
+            expected = cle2(year=int(exer), period=per, debt=debt)
+            if _v(bloc, "Cle2") != expected:
+                problems.append(
+                    f"Cle2 « {_v(bloc, 'Cle2')} » devrait valoir {expected} (article de "
+                    f"l'exercice {exer})"
+                )
     return problems
 
 

@@ -1,8 +1,13 @@
 """Reads of « Comptabilité publique »: the settings and the PES files of an authority."""
 
+from typing import TYPE_CHECKING
+
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from .models import PesFile, PesFileStatus, PesGeneration, PublicAccountingSettings
+
+if TYPE_CHECKING:
+    from .pes import CreditTitle
 
 
 def public_accounting_settings_of(authority) -> PublicAccountingSettings | None:
@@ -92,4 +97,87 @@ def invoice_title_year(invoice) -> int | None:
         _accepted_files_of(invoice.pk, invoice.run_id, invoice.authority_id)
         .values_list("year", flat=True)
         .first()
+    )
+
+
+# --- The avoirs a bordereau d'annulation-réduction carries --------------------------------
+
+# Why an avoir not carried yet cannot go out now, by case (« Avoirs à transmettre »).
+CREDIT_WAITS_FOR_ROLE = (
+    "en attente : le rôle de sa facture n'est pas encore accepté par le comptable public"
+)
+CREDIT_NO_TITLE = "hors PES : sa facture n'est le titre d'aucun rôle accepté (facture reprise de l'ancien logiciel, ou réglée avant son rôle)"
+
+
+def credit_note_titles(notes) -> dict[int, "CreditTitle"]:
+    """avoir pk → the title its invoice became: the exercice and bordereau of the accepted
+    rôle file that carried the invoice, and its IdPce there (as written, `PesPiece`). An
+    avoir whose invoice no accepted rôle carries is absent."""
+    from .models import PesFileKind, PesPiece
+    from .pes import CreditTitle
+
+    notes = list(notes)
+    if not notes:
+        return {}
+    rows = PesPiece.objects.filter(
+        authority_id=notes[0].authority_id,
+        invoice_id__in={n.invoice_id for n in notes},
+        pes_file__kind=PesFileKind.ROLE,
+        pes_file__status=PesFileStatus.ACCEPTED,
+    ).values_list("invoice_id", "pes_file__year", "pes_file__bordereau", "number")
+    by_invoice = {
+        invoice: CreditTitle(year, bordereau, number) for invoice, year, bordereau, number in rows
+    }
+    return {n.pk: by_invoice[n.invoice_id] for n in notes if n.invoice_id in by_invoice}
+
+
+def credit_notes_pending(authority) -> tuple[list, list]:
+    """The authority's avoirs no PES file carries yet (`billing.selectors_credit_notes.
+    credit_notes_to_carry`), split into those ready to go out as reductions (their
+    invoice's title was accepted: each with `.title`) and those that cannot yet or ever
+    (each with `.waits`, why, in French): an invoice whose rôle is not accepted yet waits
+    for it; one that no rôle will carry (brought from the previous software, or taken out
+    of its rôle, paid before it) stays out of the PES."""
+    from levee.billing.selectors_credit_notes import credit_notes_to_carry
+
+    notes = list(credit_notes_to_carry(authority).select_related("invoice__account"))
+    titles = credit_note_titles(notes)
+    # A run whose rôle went out whole: accepted files, none generated or transmitted still.
+    statuses: dict[int, set[str]] = {}
+    for run_id, status in PesFile.objects.filter(
+        authority_id=authority.pk, run_id__in={n.invoice.run_id for n in notes} - {None}
+    ).values_list("run_id", "status"):
+        statuses.setdefault(run_id, set()).add(status)
+    sent_runs = {
+        run_id
+        for run_id, seen in statuses.items()
+        if PesFileStatus.ACCEPTED in seen
+        and not seen & {PesFileStatus.GENERATED, PesFileStatus.TRANSMITTED}
+    }
+    ready, waiting = [], []
+    for note in notes:
+        note.title = titles.get(note.pk)
+        if note.title is not None:
+            ready.append(note)
+            continue
+        run_id = note.invoice.run_id
+        note.waits = (
+            CREDIT_WAITS_FOR_ROLE
+            if run_id is not None and run_id not in sent_runs
+            else CREDIT_NO_TITLE
+        )
+        waiting.append(note)
+    return ready, waiting
+
+
+def credit_files_of_authority(authority):
+    """The authority's bordereaux d'annulation-réduction, the latest first, with the avoirs
+    each carries."""
+    from .models import PesFileKind
+
+    return (
+        PesFile.objects.filter(authority_id=authority.pk, kind=PesFileKind.CREDIT)
+        .select_related("generated_by", "transmitted_by", "answered_by")
+        .prefetch_related("credit_notes")
+        .order_by("-year", "-bordereau", "-created_at")
     )

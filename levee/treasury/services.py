@@ -22,9 +22,11 @@ from .models import (
     CollectionMode,
     PesBordereauSequence,
     PesFile,
+    PesFileKind,
     PesFileStatus,
     PesGeneration,
     PesGenerationStatus,
+    PesPiece,
     PublicAccountingSettings,
     luhn_valid,
 )
@@ -370,6 +372,16 @@ def _files_record(
                 generated_by=by,
             )
         )
+    for pes_file, (_spec, counts, _partial, _name) in zip(files, written, strict=True):
+        PesPiece.objects.bulk_create(
+            (
+                PesPiece(
+                    authority_id=authority.pk, pes_file=pes_file, invoice_id=invoice_id, number=n
+                )
+                for n, invoice_id in enumerate(counts.invoice_ids, 1)
+            ),
+            batch_size=2000,
+        )
     for pes_file in files if by is not None else []:  # the command, run without --agent
         audit_write(
             authority=authority,
@@ -595,6 +607,10 @@ def pes_file_mark_rejected(
     if not reason:
         raise TreasuryError("Indiquez le motif du rejet donné par le comptable public.")
     pes_file = _answer(pes_file, status=PesFileStatus.REJECTED, by=by, at=at, reason=reason)
+    if pes_file.kind == PesFileKind.CREDIT:
+        # Its avoirs never reached Hélios: the next bordereau d'annulation-réduction
+        # carries them again.
+        _credit_notes_release(pes_file)
     audit_write(
         authority=pes_file.authority,
         actor=by,
@@ -729,3 +745,211 @@ def pes_acknowledgement_import(*, authority, content: bytes, by) -> list[PesFile
             "(exercice et n° de bordereau)."
         )
     return answered
+
+
+# --- The bordereau d'annulation-réduction: avoirs of titles already taken in charge ------
+
+NO_CREDIT_NOTE = (
+    "Aucun avoir à transmettre : aucun avoir en attente ne porte sur une facture dont le "
+    "rôle a été accepté par le comptable public. Aucun fichier n'a été généré."
+)
+
+
+def _credit_notes_release(pes_file: PesFile) -> None:
+    from levee.billing.models import CreditNote
+
+    CreditNote.objects.filter(authority_id=pes_file.authority_id, pes_file_id=pes_file.pk).update(
+        pes_file=None, updated_at=timezone.now()
+    )
+
+
+def _credit_number(*, authority, year: int) -> tuple[int, bool]:
+    """The bordereau number of a new annulation-réduction file, and whether it comes from
+    the sequence: the lowest number of a rejected annulation-réduction file of the
+    exercice that no other file took since (it never entered Hélios: reusing it leaves no
+    hole), else the sequence's next. To call under the sequence's lock."""
+    held = set(
+        PesFile.objects.filter(authority_id=authority.pk, year=year)
+        .exclude(status=PesFileStatus.REJECTED)
+        .values_list("bordereau", flat=True)
+    )
+    freed = sorted(
+        set(
+            PesFile.objects.filter(
+                authority_id=authority.pk,
+                year=year,
+                kind=PesFileKind.CREDIT,
+                status=PesFileStatus.REJECTED,
+            ).values_list("bordereau", flat=True)
+        )
+        - held
+    )
+    if freed:
+        return freed[0], False
+    sequence = PesBordereauSequence.objects.select_for_update().get(
+        authority_id=authority.pk, year=year
+    )
+    return sequence.next_value, True
+
+
+def _earlier_ht(notes) -> dict[int, list[int]]:
+    """avoir pk → the HT of its invoice's avoirs numbered before it (carried or not)."""
+    from levee.billing.models import CreditNote
+
+    result: dict[int, list[int]] = {}
+    by_invoice: dict[int, list] = {}
+    for other in CreditNote.objects.filter(
+        authority_id=notes[0].authority_id, invoice_id__in={n.invoice_id for n in notes}
+    ).order_by("year", "number"):
+        by_invoice.setdefault(other.invoice_id, []).append(other)
+    for note in notes:
+        result[note.pk] = [
+            o.total_ht_cents
+            for o in by_invoice.get(note.invoice_id, [])
+            if (o.year, o.number) < (note.year, note.number)
+        ]
+    return result
+
+
+def _credit_pdf_of(note) -> bytes:
+    from levee.billing.pdf_credit import credit_note_pdf_kept
+
+    kept = credit_note_pdf_kept(note=note)
+    with kept.open("rb") as handle:
+        return handle.read()
+
+
+def pes_credit_file_generate(*, authority, by, today: datetime.date | None = None) -> PesFile:
+    """« Générer le fichier d'annulation-réduction »: the avoirs not carried yet whose
+    invoice's title the public accountant accepted go out in one bordereau (TypBord 02),
+    one piece per avoir referring to that title (`pes.credit_file_write`), checked before it
+    is offered. The avoirs are marked carried (`CreditNote.pes_file`).
+
+    A file generated and not yet transmitted is replaced (it keeps its number, its avoirs
+    and those issued since go in the new one). The number follows the exercice's sequence
+    of bordereaux, shared with the rôles. Synchronous: a few avoirs at a time. TreasuryError,
+    in French, when nothing can go out (settings incomplete, no avoir ready); no file then."""
+    from levee.billing.models import CreditNote
+
+    from .pes import CreditSpec, credit_file_write
+    from .selectors import credit_notes_pending
+
+    settings = PublicAccountingSettings.objects.filter(authority_id=authority.pk).first()
+    if settings is None:
+        raise TreasuryError(_missing_sentence(["les réglages de comptabilité publique"]))
+    missing = settings_missing(settings)
+    if missing:
+        raise TreasuryError(_missing_sentence(missing))
+    now = timezone.now()
+    today = today or timezone.localdate()
+    stamp = timezone.localtime(now).strftime("%Y%m%d%H%M%S")
+    folder = f"pes/{authority.pk}"
+    for path in (private_storage.path("pes"), private_storage.path(folder)):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    partial = ""
+    try:
+        with transaction.atomic():
+            # One generation at a time per authority: the exercice's numbering is locked
+            # first, then the file it may replace and the avoirs.
+            replaced = (
+                PesFile.objects.select_for_update()
+                .filter(
+                    authority_id=authority.pk,
+                    kind=PesFileKind.CREDIT,
+                    status=PesFileStatus.GENERATED,
+                )
+                .first()
+            )
+            year = replaced.year if replaced else today.year
+            PesBordereauSequence.objects.get_or_create(authority=authority, year=year)
+            sequence = PesBordereauSequence.objects.select_for_update().get(
+                authority_id=authority.pk, year=year
+            )
+            if replaced is not None:
+                _credit_notes_release(replaced)
+            ready, _waiting = credit_notes_pending(authority)
+            if not ready:
+                raise TreasuryError(NO_CREDIT_NOTE)
+            list(CreditNote.objects.select_for_update().filter(pk__in=[n.pk for n in ready]))
+            if replaced is not None:
+                bordereau, from_sequence = replaced.bordereau, False
+                old_name = replaced.file.name
+                PesFile.objects.filter(pk=replaced.pk).delete()
+            else:
+                bordereau, from_sequence = _credit_number(authority=authority, year=year)
+                old_name = ""
+            spec = CreditSpec(
+                settings=settings,
+                year=year,
+                bordereau=bordereau,
+                name=_file_name(settings, year, bordereau, stamp),
+                generated_on=today,
+                stamp=stamp,
+                notes=ready,
+                titles={n.pk: n.title for n in ready},
+                earlier_ht=_earlier_ht(ready),
+            )
+            name = f"{folder}/{spec.name}.xml"
+            partial = f"{private_storage.path(name)}.credit-{secrets.token_hex(6)}.part"
+            counts = credit_file_write(
+                spec, partial, pdf_of=_credit_pdf_of if settings.attach_pdfs else None
+            )
+            problems = pes_check(partial)
+            if problems:
+                raise TreasuryError(
+                    f"Le fichier d'annulation-réduction du bordereau {bordereau} ne passe pas "
+                    "le contrôle : "
+                    + " ; ".join(problems[:10])
+                    + ("…" if len(problems) > 10 else ""),
+                    problems,
+                )
+            os.chmod(partial, 0o600)
+            if from_sequence:
+                sequence.next_value = bordereau + 1
+                sequence.save(update_fields=["next_value"])
+            pes_file = PesFile.objects.create(
+                authority=authority,
+                kind=PesFileKind.CREDIT,
+                run=None,
+                year=year,
+                bordereau=bordereau,
+                part=1,
+                name=spec.name,
+                pieces=counts.pieces,
+                lines=counts.lines,
+                attachments=counts.attachments,
+                total_ht_cents=counts.total_ht_cents,
+                vat_cents=counts.vat_cents,
+                file=name,
+                size=os.path.getsize(partial),
+                generated_at=now,
+                generated_by=by,
+            )
+            CreditNote.objects.filter(
+                authority_id=authority.pk, pk__in=[n.pk for n in ready]
+            ).update(pes_file=pes_file, updated_at=now)
+            audit_write(
+                authority=authority,
+                actor=by,
+                action="pes_file.generate",
+                obj=pes_file,
+                after={
+                    "kind": PesFileKind.CREDIT.value,
+                    "year": year,
+                    "bordereau": bordereau,
+                    "pieces": counts.pieces,
+                    "total_ht_cents": counts.total_ht_cents,
+                    "credit_notes": [n.number for n in ready],
+                },
+            )
+            os.replace(partial, private_storage.path(name))
+            partial = private_storage.path(name)
+            if old_name and old_name != name:
+                transaction.on_commit(lambda: private_storage.delete(old_name))
+    except BaseException as error:
+        if partial:
+            _remove([partial])
+        if isinstance(error, PesError):
+            raise TreasuryError(str(error)) from error
+        raise
+    return pes_file

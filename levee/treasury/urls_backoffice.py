@@ -13,6 +13,7 @@ urlpatterns = [
         views.generation_progress,
         name="generation_progress",
     ),
+    path("avoirs/generer/", views.generate_credit, name="generate_credit"),
     path("fichiers/<int:pk>/telecharger/", views.download, name="download"),
     path("fichiers/<int:pk>/transmis/", views.transmit, name="transmit"),
     path("fichiers/<int:pk>/accepte/", views.accept, name="accept"),

@@ -13,14 +13,17 @@ from levee.agents import roles
 from levee.backoffice.access import agent_required
 from levee.billing.access_backoffice import get_run_for_agent
 from levee.lib.downloads import private_file_response
+from levee.lib.text import plural_fr
 from levee.payments.mandates import creditor_identifier_of
 
 from . import services
 from .access_backoffice import get_pes_file_for_agent
 from .forms import PesAcknowledgementForm, PesRejectForm, PublicAccountingSettingsForm
-from .models import PesFileStatus
+from .models import PesFileKind, PesFileStatus
 from .pes import titled_invoices
 from .selectors import (
+    credit_files_of_authority,
+    credit_notes_pending,
     pes_files_of_run,
     pes_generations_of_runs,
     public_accounting_settings_of,
@@ -100,6 +103,12 @@ def _files_page(request, *, reject_form=None, reject_file=None, ack_form=None, s
                 same = reject_file is not None and reject_file.pk == f.pk
                 f.reject_form = reject_form if same else PesRejectForm(prefix=f"rejet-{f.pk}")
         runs.append(entry)
+    credit_ready, credit_waiting = credit_notes_pending(authority)
+    credit_files = list(credit_files_of_authority(authority)[:20])
+    for f in credit_files:
+        if f.status == PesFileStatus.TRANSMITTED:
+            same = reject_file is not None and reject_file.pk == f.pk
+            f.reject_form = reject_form if same else PesRejectForm(prefix=f"rejet-{f.pk}")
     return render(
         request,
         "treasury/backoffice/files.html",
@@ -107,6 +116,10 @@ def _files_page(request, *, reject_form=None, reject_file=None, ack_form=None, s
             "settings": settings,
             "missing": missing,
             "runs": runs,
+            "credit_ready": credit_ready,
+            "credit_waiting": credit_waiting,
+            "credit_files": credit_files,
+            "credit_replaces": any(f.status == PesFileStatus.GENERATED for f in credit_files),
             "ack_form": ack_form or PesAcknowledgementForm(),
         },
         status=status,
@@ -147,6 +160,26 @@ def generate(request, run_pk):
 
 
 @agent_required(roles.BILLING)
+@require_POST
+def generate_credit(request):
+    """« Générer le fichier d'annulation-réduction »: the avoirs of titles already taken in
+    charge, in one bordereau written and checked at once (a few avoirs: no task)."""
+    try:
+        pes_file = services.pes_credit_file_generate(
+            authority=request.agent.authority, by=request.user
+        )
+    except TreasuryError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            f"Fichier d'annulation-réduction généré et contrôlé : bordereau {pes_file.bordereau} "
+            f"({pes_file.year}), {plural_fr(pes_file.pieces, 'avoir')}.",
+        )
+    return redirect(reverse("treasury_bo:roles") + "#credit-title")
+
+
+@agent_required(roles.BILLING)
 def download(request, pk):
     pes_file = get_pes_file_for_agent(request, pk)
     response = private_file_response(pes_file.file, content_type="application/xml")
@@ -178,10 +211,12 @@ def accept(request, pk):
     except TreasuryError as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(
-            request,
-            f"Bordereau {pes_file.bordereau} accepté : ses factures peuvent être réglées en ligne.",
+        then = (
+            "ses réductions sont prises en charge"
+            if pes_file.kind == PesFileKind.CREDIT
+            else "ses factures peuvent être réglées en ligne"
         )
+        messages.success(request, f"Bordereau {pes_file.bordereau} accepté : {then}.")
     return redirect("treasury_bo:roles")
 
 
@@ -199,10 +234,12 @@ def reject(request, pk):
     except TreasuryError as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(
-            request,
-            f"Bordereau {pes_file.bordereau} marqué rejeté : le rôle peut être généré à nouveau.",
+        then = (
+            "ses avoirs partiront dans le prochain fichier d'annulation-réduction"
+            if pes_file.kind == PesFileKind.CREDIT
+            else "le rôle peut être généré à nouveau"
         )
+        messages.success(request, f"Bordereau {pes_file.bordereau} marqué rejeté : {then}.")
     return redirect("treasury_bo:roles")
 
 

@@ -204,6 +204,7 @@ NOT_PAGES = {
             "billing_bo:credit_note_refund_done",
             "backoffice:account_plan_set",
             "treasury_bo:generate",
+            "treasury_bo:generate_credit",
             "treasury_bo:transmit",
             "treasury_bo:accept",
             "treasury_bo:reject",
