@@ -1,20 +1,25 @@
 """The estimate of a household's next invoice shown on « Mes bacs/levées » (flow 8): the
 lifts of the plan used so far this year, the extra ones, and what the year comes to at the
-pace so far, priced with the tariff in force; the next invoice is that, less what the
-year's published invoices already billed (an authority billing by half-year has sent the
-first one by summer). A fixed number of queries, whatever the history."""
+pace so far, priced with the tariff in force. An authority billing by half-year has sent
+the first invoice by summer: the days no published invoice bills yet are priced as the next
+run will price them, as a period of their own with its own share of the plan's lifts (a
+first half with more lifts than its share had them billed as extra, whatever the second
+half brings), and the lifts counted as extra so far are those the invoices billed as extra
+plus those of that period beyond its share. A fixed number of queries, whatever the
+history."""
 
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Max, Subquery, Sum
+from django.db.models import Max, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from levee.collection.models import Bin, Flux
 from levee.subscribers.models import Subscription, SubscriptionKind
 
-from .models import Invoice, InvoiceStatus, PlanKind, Tariff, TariffPlan
-from .pricing import Computed, invoice_compute, round_half_up
+from .models import Invoice, InvoiceLine, InvoiceStatus, LineKind, PlanKind, Tariff, TariffPlan
+from .pricing import Computed, invoice_compute, round_half_up, year_share
 from .selectors import HouseholdBin, household_bin_on, subscription_usage
 
 
@@ -26,11 +31,13 @@ class Estimate:
     today: datetime.date
     plan_label: str
     extra_lift_cents: int  # the price of one extra lift (or opening), HT
+    vat_rate_bp: int  # the tariff's
     unit_word: str  # « levée », or « ouverture » for a badge
     included_lifts: int  # in the plan for first_day..last_day
     lifts_so_far: int
     projected_lifts: int  # at the pace so far, by last_day
-    computed: Computed  # the invoice of first_day..last_day at that pace
+    extra_so_far: int  # billed as extra by the year's invoices, and beyond the share since
+    computed: Computed | None  # the invoice of the days not billed yet at that pace
     invoiced_cents: int  # TTC, by the published invoices of periods within the year
     billed_until: datetime.date | None = None  # the last day those invoices bill
 
@@ -42,24 +49,21 @@ class Estimate:
 
     @property
     def included_used(self) -> int:
-        return min(self.lifts_so_far, self.included_lifts)
+        return min(max(0, self.lifts_so_far - self.extra_so_far), self.included_lifts)
 
     @property
     def included_left(self) -> int:
-        return max(0, self.included_lifts - self.lifts_so_far)
-
-    @property
-    def extra_so_far(self) -> int:
-        return max(0, self.lifts_so_far - self.included_lifts)
-
-    @property
-    def total_cents(self) -> int:
-        """What the whole year comes to, TTC."""
-        return self.computed.total_cents
+        return max(0, self.included_lifts - self.included_used)
 
     @property
     def next_invoice_cents(self) -> int:
-        return max(0, self.computed.total_cents - self.invoiced_cents)
+        """The invoice of the days no published invoice bills yet, TTC."""
+        return self.computed.total_cents if self.computed is not None else 0
+
+    @property
+    def total_cents(self) -> int:
+        """What the whole year comes to, TTC: what its invoices billed, and the next one."""
+        return self.invoiced_cents + self.next_invoice_cents
 
 
 def invoice_estimate(
@@ -95,21 +99,38 @@ def invoice_estimate(
         subscription=subscription, first_day=first_day, last_day=counted_until
     )
     days_counted = (counted_until - first_day).days + 1
-    days_billed = (last_day - first_day).days + 1
-    projected_lifts = round_half_up(lifts * days_billed, days_counted)
-    projected_grams = round_half_up(grams * days_billed, days_counted)
+    ahead = (last_day - counted_until).days  # the days after today, to the year's end
+    invoiced_cents, billed_until, billed_extra = _invoiced_in_year(subscription, year)
+    # The days no published invoice bills yet, from the day after the last one billed.
+    rest_first = first_day
+    if billed_until is not None:
+        rest_first = max(first_day, billed_until + datetime.timedelta(days=1))
+    if rest_first == first_day:
+        rest_lifts, rest_grams = lifts, grams
+    elif rest_first <= counted_until:
+        rest_lifts, rest_grams = subscription_usage(
+            subscription=subscription, first_day=rest_first, last_day=counted_until
+        )
+    else:
+        rest_lifts, rest_grams = 0, 0
+    # Those lifts, and the days ahead at the year's pace so far.
+    projected_rest = rest_lifts + round_half_up(lifts * ahead, days_counted)
+    projected_rest_grams = rest_grams + round_half_up(grams * ahead, days_counted)
     unit_word = "ouverture" if subscription.kind == SubscriptionKind.BADGE else "levée"
-    computed = invoice_compute(
-        plan=plan,
-        vat_rate_bp=tariff.vat_rate_bp,
-        year=year,
-        first_day=first_day,
-        last_day=last_day,
-        lifts=projected_lifts,
-        weight_grams=projected_grams,
-        unit_word=unit_word,
-    )
-    invoiced_cents, billed_until = _invoiced_in_year(subscription, year)
+    computed = None
+    extra_so_far = billed_extra
+    if rest_first <= last_day:
+        computed = invoice_compute(
+            plan=plan,
+            vat_rate_bp=tariff.vat_rate_bp,
+            year=year,
+            first_day=rest_first,
+            last_day=last_day,
+            lifts=projected_rest,
+            weight_grams=projected_rest_grams,
+            unit_word=unit_word,
+        )
+        extra_so_far += max(0, rest_lifts - computed.included_lifts)
     return Estimate(
         invoiced_cents=invoiced_cents,
         billed_until=billed_until,
@@ -119,10 +140,12 @@ def invoice_estimate(
         today=today,
         plan_label=plan.label,
         extra_lift_cents=plan.extra_lift_cents,
+        vat_rate_bp=tariff.vat_rate_bp,
         unit_word=unit_word,
-        included_lifts=computed.included_lifts,
+        included_lifts=year_share(plan.included_lifts, year, first_day, last_day),
         lifts_so_far=lifts,
-        projected_lifts=projected_lifts,
+        projected_lifts=lifts - rest_lifts + projected_rest,
+        extra_so_far=extra_so_far,
         computed=computed,
     )
 
@@ -170,9 +193,18 @@ def _plan_of(
     return plans.get((PlanKind.BAC, b.volume_litres)) if b else None
 
 
-def _invoiced_in_year(subscription: Subscription, year: int) -> tuple[int, datetime.date | None]:
-    """What the year's published invoices of the subscription total (TTC), and the last day
-    they bill."""
+def _invoiced_in_year(
+    subscription: Subscription, year: int
+) -> tuple[int, datetime.date | None, int]:
+    """What the year's published invoices of the subscription total (TTC), the last day
+    they bill, and the lifts they billed as extra (one query)."""
+    extra = (
+        InvoiceLine.objects.filter(invoice_id=OuterRef("pk"), kind=LineKind.EXTRA)
+        .order_by()
+        .values("invoice_id")
+        .annotate(lifts=Sum("quantity"))
+        .values("lifts")
+    )
     done = (
         Invoice.objects.filter(
             authority_id=subscription.authority_id,
@@ -183,6 +215,7 @@ def _invoiced_in_year(subscription: Subscription, year: int) -> tuple[int, datet
         )
         .exclude(number="")
         .exclude(status__in=[InvoiceStatus.SIMULATED, InvoiceStatus.CANCELLED])
-        .aggregate(total=Sum("total_cents"), until=Max("period_end"))
+        .annotate(extra_lifts=Coalesce(Subquery(extra), 0))
+        .aggregate(total=Sum("total_cents"), until=Max("period_end"), extra=Sum("extra_lifts"))
     )
-    return done["total"] or 0, done["until"]
+    return done["total"] or 0, done["until"], done["extra"] or 0

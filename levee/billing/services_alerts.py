@@ -104,9 +104,7 @@ def _send(subscription: Subscription, estimate: Estimate, *, deliver: bool = Tru
     authority = subscription.authority
     account = subscription.account
     recipients = account_recipients([account.pk])[account.pk]
-    extra_ttc = estimate.extra_lift_cents + vat_of(
-        estimate.extra_lift_cents, estimate.computed.vat_rate_bp
-    )
+    extra_ttc = estimate.extra_lift_cents + vat_of(estimate.extra_lift_cents, estimate.vat_rate_bp)
     context = {
         "year": estimate.year,
         "plan_label": estimate.plan_label,

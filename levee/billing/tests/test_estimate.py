@@ -7,6 +7,7 @@ import zoneinfo
 import pytest
 
 from levee.billing.estimates import invoice_estimate
+from levee.billing.models import LineKind
 from levee.collection.models import DropOff, DropOffKind, Flux
 from levee.collection.tests.conftest import make_bin
 from levee.collection.tests.test_production_page import weekly_lifts
@@ -147,7 +148,9 @@ def test_a_badge_counts_openings(dupont, subscription):
     assert "Ouvertures incluses" in estimate.computed.lines[1].label
 
 
-def test_the_next_invoice_is_the_year_less_what_the_years_invoices_billed(dupont, subscription):
+def test_the_next_invoice_prices_the_days_no_invoice_billed_with_their_share_of_the_plan(
+    dupont, subscription
+):
     lifts(make_bin(dupont, chip="E0040001"), 15)
     make_tariff(dupont.authority, 2024)
     first_half = (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30))
@@ -172,9 +175,46 @@ def test_the_next_invoice_is_the_year_less_what_the_years_invoices_billed(dupont
         published=False,
     )
     estimate = invoice_estimate(subscription=subscription, today=TODAY)
-    assert estimate.total_cents == 12300  # the year: 60 € + 18 extra lifts × 3,50 €
+    # The second half, as the next run will bill it: 30,17 € of the 60 € a year, 7 of the 12
+    # lifts, and 15 lifts at the year's pace (15 in its first 183 days) for its 183 days
+    # ahead: 8 extra × 3,50 €. The year is the first half's 40 € and that.
+    second_half_fixed = 6000 - 6000 * 182 // 366
+    assert estimate.next_invoice_cents == second_half_fixed + 8 * 350 == 5817
     assert estimate.invoiced_cents == 4000
-    assert estimate.next_invoice_cents == 8300
+    assert estimate.total_cents == 4000 + 5817
+    assert estimate.projected_lifts == 30
+
+
+def test_the_first_halfs_extra_lifts_stay_extra_whatever_the_second_half_brings(
+    dupont, subscription
+):
+    """Marie Martin's « Mon forfait » counted her lifts against the year's 12 while her
+    invoice of the first half had billed some as extra: a half-year counts its lifts
+    against its own share of the plan (5 of the 12 in the first half, 7 in the second)."""
+    bin = make_bin(dupont, chip="E0040001")
+    lifts(bin, 10)  # January to mid-March
+    lifts(bin, 2, start=datetime.datetime(2024, 10, 1, 7, tzinfo=PARIS))
+    make_tariff(dupont.authority, 2024)
+    make_invoice(
+        dupont,
+        number="2400240000001",
+        issued_on=datetime.date(2024, 7, 2),
+        total_cents=2983 + 5 * 350,
+        period=(datetime.date(2024, 1, 1), datetime.date(2024, 6, 30)),
+        lines=[
+            ("Abonnement Bac 120 L du 01/01/2024 au 30/06/2024", 1, 2983, 2983, LineKind.FIXED),
+            ("Levées incluses dans le forfait : 5 sur 5", 5, 0, 0, LineKind.INCLUDED),
+            ("5 levées supplémentaires × 3,50 €", 5, 350, 1750, LineKind.EXTRA),
+        ],
+    )
+    estimate = invoice_estimate(subscription=subscription, today=datetime.date(2024, 10, 15))
+    assert (estimate.lifts_so_far, estimate.included_lifts) == (12, 12)
+    assert estimate.extra_so_far == 5  # billed in the first half; the 2 since are within 7
+    assert (estimate.included_used, estimate.included_left) == (7, 5)
+    # The second half: 2 lifts so far and 3 ahead at the year's pace, within its 7.
+    assert estimate.projected_lifts == 10 + 5
+    assert estimate.next_invoice_cents == 6000 - 6000 * 182 // 366
+    assert estimate.total_cents == 2983 + 1750 + 3017
 
 
 def test_the_next_invoice_is_never_below_zero(dupont, subscription):
@@ -184,7 +224,9 @@ def test_the_next_invoice_is_never_below_zero(dupont, subscription):
         dupont, number="2400240000001", issued_on=datetime.date(2024, 1, 2), total_cents=9000
     )
     estimate = invoice_estimate(subscription=subscription, today=TODAY)
-    assert estimate.total_cents == 6000 and estimate.next_invoice_cents == 0
+    # The year is billed to its last day: it comes to what its invoice said, nothing next.
+    assert estimate.year_billed
+    assert estimate.total_cents == 9000 and estimate.next_invoice_cents == 0
 
 
 def test_a_year_billed_to_its_last_day_has_no_next_invoice_to_estimate(dupont, subscription):
