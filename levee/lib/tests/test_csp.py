@@ -17,9 +17,9 @@ from testkit import ccfi_world, make_user
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
-# Emails are read by mail clients, which need inline styles; the PDF invoice is rendered by
+# Emails are read by mail clients, which need inline styles; the PDF invoice and avoir are rendered by
 # WeasyPrint on the server, never served as a page.
-NOT_SERVED = ("emails/", "billing/invoice_pdf.html")
+NOT_SERVED = ("emails/", "billing/invoice_pdf.html", "billing/credit_note_pdf.html")
 
 
 def policy(response) -> dict:
