@@ -229,3 +229,17 @@ def test_a_refund_is_listed_to_check_then_marked_done(client, world):
     assert done.status_code == 302
     listed = plain(client.get(reverse("billing_bo:payments_to_check")))
     assert "Aucun avoir à rembourser." in listed
+
+
+def test_the_invoice_page_counts_the_avoirs_in_its_balance(client, world):
+    payment_record(
+        invoice=world.invoice,
+        method=PaymentMethod.CHEQUE,
+        paid_on=TODAY,
+        reference="43",
+        amount_cents=5000,
+        by=world.billing,
+    )
+    post(client, world, amount="7,94")
+    page = plain(client.get(page_url(world.invoice)))
+    assert "Réglé : 50,00 € sur 80,00 € (après avoirs). Reste à payer : 30,00 € ." in page
