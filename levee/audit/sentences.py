@@ -626,7 +626,8 @@ SENTENCES: dict[str, Callable] = {
     ),
     "pes_file.generate": lambda e, b, a, k: (
         f"fichier PES du bordereau {a.get('bordereau', EMPTY)} ({a.get('year', '')}) généré"
-        f" : {plain(a.get('pieces', EMPTY))} factures"
+        f" : {plain(a.get('pieces', EMPTY))} "
+        + ("avoirs en annulation-réduction" if a.get("kind") == "annulation" else "factures")
     ),
     "pes_file.transmit": lambda e, b, a, k: (
         f"fichier PES du bordereau {a.get('bordereau', EMPTY)} transmis au comptable public"

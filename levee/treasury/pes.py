@@ -14,6 +14,10 @@ change from piece to piece computed once per file, the texts folded once and cac
 pieces go to disk `chunk_size` at a time. The PDFs are compressed and encoded one at a
 time, in slices. The file is byte for byte the one lxml would serialise from the same
 elements (`tests/test_pes_golden.py`).
+
+The bordereau d'annulation-réduction (TypBord 02, `credit_file_write`) carries the avoirs
+of titles already taken in charge, one piece per avoir naming its title; the codes the
+documentation did not settle are in one block below (« The bordereau d'annulation-réduction »).
 """
 
 import base64
@@ -31,7 +35,14 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
-from levee.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus
+from levee.billing.models import (
+    BillingRun,
+    CreditNoteReason,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+)
 from levee.lib.text import fold
 from levee.payments.models import DebitStatus, MandateStatus, ScheduledDebit
 from levee.subscribers.models import Account, Category, Civility
@@ -1048,7 +1059,7 @@ class CreditTitle:
 @dataclass
 class CreditSpec:
     """One bordereau d'annulation-réduction: its avoirs (with their invoice, account and
-    run read), the title each corrects, the HT of each invoice's earlier avoirs."""
+    run read), the title each corrects, what each invoice's earlier avoirs took."""
 
     settings: PublicAccountingSettings
     year: int
@@ -1058,7 +1069,8 @@ class CreditSpec:
     stamp: str
     notes: list = field(default_factory=list)
     titles: dict[int, CreditTitle] = field(default_factory=dict)  # avoir pk → its title
-    earlier_ht: dict[int, list[int]] = field(default_factory=dict)  # avoir pk → HT before
+    # avoir pk → (HT, reason) of its invoice's avoirs numbered before it
+    earlier: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -1070,14 +1082,35 @@ class CreditLine:
     vat_cents: int
 
 
-def credit_lines(original: list[PieceLine], earlier_ht: list[int], note) -> list[CreditLine]:
-    """The avoir's HT shared over the title's lines (as the rôle wrote them) in proportion
-    to what each line still amounts to after the invoice's earlier avoirs (shared the same
-    way, in their order), so no line is ever reduced below zero; its VAT in proportion to
-    each part. A line of nothing is left out."""
+# What a lift contest's avoir takes back is what the lift cost (an extra lift's price, its
+# weight: `billing.services_credit_notes.credit_note_for_lift`): those lines first.
+LIFT_LINE_KINDS = (LineKind.EXTRA, LineKind.WEIGHT)
+
+
+def _take(total: int, remaining: list[int], kinds: list[str], reason: str) -> list[int]:
+    """`total` taken off the lines' `remaining` amounts: for a lift contest, from the lines
+    of extra lifts and weight first; otherwise (and for what is left) in proportion to
+    what each line still amounts to. No part exceeds its line's remaining amount."""
+    parts = [0] * len(remaining)
+    if reason == CreditNoteReason.LIFT_CONTEST:
+        weights = [r if k in LIFT_LINE_KINDS else 0 for r, k in zip(remaining, kinds, strict=True)]
+        parts = split_cents(min(total, sum(weights)), weights)
+    left = [r - p for r, p in zip(remaining, parts, strict=True)]
+    more = split_cents(min(total - sum(parts), sum(left)), left)
+    return [p + m for p, m in zip(parts, more, strict=True)]
+
+
+def credit_lines(
+    original: list[PieceLine], earlier: list[tuple[int, str]], note
+) -> list[CreditLine]:
+    """The avoir's HT shared over the title's lines (as the rôle wrote them), after the
+    invoice's earlier avoirs (`earlier`: their HT and reason, in their order) took their
+    parts the same way, so no line is ever reduced below zero (`_take`); its VAT in
+    proportion to each part. A line of nothing is left out."""
     remaining = [line.ht_cents for line in original]
-    for ht in earlier_ht:
-        taken = split_cents(min(ht, sum(remaining)), remaining)
+    kinds = [line.kind for line in original]
+    for ht, reason in earlier:
+        taken = _take(ht, remaining, kinds, reason)
         remaining = [r - t for r, t in zip(remaining, taken, strict=True)]
     if note.total_ht_cents <= 0 or note.total_ht_cents > sum(remaining):
         raise PesError(
@@ -1085,7 +1118,7 @@ def credit_lines(original: list[PieceLine], earlier_ht: list[int], note) -> list
             f"sur les lignes du titre de la facture {note.invoice.number} : il ne peut pas "
             "partir en réduction."
         )
-    parts = split_cents(note.total_ht_cents, remaining)
+    parts = _take(note.total_ht_cents, remaining, kinds, note.reason)
     vats = split_cents(note.vat_cents, parts)
     return [
         CreditLine(line.kind, line.label, position, ht, vat)
@@ -1168,7 +1201,7 @@ def _credit_piece(spec: CreditSpec, index: int, note, writer: "_PieceWriter") ->
         year=title.year,
         period=period,
     )
-    lines = credit_lines(credit_title_lines(invoice), spec.earlier_ht.get(note.pk, []), note)
+    lines = credit_lines(credit_title_lines(invoice), spec.earlier.get(note.pk, []), note)
     objet = (
         f"AVOIR {note.number} {note.get_kind_display()} FACTURE {number} ROLE {title.year} "
         f"BORDEREAU {title.bordereau} ARTICLE {title.piece}"

@@ -792,11 +792,12 @@ def _credit_number(*, authority, year: int) -> tuple[int, bool]:
     return sequence.next_value, True
 
 
-def _earlier_ht(notes) -> dict[int, list[int]]:
-    """avoir pk → the HT of its invoice's avoirs numbered before it (carried or not)."""
+def _earlier(notes) -> dict[int, list[tuple[int, str]]]:
+    """avoir pk → the HT and reason of its invoice's avoirs numbered before it (carried or
+    not), in their order."""
     from levee.billing.models import CreditNote
 
-    result: dict[int, list[int]] = {}
+    result: dict[int, list[tuple[int, str]]] = {}
     by_invoice: dict[int, list] = {}
     for other in CreditNote.objects.filter(
         authority_id=notes[0].authority_id, invoice_id__in={n.invoice_id for n in notes}
@@ -804,7 +805,7 @@ def _earlier_ht(notes) -> dict[int, list[int]]:
         by_invoice.setdefault(other.invoice_id, []).append(other)
     for note in notes:
         result[note.pk] = [
-            o.total_ht_cents
+            (o.total_ht_cents, o.reason)
             for o in by_invoice.get(note.invoice_id, [])
             if (o.year, o.number) < (note.year, note.number)
         ]
@@ -887,7 +888,7 @@ def pes_credit_file_generate(*, authority, by, today: datetime.date | None = Non
                 stamp=stamp,
                 notes=ready,
                 titles={n.pk: n.title for n in ready},
-                earlier_ht=_earlier_ht(ready),
+                earlier=_earlier(ready),
             )
             name = f"{folder}/{spec.name}.xml"
             partial = f"{private_storage.path(name)}.credit-{secrets.token_hex(6)}.part"

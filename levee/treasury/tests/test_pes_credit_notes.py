@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from levee.audit.models import AuditEntry
+from levee.audit.sentences import entry_text
 from levee.billing.models import CreditNote, CreditNoteKind, CreditNoteReason, LineKind
 from levee.billing.services_credit_notes import credit_note_issue
 from levee.lib.storage import private_storage
@@ -47,11 +48,20 @@ def _accepted_role(run, agent):
     return files
 
 
-def _issue(invoice, agent, *, kind=CreditNoteKind.REDUCTION, cents=None, today=TODAY):
+def _issue(
+    invoice,
+    agent,
+    *,
+    kind=CreditNoteKind.REDUCTION,
+    cents=None,
+    today=TODAY,
+    reason=CreditNoteReason.LIFT_CONTEST,
+):
     return credit_note_issue(
         invoice=invoice,
         kind=kind,
-        reason=CreditNoteReason.LIFT_CONTEST,
+        reason=reason,
+        text="Tarif corrigé" if reason == CreditNoteReason.OTHER else "",
         by=agent,
         amount_cents=cents,
         today=today,
@@ -137,7 +147,7 @@ def test_the_file_refers_each_avoir_to_the_title_it_reduces(world):
             assert v(line, "Tiers/Adresse/Adr2") == v(title, "LigneDePiece/Tiers/Adresse/Adr2")
             assert line.find("Tiers/CpteBancaire") is None
 
-    # The reduction is shared over the title's lines (60,00 € and 10,50 €) in proportion;
+    # A lift contest's reduction takes the extra lifts' line (the title's line 2) first;
     # the cancellation takes each line whole, tied to its line of the title.
     def lines_of(piece):
         return [
@@ -158,7 +168,7 @@ def test_the_file_refers_each_avoir_to_the_title_it_reduces(world):
         for line in role_pieces[invoices[2].number].findall("LigneDePiece")
     ]
     assert lines_of(pieces[1]) == title_lines
-    assert [(o, ht) for o, ht, _c in lines_of(pieces[0])] == [("1", "8.94"), ("2", "1.56")]
+    assert [(o, ht) for o, ht, _c in lines_of(pieces[0])] == [("2", "10.50")]
     assert pes_check(private_storage.path(credit.file.name)) == []
     # Marked carried: no longer pending, and the audit says so.
     assert set(CreditNote.objects.filter(pes_file=credit).values_list("pk", flat=True)) == {
@@ -168,6 +178,7 @@ def test_the_file_refers_each_avoir_to_the_title_it_reduces(world):
     assert credit_notes_pending(authority) == ([], [])
     entry = AuditEntry.objects.get(action="pes_file.generate", object_id=str(credit.pk))
     assert entry.after["credit_notes"] == [reduction.number, cancellation.number]
+    assert "(2027) généré : 2 avoirs en annulation-réduction" in entry_text(entry)
     assert (credit.pieces, credit.total_ht_cents, credit.vat_cents) == (2, 8100, 0)
 
 
@@ -190,16 +201,17 @@ def test_carried_avoirs_are_not_sent_twice_and_a_generated_file_is_replaced(worl
         pes_credit_file_generate(authority=authority, by=agent, today=TODAY)
     assert refused.value.message == NO_CREDIT_NOTE
     assert PesFile.objects.filter(kind=PesFileKind.CREDIT).count() == 1
-    # A new avoir of the same invoice goes alone, in the next number; the line shares
-    # count what the earlier avoir took.
-    third = _issue(invoices[0], agent, cents=6000)
+    # A new avoir of the same invoice goes alone, in the next number; another reason than
+    # a lift contest is shared in proportion to what each line still amounts to after the
+    # earlier avoir (5,00 € off the extra lifts: 60,00 € and 5,50 € left).
+    third = _issue(invoices[0], agent, cents=6000, reason=CreditNoteReason.TARIFF_ERROR)
     later = pes_credit_file_generate(authority=authority, by=agent, today=TODAY)
     assert later.bordereau == again.bordereau + 1
     (piece,) = _pieces(parsed(later))
     assert v(piece, "BlocPiece/NumDette") == invoices[0].number
     assert v(piece, "BlocPiece/ObjPce").startswith(f"AVOIR {third.number}")
     amounts = [v(x, "BlocLignePiece/InfoLignePiece/MtHT") for x in piece.findall("LigneDePiece")]
-    assert sum(int(a.replace(".", "")) for a in amounts) == 6000
+    assert amounts == ["54.96", "5.04"]
     assert PesBordereauSequence.objects.get(authority=authority, year=2027).next_value == 3
 
 
