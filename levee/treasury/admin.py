@@ -15,8 +15,17 @@ class PublicAccountingSettingsAdmin(RecordAdmin):
 
 @admin.register(PesFile)
 class PesFileAdmin(RecordAdmin):
-    list_display = ["name", "authority", "year", "bordereau", "status", "pieces", "generated_at"]
-    list_filter = ["authority", "status", "year"]
+    list_display = [
+        "name",
+        "authority",
+        "kind",
+        "year",
+        "bordereau",
+        "status",
+        "pieces",
+        "generated_at",
+    ]
+    list_filter = ["authority", "kind", "status", "year"]
     search_fields = ["name"]
 
 

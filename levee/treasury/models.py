@@ -206,6 +206,12 @@ class PesFile(TimeStampedModel):
     vat_cents = models.BigIntegerField("TVA (centimes)", default=0)
     first_invoice_id = models.PositiveBigIntegerField("première facture", default=0)
     last_invoice_id = models.PositiveBigIntegerField("dernière facture", default=0)
+    # Which invoice each piece of a rôle carried, as written: the invoices' pks in the
+    # order of their pieces (ascending), each as its gap from the one before, separated
+    # by commas (« 8231,1,1,4 »: a few characters a piece, one column written with the
+    # file). An avoir's reduction names its title by these numbers (`piece_number_of`),
+    # which later changes of the invoice (paid, credited) could not give back.
+    piece_invoices = models.TextField("factures des pièces (écarts)", blank=True, editable=False)
     file = models.FileField("fichier", storage=private_storage, upload_to="pes/", blank=True)
     size = models.PositiveBigIntegerField("taille (octets)", default=0)
     generated_at = models.DateTimeField("généré le")
@@ -266,36 +272,30 @@ class PesFile(TimeStampedModel):
     def total_cents(self) -> int:
         return self.total_ht_cents + self.vat_cents
 
+    @staticmethod
+    def piece_invoices_encode(invoice_ids: list[int]) -> str:
+        previous = 0
+        gaps = []
+        for invoice_id in invoice_ids:
+            gaps.append(str(invoice_id - previous))
+            previous = invoice_id
+        return ",".join(gaps)
 
-class PesPiece(models.Model):
-    """Which invoice a rôle's piece carried: its IdPce in the file's bordereau, as written.
-    An avoir's reduction refers to the title by these numbers (exercice, bordereau, IdPce),
-    which later changes of the invoice (paid, credited) could not give back."""
-
-    authority = models.ForeignKey(
-        "authorities.Authority", on_delete=models.PROTECT, verbose_name="collectivité"
-    )
-    pes_file = models.ForeignKey(
-        PesFile, on_delete=models.CASCADE, related_name="piece_rows", verbose_name="fichier PES"
-    )
-    invoice = models.ForeignKey(
-        "billing.Invoice", on_delete=models.PROTECT, related_name="+", verbose_name="facture"
-    )
-    number = models.PositiveIntegerField("n° de pièce (IdPce)")
-
-    class Meta:
-        verbose_name = "pièce d'un fichier PES"
-        verbose_name_plural = "pièces des fichiers PES"
-        indexes = [models.Index(fields=["authority", "invoice"], name="pespiece_invoice")]
-        constraints = [
-            models.UniqueConstraint(fields=["pes_file", "number"], name="unique_pes_piece_number"),
-            models.UniqueConstraint(
-                fields=["pes_file", "invoice"], name="unique_pes_piece_invoice"
-            ),
-        ]
-
-    def __str__(self):
-        return f"Pièce {self.number} du fichier {self.pes_file_id}"
+    def piece_number_of(self, invoice_pk: int) -> int | None:
+        """The IdPce of the piece that carried the invoice in this file, None if none did."""
+        if (
+            not self.piece_invoices
+            or not self.first_invoice_id <= invoice_pk <= self.last_invoice_id
+        ):
+            return None
+        current = 0
+        for number, gap in enumerate(self.piece_invoices.split(","), 1):
+            current += int(gap)
+            if current == invoice_pk:
+                return number
+            if current > invoice_pk:
+                return None
+        return None
 
 
 class PesBordereauSequence(models.Model):

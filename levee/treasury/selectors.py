@@ -111,24 +111,32 @@ CREDIT_NO_TITLE = "hors PES : sa facture n'est le titre d'aucun rôle accepté (
 
 def credit_note_titles(notes) -> dict[int, "CreditTitle"]:
     """avoir pk → the title its invoice became: the exercice and bordereau of the accepted
-    rôle file that carried the invoice, and its IdPce there (as written, `PesPiece`). An
-    avoir whose invoice no accepted rôle carries is absent."""
-    from .models import PesFileKind, PesPiece
+    rôle file that carried the invoice, and its IdPce there (as written,
+    `PesFile.piece_number_of`). An avoir whose invoice no accepted rôle carries is absent."""
+    from .models import PesFileKind
     from .pes import CreditTitle
 
     notes = list(notes)
     if not notes:
         return {}
-    rows = PesPiece.objects.filter(
-        authority_id=notes[0].authority_id,
-        invoice_id__in={n.invoice_id for n in notes},
-        pes_file__kind=PesFileKind.ROLE,
-        pes_file__status=PesFileStatus.ACCEPTED,
-    ).values_list("invoice_id", "pes_file__year", "pes_file__bordereau", "number")
-    by_invoice = {
-        invoice: CreditTitle(year, bordereau, number) for invoice, year, bordereau, number in rows
-    }
-    return {n.pk: by_invoice[n.invoice_id] for n in notes if n.invoice_id in by_invoice}
+    files = list(
+        PesFile.objects.filter(
+            authority_id=notes[0].authority_id,
+            kind=PesFileKind.ROLE,
+            status=PesFileStatus.ACCEPTED,
+            run_id__in={n.invoice.run_id for n in notes} - {None},
+        )
+    )
+    titles = {}
+    for note in notes:
+        for pes_file in files:
+            if pes_file.run_id != note.invoice.run_id:
+                continue
+            number = pes_file.piece_number_of(note.invoice_id)
+            if number is not None:
+                titles[note.pk] = CreditTitle(pes_file.year, pes_file.bordereau, number)
+                break
+    return titles
 
 
 def credit_notes_pending(authority) -> tuple[list, list]:

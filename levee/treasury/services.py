@@ -26,7 +26,6 @@ from .models import (
     PesFileStatus,
     PesGeneration,
     PesGenerationStatus,
-    PesPiece,
     PublicAccountingSettings,
     luhn_valid,
 )
@@ -366,21 +365,12 @@ def _files_record(
                 vat_cents=counts.vat_cents,
                 first_invoice_id=spec.first_id,
                 last_invoice_id=spec.last_id,
+                piece_invoices=PesFile.piece_invoices_encode(counts.invoice_ids),
                 file=name,
                 size=os.path.getsize(_partial),
                 generated_at=now,
                 generated_by=by,
             )
-        )
-    for pes_file, (_spec, counts, _partial, _name) in zip(files, written, strict=True):
-        PesPiece.objects.bulk_create(
-            (
-                PesPiece(
-                    authority_id=authority.pk, pes_file=pes_file, invoice_id=invoice_id, number=n
-                )
-                for n, invoice_id in enumerate(counts.invoice_ids, 1)
-            ),
-            batch_size=2000,
         )
     for pes_file in files if by is not None else []:  # the command, run without --agent
         audit_write(

@@ -17,7 +17,6 @@ from levee.treasury.models import (
     PesFile,
     PesFileKind,
     PesFileStatus,
-    PesPiece,
 )
 from levee.treasury.pes import cle1, cle2
 from levee.treasury.pes_check import pes_check
@@ -130,7 +129,7 @@ def test_the_file_refers_each_avoir_to_the_title_it_reduces(world):
             debt=invoice.number,
         )
         assert v(piece, "BlocPiece/Cle2") == cle2(year=2026, period="2", debt=invoice.number)
-        id_pce = PesPiece.objects.get(pes_file=role, invoice=invoice).number
+        id_pce = role.piece_number_of(invoice.pk)
         assert str(id_pce) == v(title, "BlocPiece/IdPce")
         assert v(piece, "BlocPiece/ObjPce").endswith(
             f"FACTURE {invoice.number} ROLE 2026 BORDEREAU {role.bordereau} ARTICLE {id_pce}"
@@ -455,3 +454,17 @@ def test_readers_do_not_generate_and_another_authority_is_a_404(world, client):
     assert client.post(reverse("treasury_bo:transmit", args=[credit.pk])).status_code == 404
     assert client.post(reverse("treasury_bo:generate_credit")).status_code == 302
     assert PesFile.objects.filter(kind=PesFileKind.CREDIT).count() == 1
+
+
+def test_a_role_file_keeps_which_invoice_each_piece_carried():
+    from levee.treasury.models import PesFile as File
+
+    carried = File(
+        first_invoice_id=8231,
+        last_invoice_id=8300,
+        piece_invoices=File.piece_invoices_encode([8231, 8232, 8240, 8300]),
+    )
+    assert carried.piece_invoices == "8231,1,8,60"
+    assert [carried.piece_number_of(pk) for pk in (8231, 8232, 8240, 8300)] == [1, 2, 3, 4]
+    # An invoice of the range that no piece carried (paid before the rôle), or outside it.
+    assert [carried.piece_number_of(pk) for pk in (8233, 8230, 8301)] == [None, None, None]

@@ -16,7 +16,7 @@ from levee.collection.tests.conftest import make_bin
 from levee.lib.storage import private_storage
 from levee.requests.tests.conftest import BO, plain, world  # noqa: F401 (the fixture)
 from levee.requests.tests.test_lift_contest_billed import FIRST_HALF, contest, lift_at
-from levee.treasury.models import PesFile, PesFileKind, PesFileStatus, PesPiece
+from levee.treasury.models import PesFile, PesFileKind, PesFileStatus
 from levee.treasury.pes_check import pes_check
 from levee.treasury.services import (
     pes_file_generate,
@@ -59,7 +59,7 @@ def test_a_lift_contest_accepted_after_billing_ends_in_the_next_pes_file(client,
     (role,) = pes_file_generate(run=run, by=world.ccfi_agent, today=D(2024, 7, 3))
     pes_file_mark_transmitted(pes_file=role, by=world.ccfi_agent)
     pes_file_mark_accepted(pes_file=role, by=world.ccfi_agent)
-    title_piece = PesPiece.objects.get(pes_file=role, invoice=invoice).number
+    title_piece = role.piece_number_of(invoice.pk)
 
     # The resident contests a lift; the agent accepts it with its avoir.
     household_bin = make_bin(world.account, chip="E0040001", volume=140)
