@@ -9,7 +9,7 @@ from django.utils import timezone
 from levee.accounts.models import AccountOpeningRequest
 from levee.accounts.selectors import accesses_for_user
 from levee.agents.models import Agent
-from levee.billing.models import InvoiceReminder, UsageAlert, UsageAlertOptOut
+from levee.billing.models import CreditNote, InvoiceReminder, UsageAlert, UsageAlertOptOut
 from levee.billing.space import invoices_for_account
 from levee.calendars.models import CollectionReminder
 from levee.collection.selectors import bins_for_account, dropoffs_for_account, lifts_for_account
@@ -286,6 +286,23 @@ def _account_data(access, requests: list[ServiceRequest], threads) -> dict:
             )
             .select_related("invoice")
             .order_by("sent_at", "pk")
+        ],
+        "avoirs": [
+            {
+                "numéro": n.number,
+                "facture": n.invoice.number,
+                "date": _when(n.issued_on),
+                "type": n.get_kind_display(),
+                "motif": n.get_reason_display(),
+                "commentaire": n.text,
+                "montant TTC (centimes)": n.total_cents,
+                "à rembourser (centimes)": n.refund_cents,
+            }
+            for n in CreditNote.objects.filter(
+                authority_id=account.authority_id, invoice__account=account
+            )
+            .select_related("invoice")
+            .order_by("issued_on", "number")
         ],
         "demandes": [_request_data(r, threads) for r in requests],
     }

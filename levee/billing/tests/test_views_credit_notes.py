@@ -243,3 +243,33 @@ def test_the_invoice_page_counts_the_avoirs_in_its_balance(client, world):
     post(client, world, amount="7,94")
     page = plain(client.get(page_url(world.invoice)))
     assert "Réglé : 50,00 € sur 80,00 € (après avoirs). Reste à payer : 30,00 € ." in page
+
+
+def test_the_resident_s_data_export_lists_the_avoirs(client, world):
+    import json
+
+    note = credit_note_issue(
+        invoice=world.invoice,
+        kind=CreditNoteKind.REDUCTION,
+        amount_cents=1234,
+        reason=CreditNoteReason.LATE_MOVE,
+        text="Départ le 31/03",
+        by=world.billing,
+    )
+    client.force_login(world.user)
+    exported = json.loads(
+        client.get(f"/{world.authority.slug}/espace/mon-profil/mes-donnees.json").content
+    )
+    [account] = exported["comptes"]
+    assert account["avoirs"] == [
+        {
+            "numéro": note.number,
+            "facture": "2300240069928",
+            "date": TODAY.isoformat(),
+            "type": "Réduction",
+            "motif": "Déménagement déclaré tardivement",
+            "commentaire": "Départ le 31/03",
+            "montant TTC (centimes)": 1234,
+            "à rembourser (centimes)": 0,
+        }
+    ]
