@@ -468,3 +468,19 @@ def test_a_role_file_keeps_which_invoice_each_piece_carried():
     assert [carried.piece_number_of(pk) for pk in (8231, 8232, 8240, 8300)] == [1, 2, 3, 4]
     # An invoice of the range that no piece carried (paid before the rôle), or outside it.
     assert [carried.piece_number_of(pk) for pk in (8233, 8230, 8301)] == [None, None, None]
+
+
+def test_files_written_before_are_read_back_once(world):
+    import importlib
+
+    from django.apps import apps
+
+    authority, settings, run, agent, invoices = world
+    (role,) = _accepted_role(run, agent)
+    written = role.piece_invoices
+    PesFile.objects.filter(pk=role.pk).update(piece_invoices="")
+    migration = importlib.import_module("levee.treasury.migrations.0006_piece_invoices_backfill")
+    migration.backfill(apps, None)
+    role.refresh_from_db()
+    assert role.piece_invoices == written
+    assert [role.piece_number_of(i.pk) for i in invoices] == [1, 2, 3]
