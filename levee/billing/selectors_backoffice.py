@@ -13,6 +13,7 @@ from levee.payments.models import Payment, PaymentStatus
 
 from .models import BillingRun, Invoice, InvoiceSequence, InvoiceStatus, Tariff, TariffPlan
 from .selectors import day_bounds
+from .selectors_credit_notes import credited_subquery
 
 
 @dataclass
@@ -82,7 +83,8 @@ def run_sums(run: BillingRun) -> dict:
 
 def invoices_for_account(account):
     """An account's invoices for its page of the back office, the latest first, each with
-    what its payments brought (`paid_cents`, a part paid) and what is left (`left_cents`)."""
+    what its payments brought (`paid_cents`, a part paid), what its avoirs took off
+    (`credited_cents`) and what is left (`left_cents`)."""
     paid = (
         Payment.objects.filter(invoice_id=OuterRef("pk"), status=PaymentStatus.PAID)
         .order_by()
@@ -94,7 +96,10 @@ def invoices_for_account(account):
         Invoice.objects.filter(authority_id=account.authority_id, account=account)
         .annotate(
             paid_cents=Subquery(paid),
-            left_cents=F("total_cents") - Coalesce(Subquery(paid), Value(0)),
+            credited_cents=credited_subquery(),
+            left_cents=F("total_cents")
+            - Coalesce(credited_subquery(), Value(0))
+            - Coalesce(Subquery(paid), Value(0)),
         )
         .select_related("run")
         .order_by("-issued_on", "-number", "-pk")

@@ -273,3 +273,16 @@ def test_the_resident_s_data_export_lists_the_avoirs(client, world):
             "à rembourser (centimes)": 0,
         }
     ]
+
+
+def test_the_account_page_shows_the_avoirs_of_its_invoices(client, world):
+    credit_note_issue(
+        invoice=world.invoice,
+        kind=CreditNoteKind.REDUCTION,
+        amount_cents=1234,
+        reason=CreditNoteReason.TARIFF_ERROR,
+        by=world.billing,
+    )
+    client.force_login(world.billing)
+    page = plain(client.get(reverse("backoffice:account_detail", args=[world.account.pk])))
+    assert "Avoirs : -12,34 €, reste 75,60 €" in page
