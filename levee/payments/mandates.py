@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from levee.billing.models import Invoice, InvoiceStatus
+from levee.billing.models import CreditNote, Invoice, InvoiceStatus
 from levee.payments.models import (
     DebitSchedule,
     DebitStatus,
@@ -114,7 +114,18 @@ def invoices_debit_plan(*, invoices: Iterable[Invoice], today: datetime.date | N
     if not invoices:
         return 0
     mandates = _active_mandates(invoices)
-    debited = [i for i in invoices if i.account_id in mandates]
+    # What the invoices' avoirs took off is not debited; one fully cancelled is not.
+    credited = dict(
+        CreditNote.objects.filter(invoice_id__in=[i.pk for i in invoices])
+        .values("invoice_id")
+        .annotate(v=Sum("total_cents"))
+        .values_list("invoice_id", "v")
+    )
+    debited = [
+        i
+        for i in invoices
+        if i.account_id in mandates and i.total_cents - credited.get(i.pk, 0) > 0
+    ]
     if not debited:
         return 0
     planned_already = set(
@@ -139,7 +150,7 @@ def invoices_debit_plan(*, invoices: Iterable[Invoice], today: datetime.date | N
             if i.pk not in planned_already
             for on, cents in debits_of(
                 schedule=mandates[i.account_id].schedule,
-                total_cents=i.total_cents,
+                total_cents=i.total_cents - credited.get(i.pk, 0),
                 issued_on=i.issued_on,
                 due_on=i.due_on,
                 period_start=i.period_start,

@@ -366,3 +366,43 @@ def test_no_reminder_for_an_invoice_its_avoirs_cancelled(world):
     invoice = Invoice.objects.select_related("authority").get(pk=world.invoice.pk)
     assert not _send(invoice, "apres", ["dupont59@gmail.com"], TODAY)
     assert not OutboxMessage.objects.filter(template="invoice_reminder").exists()
+
+
+def test_a_mandate_accepted_after_an_avoir_debits_what_is_left(world):
+    from levee.payments.mandates import invoices_debit_plan
+    from levee.payments.models import DebitSchedule, Mandate
+
+    Mandate.objects.create(
+        authority=world.authority,
+        account=world.account,
+        rum="RUM-00240-00001-1",
+        creditor_identifier="FR28ZZZ571903",
+        schedule=DebitSchedule.PER_INVOICE,
+        holder_name="DUPONT PIERRE",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPPXXX",
+        signed_on=TODAY,
+    )
+    issue(world, amount=1234)
+    assert invoices_debit_plan(invoices=[fresh(world.invoice)], today=TODAY) == 1
+    assert debits_of(world.invoice) == [(8794 - 1234, DebitStatus.PLANNED)]
+
+
+def test_a_mandate_does_not_debit_an_invoice_its_avoirs_cancelled(world):
+    from levee.payments.mandates import invoices_debit_plan
+    from levee.payments.models import DebitSchedule, Mandate
+
+    Mandate.objects.create(
+        authority=world.authority,
+        account=world.account,
+        rum="RUM-00240-00001-1",
+        creditor_identifier="FR28ZZZ571903",
+        schedule=DebitSchedule.MONTHLY,
+        holder_name="DUPONT PIERRE",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPPXXX",
+        signed_on=TODAY,
+    )
+    issue(world, kind=CreditNoteKind.TOTAL)
+    assert invoices_debit_plan(invoices=[fresh(world.invoice)], today=TODAY) == 0
+    assert debits_of(world.invoice) == []
