@@ -837,6 +837,10 @@ def pes_credit_file_generate(*, authority, by, today: datetime.date | None = Non
     folder = f"pes/{authority.pk}"
     for path in (private_storage.path("pes"), private_storage.path(folder)):
         os.makedirs(path, mode=0o700, exist_ok=True)
+    if settings.attach_pdfs:
+        # Rendered (and kept) before the transaction, which then only reads them.
+        for note in credit_notes_pending(authority)[0]:
+            _credit_pdf_of(note)
     partial = ""
     try:
         with transaction.atomic():

@@ -68,6 +68,9 @@ def accounting_settings(request):
 
 # Titres et rôles
 
+# The avoirs that cannot go out yet, listed on « Titres et rôles » (the rest counted).
+WAITING_SHOWN = 50
+
 
 def _run_entry(run, generation) -> dict:
     """What « Titres et rôles » shows of a run: its files, why it cannot make a rôle, and
@@ -103,7 +106,9 @@ def _files_page(request, *, reject_form=None, reject_file=None, ack_form=None, s
                 same = reject_file is not None and reject_file.pk == f.pk
                 f.reject_form = reject_form if same else PesRejectForm(prefix=f"rejet-{f.pk}")
         runs.append(entry)
-    credit_ready, credit_waiting = credit_notes_pending(authority)
+    credit_ready, credit_waiting = (
+        credit_notes_pending(authority) if settings and settings.is_pes else ([], [])
+    )
     credit_files = list(credit_files_of_authority(authority)[:20])
     for f in credit_files:
         if f.status == PesFileStatus.TRANSMITTED:
@@ -117,7 +122,8 @@ def _files_page(request, *, reject_form=None, reject_file=None, ack_form=None, s
             "missing": missing,
             "runs": runs,
             "credit_ready": credit_ready,
-            "credit_waiting": credit_waiting,
+            "credit_waiting": credit_waiting[:WAITING_SHOWN],
+            "credit_waiting_more": max(len(credit_waiting) - WAITING_SHOWN, 0),
             "credit_files": credit_files,
             "credit_replaces": any(f.status == PesFileStatus.GENERATED for f in credit_files),
             "ack_form": ack_form or PesAcknowledgementForm(),
