@@ -484,3 +484,22 @@ def test_files_written_before_are_read_back_once(world):
     role.refresh_from_db()
     assert role.piece_invoices == written
     assert [role.piece_number_of(i.pk) for i in invoices] == [1, 2, 3]
+
+
+def test_the_accountant_s_acknowledgement_answers_an_annulation_reduction_file(world):
+    from levee.treasury.services import pes_acknowledgement_import
+
+    from .test_pes_acknowledgement import acquit, element
+
+    authority, settings, run, agent, invoices = world
+    _accepted_role(run, agent)
+    note = _issue(invoices[0], agent, cents=500)
+    credit = pes_credit_file_generate(authority=authority, by=agent, today=TODAY)
+    pes_file_mark_transmitted(pes_file=credit, by=agent)
+    errors = "<Erreur><NumAnoAck V='12'/><LibelleAnoAck V='Titre d origine inconnu'/></Erreur>"
+    content = acquit(element("6", "0", str(credit.bordereau), "2027", errors))
+    (answered,) = pes_acknowledgement_import(authority=authority, content=content, by=agent)
+    assert (answered.pk, answered.status) == (credit.pk, PesFileStatus.REJECTED)
+    assert "Titre d origine inconnu" in answered.reason
+    note.refresh_from_db()
+    assert note.pes_file_id is None  # pending again, for the next file
