@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from levee.space.access import accesses_of
 
-from .models import Invoice, InvoiceStatus, RunStatus
+from .models import CreditNote, Invoice, InvoiceStatus, RunStatus
 
 
 def get_invoice_for_user(request, authority, pk: int) -> Invoice:
@@ -31,3 +31,10 @@ def get_invoice_for_user(request, authority, pk: int) -> Invoice:
     elif not invoice.number or invoice.published_at is None:
         raise Http404
     return invoice
+
+
+def get_credit_note_for_user(request, authority, pk: int) -> CreditNote:
+    """An avoir of an invoice the person reaches (`get_invoice_for_user`), else 404."""
+    note = get_object_or_404(CreditNote.objects.filter(authority_id=authority.pk), pk=pk)
+    note.invoice = get_invoice_for_user(request, authority, note.invoice_id)
+    return note

@@ -5,7 +5,7 @@ factures »), and « Marquer comme remboursé » in « Paiements à vérifier »
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from levee.agents import roles
@@ -14,8 +14,8 @@ from levee.backoffice.access import agent_required
 from levee.lib.downloads import private_file_response
 from levee.lib.templatetags.levee_format import euros
 
-from .access import get_invoice_for_user
-from .access_backoffice import get_invoice_for_agent
+from .access import get_credit_note_for_user
+from .access_backoffice import get_credit_note_for_agent, get_invoice_for_agent
 from .forms_credit_notes import CreditNoteForm
 from .models import CreditNote, CreditNoteKind, InvoiceStatus
 from .pdf_credit import credit_note_pdf_filename, credit_note_pdf_kept
@@ -91,20 +91,14 @@ def credit_note_create(request, pk):
 
 @agent_required
 def credit_note_pdf_agent(request, pk):
-    note = get_object_or_404(
-        CreditNote.objects.filter(authority=request.agent.authority).select_related(
-            "invoice", "invoice__account", "invoice__subscription", "invoice__authority"
-        ),
-        pk=pk,
-    )
-    return _pdf(note)
+    return _pdf(get_credit_note_for_agent(request, pk))
 
 
 @agent_required(roles.BILLING)
 @require_POST
 def credit_note_refund_done(request, pk):
     """« Marquer comme remboursé »."""
-    note = get_object_or_404(CreditNote.objects.filter(authority=request.agent.authority), pk=pk)
+    note = get_credit_note_for_agent(request, pk)
     if credit_note_refund_review(note=note, agent_user=request.user):
         messages.success(request, f"Le remboursement de l'avoir {note.number} est marqué vérifié.")
     else:
@@ -116,7 +110,4 @@ def credit_note_refund_done(request, pk):
 def credit_note_pdf(request, slug, pk):
     """The avoir's PDF from « Mes factures »: reached through its invoice, as the duplicata."""
     authority = authority_get_by_slug(slug)
-    note = get_object_or_404(CreditNote.objects.filter(authority_id=authority.pk), pk=pk)
-    invoice = get_invoice_for_user(request, authority, note.invoice_id)
-    note.invoice = invoice
-    return _pdf(note)
+    return _pdf(get_credit_note_for_user(request, authority, pk))
