@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .cache import calendars_changed
 from .models import (
     CalendarFeedToken,
     CalendarSettings,
@@ -10,14 +11,37 @@ from .models import (
 )
 
 
+class CalendarChangesForgotten(admin.ModelAdmin):
+    """A change made in the admin forgets the authority's cached calendars, as the back
+    office's services do (levee.calendars.cache): the authority before and after it."""
+
+    def _forget(self, *authority_ids) -> None:
+        for authority_id in {a for a in authority_ids if a is not None}:
+            calendars_changed(authority_id)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        before = form.initial.get("authority") if change else None
+        self._forget(obj.authority_id, getattr(before, "pk", before))
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._forget(obj.authority_id)
+
+    def delete_queryset(self, request, queryset):
+        authority_ids = set(queryset.values_list("authority_id", flat=True))
+        super().delete_queryset(request, queryset)
+        self._forget(*authority_ids)
+
+
 @admin.register(CalendarSettings)
-class CalendarSettingsAdmin(admin.ModelAdmin):
+class CalendarSettingsAdmin(CalendarChangesForgotten):
     list_display = ["authority", "holiday_policy", "updated_at"]
     list_filter = ["holiday_policy"]
 
 
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(CalendarChangesForgotten):
     list_display = ["name", "commune", "authority"]
     list_filter = ["authority"]
     search_fields = ["name", "commune__name", "streets"]
@@ -31,7 +55,7 @@ class ScheduleExceptionInline(admin.TabularInline):
 
 
 @admin.register(CollectionSchedule)
-class CollectionScheduleAdmin(admin.ModelAdmin):
+class CollectionScheduleAdmin(CalendarChangesForgotten):
     list_display = ["commune", "sector", "flux", "kind", "weekday", "valid_from", "valid_until"]
     list_filter = ["authority", "flux", "kind"]
     search_fields = ["commune__name", "commune__insee", "sector__name"]
@@ -47,6 +71,7 @@ class CollectionScheduleAdmin(admin.ModelAdmin):
         for removed in formset.deleted_objects:
             removed.delete()
         formset.save_m2m()
+        self._forget(form.instance.authority_id)
 
 
 @admin.register(CalendarFeedToken)

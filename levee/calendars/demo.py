@@ -24,6 +24,7 @@ from levee.authorities.models import Authority, Commune
 from levee.collection.models import Flux
 from levee.demo.streets import STREETS
 
+from .cache import calendars_changed
 from .models import CalendarSettings, CollectionSchedule, ScheduleException, Sector
 from .rules import ChangeKind, HolidayPolicy, RuleKind, Weekday, nominal_dates, reference_for_parity
 
@@ -158,6 +159,7 @@ def demo_calendars_load() -> int:
         )
         created += _schedules_ensure(authority)
         _exceptions_ensure(authority)
+        calendars_changed(authority.pk)
     return created
 
 

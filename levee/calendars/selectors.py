@@ -15,6 +15,7 @@ from levee.lib.text import sort_key_fr
 from levee.subscribers.models import Account, Subscription
 from levee.subscribers.selectors import subscription_now_and_coming
 
+from . import cache as calendar_cache
 from .models import (
     CalendarFeedToken,
     CalendarSettings,
@@ -275,6 +276,8 @@ class HouseholdCalendar:
     since: datetime.date | None = None
     until: datetime.date | None = None
     coming: "HouseholdCalendar | None" = None
+    # The start of its keys in the shared cache (levee.calendars.cache).
+    cache_prefix: str = ""
 
     @property
     def policy_sentence(self) -> str:
@@ -332,24 +335,56 @@ class HouseholdCalendar:
         return sorted(found, key=Flux.values.index)
 
 
+@dataclass
+class _CommuneData:
+    """What a commune's calendars are made of, as the shared cache keeps it."""
+
+    policy: str
+    policy_changed_at: datetime.datetime | None
+    sectors: list[Sector]
+    schedules: list[CollectionSchedule]
+
+
+def _commune_data_read(authority: Authority, commune: Commune) -> _CommuneData:
+    """The authority's calendar of the commune, in four queries (settings, sectors,
+    schedules, exceptions)."""
+    settings = calendar_settings_of(authority)
+    return _CommuneData(
+        policy=settings.holiday_policy,
+        policy_changed_at=settings.updated_at,
+        sectors=list(Sector.objects.filter(authority=authority, commune=commune).order_by("name")),
+        schedules=_schedules(authority, commune),
+    )
+
+
+def _commune_data(authority: Authority, commune: Commune, prefix: str | None) -> _CommuneData:
+    """`_commune_data_read`, kept under the keys of `prefix` (levee.calendars.cache) when
+    given."""
+    if prefix is None:
+        return _commune_data_read(authority, commune)
+    return calendar_cache.remembered(
+        f"{prefix}:commune:{commune.pk}", lambda: _commune_data_read(authority, commune)
+    )
+
+
 def _dwelling_calendar(
-    account: Account, subscription: Subscription, settings: CalendarSettings
+    account: Account, subscription: Subscription, prefix: str | None
 ) -> HouseholdCalendar:
     authority, commune = account.authority, subscription.commune
-    sectors = list(Sector.objects.filter(authority=authority, commune=commune).order_by("name"))
-    sector = sector_of_street(sectors, subscription.street)
+    data = _commune_data(authority, commune, prefix)
+    sector = sector_of_street(data.sectors, subscription.street)
     schedules = [
         s
-        for s in _schedules(authority, commune)
+        for s in data.schedules
         if s.sector_id is None or (sector is not None and s.sector_id == sector.pk)
     ]
-    scope = CalendarScope(commune, sector, schedules, settings.holiday_policy, settings.updated_at)
+    scope = CalendarScope(commune, sector, schedules, data.policy, data.policy_changed_at)
     return HouseholdCalendar(
         authority=authority,
         subscription=subscription,
         commune=commune,
         sector=sector,
-        street_unmatched=bool(sectors) and sector is None,
+        street_unmatched=bool(data.sectors) and sector is None,
         scope=scope,
         fluxes=[],
     )
@@ -360,43 +395,72 @@ def household_calendar(
     *,
     today: datetime.date | None = None,
     subscription: Subscription | None = None,
+    now_and_coming: tuple[Subscription | None, Subscription | None] | None = None,
+    kept: bool = False,
 ) -> HouseholdCalendar | None:
     """The calendar of the account's dwelling on `today` (a move takes effect on its date):
     its commune's, and its sector's when its street is in one — with, when a move or a
     J'emménage is to come, `until` its date and `coming` the calendar of the dwelling to
     come from that date, so that every date reads the dwelling of that date (as the private
     feed does). Or that of `subscription` alone when given. None when the account has no
-    subscription."""
+    subscription. `now_and_coming`: what `subscription_now_and_coming` gave for `today`,
+    when the caller has read it already (the space's header does). `kept`: the communes'
+    calendars as levee.calendars.cache keeps them (read-only), read once per version."""
     coming = None
     if subscription is None:
         # The subscription the space's header shows, so both speak of the same dwelling.
-        subscription, coming = subscription_now_and_coming(account, today=today)
+        subscription, coming = now_and_coming or subscription_now_and_coming(account, today=today)
     if subscription is None:
         return None
-    settings = calendar_settings_of(account.authority)
-    calendar = _dwelling_calendar(account, subscription, settings)
+    prefix = calendar_cache.key_prefix(account.authority) if kept else None
+    calendar = _dwelling_calendar(account, subscription, prefix)
     if coming is not None:
         calendar.until = coming.subscribed_on
-        calendar.coming = _dwelling_calendar(account, coming, settings)
+        calendar.coming = _dwelling_calendar(account, coming, prefix)
         calendar.coming.since = coming.subscribed_on
+    calendar.cache_prefix = prefix or ""
     return calendar
 
 
+def _fluxes_kept(period: HouseholdCalendar, *, today: datetime.date, limit: int):
+    """`period.next_by_flux`, computed once a day per commune, sector, department (its
+    holidays) and move date, and kept (levee.calendars.cache): the rules' dates are the
+    same for every household there."""
+    sector = period.sector.pk if period.sector else "-"
+    key = (
+        f"{period.cache_prefix}:next:{period.commune.pk}:{period.commune.department}:{sector}:"
+        f"{today.isoformat()}:{period.since}:{period.until}:{limit}"
+    )
+    return calendar_cache.remembered(key, lambda: period.next_by_flux(today=today, limit=limit))
+
+
 def next_collections_for_account(
-    account: Account, *, today: datetime.date, limit: int = 3
+    account: Account,
+    *,
+    today: datetime.date,
+    limit: int = 3,
+    now_and_coming: tuple[Subscription | None, Subscription | None] | None = None,
 ) -> HouseholdCalendar | None:
     """The household's next collections: per flux, its next `limit` dates from `today`
     (holidays and exceptions applied), for the commune and sector of the account's
     subscription — until a move's date, then (`.coming`) those of the dwelling it moves to.
     None when the account has no subscription; `.fluxes` is empty when the commune has no
-    calendar yet. Six queries whatever the calendar (eight with a dwelling to come: its
-    sectors, schedules and exceptions).
+    calendar yet. `now_and_coming` as for `household_calendar`.
+
+    Computed once a day per commune and sector and kept, as the commune's calendar, in
+    each process for as long as the authority's calendar version holds
+    (levee.calendars.cache): with both kept, a cache read of that version and the
+    subscriptions' query (none with `now_and_coming`); the first time, four queries more
+    per dwelling (settings, sectors, schedules, exceptions). The result is shared: read it
+    only.
 
     The template `calendars/_next_collections.html` shows it (context variable
     `next_collections`)."""
-    calendar = household_calendar(account, today=today)
+    calendar = household_calendar(account, today=today, now_and_coming=now_and_coming, kept=True)
     if calendar is not None:
-        calendar.with_next(today=today, limit=limit)
+        for period in calendar.periods:
+            period.cache_prefix = calendar.cache_prefix
+            period.fluxes = _fluxes_kept(period, today=today, limit=limit)
     return calendar
 
 

@@ -13,6 +13,7 @@ from levee.audit.services import audit_write
 from levee.authorities.models import Authority, Commune
 from levee.subscribers.models import Account
 
+from .cache import calendars_changed
 from .models import (
     CalendarFeedToken,
     CalendarSettings,
@@ -58,6 +59,7 @@ def holiday_policy_set(*, authority: Authority, policy: str, agent_user: User) -
     if before != policy:
         found.holiday_policy = policy
         found.save(update_fields=["holiday_policy", "updated_at"])
+        calendars_changed(authority.pk)
         audit_write(
             authority=authority,
             actor=agent_user,
@@ -73,6 +75,7 @@ def holiday_policy_set(*, authority: Authority, policy: str, agent_user: User) -
 def schedule_create(*, authority: Authority, agent_user: User, **fields) -> CollectionSchedule:
     """A new collection rule for a commune (or sector) and a flux."""
     schedule = CollectionSchedule.objects.create(authority=authority, **fields)
+    calendars_changed(authority.pk)
     audit_write(
         authority=authority,
         actor=agent_user,
@@ -92,6 +95,7 @@ def schedule_update(
     for name, value in fields.items():
         setattr(schedule, name, value)
     schedule.save(update_fields=[*fields, "updated_at"])
+    calendars_changed(schedule.authority_id)
     after = _snapshot(schedule, SCHEDULE_FIELDS)
     changed = [name for name in SCHEDULE_FIELDS if before[name] != after[name]]
     if changed:
@@ -117,6 +121,7 @@ def schedule_delete(*, schedule: CollectionSchedule, agent_user: User) -> None:
         before=_snapshot(schedule, SCHEDULE_FIELDS),
     )
     schedule.delete()
+    calendars_changed(schedule.authority_id)
 
 
 def _schedule_touch(schedule: CollectionSchedule) -> None:
@@ -124,6 +129,7 @@ def _schedule_touch(schedule: CollectionSchedule) -> None:
     CollectionSchedule.objects.filter(pk=schedule.pk, authority_id=schedule.authority_id).update(
         updated_at=timezone.now()
     )
+    calendars_changed(schedule.authority_id)
 
 
 @transaction.atomic
@@ -183,6 +189,7 @@ def sector_create(
     *, authority: Authority, agent_user: User, commune: Commune, name: str, streets: str
 ) -> Sector:
     sector = Sector.objects.create(authority=authority, commune=commune, name=name, streets=streets)
+    calendars_changed(authority.pk)
     audit_write(
         authority=authority,
         actor=agent_user,
@@ -199,6 +206,7 @@ def sector_update(*, sector: Sector, agent_user: User, **fields) -> Sector:
     for name, value in fields.items():
         setattr(sector, name, value)
     sector.save(update_fields=[*fields, "updated_at"])
+    calendars_changed(sector.authority_id)
     after = _snapshot(sector, SECTOR_FIELDS)
     changed = [name for name in SECTOR_FIELDS if before[name] != after[name]]
     if changed:
@@ -234,6 +242,7 @@ def sector_delete(*, sector: Sector, agent_user: User) -> None:
         before=_snapshot(sector, SECTOR_FIELDS),
     )
     sector.delete()
+    calendars_changed(sector.authority_id)
 
 
 def _token_new() -> str:

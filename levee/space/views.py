@@ -80,16 +80,15 @@ def account_from_request(request, authority):
 def home(request, slug):
     authority = space_authority(request, slug)
     account = account_from_request(request, authority)
-    return render(
-        request,
-        "space/home.html",
-        {
-            **space_context(request, authority, account),
-            "next_collections": next_collections_for_account(
-                account, today=timezone.localdate(), limit=2
-            ),
-        },
+    context = space_context(request, authority, account)
+    # The header's subscriptions are the calendar's: read once.
+    context["next_collections"] = next_collections_for_account(
+        account,
+        today=timezone.localdate(),
+        limit=2,
+        now_and_coming=(context["subscription"], context["subscription_coming"]),
     )
+    return render(request, "space/home.html", context)
 
 
 @login_required
