@@ -1,7 +1,7 @@
 """In Chromium: a « Facturation » agent opens an invoice's page, « Émettre un avoir », tries a
 reduction larger than the invoice (told next to the amount), issues a réduction of 12,34 €,
 and reads it listed with its PDF; the holder sees the avoir under its invoice in « Mes
-factures », the rest to pay following. axe on each page."""
+factures », the rest to pay following. axe on each page, no sideways scroll at 320 px."""
 
 import re
 
@@ -15,6 +15,15 @@ from levee.payments.tests.conftest import World
 from testkit import PASSWORD, field, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def fits_a_phone(page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    fits = page.evaluate(NO_SIDEWAYS_SCROLL)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert fits, width
 
 
 @pytest.fixture
@@ -65,6 +74,7 @@ def test_an_agent_issues_an_avoir_and_the_resident_sees_it(
     expect(page.get_by_role("link", name=f"Avoir n° {note.number} (PDF)")).to_be_visible()
     expect(page.get_by_text("Après avoirs, la facture représente 75,60 €.")).to_be_visible()
     assert_accessible(page)
+    fits_a_phone(page)
 
     # The holder, in a browser context of his own.
     context = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR")
@@ -82,4 +92,5 @@ def test_an_agent_issues_an_avoir_and_the_resident_sees_it(
     expect(avoir_row).to_contain_text("Réduction : erreur de tarif")
     expect(avoir_row.get_by_role("link", name=f"Avoir n° {note.number} (PDF)")).to_be_visible()
     assert_accessible(resident)
+    fits_a_phone(resident)
     context.close()
