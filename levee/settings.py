@@ -105,10 +105,17 @@ TEMPLATES = [
     },
 ]
 
+# Outside the embedded demo a connection is kept open a minute (a new one per request
+# would cost each page about as much as its own work) and checked before each request
+# reuses it, so a database restarted meanwhile costs no error page.
+_DB_CONN_MAX_AGE = int(
+    os.environ.get("DB_CONN_MAX_AGE") or ("60" if os.environ.get("DATABASE_URL") else "0")
+)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'levee.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=_DB_CONN_MAX_AGE,
+        conn_health_checks=_DB_CONN_MAX_AGE > 0,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -189,6 +196,14 @@ else:
             "LOCATION": "levee_cache",
         }
     }
+# Sessions are read at every request: from the shared cache when it is Redis, the
+# database keeping them (cached_db: a cache restarted logs nobody out). With the database
+# cache a cache read is a query too: the database sessions alone then.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 TASKS = {
     "default": {
