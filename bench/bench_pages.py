@@ -160,7 +160,7 @@ def main() -> None:
 
 
 def write_results(rows) -> None:
-    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cells = " | ".join(
         f"{1000 * w:.1f} ms, CPU {1000 * c:.1f} ms, {n} q, SQL {s:.1f} ms:"
         f" {100 * r:.0f} % (CPU {100 * rc:.0f} %)"
