@@ -26,6 +26,7 @@ from django.utils import timezone
 from levee.lib.storage import private_storage
 
 from .models import BillingSettings, Invoice, InvoiceStatus
+from .selectors_credit_notes import invoice_credit_notes
 
 # What the invoice says about contesting it when the authority wrote nothing of its own:
 # the redevance pays for an industrial and commercial public service, so its disputes go
@@ -150,11 +151,22 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
     received = _received_cents(invoice) if duplicata and invoice.status == InvoiceStatus.OPEN else 0
     # A duplicata of an invoice the resident pays, past its due date and still unpaid: it
     # says so and how to pay now, not « avant le » a day gone by.
+    # A duplicata also counts the avoirs issued since: what they took off is not to pay.
+    credit_notes = invoice_credit_notes(invoice) if duplicata else []
+    credited = sum(note.total_cents for note in credit_notes)
+    to_pay = max(
+        invoice.total_cents
+        - sum(debit["amount_cents"] for debit in debits if debit["done"])
+        - received
+        - credited,
+        0,
+    )
     overdue = (
         duplicata
         and invoice.status == InvoiceStatus.OPEN
         and not invoice.direct_debit
         and invoice.due_on < today
+        and to_pay > 0
     )
     return {
         "duplicata": duplicata,
@@ -165,13 +177,10 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
         "debits": debits,
         "coming_debits": [debit for debit in debits if not debit["done"]],
         "debited_already": any(debit["done"] for debit in debits),
-        "to_pay_cents": max(
-            invoice.total_cents
-            - sum(debit["amount_cents"] for debit in debits if debit["done"])
-            - received,
-            0,
-        ),
+        "to_pay_cents": to_pay,
         "received_cents": received,
+        "credit_notes": credit_notes,
+        "nothing_due": bool(credit_notes) and not paid and to_pay == 0,
         "paid_by_label": _method_label(invoice.paid_by) if paid else "",
         "overdue": overdue,
         "online_payable": _online_payable(invoice, today=today) if overdue else True,
