@@ -54,6 +54,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=20, help="per page and round")
     parser.add_argument("--profile", choices=sorted(PAGES), help="cProfile this page")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="then time SQL, ORM, templates, the rest"
+    )
     parser.add_argument("--label", default="", help="a word for the RESULTS.md line")
     parser.add_argument("--results", action="store_true", help="append to bench/RESULTS.md")
     return parser.parse_args()
@@ -123,6 +126,67 @@ def profile(client: Client, url: str) -> None:
     stats.sort_stats("tottime").print_stats(25)
 
 
+class Breakdown:
+    """Where a request's wall time goes, each instant counted once, in the innermost of:
+    SQL (the database driver's execute, round trip included), ORM (building the queries
+    and the objects from their rows), templates (rendering), the rest (middleware, view
+    code, the cache)."""
+
+    def __init__(self):
+        self.times = {"SQL": 0.0, "ORM": 0.0, "templates": 0.0}
+        self.stack: list[list] = []
+
+    def timed(self, category, function):
+        def wrapper(*args, **kwargs):
+            self.stack.append([category, time.perf_counter(), 0.0])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                cat, started, inner = self.stack.pop()
+                spent = time.perf_counter() - started
+                self.times[cat] += spent - inner
+                if self.stack:
+                    self.stack[-1][2] += spent
+
+        return wrapper
+
+    def sql(self, execute, sql, params, many, context):
+        return self.timed("SQL", execute)(sql, params, many, context)
+
+
+def breakdown(client: Client) -> dict:
+    """Per page: ms per request of SQL, ORM, templates and the rest (medians of rounds)."""
+    from django.db.models.query import QuerySet
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.template.backends.django import Template
+
+    found = Breakdown()
+    patched = [
+        (QuerySet, "_fetch_all", "ORM"),
+        (SQLCompiler, "execute_sql", "ORM"),
+        (Template, "render", "templates"),
+    ]
+    originals = [(cls, name, getattr(cls, name)) for cls, name, _ in patched]
+    for cls, name, category in patched:
+        setattr(cls, name, found.timed(category, getattr(cls, name)))
+    result = {}
+    try:
+        with connection.execute_wrapper(found.sql):
+            for name, url in PAGES.items():
+                rounds = []
+                for _ in range(ARGS.rounds):
+                    found.times = dict.fromkeys(found.times, 0.0)
+                    total = sum(one(client, url)[0] for _ in range(ARGS.requests))
+                    row = {k: 1000 * v / ARGS.requests for k, v in found.times.items()}
+                    row["rest"] = 1000 * total / ARGS.requests - sum(row.values())
+                    rounds.append(row)
+                result[name] = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+    return result
+
+
 def main() -> None:
     client = client_logged_in()
     if ARGS.profile:
@@ -157,6 +221,17 @@ def main() -> None:
         )
     if ARGS.results:
         write_results(rows)
+    if ARGS.breakdown:
+        parts = breakdown(client)
+        print(
+            "ms a request (wall):",
+            "  ".join(f"{k:>9}" for k in ("SQL", "ORM", "templates", "rest")),
+        )
+        for name, row in parts.items():
+            print(
+                f"{name:20}",
+                "  ".join(f"{row[k]:9.2f}" for k in ("SQL", "ORM", "templates", "rest")),
+            )
 
 
 def write_results(rows) -> None:

@@ -1,5 +1,4 @@
 from levee.accounts.models import AccountAccess
-from levee.subscribers.models import Subscription
 
 
 def space_accounts_for_user(user):
@@ -8,12 +7,4 @@ def space_accounts_for_user(user):
         AccountAccess.objects.filter(user=user)
         .select_related("account", "authority")
         .order_by("authority__name", "account__code")
-    )
-
-
-def subscriptions_of(account) -> list[Subscription]:
-    return list(
-        Subscription.objects.filter(authority_id=account.authority_id, account=account)
-        .select_related("commune")
-        .order_by("-subscribed_on")
     )

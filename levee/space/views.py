@@ -11,12 +11,11 @@ from django.utils import timezone
 from levee.accounts.services import account_data_choices_update
 from levee.calendars.selectors import next_collections_for_account
 from levee.payments.selectors_debit_files import mandate_space_of
-from levee.subscribers.selectors import subscription_now_and_coming
+from levee.subscribers.selectors import subscriptions_now_and_coming
 
 from .access import accesses_of, get_account_for_user, space_authority
 from .forms import DataChoicesForm
 from .on_behalf import on_behalf_of, refused_response
-from .selectors import subscriptions_of
 
 MENU = (
     ("home", "space:home"),
@@ -51,13 +50,18 @@ def space_context(request, authority, account) -> dict:
     acting = on_behalf_of(request)
     # A change takes effect on its date: until a move's day, the current dwelling, and the
     # coming one announced.
-    subscription, coming = subscription_now_and_coming(account, today=timezone.localdate())
+    subscriptions, subscription, coming = subscriptions_now_and_coming(
+        account, today=timezone.localdate()
+    )
     return {
         "authority": authority,
         "space_urls": space_urls(authority.slug),
         "account": account,
         "subscription": subscription,
         "subscription_coming": coming,
+        # Every subscription of the account, the latest subscribed first (read with those
+        # above): « Mes informations » lists them.
+        "account_subscriptions": subscriptions,
         "all_accesses": accesses_of(request),
         "on_behalf": acting,
         # The header's email: the login's own, or at the counter the account's (the agent's
@@ -112,13 +116,14 @@ def informations(request, slug):
         messages.success(request, "Vos choix sont enregistrés.")
         return redirect("space:informations", authority.slug)
     mandate_schedule, mandate_suspended = mandate_space_of(account)
+    context = space_context(request, authority, account)
     return render(
         request,
         "space/informations.html",
         {
-            **space_context(request, authority, account),
+            **context,
             "form": form,
-            "subscriptions": subscriptions_of(account),
+            "subscriptions": context["account_subscriptions"],
             "mandate_schedule": mandate_schedule,
             "mandate_suspended": mandate_suspended,
         },

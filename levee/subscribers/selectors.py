@@ -57,6 +57,15 @@ def subscription_now_and_coming(
     starts after today and follows it (a move's new dwelling, a J'emménage to come), the
     first if several — None when nothing is to come, or when the only one to come is the
     current one itself (no subscription has started yet)."""
+    return subscriptions_now_and_coming(account, today=today)[1:]
+
+
+def subscriptions_now_and_coming(
+    account: Account, *, today: datetime.date | None = None
+) -> tuple[list[Subscription], Subscription | None, Subscription | None]:
+    """In one query: every subscription of the account with its commune, the latest
+    subscribed first, then the current one and the one to come as
+    `subscription_now_and_coming` gives them (the same objects as in the list)."""
     today = today or timezone.localdate()
     subscriptions = list(
         Subscription.objects.filter(
@@ -73,10 +82,10 @@ def subscription_now_and_coming(
         key=lambda s: (s.subscribed_on, s.pk),
         default=None,
     )
-    for found in (current, coming):
-        if found is not None:
-            _account_cached(found, account)
-    return current, coming
+    for found in subscriptions:
+        _account_cached(found, account)
+    subscriptions.sort(key=lambda s: (s.subscribed_on, s.pk), reverse=True)
+    return subscriptions, current, coming
 
 
 def subscription_coming(

@@ -68,8 +68,20 @@ def test_another_resident_or_an_agent_elsewhere_gets_404(client, dupont, path):
 def test_the_space_takes_a_constant_number_of_queries(
     client, dupont, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(9):
+    # The subscriptions are read once, for the header and the list.
+    with django_assert_max_num_queries(8):
         client.get("/flandre-interieure/espace/mes-informations/")
+
+
+def test_the_home_takes_a_constant_number_of_queries(client, dupont, django_assert_max_num_queries):
+    from levee.calendars.tests.conftest import make_schedule
+
+    make_schedule(dupont.authority, dupont.subscriptions.get().commune)
+    client.get("/flandre-interieure/espace/")  # the commune's calendar is kept from now on
+    # The session, the login, his accounts, the calendar version (the tests' cache is the
+    # database's table), the subscriptions: the next collections are kept.
+    with django_assert_max_num_queries(5):
+        client.get("/flandre-interieure/espace/")
 
 
 def test_the_home_shows_the_next_collections_and_the_calendar_sentence(client, dupont):
