@@ -22,7 +22,7 @@ The PES file that carries the avoir to the public accountant is the treasury's b
 import datetime
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +30,8 @@ from levee.audit.services import audit_write
 from levee.lib.templatetags.levee_format import euros
 from levee.mailing.recipients import account_recipients
 from levee.mailing.services import mail_enqueue
-from levee.payments.models import DebitStatus, Payment, PaymentStatus, ScheduledDebit
+from levee.payments.models import Payment, PaymentStatus
+from levee.payments.services_debits import invoice_debits_follow, invoice_locked_debits_cents
 
 from .models import (
     CreditNote,
@@ -97,33 +98,6 @@ def _received(invoice: Invoice) -> int:
     )
 
 
-def _debits(invoice: Invoice):
-    return ScheduledDebit.objects.filter(
-        authority_id=invoice.authority_id, invoice_id=invoice.pk
-    ).exclude(status__in=[DebitStatus.CANCELLED, DebitStatus.REJECTED])
-
-
-def _free_debits(invoice: Invoice) -> list[ScheduledDebit]:
-    """The invoice's planned debits that no SEPA file carries yet: those an avoir may still
-    change, the last ones first."""
-    return list(
-        _debits(invoice)
-        .filter(status=DebitStatus.PLANNED, file__isnull=True)
-        .select_for_update()
-        .order_by("-due_on", "-pk")
-    )
-
-
-def _locked_debits_cents(invoice: Invoice) -> int:
-    """What the invoice's debits already in a file (generated or transmitted) will take."""
-    return (
-        _debits(invoice)
-        .filter(Q(status=DebitStatus.SENT) | Q(file__isnull=False))
-        .aggregate(v=Sum("amount_cents"))["v"]
-        or 0
-    )
-
-
 def _amounts(
     invoice: Invoice,
     *,
@@ -164,31 +138,6 @@ def _amounts(
         ht = left_ht
         vat = amount_cents - ht
     return ht, vat
-
-
-def _debits_follow(invoice: Invoice, *, net_after: int, locked: int, received: int) -> list[dict]:
-    """Brings the invoice's free debits down to what is still to debit after the avoir,
-    the last ones first. Returns what changed, for the audit log."""
-    free = _free_debits(invoice)
-    target = max(net_after - locked - received, 0)
-    excess = sum(d.amount_cents for d in free) - target
-    changed = []
-    for debit in free:  # the last ones first
-        if excess <= 0:
-            break
-        cut = min(debit.amount_cents, excess)
-        excess -= cut
-        entry = {"due_on": debit.due_on.isoformat(), "before_cents": debit.amount_cents}
-        if cut == debit.amount_cents:
-            debit.status = DebitStatus.CANCELLED
-            debit.save(update_fields=["status"])
-            entry["after_cents"] = 0
-        else:
-            debit.amount_cents -= cut
-            debit.save(update_fields=["amount_cents"])
-            entry["after_cents"] = debit.amount_cents
-        changed.append(entry)
-    return changed
 
 
 def _last_payment(invoice: Invoice) -> Payment | None:
@@ -277,7 +226,7 @@ def credit_note_issue(
     net_before = invoice.total_cents - credited_ttc
     net_after = net_before - total
     received = _received(invoice)
-    locked = _locked_debits_cents(invoice) if invoice.direct_debit else 0
+    locked = invoice_locked_debits_cents(invoice) if invoice.direct_debit else 0
     brought = received + locked
     # What was brought beyond the invoice's amount, after this avoir less before it.
     refund = max(brought - net_after, 0) - max(brought - net_before, 0)
@@ -299,7 +248,9 @@ def credit_note_issue(
         service_request=service_request,
     )
     debits = (
-        _debits_follow(invoice, net_after=net_after, locked=locked, received=received)
+        invoice_debits_follow(
+            invoice, net_cents=net_after, received_cents=received, locked_cents=locked
+        )
         if invoice.direct_debit
         else []
     )

@@ -4,7 +4,9 @@ the accountant), or imported from the accountant's collections (`collections.py`
 
 An invoice may hold several payments: what they bring adds up, the invoice is « réglée »
 on the date of the payment that completed it, the rest stays due (and can be paid online,
-`services.payment_start` asking for what is left). A payment bringing more than was left
+`services.payment_start` asking for what is left); on an invoice paid by direct debit, its
+planned debits no file carries yet are brought down to what is left
+(`services_debits.invoice_debits_follow`). A payment bringing more than was left
 is recorded all the same, its trop-perçu (`excess_cents`) listed to the agents in
 « Paiements à vérifier ».
 
@@ -31,6 +33,7 @@ from .models import (
 )
 from .receipts import payment_receipt_send
 from .selectors import invoice_net_cents, invoice_paid_cents
+from .services_debits import invoice_debits_follow
 
 # A recorded payment is dated (a day), its `paid_at` is noon of that day, Paris time, so
 # that it reads the same day wherever it is shown.
@@ -189,6 +192,11 @@ def payment_record(
             )
             == 1
         )
+    # A debited invoice: its planned debits that no file carries yet take only what is left
+    # (a cheque of half the invoice halves what is still to debit, the last debits first).
+    debits = []
+    if invoice.direct_debit and invoice.status == InvoiceStatus.OPEN:
+        debits = invoice_debits_follow(invoice, net_cents=net, received_cents=before + amount_cents)
     if send_receipt:
         payment_receipt_send(payment=payment)
     if audit:
@@ -207,6 +215,7 @@ def payment_record(
                 "excess_cents": excess,
                 "settled": settled,
                 "left_cents": max(net - before - amount_cents, 0),
+                **({"debits": debits} if debits else {}),
             },
         )
     payment.invoice_settled = settled
