@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from levee.audit.models import AuditEntry
 from levee.billing.models import InvoiceStatus
-from levee.payments.models import DebitStatus, PaymentMethod, ScheduledDebit
+from levee.payments.models import DebitStatus, PaymentMethod, PaymentReceipt, ScheduledDebit
+from levee.payments.receipts import debit_receipts_send
 from levee.payments.recorded import payment_record
+from levee.treasury.models import CollectionMode, PublicAccountingSettings
 from testkit import make_user
 
 from .debit_world import RegieWorld
@@ -93,3 +95,16 @@ def test_an_invoice_not_debited_has_no_debit_to_follow(regie):
         by=regie.agent,
     )
     assert debits_of(invoice) == before
+
+
+def test_in_pes_mode_a_debited_invoice_paid_by_cheque_sends_no_debit_receipt(regie):
+    """The accountant debits from the rôle; Levée tells the resident each debit taken on its
+    date. Paid by cheque meanwhile, the invoice has no debit left to tell."""
+    PublicAccountingSettings.objects.filter(authority=regie.authority).update(
+        collection_mode=CollectionMode.PES
+    )
+    record(regie, 9000, "5555555")
+    assert debit_receipts_send(today=datetime.date(2027, 3, 11)) == 0
+    assert not PaymentReceipt.objects.filter(debit__isnull=False).exists()
+    # Martin's debit, not paid otherwise, is told on its date as before.
+    assert debit_receipts_send(today=datetime.date(2027, 1, 5)) == 1
