@@ -48,14 +48,19 @@ class CreditNoteForm(Form):
     )
     confirm = forms.BooleanField(
         label=(
-            "Je confirme l'émission de cet avoir : il est numéroté, envoyé à l'usager et "
-            "transmis au comptable public ; il ne pourra plus être supprimé."
+            "Je confirme l'émission de cet avoir : il est numéroté et envoyé à l'usager ; "
+            "il ne pourra plus être supprimé."
         ),
         required=False,
     )
 
-    def __init__(self, *args, left_cents: int, **kwargs):
+    def __init__(self, *args, left_cents: int, pes: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if pes:  # the authority's titles go to its public accountant, and so do its avoirs
+            self.fields["confirm"].label = (
+                "Je confirme l'émission de cet avoir : il est numéroté, envoyé à l'usager et "
+                "transmis au comptable public ; il ne pourra plus être supprimé."
+            )
         # What the invoice still amounts to after its earlier avoirs.
         self.left_cents = left_cents
 

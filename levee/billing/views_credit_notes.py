@@ -13,6 +13,7 @@ from levee.authorities.selectors import authority_get_by_slug
 from levee.backoffice.access import agent_required
 from levee.lib.downloads import private_file_response
 from levee.lib.templatetags.levee_format import euros
+from levee.treasury.selectors import authority_sends_titles
 
 from .access import get_credit_note_for_user
 from .access_backoffice import get_credit_note_for_agent, get_invoice_for_agent
@@ -43,7 +44,11 @@ def credit_note_create(request, pk):
     if invoice.status == InvoiceStatus.SIMULATED or not invoice.number:
         raise Http404
     left = invoice_net_cents(invoice)
-    form = CreditNoteForm(request.POST if request.method == "POST" else None, left_cents=left)
+    form = CreditNoteForm(
+        request.POST if request.method == "POST" else None,
+        left_cents=left,
+        pes=authority_sends_titles(invoice.authority),
+    )
     status = 200
     if request.method == "POST":
         status = 400

@@ -286,3 +286,17 @@ def test_the_account_page_shows_the_avoirs_of_its_invoices(client, world):
     client.force_login(world.billing)
     page = plain(client.get(reverse("backoffice:account_detail", args=[world.account.pk])))
     assert "Avoirs : -12,34 €, reste 75,60 €" in page
+
+
+def test_the_confirmation_names_the_public_accountant_only_in_pes_mode(client, world):
+    from levee.treasury.models import CollectionMode, PublicAccountingSettings
+
+    client.force_login(world.billing)
+    regie = plain(client.get(form_url(world.invoice)).content.decode())
+    assert "Je confirme l'émission de cet avoir : il est numéroté et envoyé à l'usager" in regie
+    assert "comptable public" not in regie
+    PublicAccountingSettings.objects.update_or_create(
+        authority=world.authority, defaults={"collection_mode": CollectionMode.PES}
+    )
+    pes = plain(client.get(form_url(world.invoice)).content.decode())
+    assert "numéroté, envoyé à l'usager et transmis au comptable public" in pes
