@@ -5,7 +5,7 @@ Marie Martin of the demo (authority flandre-interieure) is logged in; each page 
 requested through Django's test Client (the whole middleware stack, no network), the
 pages taking turns within each round so that the machine's drift weighs on all alike:
 « Mon espace », « Mes bacs/levées », « Suivi de mes demandes », « Mes informations »,
-« Mes factures », and a trivial view (an HttpResponse behind the same middleware, for the
+« Mes factures », « Mon calendrier de collecte », and a trivial view (an HttpResponse behind the same middleware, for the
 logged-in session). Printed per page: median CPU and wall time per request over the
 rounds, the queries and their time, and the ratio of the trivial view's time to the
 page's (the share of its throughput the page would reach). --profile PAGE prints the
@@ -46,6 +46,7 @@ PAGES = {
     "tracking": f"/{SLUG}/espace/suivi-de-mes-demandes/",
     "informations": f"/{SLUG}/espace/mes-informations/",
     "invoices": f"/{SLUG}/espace/mes-factures/",
+    "calendar": f"/{SLUG}/espace/calendrier/",
 }
 
 

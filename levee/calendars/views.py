@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from levee.authorities.selectors import authority_get_by_slug
 from levee.collection.models import Flux
+from levee.space.access import space_authority
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 
@@ -31,6 +32,7 @@ from .selectors import (
     feed_token_find,
     feed_token_live,
     household_calendar,
+    next_collections_for_account,
     reminder_of,
 )
 
@@ -252,16 +254,17 @@ def _space_url(authority, account) -> str:
 def space(request, slug):
     """« Mon calendrier de collecte »: the household's next collections and its private
     feed link."""
-    authority = authority_get_by_slug(slug)
+    authority = space_authority(request, slug)
     account = account_from_request(request, authority)
-    household = _household(account)
+    context = space_context(request, authority, account)
+    household = _household(account, context)
     token = feed_token_live(account, request.user)
     reminder = reminder_of(account, request.user)
     return render(
         request,
         "calendars/space.html",
         {
-            **space_context(request, authority, account),
+            **context,
             "next_collections": household,
             "token": token,
             "feed_url": _feed_url(authority, token) if token else "",
@@ -273,14 +276,15 @@ def space(request, slug):
     )
 
 
-def _household(account):
+def _household(account, context=None):
     """The household's calendar on today, each date at the dwelling of that date: the
-    current one's next collections until a move, the coming one's from its date."""
-    today = timezone.localdate()
-    household = household_calendar(account, today=today)
-    if household is not None:
-        household.with_next(today=today, limit=NEXT_PER_FLUX)
-    return household
+    current one's next collections until a move, the coming one's from its date; kept
+    (levee.calendars.cache), read-only. `context`: the page's `space_context`, whose
+    subscriptions it reads rather than again."""
+    now_and_coming = (context["subscription"], context["subscription_coming"]) if context else None
+    return next_collections_for_account(
+        account, today=timezone.localdate(), limit=NEXT_PER_FLUX, now_and_coming=now_and_coming
+    )
 
 
 def _household_fluxes(household) -> list[str]:
