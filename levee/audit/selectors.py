@@ -25,6 +25,7 @@ ACCOUNT_OBJECTS = (
     ("requests.ServiceRequest", "account"),
     ("accounts.AccountOpeningRequest", "account"),
     ("payments.Payment", "account"),
+    ("billing.CreditNote", "invoice__account"),
 )
 
 
@@ -40,7 +41,7 @@ def audit_entries(
     day_to: datetime.date | None = None,
 ):
     """The authority's audit log, newest first; one object's entries when named, one agent's,
-    one account's (its own and its requests', openings' and payments'), one kind of action,
+    one account's (its own and its requests', openings', payments' and avoirs'), one kind of action,
     from a day to a day (Paris days, both included)."""
     entries = AuditEntry.objects.filter(authority=authority).select_related("actor")
     if object_type:
@@ -62,7 +63,8 @@ def audit_entries(
 
 
 def account_entries_filter(account) -> Q:
-    """The entries about an account: on it, or on one of its requests, openings, payments."""
+    """The entries about an account: on it, or on one of its requests, openings, payments,
+    its invoices' avoirs."""
     about = Q(object_type="subscribers.Account", object_id=str(account.pk))
     for label, field in ACCOUNT_OBJECTS:
         model = apps.get_model(label)

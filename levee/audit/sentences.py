@@ -329,11 +329,26 @@ APPLIED_PHRASES = {
     "invoices_payable": lambda v: plural_fr(int(v or 0), "facture") + " de nouveau à régler",
     "answered": lambda v: "message traité" if v else "",
     "cancelled": lambda v: "levée annulée" if v else "levée maintenue",
-    "billed_invoices": lambda v: f"déjà comptée sur {plural_fr(len(v), 'facture')} ({and_fr(v)})",
+    "billed_invoices": lambda v: (
+        f"déjà comptée sur {plural_fr(len(v), 'facture')} ({and_fr(_invoice_fr(i) for i in v)})"
+    ),
     "credit_notes": lambda v: f"{plural_fr(len(v), 'avoir')} émis ({and_fr(v)})",
     "lift_deleted": lambda v: "",  # said by « levée annulée »; its values stay in the entry
 }
 ADDRESS_KEYS = ("billing", "address", "dwelling")
+
+
+def _invoice_fr(invoice) -> str:
+    """An invoice as an entry keeps it: its number, or {number, issued_on} (« 2600240000233
+    du 03/12/2026 »)."""
+    if not isinstance(invoice, dict):
+        return str(invoice)
+    number = invoice.get("number", "")
+    try:
+        issued_on = datetime.date.fromisoformat(invoice.get("issued_on") or "")
+    except ValueError:
+        return number
+    return f"{number} du {issued_on:%d/%m/%Y}"
 
 
 def and_fr(values) -> str:

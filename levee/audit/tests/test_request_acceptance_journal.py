@@ -67,7 +67,7 @@ APPLIED = {
         {
             "lift_deleted": {"id": 4, "lifted_at": "2026-11-03T07:12:00+00:00"},
             "cancelled": True,
-            "billed_invoices": ["2600240000012"],
+            "billed_invoices": [{"number": "2600240000012", "issued_on": "2026-11-25"}],
         },
     ),
     "contact": ({}, {"answered": True}),
@@ -91,6 +91,13 @@ def test_an_acceptance_says_what_it_applied_in_french(world, kind):  # noqa: F81
     before, applied = APPLIED[kind]
     text = entry_text(accepted(world, kind, before, applied))
     assert not ENGLISH.search(text), text
+
+
+def test_a_lift_contest_names_the_invoices_that_counted_the_lift(world):  # noqa: F811
+    text = entry_text(accepted(world, "lift_contest", *APPLIED["lift_contest"]))
+    assert "levée annulée" in text
+    assert "déjà comptée sur 1 facture (2600240000012 du 25/11/2026)" in text
+    assert "{" not in text and "'number'" not in text
 
 
 def test_a_move_s_dates_and_bins_read_as_people_say_them(world):  # noqa: F811

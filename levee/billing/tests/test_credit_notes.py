@@ -178,6 +178,17 @@ def test_the_avoir_is_audited_and_the_holder_told(world):
     assert "Reste à payer sur cette facture : 75,60" in mail.body_text
 
 
+def test_the_avoir_is_in_its_account_s_journal_and_no_other(world):
+    from levee.audit.selectors import audit_entries_of_account
+    from testkit import make_account
+
+    note = issue(world, amount=500)
+    entries = audit_entries_of_account(world.invoice.account)
+    assert [(e.action, e.object_id) for e in entries] == [("credit_note.issue", str(note.pk))]
+    other = make_account(world.invoice.authority, code="00099", portal_key="PSEMCSMX")
+    assert audit_entries_of_account(other) == []
+
+
 def test_a_paid_invoice_cancelled_lists_its_refund(world):
     payment_record(
         invoice=world.invoice,

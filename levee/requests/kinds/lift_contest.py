@@ -91,7 +91,12 @@ class ContestAcceptForm(AcceptForm):
         super().__init__(data, service_request=service_request)
         lift = _contested_lift(service_request)
         billed = invoices_of_lift(lift) if lift is not None else []
-        if not billed:  # nothing billed: no avoir to offer
+        credited = [
+            invoice
+            for invoice in billed
+            if lift_credit_ht_cents(invoice, weight_grams=lift.net_weight_grams) > 0
+        ]
+        if not credited:  # nothing billed, or within the plan: no avoir to offer
             del self.fields["credit_note"]
             return
         self.fields["credit_note"].help_text = (
@@ -211,12 +216,22 @@ class LiftContest(RequestType):
             lift = self.subject_load(account=account, key=service_request.subject or "")
         if lift is None:
             return []
-        return [
-            f"Cette levée figure déjà sur la facture n° {invoice.number} du "
-            f"{invoice.issued_on:%d/%m/%Y} : l'annuler ne modifie pas cette facture ; un avoir "
-            f"sera nécessaire."
-            for invoice in invoices_of_lift(lift)
-        ]
+        said = []
+        for invoice in invoices_of_lift(lift):
+            start = (
+                f"Cette levée figure déjà sur la facture n° {invoice.number} du "
+                f"{invoice.issued_on:%d/%m/%Y} : "
+            )
+            if lift_credit_ht_cents(invoice, weight_grams=lift.net_weight_grams) <= 0:
+                said.append(
+                    start + "elle était comprise dans le forfait, l'annuler ne change rien à "
+                    "cette facture et aucun avoir n'est nécessaire."
+                )
+            else:
+                said.append(
+                    start + "l'annuler ne modifie pas cette facture ; un avoir sera nécessaire."
+                )
+        return said
 
     def accepted_notice(self, service_request) -> str:
         billed = service_request.outcome.get("billed_invoices", [])
@@ -256,6 +271,9 @@ class LiftContest(RequestType):
         lift_cancel(lift=lift, cancelled_by=agent_user)
         outcome_billed = [dict(entry) for entry in billed]
         numbers = []
+        for invoice, entry in zip(invoices, outcome_billed, strict=True):
+            if lift_credit_ht_cents(invoice, weight_grams=values["net_weight_grams"]) <= 0:
+                entry["within_plan"] = True  # nothing to credit, whatever the agent ticked
         if decision.get("credit_note"):
             for invoice, entry in zip(invoices, outcome_billed, strict=True):
                 try:

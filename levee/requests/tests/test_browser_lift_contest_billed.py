@@ -1,7 +1,7 @@
 """In Chromium: the agent opens « Contester une levée » of a lift already on an issued
-invoice, reads that cancelling it leaves the invoice as it is, cancels it with « Émettre un
-avoir pour cette levée » ticked, and reads that the lift, within the plan, needs none; axe
-on both pages."""
+invoice that charged no extra lift, reads that the lift was within the plan and needs no
+avoir (no « Émettre un avoir pour cette levée » is offered), cancels it, and reads it again;
+axe on both pages."""
 
 import datetime
 
@@ -70,14 +70,15 @@ def test_the_agent_reads_that_the_cancelled_lift_is_already_billed(
     expect(
         page.get_by_text(
             f"Cette levée figure déjà sur la facture n° {contest.number} du 02/07/2024 : "
-            "l'annuler ne modifie pas cette facture ; un avoir sera nécessaire."
+            "elle était comprise dans le forfait, l'annuler ne change rien à cette facture et "
+            "aucun avoir n'est nécessaire."
         )
     ).to_be_visible()
     assert_accessible(page)
 
     field(page, "Annuler cette levée : elle est supprimée et ne compte plus").check()
-    # Ticked by default: the invoice charged no extra lift, so no avoir follows.
-    expect(field(page, "Émettre un avoir pour cette levée")).to_be_checked()
+    # The invoice charged no extra lift: no avoir to offer.
+    expect(page.get_by_label("Émettre un avoir pour cette levée")).to_have_count(0)
     page.get_by_role("button", name="Accepter", exact=True).click()
 
     expect(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from levee.audit.models import AuditEntry
-from levee.billing.models import Invoice, InvoiceStatus
+from levee.billing.models import Invoice, InvoiceStatus, LineKind
 from levee.billing.tests.factories import make_invoice
 from levee.collection.models import Flux, Lift
 from levee.collection.tests.conftest import make_bin
@@ -45,13 +45,21 @@ def number(world, value: int = 1) -> str:
 
 
 def invoice(world, account=None, *, value: int = 1, **fields) -> Invoice:
-    """An invoice of the first half of 2024, issued on 02/07/2024."""
+    """An invoice of the first half of 2024, issued on 02/07/2024, with 10 extra lifts
+    billed: cancelling one of its lifts asks for an avoir."""
     return make_invoice(
         account or world.account,
         number=number(world, value),
         issued_on=datetime.date(2024, 7, 2),
         total_cents=9150,
         period=fields.pop("period", FIRST_HALF),
+        lines=fields.pop(
+            "lines",
+            [
+                ("Abonnement Bac 140 L", 1, 5650, 5650, LineKind.FIXED),
+                ("10 levées supplémentaires × 3,50 €", 10, 350, 3500, LineKind.EXTRA),
+            ],
+        ),
         **fields,
     )
 
@@ -107,7 +115,7 @@ def test_cancelling_says_so_again_and_leaves_the_invoice_as_it_is(client, world,
     assert (unchanged.status, unchanged.total_cents, unchanged.lines.count()) == (
         InvoiceStatus.OPEN,
         9150,
-        1,
+        2,  # its subscription and its extra lifts, as issued
     )
     # Kept on the request and in the audit log: the credit note will need them.
     service_request.refresh_from_db()
@@ -196,3 +204,18 @@ def test_the_lifts_day_is_read_in_paris(client, world, household_bin):
     after = contest(world, lift_at(household_bin, datetime.datetime(2024, 7, 1, 0, 30)))
     assert "un avoir sera nécessaire" in page(client, world, last)
     assert "un avoir sera nécessaire" not in page(client, world, after)
+
+
+def test_a_lift_within_the_plan_asks_for_no_avoir(client, world, lift):
+    """The invoice billed no extra lift: cancelling one changes nothing to pay, and the
+    page says so instead of « un avoir sera nécessaire »."""
+    billed = invoice(world, lines=[("Abonnement Bac 140 L", 1, 9150, 9150, LineKind.FIXED)])
+    request = contest(world, lift)
+    text = page(client, world, request)
+    assert (
+        f"Cette levée figure déjà sur la facture n° {billed.number} du 02/07/2024 : elle était "
+        "comprise dans le forfait, l'annuler ne change rien à cette facture et aucun avoir "
+        "n'est nécessaire." in text
+    )
+    assert "un avoir sera nécessaire" not in text
+    assert "Émettre un avoir pour cette levée" not in text
