@@ -333,7 +333,7 @@ def credit_note_for_lift(*, invoice: Invoice, weight_grams: int, service_request
         amount_ht_cents=ht if fits else None,
         amount_cents=None if fits else left,
         reason=CreditNoteReason.LIFT_CONTEST,
-        text="Levée annulée à la suite de la contestation acceptée.",
+        text="Levée annulée sur contestation",
         by=by,
         service_request=service_request,
     )
