@@ -897,34 +897,52 @@ class _PieceWriter:
         )
 
 
+def _file_start(
+    *, name: str, settings, generated_on, typ_fic: str, year, bordereau, typ_bord: str
+) -> tuple[str, ...]:
+    """From the XML declaration to the bordereau's TypBord: what a rôle and a file of
+    avoirs write alike (the envelope, the authority's header, the bordereau's numbers)."""
+    return (
+        f"<?xml version='1.0' encoding='{ENCODING}'?>\n",
+        f'<n:PES_Aller xmlns:n="{NAMESPACE}">',
+        "<Enveloppe><Parametres>",
+        leaf("Version", "2"),
+        leaf("TypFic", typ_fic),
+        leaf("NomFic", name),
+        "</Parametres><Emetteur>",
+        leaf("Sigle", SENDER),
+        "</Emetteur></Enveloppe><EnTetePES>",
+        leaf("DteStr", generated_on.isoformat()),
+        leaf("IdPost", settings.poste_code),
+        leaf("IdColl", settings.siret),
+        leaf("CodCol", settings.collectivity_code),
+        leaf("CodBud", settings.budget_code),
+        leaf("LibelleColBud", pes_text(settings.budget_label, 38)),
+        "</EnTetePES><PES_RecetteAller><EnTeteRecette>",
+        leaf("IdVer", "2"),
+        leaf("InfoDematerialisee", "0"),
+        "</EnTeteRecette><Bordereau><BlocBordereau>",
+        leaf("Exer", year),
+        leaf("IdBord", bordereau),
+        leaf("DteBordEm", generated_on.isoformat()),
+        leaf("TypBord", typ_bord),
+    )
+
+
 def _header(spec: FileSpec) -> str:
     settings = spec.settings
     run = spec.run
     return "".join(
         (
-            f"<?xml version='1.0' encoding='{ENCODING}'?>\n",
-            f'<n:PES_Aller xmlns:n="{NAMESPACE}">',
-            "<Enveloppe><Parametres>",
-            leaf("Version", "2"),
-            leaf("TypFic", "PESORMC"),
-            leaf("NomFic", spec.name),
-            "</Parametres><Emetteur>",
-            leaf("Sigle", SENDER),
-            "</Emetteur></Enveloppe><EnTetePES>",
-            leaf("DteStr", spec.generated_on.isoformat()),
-            leaf("IdPost", settings.poste_code),
-            leaf("IdColl", settings.siret),
-            leaf("CodCol", settings.collectivity_code),
-            leaf("CodBud", settings.budget_code),
-            leaf("LibelleColBud", pes_text(settings.budget_label, 38)),
-            "</EnTetePES><PES_RecetteAller><EnTeteRecette>",
-            leaf("IdVer", "2"),
-            leaf("InfoDematerialisee", "0"),
-            "</EnTeteRecette><Bordereau><BlocBordereau>",
-            leaf("Exer", spec.year),
-            leaf("IdBord", spec.bordereau),
-            leaf("DteBordEm", spec.generated_on.isoformat()),
-            leaf("TypBord", TYP_BORD_ORMC),
+            *_file_start(
+                name=spec.name,
+                settings=settings,
+                generated_on=spec.generated_on,
+                typ_fic="PESORMC",
+                year=spec.year,
+                bordereau=spec.bordereau,
+                typ_bord=TYP_BORD_ORMC,
+            ),
             leaf("NbrPce", spec.pieces),
             leaf("MtBordHt", amount(spec.total_ht_cents)),
             leaf("MtBordTVA", amount(spec.vat_cents)) if spec.vat_cents > 0 else "",
@@ -1157,29 +1175,15 @@ def _credit_header(spec: CreditSpec, ht: int, vat: int) -> str:
     settings = spec.settings
     return "".join(
         (
-            f"<?xml version='1.0' encoding='{ENCODING}'?>\n",
-            f'<n:PES_Aller xmlns:n="{NAMESPACE}">',
-            "<Enveloppe><Parametres>",
-            leaf("Version", "2"),
-            leaf("TypFic", CREDIT_FILE_KIND),
-            leaf("NomFic", spec.name),
-            "</Parametres><Emetteur>",
-            leaf("Sigle", SENDER),
-            "</Emetteur></Enveloppe><EnTetePES>",
-            leaf("DteStr", spec.generated_on.isoformat()),
-            leaf("IdPost", settings.poste_code),
-            leaf("IdColl", settings.siret),
-            leaf("CodCol", settings.collectivity_code),
-            leaf("CodBud", settings.budget_code),
-            leaf("LibelleColBud", pes_text(settings.budget_label, 38)),
-            "</EnTetePES><PES_RecetteAller><EnTeteRecette>",
-            leaf("IdVer", "2"),
-            leaf("InfoDematerialisee", "0"),
-            "</EnTeteRecette><Bordereau><BlocBordereau>",
-            leaf("Exer", spec.year),
-            leaf("IdBord", spec.bordereau),
-            leaf("DteBordEm", spec.generated_on.isoformat()),
-            leaf("TypBord", TYP_BORD_CREDIT),
+            *_file_start(
+                name=spec.name,
+                settings=settings,
+                generated_on=spec.generated_on,
+                typ_fic=CREDIT_FILE_KIND,
+                year=spec.year,
+                bordereau=spec.bordereau,
+                typ_bord=TYP_BORD_CREDIT,
+            ),
             leaf("NbrPce", len(spec.notes)),
             leaf("MtBordHt", amount(ht)),
             leaf("MtBordTVA", amount(vat)) if vat > 0 else "",
