@@ -18,6 +18,8 @@ from levee.backoffice.access import agent_required
 from levee.billing.models import (
     BillingRun,
     BillingSettings,
+    CreditNoteKind,
+    CreditNoteReason,
     Invoice,
     InvoiceSequence,
     RunStatus,
@@ -25,6 +27,7 @@ from levee.billing.models import (
     TariffPlan,
 )
 from levee.billing.services import billing_run_create, billing_run_execute
+from levee.billing.services_credit_notes import credit_note_issue
 from levee.billing.tariffs import tariff_version_create
 from levee.billing.tests.bo_world import PLANS, tariff_post
 from levee.calendars.models import (
@@ -39,6 +42,7 @@ from levee.collection.models import ImportBatch, ImportKind, ImportStatus
 from levee.collection.services import import_upload
 from levee.collection.tests.conftest import make_bin
 from levee.mailing.models import OutboxMessage
+from levee.payments.recorded import payment_record
 from levee.payments.tests.conftest import make_invoice
 from levee.subscribers.models import Account
 from levee.treasury.models import PublicAccountingSettings
@@ -140,6 +144,23 @@ def world():
     billing_run_execute(run_id=run.pk)
     BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
     open_invoice = make_invoice(account)  # an issued invoice, to record a payment on
+    # A paid invoice reduced by an avoir: what was paid beyond is to refund.
+    paid_invoice = make_invoice(account, number="2300240069929")
+    payment_record(
+        invoice=paid_invoice,
+        method="cheque",
+        paid_on=datetime.date(2024, 3, 1),
+        reference="7654321",
+        amount_cents=8794,
+        by=invited.user,
+    )
+    refunded = credit_note_issue(
+        invoice=paid_invoice,
+        kind=CreditNoteKind.REDUCTION,
+        amount_cents=100,
+        reason=CreditNoteReason.TARIFF_ERROR,
+        by=invited.user,
+    )
     return {
         "agents": agents,
         "account": account.pk,
@@ -149,6 +170,7 @@ def world():
         "run": run.pk,
         "invoice": Invoice.objects.get(run=run).pk,
         "open_invoice": open_invoice.pk,
+        "credit_note": refunded.pk,
         "access": AccountAccess.objects.get(user=resident).pk,
         "opening": opening.pk,
         "batch": batch.pk,
@@ -298,6 +320,22 @@ ACTIONS = {
         },
         "BILLING",
     ),
+    "credit_note_create": (
+        "facturation/factures/{open_invoice}/avoir/",
+        lambda w: {
+            "kind": "reduction",
+            "amount": "1,00",
+            "reason": "erreur_tarif",
+            "text": "",
+            "confirm": "on",
+        },
+        "BILLING",
+    ),
+    "credit_note_refund_done": (
+        "facturation/avoirs/{credit_note}/rembourse/",
+        lambda w: {},
+        "BILLING",
+    ),
     "collections_import": (
         "facturation/reglements/encaissements/",
         lambda w: {
@@ -387,6 +425,8 @@ OPEN_TO_EVERY_AGENT = {
     "billing_bo:payment_review",
     # An import of the accountant's collections: its report, without an action.
     "billing_bo:collection_import",
+    # An avoir's PDF: read as its invoice is, by every agent.
+    "billing_bo:credit_note_pdf",
 }
 
 
