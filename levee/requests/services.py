@@ -59,7 +59,10 @@ def detail_url(service_request: ServiceRequest) -> str:
     return reverse("requests:detail", args=[service_request.authority.slug, service_request.pk])
 
 
-def _recipient(service_request: ServiceRequest) -> str:
+def request_recipient(service_request: ServiceRequest) -> str:
+    """Where the request's messages go: the login that made it, the address it gave, or
+    its account's; "" when the holder has no address (a request made at the counter for an
+    account without email)."""
     user = service_request.requested_by
     if user is not None:
         return user.email
@@ -69,7 +72,7 @@ def _recipient(service_request: ServiceRequest) -> str:
 
 
 def _mail(service_request: ServiceRequest, template: str, **context) -> None:
-    to = _recipient(service_request)
+    to = request_recipient(service_request)
     if not to:
         return
     mail_enqueue(

@@ -106,10 +106,24 @@ def accept(request, pk):
         )
         messages.success(
             request,
-            f"Demande {service_request.request_type.accepted_word} : {applied} en est informé par "
-            f"email. {note} {service_request.request_type.accepted_notice(service_request)}".strip(),
+            f"Demande {service_request.request_type.accepted_word} : {applied} "
+            f"{_told(service_request)} {note} "
+            f"{service_request.request_type.accepted_notice(service_request)}".strip(),
         )
     return redirect("requests:bo_detail", service_request.pk)
+
+
+NO_EMAIL = (
+    "l'usager n'a pas d'adresse email : aucun message ne lui est envoyé, informez-le par "
+    "courrier ou par téléphone."
+)
+
+
+def _told(service_request) -> str:
+    """How the holder learns the decision: by email, or not at all when he has no address."""
+    if services.request_recipient(service_request):
+        return "en est informé par email."
+    return NO_EMAIL.removeprefix("l'usager ")
 
 
 @agent_required(roles.ACCOUNTS)
@@ -128,9 +142,12 @@ def refuse(request, pk):
     except services.AlreadyHandled:
         messages.error(request, ALREADY_HANDLED)
     else:
-        messages.success(
-            request, "Demande refusée : l'usager en est informé par email, avec le motif."
+        told = (
+            "l'usager en est informé par email, avec le motif."
+            if services.request_recipient(service_request)
+            else NO_EMAIL
         )
+        messages.success(request, f"Demande refusée : {told}")
     return redirect("requests:bo_detail", service_request.pk)
 
 

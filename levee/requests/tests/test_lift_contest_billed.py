@@ -219,3 +219,19 @@ def test_a_lift_within_the_plan_asks_for_no_avoir(client, world, lift):
     )
     assert "un avoir sera nécessaire" not in text
     assert "Émettre un avoir pour cette levée" not in text
+
+
+def test_an_account_without_email_is_not_said_told_by_email(client, world, lift):
+    """A request made at the counter for an account without an address: no message can go,
+    and the agent is told to inform the holder otherwise."""
+    service_request = contest(world, lift)
+    ServiceRequest.objects.filter(pk=service_request.pk).update(requested_by=None, email="")
+    world.account.email = ""
+    world.account.save(update_fields=["email"])
+    response = accept(client, world, service_request)
+    assert "l'usager en est informé par email" not in response
+    assert (
+        "Demande acceptée : l'usager n'a pas d'adresse email : aucun message ne lui est "
+        "envoyé, informez-le par courrier ou par téléphone." in response
+    )
+    assert not OutboxMessage.objects.filter(template="request_accepted").exists()
