@@ -31,6 +31,7 @@ from levee.lib.templatetags.levee_format import euros
 from levee.mailing.recipients import account_recipients
 from levee.mailing.services import mail_enqueue
 from levee.payments.models import Payment, PaymentStatus
+from levee.payments.selectors import invoice_paid_cents
 from levee.payments.services_debits import invoice_debits_follow, invoice_locked_debits_cents
 
 from .models import (
@@ -87,15 +88,6 @@ def _credited(invoice: Invoice) -> tuple[int, int]:
         authority_id=invoice.authority_id, invoice_id=invoice.pk
     ).aggregate(ttc=Sum("total_cents"), ht=Sum("total_ht_cents"))
     return sums["ttc"] or 0, sums["ht"] or 0
-
-
-def _received(invoice: Invoice) -> int:
-    return (
-        Payment.objects.filter(
-            authority_id=invoice.authority_id, invoice_id=invoice.pk, status=PaymentStatus.PAID
-        ).aggregate(v=Sum("amount_cents"))["v"]
-        or 0
-    )
 
 
 def _amounts(
@@ -225,7 +217,7 @@ def credit_note_issue(
     total = ht + vat
     net_before = invoice.total_cents - credited_ttc
     net_after = net_before - total
-    received = _received(invoice)
+    received = invoice_paid_cents(invoice)
     locked = invoice_locked_debits_cents(invoice) if invoice.direct_debit else 0
     brought = received + locked
     # What was brought beyond the invoice's amount, after this avoir less before it.

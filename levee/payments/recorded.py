@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from levee.audit.services import audit_write
 from levee.billing.models import Invoice, InvoiceStatus
+from levee.billing.selectors_credit_notes import invoice_net_cents
 from levee.lib.templatetags.levee_format import euros
 
 from .models import (
@@ -32,7 +33,7 @@ from .models import (
     PaymentStatus,
 )
 from .receipts import payment_receipt_send
-from .selectors import invoice_net_cents, invoice_paid_cents
+from .selectors import invoice_paid_cents
 from .services_debits import invoice_debits_follow
 
 # A recorded payment is dated (a day), its `paid_at` is noon of that day, Paris time, so

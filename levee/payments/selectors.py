@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from levee.billing.models import BillingSettings, Invoice, InvoiceStatus
-from levee.billing.selectors_credit_notes import credited_subquery, invoice_credited_cents
+from levee.billing.selectors_credit_notes import credited_subquery, invoice_net_cents
 from levee.payments.gateways import online_payment_offered
 from levee.payments.models import DebitStatus, Payment, PaymentStatus, ScheduledDebit
 from levee.treasury.selectors import (
@@ -99,11 +99,6 @@ def invoice_paid_cents(invoice: Invoice) -> int:
     return (
         _paid_payments(invoice.pk, invoice.authority_id).aggregate(v=Sum("amount_cents"))["v"] or 0
     )
-
-
-def invoice_net_cents(invoice: Invoice) -> int:
-    """What the invoice amounts to after its avoirs (`billing.CreditNote`), TTC."""
-    return max(invoice.total_cents - invoice_credited_cents(invoice), 0)
 
 
 def invoice_left_cents(invoice: Invoice) -> int:

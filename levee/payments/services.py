@@ -20,13 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from levee.billing.models import Invoice, InvoiceStatus
+from levee.billing.selectors_credit_notes import invoice_net_cents
 from levee.payments.gateways import GatewayError, Outcome, Status, gateway_for
 from levee.payments.models import Payment, PaymentStatus
 from levee.payments.receipts import payment_receipt_send
 from levee.payments.selectors import (
     MAX_WAIT,
     Settlement,
-    invoice_net_cents,
     invoice_paid_cents,
     payments_due_for_check,
     settlement_state,
