@@ -115,12 +115,25 @@ def assert_accessible():
     axe = Axe()
     options = json.dumps(AXE_OPTIONS)
 
-    def check(page):
+    def run(page):
         # axe-core (about 500 kB of script) goes into a document once: a second check of
         # the same page after a click that did not navigate reuses it.
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(axe.axe_script)
-        results = AxeResults(page.evaluate(f"axe.run({options})"))
+        return AxeResults(page.evaluate(f"axe.run({options})"))
+
+    def check(page):
+        from playwright.sync_api import Error
+
+        page.wait_for_load_state("load")
+        try:
+            results = run(page)
+        except Error:
+            # A click that navigates may return before the next document replaces the
+            # current one: axe then reads a document going away. Check the new one.
+            page.wait_for_timeout(200)
+            page.wait_for_load_state("load")
+            results = run(page)
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
     return check

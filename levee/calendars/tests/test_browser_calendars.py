@@ -133,6 +133,7 @@ def test_public_calendars_and_the_agent_keyboard_edit(page, calendars, assert_ac
     )
     assert_accessible(page)
     page.get_by_role("link", name="Révoquer ce lien").click()
+    expect(page.get_by_role("heading", name="Révoquer mon lien d'agenda")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Révoquer ce lien").click()
     expect(page.get_by_text("L'ancien lien ne fonctionne plus.")).to_be_visible()
