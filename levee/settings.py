@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "levee.backoffice",
     "levee.twofactor",
     "levee.privacy",
+    "levee.tokens",
     "levee.demo",
 ]
 
