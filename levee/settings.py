@@ -63,8 +63,10 @@ INSTALLED_APPS = [
     "levee.audit",
     "levee.agents",
     "levee.backoffice",
+    "levee.api",
     "levee.twofactor",
     "levee.privacy",
+    "levee.integrations",
     "levee.tokens",
     "levee.demo",
 ]
@@ -296,6 +298,13 @@ RESERVED_SLUGS = {
 # The demo and the development loop: SQLite under var/, no https:// site. Outside it
 # (a DATABASE_URL or an https:// SITE_URL) production rules apply.
 EMBEDDED = not os.environ.get("DATABASE_URL") and not SITE_URL.startswith("https://")
+
+# --- Webhooks (levee.integrations) -----------------------------------------------------
+# Plain http:// webhook URLs are refused, except for a receiver on the machine itself
+# (127.0.0.1, ::1, localhost) when this is on: the embedded demo and the tests.
+WEBHOOK_ALLOW_LOOPBACK_HTTP = env_bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", EMBEDDED)
+# Seconds a webhook receiver has to answer before the delivery is retried later.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
 
 # --- Second factor (levee.twofactor) ---------------------------------------------------
 # Agents and the operator must enrol and present a TOTP code at each new session; only
