@@ -18,6 +18,7 @@ ACTION_KINDS = {
     "calendriers": ("Calendriers", ("calendar.",)),
     "imports": ("Imports", ("import.",)),
     "agents": ("Agents", ("agent.",)),
+    "integrations": ("Intégrations", ("api_key.", "webhook.")),
 }
 
 # The objects of an account's entries beside the account itself: (model, its account field).
@@ -43,7 +44,9 @@ def audit_entries(
     """The authority's audit log, newest first; one object's entries when named, one agent's,
     one account's (its own and its requests', openings', payments' and avoirs'), one kind of action,
     from a day to a day (Paris days, both included)."""
-    entries = AuditEntry.objects.filter(authority=authority).select_related("actor")
+    entries = AuditEntry.objects.filter(authority=authority).select_related(
+        "actor", "api_key__created_by"
+    )
     if object_type:
         entries = entries.filter(object_type=object_type, object_id=object_id)
     if actor_id is not None:
@@ -87,6 +90,8 @@ def audit_actors(authority) -> list:
     User = apps.get_model("accounts.User")
     return list(
         User.objects.filter(
-            pk__in=AuditEntry.objects.filter(authority=authority).values("actor_id")
+            pk__in=AuditEntry.objects.filter(authority=authority, actor__isnull=False).values(
+                "actor_id"
+            )
         ).order_by("last_name", "first_name", "email")
     )

@@ -89,11 +89,27 @@ class Line:
     def sentence(self) -> str:
         return f"{self.actor} : {self.text}"
 
+    @property
+    def actor_email(self) -> str:
+        """The login's email (the CSV's « Email de l'agent »); for a key, its creator's."""
+        entry = self.entry
+        user = entry.actor if entry.actor_id else entry.api_key.created_by
+        return user.email
+
 
 def person_name(user) -> str:
     """« Pierrick Dupont », or the login's email when it has no name."""
     name = " ".join(p for p in (user.first_name, user.last_name) if p)
     return name or user.email
+
+
+def actor_name(entry: AuditEntry) -> str:
+    """Who wrote the entry: a login's name, or « Clé API Camions (créée par Pierrick
+    Dupont) » for an authority's software calling the API with its key."""
+    if entry.actor_id is not None:
+        return person_name(entry.actor)
+    key = entry.api_key
+    return f"Clé API {key.name} (créée par {person_name(key.created_by)})"
 
 
 def paris(value: datetime.datetime) -> datetime.datetime:
@@ -496,6 +512,17 @@ def _billing_run(e, b, a, k):
     )
 
 
+def _scopes(values) -> str:
+    """The scopes of a key as the screen names them (« Envoyer des levées »)."""
+    labels = dict(apps.get_model("integrations.ApiKey").scope_choices())
+    return ", ".join(labels.get(v, str(v)) for v in values or []) or EMPTY
+
+
+def _events(values) -> str:
+    labels = dict(apps.get_model("integrations.WebhookEndpoint").event_choices())
+    return ", ".join(labels.get(v, str(v)) for v in values or []) or EMPTY
+
+
 def _payment_review(e, b, a, k):
     paid = a.get("paid_amount_cents")
     said = f", payé selon le service {euros(paid)}" if paid is not None else ""
@@ -503,6 +530,16 @@ def _payment_review(e, b, a, k):
 
 
 SENTENCES: dict[str, Callable] = {
+    # Integrations: the authority's API keys and webhooks
+    "api_key.create": lambda e, b, a, k: (
+        f"clé d'API « {a.get('name', '')} » créée, droits : {_scopes(a.get('scopes'))}"
+        + (f", expire le {plain(a.get('expires_at'))}" if a.get("expires_at") else "")
+    ),
+    "api_key.revoke": lambda e, b, a, k: f"clé d'API « {b.get('name', '')} » révoquée",
+    "webhook.create": lambda e, b, a, k: (
+        f"webhook {a.get('url', '')} enregistré, événements : {_events(a.get('events'))}"
+    ),
+    "webhook.disable": lambda e, b, a, k: f"webhook {b.get('url', '')} désactivé",
     # Imports
     "import.upload": lambda e, b, a, k: (
         f"import {_import_kind(a.get('kind'))} du fichier « {a.get('filename', '')} »"
@@ -771,7 +808,7 @@ def entries_describe(entries: Iterable[AuditEntry]) -> list[Line]:
             Line(
                 entry=entry,
                 at=paris(entry.created_at),
-                actor=person_name(entry.actor),
+                actor=actor_name(entry),
                 text=entry_text(entry, known),
                 account=account,
             )

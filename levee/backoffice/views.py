@@ -618,7 +618,7 @@ def audit_log_export(request):
                 yield [
                     line.at.strftime("%d/%m/%Y %H:%M:%S"),
                     line.actor,
-                    line.entry.actor.email,
+                    line.actor_email,
                     line.text,
                     line.account.code if line.account is not None else "",
                     line.object_label,

@@ -52,6 +52,10 @@ class ApiKey(TimeStampedModel):
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
 
+    @staticmethod
+    def scope_choices() -> list[tuple[str, str]]:
+        return Scope.choices
+
     def scope_labels(self) -> list[str]:
         return [Scope(s).label for s in self.scopes if s in Scope.values]
 
@@ -89,6 +93,10 @@ class WebhookEndpoint(TimeStampedModel):
 
     def __str__(self):
         return self.url
+
+    @staticmethod
+    def event_choices() -> list[tuple[str, str]]:
+        return WebhookEvent.choices
 
     def event_labels(self) -> list[str]:
         return [WebhookEvent(e).label for e in self.events if e in WebhookEvent.values]
