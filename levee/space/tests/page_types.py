@@ -36,6 +36,7 @@ PAGE_TYPES = [
     PageType("authorities:personal_data", ANONYMOUS, _slug),
     PageType("authorities:accessibility", ANONYMOUS, _slug),
     PageType("authorities:accessibility_platform", ANONYMOUS),
+    PageType("api_docs", ANONYMOUS),
     PageType("accounts:login_platform", ANONYMOUS),
     PageType("accounts:login", ANONYMOUS, _slug),
     PageType("accounts:signup", ANONYMOUS, _slug),
@@ -280,3 +281,18 @@ NOT_PAGES = {
         "a fragment of « Titres et rôles », polled by it (checked there)"
     ),
 }
+
+
+def _api_endpoints() -> dict[str, str]:
+    """Every named URL of the API (its namespace `api:`): JSON, or an invoice's PDF."""
+    from levee.api.api import api
+
+    patterns, _app, namespace = api.urls
+    return {
+        f"{namespace}:{p.name}": "an endpoint of the API: JSON (or a PDF), not a page"
+        for p in patterns
+        if getattr(p, "name", None)
+    }
+
+
+NOT_PAGES.update(_api_endpoints())

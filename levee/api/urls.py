@@ -1,0 +1,46 @@
+from functools import wraps
+
+from django.urls import URLPattern, path, re_path
+from django.views.generic import RedirectView
+
+from . import views
+from .api import api
+from .errors import error_response
+
+
+def _json_method_not_allowed(view):
+    """ninja answers a method no operation has with a plain-text 405: ours is JSON."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"Méthode {request.method} non permise ici : l'API des usagers est en "
+                "lecture seule.",
+                headers={"Allow": response.get("Allow", "GET")},
+            )
+        return response
+
+    return wrapper
+
+
+def _api_patterns():
+    patterns, app_name, namespace = api.urls
+    wrapped = [
+        URLPattern(p.pattern, _json_method_not_allowed(p.callback), p.default_args, p.name)
+        if isinstance(p, URLPattern)
+        else p
+        for p in patterns
+    ]
+    return wrapped, app_name, namespace
+
+
+urlpatterns = [
+    path("docs", views.docs, name="api_docs"),
+    path("", RedirectView.as_view(pattern_name="api_docs")),
+    path("", _api_patterns()),
+    re_path(r"^(?P<rest>.*)$", views.not_found),
+]
