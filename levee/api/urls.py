@@ -18,8 +18,8 @@ def _json_method_not_allowed(view):
             return error_response(
                 405,
                 "method_not_allowed",
-                f"Méthode {request.method} non permise ici : l'API des usagers est en "
-                "lecture seule.",
+                f"Méthode {request.method} non permise à cette adresse (les adresses des "
+                "usagers sont en lecture seule).",
                 headers={"Allow": response.get("Allow", "GET")},
             )
         return response
