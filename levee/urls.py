@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("levee.billing.urls")),
     path("", include("levee.accounts.urls")),
     path("", include("levee.space.urls")),
+    path("", include("levee.tokens.urls")),
     path("", include("levee.privacy.urls")),
     path("", include("levee.collection.urls")),
     path("", include("levee.calendars.urls")),

@@ -6,9 +6,12 @@ cannot be read again, by anyone. The secret has 256 bits of entropy, so a fast h
 enough (there is nothing to guess, unlike a password); and it is what lets every API call
 find its token with one indexed lookup."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from levee.lib.models import TimeStampedModel
 
@@ -50,3 +53,14 @@ class PersonalAccessToken(TimeStampedModel):
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def last_valid_day(self):
+        """The last day it works, in Paris time (it expires at the end of that day)."""
+        if self.expires_at is None:
+            return None
+        return timezone.localtime(self.expires_at - datetime.timedelta(microseconds=1)).date()

@@ -19,8 +19,6 @@ SHOWN_CHARACTERS = 12
 # A token's last use is written at most this often: an API client polling every second
 # would otherwise write its row on every call.
 LAST_USED_EVERY = datetime.timedelta(minutes=1)
-# A token valid at most this long from its creation (a year), or without expiry.
-MAX_LIFETIME = datetime.timedelta(days=366)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ PAGE_TYPES = [
     PageType("space:home", RESIDENT, _slug),
     PageType("space:informations", RESIDENT, _slug),
     PageType("space:profile", RESIDENT, _slug),
+    PageType("tokens:create", RESIDENT, _slug),
     PageType("privacy:login_delete", RESIDENT, _slug),
     PageType("accounts:password_change", RESIDENT, _slug),
     PageType("accounts:associate_commune", RESIDENT, _slug),
@@ -174,6 +175,7 @@ CHECKED_ELSEWHERE = {
     "twofactor:enrol": "test_browser_phone_width.py, two-factor authentication",
     "twofactor:recovery_codes": "test_browser_phone_width.py, two-factor authentication",
     "twofactor:verify": "test_browser_phone_width.py, two-factor authentication",
+    "tokens:revoke": "levee/tokens/tests/test_browser_tokens.py, a token's life",
 }
 
 _ACTION = "an action (POST only): it answers with a redirect to a page checked here"

@@ -28,6 +28,8 @@ from levee.requests.services import service_request_accept
 from levee.requests.tests.conftest import coordonnees_post, informations_post, make_request
 from levee.space.on_behalf import SESSION_KEY
 from levee.subscribers.models import Account
+from levee.tokens.models import PersonalAccessToken
+from levee.tokens.services import token_create
 from testkit import PASSWORD, ccfi_world, make_account, make_user, pilat_world
 
 pytestmark = pytest.mark.django_db
@@ -271,6 +273,7 @@ WATCHED = [
     CalendarFeedToken,
     CollectionReminder,
     OutboxMessage,
+    PersonalAccessToken,
     RequestMessage,
     RequestStatusChange,
     ServiceRequest,
@@ -300,6 +303,10 @@ FORBIDDEN = [
     ("get", "calendrier/revoquer/", {}),
     ("post", "calendrier/revoquer/", {"token": "{token}"}),
     ("post", "calendrier/rappels/", {"fluxes": "recyclables", "on_eve": "on"}),
+    ("get", "mon-profil/jetons/nouveau/", {}),
+    ("post", "mon-profil/jetons/nouveau/", {"name": "Guichet"}),
+    ("get", "mon-profil/jetons/{access_token}/revoquer/", {}),
+    ("post", "mon-profil/jetons/{access_token}/revoquer/", {}),
 ]
 
 
@@ -317,8 +324,14 @@ def forbidden_world(client, world):
         outcome={"new_email": "dupontDU59@gmail.com", "confirmed_at": None},
     )
     token = feed_token_ensure(account=world.account, user=world.resident)
+    access_token = token_create(user=world.resident, name="Domotique").token
     start(client, world)
-    return {"account": world.account.pk, "request": waiting.pk, "token": token.pk}
+    return {
+        "account": world.account.pk,
+        "request": waiting.pk,
+        "token": token.pk,
+        "access_token": access_token.pk,
+    }
 
 
 @pytest.mark.parametrize("method, path, data", FORBIDDEN)
@@ -359,6 +372,8 @@ def test_the_pages_do_not_offer_it(client, forbidden_world):
         "Recevoir un nouveau lien",
         "Envoyer ma réponse",
         "Déconnexion",
+        "Jetons d'accès personnels",
+        "/jetons/",
     ]:
         assert offered not in pages, offered
     # The choices are read, not changed.
