@@ -309,10 +309,14 @@ WITH m AS (
     LEFT JOIN sec ON sec.text = substr(p.stamp, %(minute)s + 1)
     LEFT JOIN w ON w.text = p.weight
     LEFT JOIN x ON x.text = p.flux
+    -- « <> '' » on the bins' side too: a line without tank would otherwise probe the hash
+    -- bucket of every bin without one (all of an authority that numbers no tank).
     LEFT JOIN collection_bin bc
-        ON p.chip <> '' AND bc.chip_number = p.chip AND bc.authority_id = %(authority)s
+        ON p.chip <> '' AND bc.chip_number = p.chip AND bc.chip_number <> ''
+        AND bc.authority_id = %(authority)s
     LEFT JOIN collection_bin bt
-        ON p.tank <> '' AND bt.tank_number = p.tank AND bt.authority_id = %(authority)s
+        ON p.tank <> '' AND bt.tank_number = p.tank AND bt.tank_number <> ''
+        AND bt.authority_id = %(authority)s
     LEFT JOIN collection_cancelledlift cl
         ON cl.authority_id = %(authority)s AND cl.bin_id = COALESCE(bc.id, bt.id)
         AND cl.lifted_at = to_timestamp(m.start + sec.value)
