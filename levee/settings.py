@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "levee.agents",
     "levee.backoffice",
     "levee.api",
+    "levee.ecocito",
     "levee.twofactor",
     "levee.privacy",
     "levee.integrations",

@@ -156,3 +156,109 @@ def import_batches(authority):
         .defer("rejected_report", "summary")
         .order_by("-created_at", "-pk")
     )
+
+
+# --- Several accounts at once (a login's, across authorities) --------------------------
+# The Ecocito-compatible reads (levee/ecocito) list the lifts and drop-offs of every
+# account of a login in one page: the same filters as above, for a list of accounts, each
+# read a fixed number of queries however many accounts and lifts there are. The tenant
+# guard stays: the authority column is filtered on as well as the accounts.
+
+
+def _of_accounts(accounts, account_field: str) -> dict:
+    return {
+        "authority_id__in": sorted({a.authority_id for a in accounts}),
+        f"{account_field}__in": sorted(a.pk for a in accounts),
+    }
+
+
+def lifts_for_accounts(
+    accounts,
+    *,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    flux: str | None = None,
+    order: tuple[str, ...] = ("-lifted_at", "-pk"),
+) -> QuerySet[Lift]:
+    """The lifts of `accounts` from `start` (included) to `end` (excluded), newest first
+    unless `order` says otherwise, with their bin and its address (one query)."""
+    lifts = Lift.objects.filter(**_of_accounts(accounts, "bin__account_id")).select_related(
+        "bin__subscription__commune"
+    )
+    if start is not None:
+        lifts = lifts.filter(lifted_at__gte=start)
+    if end is not None:
+        lifts = lifts.filter(lifted_at__lt=end)
+    if flux:
+        lifts = lifts.filter(bin__flux=flux)
+    return lifts.order_by(*order)
+
+
+def dropoffs_for_accounts(
+    accounts,
+    *,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    flux: str | None = None,
+    kind: str | None = None,
+    order: tuple[str, ...] = ("-occurred_at", "-pk"),
+) -> QuerySet[DropOff]:
+    """The drop-offs of `accounts` from `start` (included) to `end` (excluded), newest
+    first unless `order` says otherwise; `kind` keeps one kind only (the badge openings of
+    the containers)."""
+    dropoffs = DropOff.objects.filter(**_of_accounts(accounts, "account_id"))
+    if start is not None:
+        dropoffs = dropoffs.filter(occurred_at__gte=start)
+    if end is not None:
+        dropoffs = dropoffs.filter(occurred_at__lt=end)
+    if flux:
+        dropoffs = dropoffs.filter(flux=flux)
+    if kind:
+        dropoffs = dropoffs.filter(kind=kind)
+    return dropoffs.order_by(*order)
+
+
+def monthly_lifts_for_accounts(
+    accounts, *, start, end, flux: str | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """{(year, month): (number of lifts, grams)} of `accounts` between `start` and `end`,
+    in Paris time, the months without lifts left out (one query)."""
+    rows = (
+        lifts_for_accounts(accounts, start=start, end=end, flux=flux)
+        .select_related(None)
+        .order_by()
+        .annotate(year=ExtractYear("lifted_at"), month=ExtractMonth("lifted_at"))
+        .values("year", "month")
+        .annotate(count=Count("pk"), grams=Sum("net_weight_grams"))
+    )
+    return {(r["year"], r["month"]): (r["count"], r["grams"] or 0) for r in rows}
+
+
+def monthly_dropoffs_for_accounts(
+    accounts, *, start, end, flux: str | None = None, kind: str | None = None
+) -> dict[tuple[int, int], int]:
+    """{(year, month): number of drop-offs} of `accounts` between `start` and `end`, in
+    Paris time, the months without any left out (one query)."""
+    rows = (
+        dropoffs_for_accounts(accounts, start=start, end=end, flux=flux, kind=kind)
+        .order_by()
+        .annotate(year=ExtractYear("occurred_at"), month=ExtractMonth("occurred_at"))
+        .values("year", "month")
+        .annotate(count=Count("pk"))
+    )
+    return {(r["year"], r["month"]): r["count"] for r in rows}
+
+
+def fluxes_for_accounts(accounts) -> list[str]:
+    """The flux of the bins and of the drop-offs of `accounts`, in the order of Flux (one
+    query)."""
+    if not accounts:
+        return []
+    bins = Bin.objects.filter(**_of_accounts(accounts, "account_id")).values_list("flux")
+    dropoffs = (
+        DropOff.objects.filter(**_of_accounts(accounts, "account_id"))
+        .exclude(flux="")
+        .values_list("flux")
+    )
+    present = {flux for (flux,) in bins.order_by().union(dropoffs.order_by())}
+    return [code for code in Flux.values if code in present]

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 LEVEE = ROOT / "levee"
 # The apps that are only screens: they sit on top of the domain.
-SCREEN_APPS = {"backoffice", "space", "api"}
+SCREEN_APPS = {"backoffice", "space", "api", "ecocito"}
 # Modules of a domain app that are screens (or the framework's glue), by name.
 SCREEN_PREFIXES = ("views", "forms", "urls", "access")
 SCREEN_NAMES = {"admin"}

@@ -83,9 +83,13 @@ PAGE_TYPES = [
         lambda w: {**_slug(w), "token": w.alert_token},
     ),
     PageType("backoffice:login", ANONYMOUS),
+    PageType("ecocito:login", ANONYMOUS),
+    PageType("ecocito:login_authority", ANONYMOUS, _slug),
     PageType("backoffice:password_set", ANONYMOUS, lambda w: w.invitation),
     # The resident's space.
     PageType("space:home", RESIDENT, _slug),
+    PageType("ecocito:collecte", RESIDENT),
+    PageType("ecocito:collecte_authority", RESIDENT, _slug),
     PageType("space:informations", RESIDENT, _slug),
     PageType("space:profile", RESIDENT, _slug),
     PageType("tokens:create", RESIDENT, _slug),
@@ -264,6 +268,14 @@ NOT_PAGES = {
             "requests:move_in_attachment",
             "authorities:commune_search",
             "authorities:theme_css",
+            "ecocito:get_collecte",
+            "ecocito:get_collecte_authority",
+            "ecocito:get_apport",
+            "ecocito:get_apport_authority",
+            "ecocito:lift_statistics",
+            "ecocito:lift_statistics_authority",
+            "ecocito:dropoff_statistics",
+            "ecocito:dropoff_statistics_authority",
         ],
         _FILE,
     ),
@@ -274,6 +286,8 @@ NOT_PAGES = {
             "requests:mine",
             "calendars:space_reminders",  # to its form in « Mon calendrier de collecte »
             "twofactor:space_enable",  # to the enrolment, twofactor:enrol
+            "ecocito:logout",  # to ecocito:login
+            "ecocito:logout_authority",
         ],
         _REDIRECT,
     ),
