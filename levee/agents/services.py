@@ -14,6 +14,7 @@ from levee.accounts.services import account_access_grant
 from levee.accounts.tokens import encode_uid
 from levee.audit.services import audit_write
 from levee.authorities.models import Authority
+from levee.integrations.services import webhook_event_record
 from levee.mailing.services import mail_enqueue
 from levee.subscribers.models import Account
 from levee.subscribers.services import account_create, portal_key_new
@@ -275,6 +276,16 @@ def opening_request_accept(
     user.is_active = True
     # The request's own audit entry says who linked the login: no second one.
     account_access_grant(user=user, account=account)
+    webhook_event_record(
+        authority=authority,
+        event="account.opened",
+        payload={
+            "account_code": account.code,
+            "account_created": created,
+            "via": "opening_request",
+            "opening_request_id": opening_request.pk,
+        },
+    )
     audit_write(
         authority=authority,
         actor=agent_user,

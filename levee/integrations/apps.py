@@ -9,3 +9,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Intégrations"
     label = "integrations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def periodic_jobs(self):
+        from levee.lib.periodic import Job
+
+        from .webhooks import webhook_sweep
+
+        return [Job("webhooks", lambda: f"{webhook_sweep()} webhook(s) delivered")]

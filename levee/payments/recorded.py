@@ -25,6 +25,7 @@ from levee.billing.models import Invoice, InvoiceStatus
 from levee.billing.selectors_credit_notes import invoice_net_cents
 from levee.lib.templatetags.levee_format import euros
 
+from .events import payment_confirmed_tell
 from .models import (
     REFERENCE_REQUIRED,
     Payment,
@@ -198,6 +199,7 @@ def payment_record(
     debits = []
     if invoice.direct_debit and invoice.status == InvoiceStatus.OPEN:
         debits = invoice_debits_follow(invoice, net_cents=net, received_cents=before + amount_cents)
+    payment_confirmed_tell(payment=payment, invoice=invoice, settled=settled)
     if send_receipt:
         payment_receipt_send(payment=payment)
     if audit:

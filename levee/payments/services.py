@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.billing.selectors_credit_notes import invoice_net_cents
+from levee.payments.events import payment_confirmed_tell
 from levee.payments.gateways import GatewayError, Outcome, Status, gateway_for
 from levee.payments.models import Payment, PaymentStatus
 from levee.payments.receipts import payment_receipt_send
@@ -274,6 +275,8 @@ def payment_settle(*, payment: Payment, status: Status, now: datetime.datetime) 
         Invoice.objects.filter(
             authority_id=invoice.authority_id, pk=invoice.pk, status=InvoiceStatus.OPEN
         ).update(status=InvoiceStatus.PAID, paid_at=paid_at, paid_by=status.method, updated_at=now)
+    payment.refresh_from_db()
+    payment_confirmed_tell(payment=payment, invoice=invoice, settled=reaches)
     # « Reçu de paiement », in the transaction that records the payment.
     payment_receipt_send(payment=payment)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from levee.accounts.models import User
 from levee.audit.services import audit_write
+from levee.integrations.services import webhook_event_record
 from levee.mailing.services import mail_enqueue
 from levee.subscribers.models import Account
 from levee.subscribers.selectors import subscription_running
@@ -121,7 +122,28 @@ def _transition(
     service_request.status = to
     for name, value in fields.items():
         setattr(service_request, name, value)
+    if before == RequestStatus.UNCONFIRMED:
+        # Its email confirmed, the request reaches the agents: for the authority it is new.
+        _webhook(service_request, "request.created")
+    else:
+        _webhook(service_request, "request.status_changed", from_status=before)
     return change
+
+
+def _webhook(service_request: ServiceRequest, event: str, **extra) -> None:
+    """Tells the authority's webhooks (in this transaction): which request, of which type
+    and account, in which status; never its values or messages."""
+    webhook_event_record(
+        authority=service_request.authority_id,
+        event=event,
+        payload={
+            "request_id": service_request.pk,
+            "kind": service_request.kind,
+            "account_code": service_request.account.code if service_request.account_id else None,
+            "status": service_request.status,
+            **extra,
+        },
+    )
 
 
 def _messages_add(service_request, *, author, role: str, body: str, files=()) -> None:
@@ -225,6 +247,8 @@ def _request_open(
     files = list(files)
     if message or files:
         _messages_add(service_request, author=user, role=Author.RESIDENT, body=message, files=files)
+    if status != RequestStatus.UNCONFIRMED:
+        _webhook(service_request, "request.created")
     return service_request
 
 

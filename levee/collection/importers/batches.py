@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from levee.authorities.models import Authority
+from levee.integrations.services import webhook_event_record
 from levee.lib.spreadsheet import csv_cell
 
 from ..models import ImportBatch, ImportStatus
@@ -178,6 +179,13 @@ def batch_run(batch: ImportBatch, file) -> ImportBatch:
             )
             if not finished:
                 raise _Overtaken
+            _finished_tell(
+                batch,
+                status=ImportStatus.DONE,
+                rows_total=outcome.rows_total,
+                rows_imported=outcome.rows_imported,
+                rows_rejected=outcome.rows_rejected,
+            )
     except _Overtaken:
         logger.warning("Import %s was run again meanwhile: this run is rolled back", batch.pk)
     except FileRefused as refused:
@@ -191,9 +199,26 @@ def batch_run(batch: ImportBatch, file) -> ImportBatch:
     return batch
 
 
+def _finished_tell(batch: ImportBatch, *, status: str, message: str = "", **counts) -> None:
+    """« Import terminé » to the authority's webhooks, in the transaction that ends it."""
+    webhook_event_record(
+        authority=batch.authority_id,
+        event="import.finished",
+        payload={
+            "import_id": batch.pk,
+            "kind": batch.kind,
+            "filename": batch.filename,
+            "status": status,
+            "message": message,
+            **counts,
+        },
+    )
+
+
+@transaction.atomic
 def _batch_fail(batch: ImportBatch, message: str, *, line: int | None = None) -> None:
     now = timezone.now()
-    ImportBatch.objects.filter(
+    failed = ImportBatch.objects.filter(
         pk=batch.pk, status=ImportStatus.RUNNING, started_at=batch.started_at
     ).update(
         status=ImportStatus.FAILED,
@@ -206,6 +231,15 @@ def _batch_fail(batch: ImportBatch, message: str, *, line: int | None = None) ->
         finished_at=now,
         updated_at=now,
     )
+    if failed:
+        _finished_tell(
+            batch,
+            status=ImportStatus.FAILED,
+            message=message,
+            rows_total=0,
+            rows_imported=0,
+            rows_rejected=0,
+        )
 
 
 def import_file(

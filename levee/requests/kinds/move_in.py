@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from levee.accounts.models import User
 from levee.billing.selectors import bac_plans_offered
+from levee.integrations.services import webhook_event_record
 from levee.lib import captcha
 from levee.lib.text import fold
 from levee.subscribers.models import Account, Category, Subscription
@@ -343,6 +344,16 @@ class MoveIn(RequestType):
             account=account
         )
         service_request.account = account
+        webhook_event_record(
+            authority=authority,
+            event="account.opened",
+            payload={
+                "account_code": account.code,
+                "account_created": True,
+                "via": "move_in",
+                "request_id": service_request.pk,
+            },
+        )
         lines = [
             f"Votre code usager : {account.code}",
             f"Votre identifiant portail : {account.portal_key}",
