@@ -3,6 +3,7 @@ for the embedded mode (SQLite, mails as files, sandbox payment). See .env.exampl
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -27,16 +28,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or EMBEDDED_SECRET_KEY
 PORT = os.environ.get("PORT", "8000")
 SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
-# The platform's host names; "*" first hands the check to AuthorityHostMiddleware (first of
-# MIDDLEWARE), which serves these and the authorities' own host names (Authority.host, set in
-# the admin) without a restart, and refuses any other.
 ALLOWED_HOSTS = [
-    "*",
-    *(
-        h.strip()
-        for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-        if h.strip()
-    ),
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
@@ -73,13 +68,13 @@ INSTALLED_APPS = [
     "levee.ecocito",
     "levee.twofactor",
     "levee.privacy",
+    "levee.identity",
     "levee.integrations",
     "levee.tokens",
     "levee.demo",
 ]
 
 MIDDLEWARE = [
-    "levee.authorities.middleware.AuthorityHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -300,6 +295,8 @@ RESERVED_SLUGS = {
     "accessibilite",
     "paiement",
     "paiement-test",
+    "franceconnect",
+    "simulation",
 }
 
 # --- Embedded mode ---------------------------------------------------------------------
@@ -328,6 +325,36 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret 
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 
+# --- FranceConnect (residents) and ProConnect (agents): levee.identity -----------------
+# Each provider is off until its client id and issuer are set (given by the State once the
+# Datapass request is accepted; the issuer is the URL before /.well-known/openid-configuration).
+FRANCECONNECT_CLIENT_ID = os.environ.get("FRANCECONNECT_CLIENT_ID", "")
+FRANCECONNECT_CLIENT_SECRET = os.environ.get("FRANCECONNECT_CLIENT_SECRET", "")
+FRANCECONNECT_ISSUER = os.environ.get("FRANCECONNECT_ISSUER", "")
+# The eIDAS levels asked and accepted (space-separated): eidas1 is FranceConnect's.
+FRANCECONNECT_ACR_VALUES = os.environ.get("FRANCECONNECT_ACR_VALUES", "eidas1")
+FRANCECONNECT_SCOPES = os.environ.get("FRANCECONNECT_SCOPES", "openid given_name family_name email")
+# Our private key as a JWK (JSON), only where the provider was asked to encrypt its tokens.
+FRANCECONNECT_ENCRYPTION_KEY = os.environ.get("FRANCECONNECT_ENCRYPTION_KEY", "")
+PROCONNECT_CLIENT_ID = os.environ.get("PROCONNECT_CLIENT_ID", "")
+PROCONNECT_CLIENT_SECRET = os.environ.get("PROCONNECT_CLIENT_SECRET", "")
+PROCONNECT_ISSUER = os.environ.get("PROCONNECT_ISSUER", "")
+PROCONNECT_ACR_VALUES = os.environ.get("PROCONNECT_ACR_VALUES", "eidas1")
+PROCONNECT_SCOPES = os.environ.get("PROCONNECT_SCOPES", "openid email given_name usual_name")
+PROCONNECT_ENCRYPTION_KEY = os.environ.get("PROCONNECT_ENCRYPTION_KEY", "")
+# The built-in imitation of both providers (« Simulation », two test identities each) for
+# the embedded demo, where no provider is configured; refused outside it (levee.lib.checks).
+IDENTITY_SIMULATION = env_bool("IDENTITY_SIMULATION", EMBEDDED)
+# The buttons post to Levée, which redirects to the provider: form-action must let the
+# browser go on to the provider's site (its issuer's origin), as for PayFiP below.
+IDENTITY_FORM_ORIGINS = sorted(
+    {
+        f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
+        for url in (FRANCECONNECT_ISSUER, PROCONNECT_ISSUER)
+        if urlsplit(url).netloc
+    }
+)
+
 # --- Content security policy (django-csp 4) and session lifetimes ----------------------
 # Every page: scripts, styles and workers from the portal's own static files only (no inline
 # <script>, <style> or style="…"); forms post to the portal, or to PayFiP's payment page
@@ -339,7 +366,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "worker-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "form-action": ["'self'", "https://www.payfip.gouv.fr"],
+        "form-action": ["'self'", "https://www.payfip.gouv.fr", *IDENTITY_FORM_ORIGINS],
         "frame-ancestors": ["'none'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

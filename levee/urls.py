@@ -11,6 +11,7 @@ urlpatterns = [
     path("backoffice/comptabilite-publique/", include("levee.treasury.urls_backoffice")),
     path("backoffice/prelevements/", include("levee.payments.urls_backoffice")),
     path("securite/", include("levee.twofactor.urls")),
+    path("", include("levee.identity.urls")),
     path("", include("levee.ecocito.urls")),
     path("api/v1/", include("levee.api.urls")),
     path("", include("levee.payments.urls")),

@@ -55,21 +55,25 @@ def _activation_send(pending: PendingSignup) -> None:
 
 
 @transaction.atomic
-def signup_with_references(*, authority, account, email: str, password: str) -> None:
+def signup_with_references(
+    *, authority, account, email: str, password: str
+) -> PendingSignup | None:
     """« Je crée mon espace »: stores a pending sign-up and mails its activation link; the
     login is created only when the link is followed. For an address that already has a
     login (active, waiting for an agent, an invited agent) nothing is stored and its owner
-    gets an email saying what to do; the screen answers the same either way."""
+    gets an email saying what to do; the screen answers the same either way. Returns the
+    pending sign-up (None for a known address)."""
     email = User.objects.normalize_email(email.strip())
     # Hashed before knowing whether the address is known: both answers take the same time.
     password_hash = make_password(password)
     if _login_exists(email):
         _login_exists_notice(authority=authority, email=email, template="signup_existing")
-        return
+        return None
     pending = PendingSignup.objects.create(
         authority=authority, account=account, email=email, password=password_hash
     )
     _activation_send(pending)
+    return pending
 
 
 @transaction.atomic

@@ -17,6 +17,8 @@ from levee.agents.selectors import agent_active_exists
 from levee.authorities.forms import CommunePickerForm
 from levee.authorities.models import Authority
 from levee.authorities.selectors import authority_get_by_slug
+from levee.identity import services as identity_services
+from levee.identity import views as identity_views
 from levee.lib import captcha, throttle, uploads
 from levee.mailing.services import mail_enqueue
 from levee.space.on_behalf import not_on_behalf
@@ -44,6 +46,11 @@ GENERIC_REFERENCES_ERROR = (
     "Nous ne trouvons pas de compte avec ce nom et cette référence usager. Vérifiez qu'ils "
     "sont identiques à ceux de votre facture."
 )
+FRANCECONNECT_NAME_ERROR = (
+    "Le nom du titulaire de ce compte n'est pas celui de votre identité FranceConnect : "
+    "votre espace ne peut pas être lié à cette identité. Vérifiez vos références, ou annulez "
+    "la connexion avec FranceConnect."
+)
 
 
 # --- « Je crée mon espace » (seed 004) -------------------------------------------------
@@ -57,6 +64,8 @@ def signup(request, slug):
     authority = authority_get_by_slug(slug)
     if not authority.signup_with_references:
         raise Http404
+    # Identified by FranceConnect first: the account's holder must bear its family name.
+    identity = identity_views.pending_identity(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ip = throttle.client_ip(request)
@@ -76,17 +85,29 @@ def signup(request, slug):
             if account is None:
                 throttle.hit(throttle.SIGNUP, ip)
                 form.add_error("portal_key", GENERIC_REFERENCES_ERROR)
+            elif identity is not None and not account.matches_name(identity.family_name):
+                throttle.hit(throttle.SIGNUP, ip)
+                form.add_error("name", FRANCECONNECT_NAME_ERROR)
             else:
                 throttle.hit(throttle.SIGNUP, email)
-                services.signup_with_references(
+                pending = services.signup_with_references(
                     authority=authority,
                     account=account,
                     email=email,
                     password=form.cleaned_data["password"],
                 )
+                if identity is not None and pending is not None:
+                    identity_services.signup_identity_attach(
+                        pending_signup=pending, identity=identity
+                    )
+                request.session.pop(identity_views.PENDING_KEY, None)
                 request.session["signup_email"] = email
                 return redirect("accounts:signup_done", authority.slug)
-    return render(request, "accounts/signup.html", {"authority": authority, "form": form})
+    return render(
+        request,
+        "accounts/signup.html",
+        {"authority": authority, "form": form, "identity": identity},
+    )
 
 
 def signup_done(request, slug):
@@ -123,6 +144,16 @@ def activate(request, slug, uidb64, token):
             {"authority": authority, "already_active": True},
             status=400,
         )
+    user = selectors.user_get_by_email(pending.email)
+    if user is not None and identity_services.signup_identity_link(
+        pending_signup=pending, user=user
+    ):
+        messages.success(
+            request,
+            "Votre espace est activé et lié à votre identité FranceConnect : connectez-vous avec "
+            "FranceConnect, ou avec votre email et votre mot de passe.",
+        )
+        return redirect("accounts:login", authority.slug)
     messages.success(
         request, "Votre espace est activé : connectez-vous avec votre email et votre mot de passe."
     )
@@ -237,11 +268,20 @@ def activation_resend(request, slug):
 
 @require_POST
 def logout(request, slug=None):
+    """« Déconnexion »: a session opened with FranceConnect ends at FranceConnect too
+    (its end of session with the ID token, `id_token_hint`), then comes back here."""
+    landing = (
+        reverse("authorities:home", args=[authority_get_by_slug(slug).slug])
+        if slug
+        else reverse("authorities:platform_home")
+    )
+    identity_views.remember_provider_session(request)
     auth_logout(request)
+    at_provider = identity_views.logout_at_provider(request, landing=landing)
+    if at_provider:
+        return redirect(at_provider)
     messages.info(request, "Vous êtes déconnecté.")
-    if slug:
-        return redirect("authorities:home", authority_get_by_slug(slug).slug)
-    return redirect("authorities:platform_home")
+    return redirect(landing)
 
 
 # --- Password reset and change ------------------------------------------------------------

@@ -706,6 +706,12 @@ SENTENCES: dict[str, Callable] = {
         f"rejets de prélèvement importés ({a.get('filename', EMPTY)}) : "
         f"{plain(a.get('applied', EMPTY))} appliqués sur {plain(a.get('lines', EMPTY))} lignes"
     ),
+    # Logins with the State's identities (levee/identity)
+    "authority.proconnect_required": lambda e, b, a, k: (
+        "connexion des agents : ProConnect exigé"
+        if a.get("required")
+        else "connexion des agents : ProConnect n'est plus exigé, le mot de passe suffit"
+    ),
     # Calendars
     "calendar.holiday_policy": lambda e, b, a, k: (
         f"collectes des jours fériés : {field_value(_model(e), 'holiday_policy', b.get('holiday_policy'))}"

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +11,8 @@ from django.urls import reverse
 from levee.accounts.models import AccountOpeningRequest
 from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
+from levee.identity.models import Provider
+from levee.identity.views import SESSION_KEY as IDENTITY_SESSION_KEY
 from levee.twofactor.access import second_factor_redirect
 
 SESSION_KEY = "backoffice_authority"
@@ -43,6 +46,17 @@ def agent_required(*args, writes=None):
     return decorator
 
 
+def _proconnect_missing(request, authority) -> bool:
+    """The authority requires ProConnect of its agents and this session was not opened with
+    it (a password at the residents' login, or a session older than the requirement)."""
+    try:
+        required = authority.proconnect_policy.required
+    except ObjectDoesNotExist:
+        return False
+    opened = request.session.get(IDENTITY_SESSION_KEY) or {}
+    return required and opened.get("provider") != Provider.PROCONNECT
+
+
 def _roles_of(items) -> frozenset:
     roles = set()
     for item in items:
@@ -60,17 +74,21 @@ def _agent_view(view, *, allowed, writers):
             return redirect(f"{reverse('backoffice:login')}?next={request.path}")
         agents = list(
             Agent.objects.filter(user=request.user, is_active=True, authority__is_active=True)
-            .select_related("authority")
+            # The authority's « Exiger ProConnect », read in the same query.
+            .select_related("authority", "authority__proconnect_policy")
             .order_by("authority__name")
         )
         if not agents:
             return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+        wanted = request.session.get(SESSION_KEY)
+        current = next((a for a in agents if a.authority_id == wanted), agents[0])
+        if _proconnect_missing(request, current.authority):
+            return render(request, "identity/proconnect_required.html", status=403)
         if settings.TWO_FACTOR_REQUIRED:
             asked = second_factor_redirect(request, request.get_full_path())
             if asked is not None:
                 return asked
-        wanted = request.session.get(SESSION_KEY)
-        request.agent = next((a for a in agents if a.authority_id == wanted), agents[0])
+        request.agent = current
         request.agent_roles = agents
         needed = allowed
         if writers is not None and request.method not in SAFE_METHODS:

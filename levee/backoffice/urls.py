@@ -1,5 +1,7 @@
 from django.urls import path
 
+from levee.identity import views_backoffice as identity_bo
+
 from . import views, views_agents, views_imports
 
 app_name = "backoffice"
@@ -50,6 +52,7 @@ urlpatterns = [
     ),
     path("espace-usager/quitter/", views.on_behalf_stop, name="on_behalf_stop"),
     path("agents/", views_agents.agents, name="agents"),
+    path("agents/proconnect/", identity_bo.proconnect_policy, name="proconnect_policy"),
     path("agents/<int:pk>/role/", views_agents.agent_role, name="agent_role"),
     path("agents/<int:pk>/desactiver/", views_agents.agent_deactivate, name="agent_deactivate"),
     path("agents/<int:pk>/reactiver/", views_agents.agent_reactivate, name="agent_reactivate"),

@@ -25,6 +25,8 @@ from levee.billing.selectors_backoffice import invoices_for_account, payments_of
 from levee.collection.models import Flux
 from levee.collection.selectors import bins_for_account, lifts_for_account
 from levee.collection.services import bin_add, bin_remove, bin_replace
+from levee.identity import selectors as identity_selectors
+from levee.identity import views as identity_views
 from levee.lib.downloads import csv_response
 from levee.payments.selectors_mandates import mandates_of_account
 from levee.requests.selectors import queue_summary, requests_of_account
@@ -60,6 +62,12 @@ from .forms import (
 GENERIC_LOGIN_ERROR = "Adresse email ou mot de passe incorrect, ou accès agent non autorisé."
 
 
+PROCONNECT_REQUIRED = (
+    "Votre collectivité demande à ses agents de se connecter avec ProConnect : utilisez le "
+    "bouton « S'identifier avec ProConnect »."
+)
+
+
 def login(request):
     form = AgentLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -78,6 +86,8 @@ def login(request):
             form.add_error(None, GENERIC_LOGIN_ERROR)
             if attempt.retry_after:  # this failure starts a wait: say so now
                 form.add_error(None, throttled_message(seconds=attempt.retry_after))
+        elif identity_selectors.proconnect_required_for_agent_login(attempt.user):
+            form.add_error(None, PROCONNECT_REQUIRED)
         else:
             auth_login(request, attempt.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(0)
@@ -95,8 +105,11 @@ def login(request):
 
 @require_POST
 def logout(request):
+    """A session opened with ProConnect ends at ProConnect too (`id_token_hint`)."""
+    identity_views.remember_provider_session(request)
     auth_logout(request)
-    return redirect("backoffice:login")
+    landing = reverse("backoffice:login")
+    return redirect(identity_views.logout_at_provider(request, landing=landing) or landing)
 
 
 @agent_required

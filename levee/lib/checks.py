@@ -25,6 +25,28 @@ def secret_key_check(app_configs=None, **kwargs):
     ]
 
 
+@checks.register(checks.Tags.security)
+def identity_simulation_check(app_configs=None, **kwargs):
+    """The imitation of FranceConnect and ProConnect lets anyone in as its test identities:
+    outside the embedded mode (a DATABASE_URL or an https:// SITE_URL) with DEBUG off, it is
+    an error to turn it on."""
+    if not getattr(settings, "IDENTITY_SIMULATION", False) or settings.EMBEDDED or settings.DEBUG:
+        return []
+    return [
+        checks.Error(
+            "IDENTITY_SIMULATION is on outside the embedded demo: its imitation of "
+            "FranceConnect and ProConnect would let anyone log in as its test identities.",
+            hint="Remove IDENTITY_SIMULATION, and set FRANCECONNECT_… and PROCONNECT_… to the "
+            "providers' real settings (README, « FranceConnect et ProConnect »).",
+            id="levee.E002",
+        )
+    ]
+
+
 def startup_errors() -> list[str]:
     """The errors that must stop a server from starting, as lines to show."""
-    return [str(message) for message in secret_key_check() if message.is_serious()]
+    return [
+        str(message)
+        for message in secret_key_check() + identity_simulation_check()
+        if message.is_serious()
+    ]

@@ -14,11 +14,17 @@ from .selectors import device_confirmed_exists
 # Whether the resident's space asks for a code, remembered in the session at login (so
 # that the space's pages cost no query for it).
 SPACE_SESSION_KEY = "twofactor_space"
+# Set by a login through ProConnect whose identity says a second factor was presented
+# there (its `amr` holds « mfa »): the provider's factor stands for ours this session.
+PROVIDER_VERIFIED_KEY = "twofactor_by_provider"
 
 
 def is_verified(request) -> bool:
     """This session presented a code (django-otp's OTPMiddleware sets is_verified; a user
-    just logged in by the view itself has not got it yet)."""
+    just logged in by the view itself has not got it yet), or logged in through ProConnect
+    with its own second factor."""
+    if request.user.is_authenticated and request.session.get(PROVIDER_VERIFIED_KEY):
+        return True
     check = getattr(request.user, "is_verified", None)
     return bool(check and check())
 

@@ -282,6 +282,8 @@ ACTIONS = {
         lambda w: {},
         "AGENTS",
     ),
+    # « Exiger ProConnect pour les agents de la collectivité » (levee/identity).
+    "proconnect_policy": ("agents/proconnect/", lambda w: {"required": "on"}, "AGENTS"),
     "tariff_create": ("facturation/tarifs/nouvelle-grille/", lambda w: tariff_post(), "BILLING"),
     "tariff_edit": (
         "facturation/tarifs/{tariff}/modifier/",

@@ -179,6 +179,17 @@ CHECKED_ELSEWHERE = {
     "twofactor:enrol": "test_browser_phone_width.py, two-factor authentication",
     "twofactor:recovery_codes": "test_browser_phone_width.py, two-factor authentication",
     "twofactor:verify": "test_browser_phone_width.py, two-factor authentication",
+    **dict.fromkeys(
+        [
+            "identity:franceconnect_link",
+            "identity:franceconnect_callback",  # its refusal page (a wrong state)
+            "identity:proconnect_callback",
+            "identity:logout_callback",
+            "identity:simulation_authorize",
+            "identity:simulation_logout",
+        ],
+        "levee/identity/tests/test_browser_identity.py, FranceConnect and ProConnect",
+    ),
     "tokens:revoke": "levee/tokens/tests/test_browser_tokens.py, a token's life",
 }
 
@@ -203,6 +214,11 @@ NOT_PAGES = {
             "backoffice:agent_reactivate",
             "backoffice:agent_invitation",
             "backoffice:agent_second_factor_reset",
+            "backoffice:proconnect_policy",
+            "identity:franceconnect_start",
+            "identity:franceconnect_cancel",
+            "identity:franceconnect_unlink",
+            "identity:proconnect_start",
             "backoffice:import_retry",
             "billing_bo:run_resume",
             "billing_bo:sequence_start",

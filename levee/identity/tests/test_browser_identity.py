@@ -1,0 +1,125 @@
+"""FranceConnect and ProConnect in Chromium, through the demo's imitation of both providers
+(same flows, same checks of their signed tokens): every page of the flows passes axe."""
+
+import pytest
+from playwright.sync_api import expect
+
+from levee.agents.models import Agent
+from levee.agents.roles import AgentRole
+from levee.identity.models import IdentityLink, ProConnectPolicy
+from testkit import PASSWORD, ccfi_world, field, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def simulation(settings):
+    settings.IDENTITY_SIMULATION = True
+    settings.EMBEDDED = True
+    for prefix in ("FRANCECONNECT", "PROCONNECT"):
+        setattr(settings, f"{prefix}_CLIENT_ID", "")
+        setattr(settings, f"{prefix}_ISSUER", "")
+
+
+def choose_identity(page, assert_accessible, label: str):
+    expect(page.get_by_role("heading", name="Choisissez une identité de test")).to_be_visible()
+    expect(page.get_by_text("Simulation : ce n'est pas le vrai")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label(label).check()
+    page.get_by_role("button", name="Continuer").click()
+
+
+def test_a_resident_links_franceconnect_then_logs_in_and_out_with_it(
+    page, live_server, communes, assert_accessible, simulation
+):
+    _, account = ccfi_world()
+    marie = make_user("marie.martin@example.org", accounts=[account])
+
+    page.goto("/flandre-interieure/connexion/")
+    expect(page.get_by_role("link", name="Qu'est-ce que FranceConnect ?")).to_have_attribute(
+        "href", "https://franceconnect.gouv.fr/"
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="S'identifier avec FranceConnect").click()
+    choose_identity(page, assert_accessible, "Marie MARTIN")
+
+    expect(page.get_by_role("heading", name="Lier mon identité FranceConnect")).to_be_visible()
+    assert_accessible(page)
+    field(page, "Identifiant (adresse mail)").fill("marie.martin@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Lier et me connecter").click()
+    expect(
+        page.get_by_text("Votre identité FranceConnect est maintenant liée à votre espace.")
+    ).to_be_visible()
+    assert IdentityLink.objects.get().user == marie
+
+    page.get_by_role("link", name="Mon profil").first.click()
+    expect(page.get_by_text("Votre espace est lié à votre identité FranceConnect")).to_be_visible()
+    assert_accessible(page)
+
+    # Logging out of Levée ends the provider's session too, then comes back.
+    page.get_by_role("button", name="Déconnexion").first.click()
+    expect(
+        page.get_by_role("heading", name="Vous êtes déconnecté de FranceConnect")
+    ).to_be_visible()
+    expect(page.get_by_text("la session est terminée")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Revenir sur Levée").click()
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+
+    # Next time FranceConnect logs her straight in.
+    page.goto("/flandre-interieure/connexion/")
+    page.get_by_role("button", name="S'identifier avec FranceConnect").click()
+    choose_identity(page, assert_accessible, "Marie MARTIN")
+    expect(page.get_by_role("link", name="Mon profil").first).to_be_visible()
+
+    # « Mon profil » removes the link.
+    page.get_by_role("link", name="Mon profil").first.click()
+    page.get_by_role("button", name="Retirer le lien avec FranceConnect").click()
+    expect(page.get_by_text("Le lien avec FranceConnect est retiré")).to_be_visible()
+    expect(page.get_by_role("button", name="S'identifier avec FranceConnect")).to_be_visible()
+    assert_accessible(page)
+    assert not IdentityLink.objects.exists()
+
+
+def test_a_wrong_state_shows_the_refusal_page(
+    page, live_server, communes, assert_accessible, simulation
+):
+    ccfi_world()
+    page.goto("/franceconnect/retour/?code=x&state=y")
+    expect(
+        page.get_by_role("heading", name="Connexion avec FranceConnect interrompue")
+    ).to_be_visible()
+    assert_accessible(page)
+
+
+def test_an_agent_logs_in_with_proconnect_and_his_administrator_requires_it(
+    page, live_server, communes, assert_accessible, simulation
+):
+    authority, _ = ccfi_world()
+    claire = make_user("agent.flandre@example.org")
+    Agent.objects.create(authority=authority, user=claire, role=AgentRole.ADMINISTRATEUR)
+
+    page.goto("/backoffice/connexion/")
+    expect(page.get_by_role("link", name="Qu'est-ce que ProConnect ?")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="S'identifier avec ProConnect").click()
+    choose_identity(page, assert_accessible, "Claire VERHAEGHE")
+    expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
+
+    page.get_by_role("link", name="Agents").click()
+    page.get_by_label("Exiger ProConnect pour les agents de la collectivité").check()
+    page.get_by_role("button", name="Enregistrer").last.click()
+    expect(
+        page.get_by_text("Les agents de la collectivité se connectent désormais avec ProConnect.")
+    ).to_be_visible()
+    assert_accessible(page)
+    assert ProConnectPolicy.objects.get().required
+
+    # An unknown public agent gets in nowhere.
+    page.get_by_role("button", name="Déconnexion").first.click()
+    page.get_by_role("link", name="Revenir sur Levée").click()
+    page.get_by_role("button", name="S'identifier avec ProConnect").click()
+    choose_identity(page, assert_accessible, "Jean INCONNU")
+    expect(page.get_by_role("heading", name="Aucun agent avec cette identité")).to_be_visible()
+    assert_accessible(page)

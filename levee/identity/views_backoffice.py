@@ -1,0 +1,38 @@
+"""« Connexion avec ProConnect » on the back office's « Agents » page: an « Administrateur »
+requires ProConnect of his authority's agents (or no longer does)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from levee.agents import roles
+from levee.backoffice.access import agent_required
+
+from . import oidc, services
+from .models import Provider
+
+
+@agent_required(roles.AGENTS)
+@require_POST
+def proconnect_policy(request):
+    required = bool(request.POST.get("required"))
+    if required and not oidc.is_enabled(Provider.PROCONNECT):
+        # Nobody could log in any more.
+        messages.error(
+            request,
+            "ProConnect n'est pas configuré sur cette plateforme : il ne peut pas être exigé.",
+        )
+        return redirect("backoffice:agents")
+    services.proconnect_policy_set(
+        authority=request.agent.authority, required=required, agent_user=request.user
+    )
+    if required:
+        messages.success(
+            request, "Les agents de la collectivité se connectent désormais avec ProConnect."
+        )
+    else:
+        messages.success(
+            request,
+            "Les agents de la collectivité peuvent de nouveau se connecter avec leur mot de passe.",
+        )
+    return redirect("backoffice:agents")
