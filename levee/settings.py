@@ -28,10 +28,16 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or EMBEDDED_SECRET_KEY
 PORT = os.environ.get("PORT", "8000")
 SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 
+# The platform's host names; "*" first hands the check to AuthorityHostMiddleware (first of
+# MIDDLEWARE), which serves these and the authorities' own host names (Authority.host, set in
+# the admin) without a restart, and refuses any other.
 ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
+    "*",
+    *(
+        h.strip()
+        for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+        if h.strip()
+    ),
 ]
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "levee.authorities.middleware.AuthorityHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -74,7 +74,7 @@ def _not_found(request, exc):
 
 @api.exception_handler(ApiError)
 def _api_error(request, exc):
-    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers, **exc.extra)
 
 
 @api.exception_handler(HttpError)

@@ -24,9 +24,28 @@ class ValidationErrorOut(Error):
 class ApiError(Exception):
     """Raised by an endpoint to answer an error of its own."""
 
-    def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.extra = extra or {}
+
+
+def invalid_parameter(field: str, message: str) -> ApiError:
+    """A 422 of an endpoint's own check, shaped as the validation errors are."""
+    return ApiError(
+        422,
+        "invalid_parameter",
+        f"Paramètre « {field} » invalide : {message}",
+        extra={"field": field, "errors": [{"field": field, "message": message}]},
+    )
 
 
 class Throttled(ApiError):

@@ -7,14 +7,17 @@ import base64
 import binascii
 import datetime
 import json
+import re
 from collections.abc import Callable
+from typing import Annotated
 from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.utils import timezone
 from ninja import Schema
+from pydantic import BeforeValidator
 
-from .errors import ApiError
+from .errors import ApiError, invalid_parameter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -37,17 +40,25 @@ UNTIL_DESCRIPTION = (
 )
 
 
+def _iso_day(value):
+    """A day written AAAA-MM-JJ, nothing else (pydantic alone would read « 0 » as 1 January
+    1970, a timestamp)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Indiquez une date au format AAAA-MM-JJ (par exemple 2026-01-31).")
+    return value
+
+
+# A day filter's type (`depuis`, `jusqu_au`): documented as an OpenAPI date, read strictly.
+Day = Annotated[datetime.date, BeforeValidator(_iso_day)]
+
+
 class PageMeta(Schema):
     next_cursor: str | None
     next: str | None
 
 
 def _invalid_cursor() -> ApiError:
-    return ApiError(
-        422,
-        "invalid_parameter",
-        "Paramètre « curseur » invalide : reprenez la valeur `next_cursor` d'une page.",
-    )
+    return invalid_parameter("curseur", "reprenez la valeur `next_cursor` d'une page.")
 
 
 def cursor_encode(moment, pk: int) -> str:

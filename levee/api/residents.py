@@ -29,7 +29,7 @@ from levee.requests.selectors import requests_of_account
 
 from .access import api_accesses, get_account_for_token
 from .auth import TokenAuth
-from .errors import ApiError, Error, ValidationErrorOut
+from .errors import ApiError, Error, ValidationErrorOut, invalid_parameter
 from .pagination import (
     CURSOR_DESCRIPTION,
     DEFAULT_LIMIT,
@@ -37,6 +37,7 @@ from .pagination import (
     MAX_LIMIT,
     SINCE_DESCRIPTION,
     UNTIL_DESCRIPTION,
+    Day,
     PageMeta,
     after_cursor,
     day_bounds,
@@ -57,31 +58,33 @@ FLUX_DESCRIPTION = (
 
 
 # --- Schemas ------------------------------------------------------------------------------
+# Named Resident… : the OpenAPI document names its components by class name, and another
+# part of the API (the authorities') has its own invoices, requests, lifts.
 
 
-class AuthorityOut(Schema):
+class ResidentAuthority(Schema):
     slug: str
     name: str
 
 
-class AccountOut(Schema):
+class ResidentAccount(Schema):
     id: int
     code: str
     holder: str
     billing_address: str
-    authority: AuthorityOut
+    authority: ResidentAuthority
 
 
-class MeOut(Schema):
+class ResidentMe(Schema):
     email: str
     first_name: str
     last_name: str
     token_name: str
     token_expires_at: datetime.datetime | None
-    accounts: list[AccountOut]
+    accounts: list[ResidentAccount]
 
 
-class BinOut(Schema):
+class ResidentBin(Schema):
     id: int
     flux: Flux
     flux_label: str
@@ -93,7 +96,7 @@ class BinOut(Schema):
     address: str
 
 
-class LiftOut(Schema):
+class ResidentLift(Schema):
     id: int
     lifted_at: datetime.datetime
     bin_id: int
@@ -103,11 +106,11 @@ class LiftOut(Schema):
     address: str
 
 
-class LiftPage(PageMeta):
-    items: list[LiftOut]
+class ResidentLiftPage(PageMeta):
+    items: list[ResidentLift]
 
 
-class DropOffOut(Schema):
+class ResidentDropOff(Schema):
     id: int
     occurred_at: datetime.datetime
     kind: str
@@ -121,25 +124,25 @@ class DropOffOut(Schema):
     badge_number: str
 
 
-class DropOffPage(PageMeta):
-    items: list[DropOffOut]
+class ResidentDropOffPage(PageMeta):
+    items: list[ResidentDropOff]
 
 
-class MonthOut(Schema):
+class ResidentMonth(Schema):
     month: int
     lifts: int
     net_weight_kg: float
 
 
-class MonthlyStatisticsOut(Schema):
+class ResidentMonthlyStatistics(Schema):
     year: int
     flux: Flux | None
     lifts: int
     net_weight_kg: float
-    months: list[MonthOut]
+    months: list[ResidentMonth]
 
 
-class InvoiceOut(Schema):
+class ResidentInvoice(Schema):
     id: int
     number: str
     issued_on: datetime.date
@@ -154,11 +157,11 @@ class InvoiceOut(Schema):
     pdf_url: str
 
 
-class InvoicePage(PageMeta):
-    items: list[InvoiceOut]
+class ResidentInvoicePage(PageMeta):
+    items: list[ResidentInvoice]
 
 
-class RequestOut(Schema):
+class ResidentRequest(Schema):
     id: int
     created_at: datetime.datetime
     kind: str
@@ -169,34 +172,34 @@ class RequestOut(Schema):
     made_at_counter: bool
 
 
-class RequestPage(PageMeta):
-    items: list[RequestOut]
+class ResidentRequestPage(PageMeta):
+    items: list[ResidentRequest]
 
 
-class CollectionOut(Schema):
+class ResidentCollection(Schema):
     date: datetime.date | None
     nominal_date: datetime.date
     reason: str
 
 
-class FluxCollectionsOut(Schema):
+class ResidentFluxCollections(Schema):
     flux: Flux
     flux_label: str
     rules: list[str]
-    upcoming: list[CollectionOut]
-    cancelled: list[CollectionOut]
+    upcoming: list[ResidentCollection]
+    cancelled: list[ResidentCollection]
 
 
-class DwellingCollectionsOut(Schema):
+class ResidentDwellingCollections(Schema):
     place: str
     since: datetime.date | None
     until: datetime.date | None
-    fluxes: list[FluxCollectionsOut]
+    fluxes: list[ResidentFluxCollections]
 
 
-class CollectionsOut(Schema):
+class ResidentCollections(Schema):
     today: datetime.date
-    dwellings: list[DwellingCollectionsOut]
+    dwellings: list[ResidentDwellingCollections]
 
 
 # --- Helpers ------------------------------------------------------------------------------
@@ -215,11 +218,7 @@ def _account_out(access) -> dict:
 
 def _dates(depuis, jusqu_au):
     if depuis is not None and jusqu_au is not None and jusqu_au < depuis:
-        raise ApiError(
-            422,
-            "invalid_parameter",
-            "Paramètre « jusqu_au » invalide : il précède « depuis ».",
-        )
+        raise invalid_parameter("jusqu_au", "il précède « depuis ».")
     return day_bounds(depuis, jusqu_au)
 
 
@@ -247,7 +246,7 @@ FluxFilter = Query(None, description=FLUX_DESCRIPTION)
 
 @router.get(
     "/me",
-    response={200: MeOut, **ERRORS},
+    response={200: ResidentMe, **ERRORS},
     summary="Moi / Me",
     description="FR — L'identifiant du jeton et les comptes usagers qu'il atteint.\n\n"
     "EN — The token's login and the accounts it reaches.",
@@ -266,7 +265,7 @@ def me(request):
 
 @router.get(
     "/accounts",
-    response={200: list[AccountOut], **ERRORS},
+    response={200: list[ResidentAccount], **ERRORS},
     summary="Mes comptes / My accounts",
     description="FR — Les comptes usagers que l'identifiant atteint, toutes collectivités "
     "confondues ; leur `id` sert aux autres adresses.\n\n"
@@ -279,7 +278,7 @@ def accounts(request):
 
 @router.get(
     "/accounts/{account_id}",
-    response={200: AccountOut, **ERRORS_ACCOUNT},
+    response={200: ResidentAccount, **ERRORS_ACCOUNT},
     summary="Un compte / One account",
     description="FR — Un compte usager de l'identifiant.\n\nEN — One of the login's accounts.",
 )
@@ -291,7 +290,7 @@ def account(request, account_id: int):
 
 @router.get(
     "/accounts/{account_id}/bins",
-    response={200: list[BinOut], **ERRORS_ACCOUNT},
+    response={200: list[ResidentBin], **ERRORS_ACCOUNT},
     summary="Mes bacs / My bins",
     description="FR — Les bacs du compte, en service d'abord (« Mes bacs/levées »).\n\n"
     "EN — The account's bins, those in service first.",
@@ -316,7 +315,7 @@ def bins(request, account_id: int):
 
 @router.get(
     "/accounts/{account_id}/lifts",
-    response={200: LiftPage, **ERRORS_ACCOUNT},
+    response={200: ResidentLiftPage, **ERRORS_ACCOUNT},
     summary="Mes levées / My lifts",
     description="FR — Les levées des bacs du compte, les plus récentes d'abord, par pages "
     "(`next_cursor`) ; poids net en kg.\n\n"
@@ -327,8 +326,8 @@ def lifts(
     request,
     account_id: int,
     flux: Flux | None = FluxFilter,
-    depuis: datetime.date | None = Since,
-    jusqu_au: datetime.date | None = Until,
+    depuis: Day | None = Since,
+    jusqu_au: Day | None = Until,
     curseur: str | None = Cursor,
     limite: int = Limit,
 ):
@@ -353,7 +352,7 @@ def lifts(
 
 @router.get(
     "/accounts/{account_id}/dropoffs",
-    response={200: DropOffPage, **ERRORS_ACCOUNT},
+    response={200: ResidentDropOffPage, **ERRORS_ACCOUNT},
     summary="Mes apports / My drop-offs",
     description="FR — Les apports du compte (ouvertures de badge, passages en déchèterie), "
     "les plus récents d'abord, par pages.\n\n"
@@ -364,8 +363,8 @@ def dropoffs(
     request,
     account_id: int,
     flux: Flux | None = FluxFilter,
-    depuis: datetime.date | None = Since,
-    jusqu_au: datetime.date | None = Until,
+    depuis: Day | None = Since,
+    jusqu_au: Day | None = Until,
     curseur: str | None = Cursor,
     limite: int = Limit,
 ):
@@ -394,7 +393,7 @@ def dropoffs(
 
 @router.get(
     "/accounts/{account_id}/statistics/monthly",
-    response={200: MonthlyStatisticsOut, **ERRORS_ACCOUNT},
+    response={200: ResidentMonthlyStatistics, **ERRORS_ACCOUNT},
     summary="Levées par mois / Lifts per month",
     description="FR — Le nombre de levées et leur poids net (kg) par mois d'une année, "
     "comme le graphique de « Mes bacs/levées ».\n\n"
@@ -429,7 +428,7 @@ def monthly_statistics(
 
 @router.get(
     "/accounts/{account_id}/invoices",
-    response={200: InvoicePage, **ERRORS_ACCOUNT},
+    response={200: ResidentInvoicePage, **ERRORS_ACCOUNT},
     summary="Mes factures / My invoices",
     description="FR — Les factures publiées du compte (« Mes factures »), les plus récentes "
     "d'abord, par pages ; montants en centimes ; `pdf_url` donne le duplicata.\n\n"
@@ -439,8 +438,8 @@ def monthly_statistics(
 def invoices(
     request,
     account_id: int,
-    depuis: datetime.date | None = Since,
-    jusqu_au: datetime.date | None = Until,
+    depuis: Day | None = Since,
+    jusqu_au: Day | None = Until,
     curseur: str | None = Cursor,
     limite: int = Limit,
 ):
@@ -507,7 +506,7 @@ def invoice_pdf(request, account_id: int, invoice_id: int):
 
 @router.get(
     "/accounts/{account_id}/requests",
-    response={200: RequestPage, **ERRORS_ACCOUNT},
+    response={200: ResidentRequestPage, **ERRORS_ACCOUNT},
     summary="Mes demandes / My requests",
     description="FR — Les demandes du compte et leur statut (« Suivi de mes demandes »), "
     "les plus récentes d'abord, par pages.\n\n"
@@ -516,8 +515,8 @@ def invoice_pdf(request, account_id: int, invoice_id: int):
 def requests(
     request,
     account_id: int,
-    depuis: datetime.date | None = Since,
-    jusqu_au: datetime.date | None = Until,
+    depuis: Day | None = Since,
+    jusqu_au: Day | None = Until,
     curseur: str | None = Cursor,
     limite: int = Limit,
 ):
@@ -548,7 +547,7 @@ def requests(
 
 @router.get(
     "/accounts/{account_id}/collections",
-    response={200: CollectionsOut, **ERRORS_ACCOUNT},
+    response={200: ResidentCollections, **ERRORS_ACCOUNT},
     summary="Prochaines collectes / Next collections",
     description="FR — Par flux, les prochaines dates de collecte du logement du compte "
     "(jours fériés et exceptions appliqués) ; un déménagement à venir ajoute le logement "

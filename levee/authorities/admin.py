@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from levee.lib.admin import ModelAdmin, TabularInline
 from levee.lib.text import plural_fr
 
+from .hosts import authority_hosts_forget
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
 
@@ -27,6 +28,9 @@ class AuthorityAdminForm(forms.ModelForm):
         model = Authority
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
+    def clean_host(self):
+        return self.cleaned_data["host"].strip().lower().rstrip(".")
+
     def clean_attach_epci(self):
         siren = self.cleaned_data["attach_epci"].strip()
         if siren and not Epci.objects.filter(siren=siren).exists():
@@ -38,14 +42,15 @@ class AuthorityAdminForm(forms.ModelForm):
 class AuthorityAdmin(ModelAdmin):
     delete_selected_description = "Supprimer les collectivités sélectionnées"
     form = AuthorityAdminForm
-    list_display = ["name", "slug", "code", "contact_email", "is_active"]
-    search_fields = ["name", "slug", "code"]
+    list_display = ["name", "slug", "host", "code", "contact_email", "is_active"]
+    search_fields = ["name", "slug", "code", "host"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AuthorityCommuneInline]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "slug", "code", "is_active"]}),
         ("Image", {"fields": ["logo", "primary_color"]}),
         ("Contact", {"fields": ["contact_email", "contact_phone", "address", "website"]}),
+        ("Nom d'hôte", {"fields": ["host"]}),
         (
             "Mentions légales et paiement",
             {
@@ -63,6 +68,18 @@ class AuthorityAdmin(ModelAdmin):
         ("Création des espaces", {"fields": ["signup_with_references", "signup_with_proof"]}),
         ("Communes", {"fields": ["epci_siren", "attach_epci"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        authority_hosts_forget()  # its host name is served (or no longer) at once
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        authority_hosts_forget()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        authority_hosts_forget()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -6,3 +6,6 @@ class AuthoritiesConfig(AppConfig):
     verbose_name = "Collectivités et communes"
     label = "authorities"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the host names' system check)

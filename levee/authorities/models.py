@@ -2,9 +2,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.http.request import validate_host
 from django.urls import reverse
 
 from levee.lib.colors import contrast_ratio, validate_hex_color
+from levee.lib.hosts import platform_hosts
 from levee.lib.models import TimeStampedModel
 from levee.lib.text import of_name, the_name, to_name
 
@@ -65,6 +67,13 @@ class Epci(models.Model):
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     "Le slug ne peut contenir que des minuscules sans accent, des chiffres et des tirets.",
+)
+
+# A host name as the operator types it in the admin: lower case, no scheme, no port, no path.
+host_validator = RegexValidator(
+    r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$",
+    "Saisissez un nom d'hôte seul, en minuscules, sans « https:// » ni chemin : par exemple "
+    "dechets.example.org.",
 )
 
 DEFAULT_PERSONAL_DATA = """Le responsable du traitement est la collectivité nommée ci-dessus.
@@ -161,11 +170,33 @@ class Authority(TimeStampedModel):
         "ouverture de compte sans références (justificatif de domicile)", default=False
     )
     is_active = models.BooleanField("active", default=True)
+    # Its own host name, set by the operator: the portal is then served there at the root
+    # (levee.authorities.middleware), and its emails link there.
+    host = models.CharField(
+        "nom d'hôte",
+        max_length=253,
+        blank=True,
+        default="",
+        validators=[host_validator],
+        help_text=(
+            "Facultatif : le portail de la collectivité est alors servi à la racine de ce nom "
+            "(par exemple dechets.example.org), dont le DNS et le certificat TLS doivent "
+            "désigner la plateforme ; ses emails y renvoient."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = "collectivité"
         verbose_name_plural = "collectivités"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host"],
+                condition=~models.Q(host=""),
+                name="unique_authority_host",
+                violation_error_message="Une autre collectivité a déjà ce nom d'hôte.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -176,6 +207,12 @@ class Authority(TimeStampedModel):
     def clean(self):
         if self.slug and self.slug.lower() in settings.RESERVED_SLUGS:
             raise ValidationError({"slug": "Ce slug est réservé par la plateforme."})
+        if self.host and validate_host(self.host, platform_hosts()):
+            raise ValidationError(
+                {
+                    "host": "Ce nom d'hôte est celui de la plateforme (ALLOWED_HOSTS) : choisissez-en un autre."
+                }
+            )
         if self.primary_color:
             try:
                 ratio = contrast_ratio(self.primary_color, "#ffffff")

@@ -10,13 +10,13 @@ email's signed link (`UsageAlertOptOut`), without a login.
 
 import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from levee.authorities.hosts import authority_absolute_url
 from levee.lib.templatetags.levee_format import euros
 from levee.mailing.recipients import account_recipients
 from levee.mailing.services import mail_enqueue
@@ -48,8 +48,10 @@ def account_from_token(authority, token: str) -> Account | None:
 
 
 def unsubscribe_url(account: Account, authority) -> str:
-    return settings.SITE_URL + reverse(
-        "billing:usage_alert_unsubscribe", args=[authority.slug, unsubscribe_token(account)]
+    return authority_absolute_url(
+        authority,
+        "billing:usage_alert_unsubscribe",
+        args=[authority.slug, unsubscribe_token(account)],
     )
 
 

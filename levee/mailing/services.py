@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
+from levee.authorities.hosts import authority_links, host_paths
 from levee.lib.bulk import bulk_insert
 from levee.lib.tasks import retry_delay
 
@@ -41,16 +42,20 @@ def mail_enqueue(*, to: str, template: str, context: dict, authority=None) -> Ou
 
     Call it inside the transaction of the change: the message exists if and only if the
     change does, and its delivery is enqueued once the transaction commits. Templates get
-    `SITE_URL` (links in emails must be absolute) and `authority`.
+    `SITE_URL` (links in emails must be absolute) and `authority`; for an authority with its
+    own host name, `SITE_URL` is that host and `{% url %}` gives its paths.
     """
-    context = {"SITE_URL": settings.SITE_URL, "authority": authority, **context}
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+    with authority_links(authority) as site_url:
+        context = {"SITE_URL": site_url, "authority": authority, **host_paths(authority, context)}
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+        body_text = render_to_string(f"emails/{template}.txt", context)
+        body_html = render_to_string(f"emails/{template}.html", context)
     message = OutboxMessage.objects.create(
         authority=authority,
         to=to,
         subject=subject[:SUBJECT_MAX_LENGTH],
-        body_text=render_to_string(f"emails/{template}.txt", context),
-        body_html=render_to_string(f"emails/{template}.html", context),
+        body_text=body_text,
+        body_html=body_html,
         template=template,
     )
     from .tasks import outbox_deliver_task
@@ -78,11 +83,17 @@ def mail_enqueue_many(
     marker = secrets.token_hex(8)
     names = list(messages[0][1])
     marked = {name: f"{marker}{name}{marker}" for name in names}
-    context = {"SITE_URL": settings.SITE_URL, "authority": authority, **context, **marked}
-    parts = {
-        part: render_to_string(f"emails/{template}.{part}", context)
-        for part in ("subject.txt", "txt", "html")
-    }
+    with authority_links(authority) as site_url:
+        context = {
+            "SITE_URL": site_url,
+            "authority": authority,
+            **host_paths(authority, context),
+            **marked,
+        }
+        parts = {
+            part: render_to_string(f"emails/{template}.{part}", context)
+            for part in ("subject.txt", "txt", "html")
+        }
 
     def fill(text: str, values: dict[str, str], *, html: bool) -> str:
         for name in names:

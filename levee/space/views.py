@@ -9,6 +9,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from levee.accounts.services import account_data_choices_update
+from levee.authorities.hosts import host_slug
 from levee.calendars.selectors import next_collections_for_account
 from levee.payments.selectors_debit_files import mandate_space_of
 from levee.subscribers.selectors import subscriptions_now_and_coming
@@ -31,7 +32,9 @@ MENU = (
 
 
 @lru_cache(maxsize=1024)
-def _space_urls(slug: str, script_prefix: str, urlconf: str) -> MappingProxyType:
+def _space_urls(
+    slug: str, script_prefix: str, urlconf: str, host_slug: str | None
+) -> MappingProxyType:
     urls = {key: reverse(name, args=[slug]) for key, name in MENU}
     urls["switch_account"] = reverse("space:switch_account")
     return MappingProxyType(urls)  # shared by every request: read-only
@@ -41,7 +44,9 @@ def space_urls(slug: str) -> MappingProxyType:
     """The links of the header and menu of an authority's space: the same for every
     resident (nothing of an account in them), so reversed once per authority and process
     rather than a dozen times a page."""
-    return _space_urls(slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return _space_urls(
+        slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, host_slug.get()
+    )
 
 
 def space_context(request, authority, account) -> dict:

@@ -16,6 +16,8 @@ pytestmark = pytest.mark.django_db
     [
         ({"flux": "plastique"}, "flux", "Valeur inconnue"),
         ({"depuis": "31/01/2025"}, "depuis", "AAAA-MM-JJ"),
+        ({"depuis": "0"}, "depuis", "AAAA-MM-JJ"),
+        ({"depuis": "2025-01-01T00:00"}, "depuis", "AAAA-MM-JJ"),
         ({"jusqu_au": "2025-02-30"}, "jusqu_au", "AAAA-MM-JJ"),
         ({"depuis": "2025-02-01", "jusqu_au": "2025-01-01"}, "jusqu_au", "précède"),
         ({"limite": "0"}, "limite", "au moins 1"),
