@@ -69,6 +69,12 @@ class PayfipGateway(Gateway):
         except (PayFiPError, ValueError) as error:
             logger.warning("PayFiP refused to open a payment for %s: %s", order_ref, error)
             raise GatewayError(str(error)) from error
+        except Exception as error:  # eopayment reading an answer it did not expect
+            logger.warning("PayFiP's answer for %s was not understood: %r", order_ref, error)
+            raise GatewayError(f"réponse incomprise : {error!r}") from error
+        if not idop or idop == "None":  # eopayment writes a missing idOp as "None"
+            logger.warning("PayFiP opened no operation for %s (no idOp)", order_ref)
+            raise GatewayError("réponse sans idOp")
         return Checkout(order_id=idop, redirect_url=url)
 
     def status(self, *, order_id, started_at):
@@ -77,6 +83,9 @@ class PayfipGateway(Gateway):
         except PayFiPError as error:
             logger.warning("PayFiP status call for %s failed: %s", order_id, error)
             return Status(Outcome.WAITING, detail={"error": str(error)})
+        except Exception as error:  # eopayment reading an answer it did not expect
+            logger.warning("PayFiP's status answer for %s was not understood: %r", order_id, error)
+            return Status(Outcome.WAITING, detail={"error": repr(error)})
         data = {key: str(value) for key, value in (response.bank_data or {}).items()}
         outcome = OUTCOMES.get(response.result, Outcome.WAITING)  # ERROR: unknown result code
         paid_at = None

@@ -6,6 +6,7 @@ ends (`fake.finish(idop, "P")`) or leaves it open (PayFiP's P5 fault)."""
 
 import datetime
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 import zoneinfo
@@ -40,6 +41,12 @@ class FakePayfip:
     operations: dict[str, Operation] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     down: bool = False
+    # How the service misbehaves, beside `down` (503): "slow" answers after `delay` seconds,
+    # "html" with a web page, "xml" with XML that is no SOAP, "empty" with an operation
+    # without its idOp. `service_url`: where the WSDL sends the calls (a closed port: refused).
+    misbehave: str = ""
+    delay: float = 3.0
+    service_url: str = ""
     url: str = ""
 
     def finish(self, idop: str, resultrans: str, *, minutes_ago: int = 5):
@@ -101,7 +108,8 @@ class Handler(BaseHTTPRequestHandler):
         text = path.read_text()
         if name == WSDL:
             text = text.replace(
-                "https://www.payfip.gouv.fr/tpa/services/securite", f"{self.fake.url}/securite"
+                "https://www.payfip.gouv.fr/tpa/services/securite",
+                f"{self.fake.service_url or self.fake.url}/securite",
             )
         return self.send(200, text.encode())
 
@@ -109,6 +117,19 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.fake.down:
             return self.send(503, b"Service indisponible", "text/plain")
+        if self.fake.misbehave == "slow":
+            time.sleep(self.fake.delay)
+        elif self.fake.misbehave == "html":
+            return self.send(200, b"<html><body>Maintenance en cours</body></html>", "text/html")
+        elif self.fake.misbehave == "xml":
+            return self.send(200, b"<?xml version='1.0'?><maintenance>en cours</maintenance>")
+        elif self.fake.misbehave == "empty":
+            return self.send(
+                200,
+                envelope(
+                    f'<ns2:creerPaiementSecuriseResponse xmlns:ns2="{TNS}"><return/></ns2:creerPaiementSecuriseResponse>'
+                ),
+            )
         body = ET.fromstring(raw).find(f"{{{SOAP_ENV}}}Body")
         call = body[0]
         fields = {local(e.tag): (e.text or "") for e in call.iter() if len(e) == 0}
