@@ -17,12 +17,11 @@ import mimetypes
 import re
 import threading
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
+from levee.authorities.hosts import authority_absolute_url
 from levee.lib.storage import private_storage
 
 from .models import BillingSettings, Invoice, InvoiceStatus
@@ -207,7 +206,7 @@ def invoice_pdf_context(invoice: Invoice, *, duplicata: bool = False) -> dict:
             if line.strip()
         ],
         "vat_rate": vat_rate_display(invoice.vat_rate_bp),
-        "portal_url": settings.SITE_URL + reverse("billing:invoices", args=[authority.slug]),
+        "portal_url": authority_absolute_url(authority, "billing:invoices", args=[authority.slug]),
         "treasury_name": billing.treasury_name if billing else "",
         "appeal_text": appeal,
     }

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from levee.authorities.hosts import authority_absolute_url
 from levee.billing.models import Invoice, InvoiceStatus
 from levee.billing.selectors_credit_notes import invoice_net_cents
 from levee.payments.events import payment_confirmed_tell
@@ -105,7 +106,10 @@ def payment_start(*, invoice: Invoice, email: str, today: datetime.date) -> str:
             email=email,
             label=f"Redevance incitative facture {invoice.number}",
             notify_url=settings.SITE_URL + reverse("payments:notify"),
-            return_url=settings.SITE_URL + reverse("payments:return", args=[slug, payment.pk]),
+            # Back to where the resident's session is: the authority's own host if it has one.
+            return_url=authority_absolute_url(
+                invoice.authority, "payments:return", args=[slug, payment.pk]
+            ),
         )
     except GatewayError as error:
         now = timezone.now()

@@ -7,11 +7,10 @@ identifiant portail, with the link that creates his space (seed 004)."""
 import datetime
 
 from django import forms
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from levee.accounts.models import User
+from levee.authorities.hosts import authority_absolute_url
 from levee.billing.selectors import bac_plans_offered
 from levee.integrations.services import webhook_event_record
 from levee.lib import captcha
@@ -359,7 +358,7 @@ class MoveIn(RequestType):
             f"Votre identifiant portail : {account.portal_key}",
         ]
         if authority.signup_with_references:
-            signup = settings.SITE_URL + reverse("accounts:signup", args=[authority.slug])
+            signup = authority_absolute_url(authority, "accounts:signup", args=[authority.slug])
             lines.append(
                 f"Pour créer votre espace, ouvrez {signup} et indiquez votre email, un mot de "
                 f"passe, « {account.last_name.upper()} » comme nom et {account.portal_key} comme "
