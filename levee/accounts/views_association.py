@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from levee.authorities.forms import CommunePickerForm
 from levee.authorities.selectors import authority_get_by_slug, commune_choice
@@ -134,7 +135,8 @@ def associate_confirm(request, slug):
         services.account_access_grant(user=request.user, account=found)
         request.session.pop(SESSION_KEY, None)
         messages.success(request, "Le nouveau compte est maintenant associé !")
-        return redirect(f"/{found.authority.slug}/espace/?compte={found.pk}")
+        home = reverse("space:home", args=[found.authority.slug])  # no /<slug>/ on its host
+        return redirect(f"{home}?compte={found.pk}")
     return render(
         request,
         "accounts/associate_confirm.html",
