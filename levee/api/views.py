@@ -3,12 +3,29 @@ document itself, in French and English: nothing loaded from elsewhere (ninja's o
 loads Swagger UI from a CDN, which the content security policy and the rule « nothing
 from the internet » forbid), readable without JavaScript, and accessible."""
 
+import re
+
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .api import api
 
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _inline(text: str):
+    """The little Markdown the descriptions use (**bold**, `code`) made HTML; everything
+    else escaped."""
+    html = escape(text.strip())
+    html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+    html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
+    return mark_safe(html)  # noqa: S308 (escaped above)
+
+
+def _paragraphs(text: str) -> list:
+    return [_inline(paragraph) for paragraph in text.split("\n\n") if paragraph.strip()]
 
 
 def _schema_name(schema: dict) -> str:
@@ -38,8 +55,9 @@ def _operations(document: dict) -> list[dict]:
                     ),
                     "required": p.get("required", False),
                     "type": _schema_name(p.get("schema", {})),
-                    "description": p.get("description", "")
-                    or p.get("schema", {}).get("description", ""),
+                    "description": _inline(
+                        p.get("description", "") or p.get("schema", {}).get("description", "")
+                    ),
                 }
                 for p in operation.get("parameters", [])
             ]
@@ -53,7 +71,7 @@ def _operations(document: dict) -> list[dict]:
                     "path": "/api/v1" + path if not path.startswith("/api/") else path,
                     "anchor": operation.get("operationId", ""),
                     "summary": operation.get("summary", ""),
-                    "description": operation.get("description", "").split("\n\n"),
+                    "description": _paragraphs(operation.get("description", "")),
                     "tags": operation.get("tags", []),
                     "parameters": parameters,
                     "responses": responses,
@@ -74,7 +92,7 @@ def docs(request):
         "api/docs.html",
         {
             "title": document["info"]["title"],
-            "introduction": document["info"].get("description", "").split("\n\n"),
+            "introduction": _paragraphs(document["info"].get("description", "")),
             "groups": list(groups.items()),
         },
     )

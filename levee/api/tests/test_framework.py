@@ -62,3 +62,9 @@ def test_the_api_root_leads_to_the_docs(client):
     response = client.get("/api/v1/")
     assert response.status_code == 302
     assert response["Location"] == "/api/v1/docs"
+
+
+def test_the_docs_page_shows_the_descriptions_markdown_as_html_and_escapes_the_rest(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert "<strong>FR</strong>" in html and "**FR**" not in html
+    assert "<code>Authorization: Bearer &lt;jeton&gt;</code>" in html

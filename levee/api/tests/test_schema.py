@@ -7,7 +7,9 @@ import hashlib
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from levee.api import auth
@@ -70,6 +72,10 @@ def test_the_document_lists_every_resident_endpoint():
 
 @pytest.fixture
 def generous(monkeypatch, world):
+    # As Django's test client does: the WSGI handler's request signals would close the
+    # test's database connection (PostgreSQL keeps connections) and its transaction with it.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     monkeypatch.setattr(auth, "TOKEN_CALLS", throttle.Limit("api-token-schema", 10_000, 60))
     PersonalAccessToken.objects.create(
         user=world.owner,
@@ -77,6 +83,9 @@ def generous(monkeypatch, world):
         prefix=SECRET[:12],
         digest=hashlib.sha256(SECRET.encode()).hexdigest(),
     )
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
