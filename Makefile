@@ -63,11 +63,26 @@ chromium:
 # pytest-xdist workers: one per CPU; TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
 
-test: install pango chromium ## Run the whole suite (DATABASE_URL selects PostgreSQL, default SQLite)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+test: install pango chromium ## Run the whole suite but the long tests (DATABASE_URL selects PostgreSQL, default SQLite)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
-test-fast: install pango ## Run the unit and view tests only (no browser)
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+test-fast: install pango ## Run the unit and view tests only (no browser, no long test)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
+
+# The fault tests start PostgreSQL clusters of their own: they need its server's binaries.
+PG_BIN := /usr/lib/postgresql/15/bin
+postgresql-server:
+	@if [ ! -x $(PG_BIN)/initdb ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing PostgreSQL 15's server for the fault tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; \
+	  else \
+	    echo "The fault tests need PostgreSQL 15's server: sudo apt-get install postgresql-15" >&2; exit 1; \
+	  fi; \
+	fi
+
+test-slow: install pango postgresql-server ## Run the long tests apart (the faults: PostgreSQL restarted, a worker killed…), minutes
+	$(PY) -m pytest -n 0 -m slow $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
@@ -81,4 +96,4 @@ lock: ## Re-pin the dependencies from pyproject.toml
 	$(PY) -m piptools compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 	$(PY) -m piptools compile -q --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
-.PHONY: help install pango setup demo reset chromium test test-fast lint format lock
+.PHONY: help install pango setup demo reset chromium test test-fast postgresql-server test-slow lint format lock
