@@ -225,6 +225,10 @@ TASKS = {
         ),
     }
 }
+# A task of the database backend still running this long after a worker took it is taken
+# for dead (its worker killed) and enqueued again by `manage.py periodic`: keep it above the
+# longest task (the largest authority's billing run, a rôle with its PDFs).
+TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "3600"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Levée <ne-pas-repondre@levee.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -15,8 +15,15 @@ class LibConfig(AppConfig):
     def periodic_jobs(self):
         from .captcha import captcha_used_purge
         from .periodic import Job
+        from .tasks import tasks_lease_expired_requeue
 
-        return [Job("captcha", lambda: f"{captcha_used_purge()} expired challenge(s) forgotten")]
+        return [
+            Job("captcha", lambda: f"{captcha_used_purge()} expired challenge(s) forgotten"),
+            Job(
+                "tasks left running",
+                lambda: f"{tasks_lease_expired_requeue()} task(s) past their lease enqueued again",
+            ),
+        ]
 
 
 # The operator's admin reads in French: the apps installed beside Levée's own that bring no

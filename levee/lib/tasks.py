@@ -3,14 +3,19 @@
 The Django tasks API has no retry: a task whose work failed calls `enqueue_retry`, which
 enqueues it again to run later, the delay doubling with each attempt. Backends that cannot
 defer (the immediate backend of the embedded mode and of the tests) get nothing: the work
-stays recorded as due in the database and `manage.py periodic` picks it up.
+stays recorded as due in the database and `manage.py periodic` picks it up. The periodic
+job also enqueues again the tasks whose worker died under them
+(`tasks_lease_expired_requeue`).
 """
 
 import logging
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.db import transaction
 from django.utils import timezone
-from django_tasks import TaskResult
+from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.base import Task
 
 logger = logging.getLogger(__name__)
@@ -37,3 +42,58 @@ def enqueue_retry(task: Task, *args, attempt: int, **kwargs) -> TaskResult | Non
     run_after = timezone.now() + retry_delay(attempt)
     logger.info("retrying %s (attempt %s) after %s", task.name, attempt + 1, run_after)
     return task.using(run_after=run_after).enqueue(*args, **kwargs)
+
+
+LEASE_EXPIRED = "levee.lib.tasks.LeaseExpired"
+
+
+def tasks_lease_expired_requeue(*, limit: int = 100) -> int:
+    """Enqueues again, through `enqueue_retry`, the tasks of the database backend left
+    RUNNING longer than `TASK_LEASE_SECONDS`, and marks each FAILED; returns how many.
+
+    The database backend marks a task RUNNING when a worker claims it and never looks at it
+    again: a worker killed meanwhile (SIGKILL, out of memory, the machine lost) leaves it
+    RUNNING for ever. Past its lease such a task is taken for dead; the conditional update
+    makes two sweeps at once enqueue it once. Levée's tasks are idempotent (a billing run
+    resumes where it stopped, an outbox message is sent once), so a task re-enqueued while
+    it was in fact still running changes nothing twice.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    expired = list(
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING,
+            started_at__lt=now - timedelta(seconds=settings.TASK_LEASE_SECONDS),
+        ).order_by("started_at")[:limit]
+    )
+    requeued = 0
+    for result in expired:
+        try:
+            task = result.task
+        except (ImportError, SuspiciousOperation):
+            logger.exception("task %s left running cannot be enqueued again", result.pk)
+            continue
+        with transaction.atomic():
+            taken = DBTaskResult.objects.filter(
+                pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
+            ).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=LEASE_EXPIRED,
+                traceback=(
+                    f"Still running {settings.TASK_LEASE_SECONDS} s after it started: its "
+                    "worker is taken for dead and the task is enqueued again."
+                ),
+            )
+            if not taken:
+                continue
+            logger.warning("task %s (%s) left running: enqueued again", result.pk, task.name)
+            enqueue_retry(
+                task,
+                *result.args_kwargs["args"],
+                attempt=len(result.worker_ids),
+                **result.args_kwargs["kwargs"],
+            )
+        requeued += 1
+    return requeued
