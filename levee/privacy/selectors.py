@@ -17,6 +17,7 @@ from levee.payments.models import Mandate, Payment, PaymentReceipt
 from levee.requests.models import RequestMessage, ServiceRequest
 from levee.requests.selectors import requests_of_account
 from levee.subscribers.models import Subscription
+from levee.tokens.models import PersonalAccessToken
 
 from .models import Connection
 
@@ -87,6 +88,18 @@ def personal_data_of(user) -> dict:
                 "par": c.get_via_display(),
             }
             for c in Connection.objects.filter(user=user).order_by("-logged_in_at", "-pk")
+        ],
+        # Never the secret, which is kept nowhere: what « Mon profil » lists.
+        "jetons d'accès personnels": [
+            {
+                "nom": t.name,
+                "début du jeton": t.prefix,
+                "créé le": _when(t.created_at),
+                "dernière utilisation": _when(t.last_used_at),
+                "expire le": _when(t.expires_at),
+                "révoqué le": _when(t.revoked_at),
+            }
+            for t in PersonalAccessToken.objects.filter(user=user).order_by("created_at", "pk")
         ],
     }
 

@@ -25,6 +25,7 @@ from levee.lib.storage import private_storage
 from levee.mailing.models import OutboxMessage, OutboxStatus
 from levee.mailing.services import mail_enqueue
 from levee.requests.models import OPEN_STATUSES, RequestMessage, RequestStatus, ServiceRequest
+from levee.tokens.models import PersonalAccessToken
 
 from .models import Connection, ConnectionVia, PurgeRun
 from .selectors import login_erasable
@@ -281,6 +282,7 @@ def login_erase(*, user: User, authority=None) -> None:
 def _login_anonymise(user: User) -> None:
     AccountAccess.objects.filter(user=user).delete()
     Connection.objects.filter(user=user).delete()
+    PersonalAccessToken.objects.filter(user=user).delete()
     for device in devices_for_user(user, confirmed=None):
         device.delete()
     user.email = f"identifiant-supprime-{user.pk}@levee.invalid"

@@ -14,6 +14,8 @@ from levee.mailing.models import OutboxMessage
 from levee.privacy.models import Connection
 from levee.requests.models import RequestStatus, ServiceRequest
 from levee.subscribers.models import Account
+from levee.tokens.models import PersonalAccessToken
+from levee.tokens.services import token_authenticate, token_create
 from testkit import PASSWORD, make_opening_request, make_user, pilat_world
 
 from .conftest import make_request_with_attachment, text
@@ -108,6 +110,7 @@ def test_a_former_agent_named_by_the_audit_log_is_anonymised_rather_than_refused
         authority=authority, user=user, role=AgentRole.ACCUEIL, is_active=False
     )
     audit_write(authority=authority, actor=user, action="agent.add", obj=agent, after={})
+    secret = token_create(user=user, name="Domotique").secret
     client.force_login(user)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -120,6 +123,8 @@ def test_a_former_agent_named_by_the_audit_log_is_anonymised_rather_than_refused
     assert not kept.is_active and not kept.has_usable_password()
     assert not AccountAccess.objects.filter(user=kept).exists()
     assert not Connection.objects.filter(user=kept).exists()
+    assert not PersonalAccessToken.objects.filter(user=kept).exists()
+    assert token_authenticate(secret) is None
     assert AuditEntry.objects.filter(actor=kept).count() == 1
     assert Account.objects.filter(pk=account.pk).exists()
 

@@ -14,6 +14,7 @@ from levee.payments.models import Mandate
 from levee.privacy.services import connection_record
 from levee.requests.models import RequestStatus
 from levee.space.on_behalf import SESSION_KEY
+from levee.tokens.services import token_create
 from testkit import make_account, make_user
 
 from .conftest import make_request_with_attachment
@@ -53,6 +54,8 @@ def data(world):
     )
     connection_record(user=user, ip_address="203.0.113.7", user_agent="Firefox", via="space")
     connection_record(user=marie, ip_address="192.0.2.99", user_agent="Chrome", via="space")
+    token_create(user=user, name="Domotique du salon")
+    token_create(user=marie, name="Script de Marie")
     return user
 
 
@@ -74,6 +77,9 @@ def test_the_json_holds_the_login_its_accounts_and_their_requests(client, data):
     assert request["statut"] == "EN COURS"
     assert request["messages"][0]["message"] == "Voici mon justificatif."
     assert {c["adresse IP"] for c in exported["dernières connexions"]} >= {"203.0.113.7"}
+    [token] = exported["jetons d'accès personnels"]
+    assert token["nom"] == "Domotique du salon" and token["début du jeton"].startswith("levee_")
+    assert token["dernière utilisation"] == "" and token["expire le"] == ""
 
 
 def test_the_json_holds_nothing_of_another_login(client, data):
