@@ -123,3 +123,43 @@ def test_an_agent_logs_in_with_proconnect_and_his_administrator_requires_it(
     choose_identity(page, assert_accessible, "Jean INCONNU")
     expect(page.get_by_role("heading", name="Aucun agent avec cette identité")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_space_created_after_franceconnect_must_be_the_identitys_name(
+    page, live_server, communes, assert_accessible, simulation
+):
+    ccfi_world()  # account 00001, DUPONT Pierre, without a login
+    page.goto("/flandre-interieure/creer-mon-espace/")
+    page.get_by_role("button", name="S'identifier avec FranceConnect").click()
+    choose_identity(page, assert_accessible, "Marie MARTIN")
+    page.get_by_role("link", name="Je crée mon espace").click()
+    expect(page.get_by_text("identifié par FranceConnect comme")).to_be_visible()
+    assert_accessible(page)
+    field(page, "Email").fill("dupont59@gmail.com")
+    field(page, "Mot de passe").fill("Mot2passe@")
+    field(page, "Confirmation mot de passe").fill("Mot2passe@")
+    field(page, "Nom / Raison sociale").fill("Dupont")  # the account's, not the identity's
+    field(page, "Référence usager").fill("PSEMCSMJ")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("n'est pas celui de votre identité FranceConnect")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_an_agent_logged_in_with_his_password_is_asked_for_proconnect(
+    page, live_server, communes, assert_accessible, simulation
+):
+    authority, _ = ccfi_world()
+    claire = make_user("agent.flandre@example.org")
+    Agent.objects.create(authority=authority, user=claire, role=AgentRole.ADMINISTRATEUR)
+    page.goto("/flandre-interieure/connexion/")  # the residents' login lets agents in too
+    field(page, "Identifiant (adresse mail)").fill("agent.flandre@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
+    ProConnectPolicy.objects.create(authority=authority, required=True)
+    page.goto("/backoffice/")
+    expect(page.get_by_role("heading", name="Connexion avec ProConnect exigée")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="S'identifier avec ProConnect").click()
+    choose_identity(page, assert_accessible, "Claire VERHAEGHE")
+    expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
