@@ -292,6 +292,7 @@ MASCULINE = {
     "payments.PaymentSettings",
     "payments.ScheduledDebit",
     "subscribers.Account",
+    "tokens.PersonalAccessToken",
     "treasury.PesFile",
     "treasury.PublicAccountingSettings",
     "twofactor.SpaceSecondFactor",

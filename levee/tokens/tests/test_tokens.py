@@ -72,3 +72,20 @@ def test_a_revoked_token_leaves_the_list():
     gone = token_create(user=user, name="b")
     token_revoke(user=user, token_id=gone.token.pk)
     assert list(tokens_for_user(user)) == [kept.token]
+
+
+def test_the_operator_revokes_a_token_in_the_admin_without_seeing_its_digest(client):
+    operator = make_user("admin@example.org")
+    operator.is_staff = operator.is_superuser = True
+    operator.save(update_fields=["is_staff", "is_superuser"])
+    created = token_create(user=make_user("jeton@example.org"), name="Fuité")
+    client.force_login(operator)
+    page = client.get(f"/admin/tokens/personalaccesstoken/{created.token.pk}/change/")
+    assert page.status_code == 200
+    assert created.token.digest not in page.content.decode()
+    response = client.post(
+        "/admin/tokens/personalaccesstoken/",
+        {"action": "revoke", "_selected_action": [created.token.pk]},
+    )
+    assert response.status_code == 302
+    assert token_authenticate(created.secret) is None
