@@ -41,6 +41,8 @@ IMPORTS = frozenset({AgentRole.FACTURATION, AgentRole.ADMINISTRATEUR})
 BILLING = frozenset({AgentRole.FACTURATION, AgentRole.ADMINISTRATEUR})
 # The authority's agents: the « Agents » page, which only they read.
 AGENTS = frozenset({AgentRole.ADMINISTRATEUR})
+# The authority's API keys and webhooks (« Clés d'API », « Webhooks »), which only they read.
+INTEGRATIONS = frozenset({AgentRole.ADMINISTRATEUR})
 
 GROUPS = {
     "accounts": ACCOUNTS,
@@ -49,4 +51,5 @@ GROUPS = {
     "imports": IMPORTS,
     "billing": BILLING,
     "agents": AGENTS,
+    "integrations": INTEGRATIONS,
 }

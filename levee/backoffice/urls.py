@@ -2,7 +2,7 @@ from django.urls import path
 
 from levee.identity import views_backoffice as identity_bo
 
-from . import views, views_agents, views_imports
+from . import views, views_agents, views_imports, views_integrations
 
 app_name = "backoffice"
 urlpatterns = [
@@ -73,4 +73,13 @@ urlpatterns = [
     path("imports/<int:pk>/progression/", views_imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/rapport.csv", views_imports.import_report, name="import_report"),
     path("imports/<int:pk>/relancer/", views_imports.import_retry, name="import_retry"),
+    path("cles-api/", views_integrations.api_keys, name="api_keys"),
+    path("cles-api/<int:pk>/revoquer/", views_integrations.api_key_revoke, name="api_key_revoke"),
+    path("webhooks/", views_integrations.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/", views_integrations.webhook_detail, name="webhook_detail"),
+    path(
+        "webhooks/<int:pk>/desactiver/",
+        views_integrations.webhook_disable,
+        name="webhook_disable",
+    ),
 ]

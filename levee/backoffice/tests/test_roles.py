@@ -41,6 +41,7 @@ from levee.calendars.tests.conftest import make_schedule, schedule_post
 from levee.collection.models import ImportBatch, ImportKind, ImportStatus
 from levee.collection.services import import_upload
 from levee.collection.tests.conftest import make_bin
+from levee.integrations.services import api_key_create, webhook_endpoint_create
 from levee.mailing.models import OutboxMessage
 from levee.payments.recorded import payment_record
 from levee.payments.tests.conftest import make_invoice
@@ -161,8 +162,19 @@ def world():
         reason=CreditNoteReason.TARIFF_ERROR,
         by=invited.user,
     )
+    api_key, _ = api_key_create(
+        authority=ccfi, name="Camions", scopes=["lifts:write"], created_by=invited.user
+    )
+    webhook, _ = webhook_endpoint_create(
+        authority=ccfi,
+        url="https://logiciel.example.org/levee",
+        events=["payment.confirmed"],
+        created_by=invited.user,
+    )
     return {
         "agents": agents,
+        "api_key": api_key.pk,
+        "webhook": webhook.pk,
         "account": account.pk,
         "subscription": household_bin.subscription_id,
         "bin": household_bin.pk,
@@ -284,6 +296,18 @@ ACTIONS = {
     ),
     # « Exiger ProConnect pour les agents de la collectivité » (levee/identity).
     "proconnect_policy": ("agents/proconnect/", lambda w: {"required": "on"}, "AGENTS"),
+    "api_key_create": (
+        "cles-api/",
+        lambda w: {"name": "Logiciel de facturation", "scopes": ["invoices:read"]},
+        "INTEGRATIONS",
+    ),
+    "api_key_revoke": ("cles-api/{api_key}/revoquer/", lambda w: {"confirm": "on"}, "INTEGRATIONS"),
+    "webhook_create": (
+        "webhooks/",
+        lambda w: {"url": "https://facturation.example.org/levee", "events": ["account.opened"]},
+        "INTEGRATIONS",
+    ),
+    "webhook_disable": ("webhooks/{webhook}/desactiver/", lambda w: {}, "INTEGRATIONS"),
     "tariff_create": ("facturation/tarifs/nouvelle-grille/", lambda w: tariff_post(), "BILLING"),
     "tariff_edit": (
         "facturation/tarifs/{tariff}/modifier/",
@@ -454,6 +478,7 @@ PAGES = [
     ("calendriers/secteurs/", "Créer le secteur", "CALENDARS"),
     ("calendriers/secteurs/{sector}/", "Supprimer ce secteur", "CALENDARS"),
     ("comptes/", 'href="/backoffice/agents/"', "AGENTS"),
+    ("comptes/", 'href="/backoffice/cles-api/"', "INTEGRATIONS"),
     ("facturation/", "/facturation/nouvelle/", "BILLING"),
     ("facturation/tarifs/", "/nouvelle-grille/", "BILLING"),
     ("facturation/tarifs/{tariff}/", "/modifier/", "BILLING"),
@@ -487,6 +512,10 @@ FORM_PAGES = [
     ("calendriers/{schedule}/supprimer/", "CALENDARS"),
     ("calendriers/secteurs/{sector}/supprimer/", "CALENDARS"),
     ("agents/", "AGENTS"),
+    ("cles-api/", "INTEGRATIONS"),
+    ("cles-api/{api_key}/revoquer/", "INTEGRATIONS"),
+    ("webhooks/", "INTEGRATIONS"),
+    ("webhooks/{webhook}/", "INTEGRATIONS"),
     ("facturation/tarifs/nouvelle-grille/", "BILLING"),
     ("facturation/tarifs/{tariff}/modifier/", "BILLING"),
     ("facturation/nouvelle/", "BILLING"),

@@ -139,6 +139,10 @@ PAGE_TYPES = [
         "backoffice:account_bin_remove", AGENT, lambda w: {"pk": w.account.pk, "bin_pk": w.bin.pk}
     ),
     PageType("backoffice:agents", AGENT),
+    PageType("backoffice:api_keys", AGENT),
+    PageType("backoffice:api_key_revoke", AGENT, lambda w: {"pk": w.api_key.pk}),
+    PageType("backoffice:webhooks", AGENT),
+    PageType("backoffice:webhook_detail", AGENT, lambda w: {"pk": w.webhook.pk}),
     PageType("backoffice:audit_log", AGENT),
     PageType("backoffice:imports", AGENT),
     PageType("backoffice:import_help", AGENT),
@@ -219,6 +223,7 @@ NOT_PAGES = {
             "identity:franceconnect_cancel",
             "identity:franceconnect_unlink",
             "identity:proconnect_start",
+            "backoffice:webhook_disable",
             "backoffice:import_retry",
             "billing_bo:run_resume",
             "billing_bo:sequence_start",

@@ -26,6 +26,7 @@ from levee.calendars import services_reminders
 from levee.calendars.models import CollectionReminder, CollectionSchedule, Sector
 from levee.collection.models import Bin, ImportBatch, ImportKind, ImportStatus, Lift
 from levee.demo.tests.demo_cache import demo_restore
+from levee.integrations.services import api_key_create, webhook_endpoint_create
 from levee.payments.models import CollectionImport, GatewayName, Payment, PaymentStatus
 from levee.requests.tests.conftest import make_request
 from levee.space.tests.page_types import AGENT, ANONYMOUS, LOGIN, PAGE_TYPES, RESIDENT
@@ -140,6 +141,18 @@ def demo(settings, live_server, demo_cache_folder):
         activation=user_token(new_user),
         reset=user_token(reset_user),
         invitation=user_token(agent, invitation_token),
+        api_key=api_key_create(
+            authority=authority,
+            name="Camions de collecte",
+            scopes=["lifts:write"],
+            created_by=agent,
+        )[0],
+        webhook=webhook_endpoint_create(
+            authority=authority,
+            url="https://logiciel-de-facturation.example.org/levee/evenements",
+            events=["payment.confirmed", "import.finished"],
+            created_by=agent,
+        )[0],
     )
 
 
