@@ -16,6 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from .errors import ApiError, error_response, validation_response
+from .authority import router as authority_router
 from .residents import router as residents_router
 
 DESCRIPTION = """\
@@ -83,3 +84,4 @@ def _http_error(request, exc):
 
 
 api.add_router("/", residents_router)
+api.add_router("/", authority_router)

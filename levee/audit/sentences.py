@@ -545,6 +545,11 @@ SENTENCES: dict[str, Callable] = {
         f"import {_import_kind(a.get('kind'))} du fichier « {a.get('filename', '')} »"
     ),
     "import.retry": lambda e, b, a, k: f"import n° {e.object_id} relancé",
+    "import.api_push": lambda e, b, a, k: (
+        f"envoi par l'API (import {_import_kind(a.get('kind'))} n° {e.object_id}) : "
+        f"{a.get('received', 0)} élément(s) reçu(s), {a.get('imported', 0)} importé(s), "
+        f"{a.get('rejected', 0)} rejeté(s)"
+    ),
     # Agents
     "agent.add": lambda e, b, a, k: (
         f"agent {a.get('email') or _agent_name(e, k)} ajouté, rôle "
