@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from levee.lib.admin import ModelAdmin, TabularInline
 from levee.lib.text import plural_fr
 
-from .hosts import authority_hosts_forget
 from .models import Authority, AuthorityCommune, Commune, Epci
 from .services import authority_attach_epci
 
@@ -68,18 +67,6 @@ class AuthorityAdmin(ModelAdmin):
         ("Création des espaces", {"fields": ["signup_with_references", "signup_with_proof"]}),
         ("Communes", {"fields": ["epci_siren", "attach_epci"]}),
     ]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        authority_hosts_forget()  # its host name is served (or no longer) at once
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        authority_hosts_forget()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        authority_hosts_forget()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

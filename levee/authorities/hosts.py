@@ -41,6 +41,12 @@ def authority_hosts_forget() -> None:
     cache.delete(CACHE_KEY)
 
 
+def authority_hosts_changed(sender, **kwargs) -> None:
+    """post_save and post_delete of an Authority (AuthoritiesConfig.ready); a queryset's
+    update() sends neither: call authority_hosts_forget() after one."""
+    authority_hosts_forget()
+
+
 def authority_site_url(authority) -> str:
     """Where the authority's pages are: its own host, with the platform's scheme, or
     SITE_URL."""

@@ -139,6 +139,18 @@ def test_the_emails_of_the_authority_link_to_its_host(
     assert "/flandre-interieure/" not in body and "127.0.0.1" not in body
 
 
+def test_an_email_asked_on_the_host_links_to_it_too(
+    client, world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/mot-de-passe-oublie/", {"email": "dupont59@gmail.com"}, HTTP_HOST=HOST)
+    body = mail.outbox[-1].body
+    link = next(line for line in body.splitlines() if "/mot-de-passe-oublie/" in line)
+    assert link.startswith(f"http://{HOST}/mot-de-passe-oublie/")
+    path = link.removeprefix(f"http://{HOST}")
+    assert client.get(path, HTTP_HOST=HOST, follow=True).status_code == 200
+
+
 def test_the_emails_of_another_authority_keep_the_platforms_address(
     client, world, django_capture_on_commit_callbacks
 ):
@@ -157,6 +169,17 @@ def test_a_host_set_in_the_admin_is_served_without_a_restart(client, world, admi
     response = client.get("/", HTTP_HOST="dechets.pilat.example.org")
     assert response.status_code == 200 and "Pilat Rhodanien" in response.content.decode()
     assert authority_hosts()["dechets.pilat.example.org"] == "pilat-rhodanien"
+
+
+def test_a_host_saved_any_other_way_is_served_at_once_and_dropped_at_once(client, world):
+    pilat = world["pilat"]
+    assert client.get("/", HTTP_HOST="pilat.example.org").status_code == 400  # cached
+    pilat.host = "pilat.example.org"
+    pilat.save(update_fields=["host"])
+    assert client.get("/", HTTP_HOST="pilat.example.org").status_code == 200
+    pilat.host = ""
+    pilat.save(update_fields=["host"])
+    assert client.get("/", HTTP_HOST="pilat.example.org").status_code == 400
 
 
 @pytest.mark.parametrize(
