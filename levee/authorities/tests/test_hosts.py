@@ -221,3 +221,29 @@ def test_a_request_to_the_host_on_a_live_server_is_served_by_its_authority(live_
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request)
     assert refused.value.code == 400
+
+
+JUNK = ["", "0", "-1", "99999999999999999999", "%00", "<script>", "' OR 1=1 --", "é" * 300]
+HOST_PATHS = [
+    "/{j}/",
+    "/{j}/espace/",
+    "/{j}/{j}/{j}",
+    "/espace/?compte={j}",
+    "/espace/changer-de-compte/?compte={j}",
+    "/connexion/?next={j}",
+    "/Usager/Collecte/GetCollecte?idMatiere={j}&take={j}",
+    "/flandre-interieure/{j}",
+    "/?q={j}",
+]
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_no_junk_url_on_the_host_answers_500(client, world, logged_in):
+    if logged_in:
+        client.force_login(world["user"])
+    for path in HOST_PATHS:
+        for junk in JUNK:
+            url = path.format(j=junk)
+            assert client.get(url, HTTP_HOST=HOST).status_code < 500, url
+    for junk in ["dechets.example.org:abc", "-.example.org", "é.example.org", "[::1]"]:
+        assert client.get("/", HTTP_HOST=junk).status_code == 400, junk

@@ -183,3 +183,15 @@ def test_each_call_costs_the_same_queries_however_many_lifts(dupont, world, path
         lift(om, datetime.datetime(world["year"], 2, day, 6, 0, tzinfo=PARIS))
     make_bin(world["accounts"][0], chip="E0040009", flux=Flux.BIODECHETS)
     assert queries() == before
+
+
+JUNK = ["", "0", "-1", "99999999999999999999", "%00", "<script>", "' OR 1=1 --", "é" * 300]
+PARAMETERS = ["idMatiere", "dateDebut", "dateFin", "skip", "take", "sort", "requireTotalCount"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_no_junk_parameter_answers_500(dupont, world, path):
+    for name in PARAMETERS:
+        for junk in JUNK:
+            response = dupont.get(f"{path}?{name}={junk}")
+            assert response.status_code in (200, 400), (name, junk)
