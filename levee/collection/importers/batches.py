@@ -289,12 +289,19 @@ def _enqueue(batch_id: int) -> None:
 
 def import_batch_run(*, batch_id: int) -> ImportBatch | None:
     """Runs an uploaded batch, once: the conditional claim makes a second task, or a task
-    for a batch already run, do nothing (returns None). The stored file of a batch that
-    went in is deleted; a failed one keeps it, to be run again."""
+    for a batch already run, do nothing (returns None). A batch whose run died (no sign of
+    life for STALE_AFTER: its worker was killed, its task enqueued again past its lease) is
+    run again from its stored file, as « Relancer l'import » would. The stored file of a
+    batch that went in is deleted; a failed one keeps it, to be run again."""
     now = timezone.now()
-    claimed = ImportBatch.objects.filter(
-        pk=batch_id, status=ImportStatus.RUNNING, started_at__isnull=True
-    ).update(started_at=now, updated_at=now)
+    claimed = (
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.RUNNING)
+        .filter(
+            Q(started_at__isnull=True)
+            | (Q(updated_at__lt=now - ImportBatch.STALE_AFTER) & ~Q(file=""))
+        )
+        .update(started_at=now, updated_at=now, bytes_read=0, lines_read=0)
+    )
     if not claimed:
         return None
     batch = ImportBatch.objects.select_related("authority").get(pk=batch_id)

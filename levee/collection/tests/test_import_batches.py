@@ -65,6 +65,26 @@ def test_a_batch_is_run_once_whatever_the_tasks(ccfi, bins, django_capture_on_co
     assert Lift.objects.count() == 28
 
 
+def test_a_task_run_again_after_its_worker_died_imports_the_batch_left_running(
+    ccfi, bins, django_capture_on_commit_callbacks
+):
+    authority, _ = ccfi
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = create(authority)
+    # A worker claimed it, then died (its import's transaction rolled back with it).
+    ImportBatch.objects.filter(pk=batch.pk).update(started_at=timezone.now(), lines_read=9)
+    assert tasks.import_batch_run_task.call(batch.pk) == "skipped"  # it may still be alive
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        updated_at=timezone.now() - ImportBatch.STALE_AFTER * 2
+    )
+
+    assert tasks.import_batch_run_task.call(batch.pk) == ImportStatus.DONE
+    assert tasks.import_batch_run_task.call(batch.pk) == "skipped"
+    batch.refresh_from_db()
+    assert (batch.rows_imported, batch.lines_read) == (28, 28)
+    assert Lift.objects.count() == 28
+
+
 def test_a_lost_file_fails_the_batch(ccfi, django_capture_on_commit_callbacks):
     authority, _ = ccfi
     with django_capture_on_commit_callbacks(execute=False):
