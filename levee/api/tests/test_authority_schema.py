@@ -5,7 +5,9 @@ import hashlib
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from levee.api import authority
@@ -35,9 +37,13 @@ class AuthorityKey:
 
 @pytest.fixture
 def key(monkeypatch):
+    # As Django's test client does: the WSGI handler's request signals would close the
+    # test's database connection (PostgreSQL keeps connections) and its transaction with it.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     monkeypatch.setattr(authority, "KEY_CALLS", throttle.Limit("api-key-schema", 10_000, 60))
     ccfi, _ = ccfi_world()
-    return ApiKey.objects.create(
+    yield ApiKey.objects.create(
         authority=ccfi,
         name="schemathesis",
         prefix=PREFIX,
@@ -45,6 +51,8 @@ def key(monkeypatch):
         scopes=Scope.values,
         created_by=make_user("admin@flandre.example.org"),
     )
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from levee.integrations.models import DeliveryStatus, WebhookDelivery
@@ -212,3 +213,39 @@ def test_manage_py_periodic_runs_the_sweep(world, receiver):
     job = next(job for job in periodic_jobs() if job.name == "webhooks")
     assert job.run() == "1 webhook(s) delivered"
     assert len(target.received) == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks: PostgreSQL only (SQLite has none, the conditional claim suffices there)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = True
+    ccfi, _ = ccfi_world()
+    admin = make_user("admin@flandre.example.org")
+    webhook_endpoint_create(
+        authority=ccfi, url="http://127.0.0.1:9/", events=["import.finished"], created_by=admin
+    )
+    webhook_event_record(authority=ccfi, event="import.finished", payload={})
+    delivery = WebhookDelivery.objects.get()
+    locked, done = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+                locked.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    assert webhook_claim() == []  # skipped at once, not waited for
+    assert time.monotonic() - started < 5
+    done.set()
+    thread.join()
+    assert webhook_claim() == [delivery.pk]
