@@ -15,8 +15,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from .errors import ApiError, error_response, validation_response
 from .authority import router as authority_router
+from .errors import ApiError, error_response, validation_response
 from .residents import router as residents_router
 
 DESCRIPTION = """\
