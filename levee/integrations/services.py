@@ -129,10 +129,29 @@ def api_key_check(raw: str) -> ApiKey:
     return key
 
 
+INTERNAL_ADDRESS = (
+    "Cette adresse mène à un réseau interne : indiquez celle d'un serveur joignable par Internet."
+)
+HTTPS_ONLY = "L'adresse doit commencer par https:// : les événements ne circulent que chiffrés."
+
+
+def address_problem(address: str) -> str | None:
+    """Why Levée may not send a webhook to this IP address, or None: the machine itself
+    (unless WEBHOOK_ALLOW_LOOPBACK_HTTP), or a private, link-local, reserved network (a
+    webhook must never let an authority reach the servers behind the portal)."""
+    ip = ipaddress.ip_address(address)
+    if ip.is_loopback:
+        return None if settings.WEBHOOK_ALLOW_LOOPBACK_HTTP else INTERNAL_ADDRESS
+    if ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        return INTERNAL_ADDRESS
+    return None
+
+
 def webhook_url_problem(url: str) -> str | None:
-    """Why a webhook URL is refused, in French, or None: https only; plain http for a
-    receiver on the machine itself (127.0.0.1, ::1, localhost) when the settings allow it
-    (WEBHOOK_ALLOW_LOOPBACK_HTTP: the embedded demo and the tests)."""
+    """Why a webhook URL is refused, in French, or None: https only, to a public address;
+    plain http and the machine itself (127.0.0.1, ::1, localhost) only when the settings
+    allow it (WEBHOOK_ALLOW_LOOPBACK_HTTP: the embedded demo and the tests). A host name is
+    resolved when a delivery is sent (webhooks.py), and refused there if it leads inside."""
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
@@ -140,17 +159,19 @@ def webhook_url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.username or parts.password:
         return "L'adresse ne doit pas contenir d'identifiant ni de mot de passe."
-    if parts.scheme == "https":
-        return None
     host = parts.hostname or ""
-    loopback = host == "localhost"
+    if host == "localhost":
+        return None if settings.WEBHOOK_ALLOW_LOOPBACK_HTTP else INTERNAL_ADDRESS
     try:
-        loopback = loopback or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    if loopback and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP:
-        return None
-    return "L'adresse doit commencer par https:// : les événements ne circulent que chiffrés."
+        problem = address_problem(host)
+    except ValueError:  # a host name, not an address
+        problem = None
+    else:
+        if problem is None and ipaddress.ip_address(host).is_loopback:
+            return None  # allowed, in http too
+    if problem:
+        return problem
+    return None if parts.scheme == "https" else HTTPS_ONLY
 
 
 @transaction.atomic

@@ -17,8 +17,10 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 
@@ -31,7 +33,7 @@ from django.utils import timezone
 from levee.lib.tasks import retry_delay
 
 from .models import DeliveryStatus, WebhookDelivery
-from .services import webhook_url_problem
+from .services import address_problem, webhook_url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _resolved_problem(url: str) -> str | None:
+    """Why the host of `url` may not be reached now (it resolves inside: a private network,
+    the machine itself), or None; a name that does not resolve is left to the request's own
+    error."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for *_, address in found:
+        problem = address_problem(address[0].split("%")[0])
+        if problem:
+            return problem
+    return None
 
 
 def _post(url: str, *, body: bytes, headers: dict) -> tuple[int, str]:
@@ -115,7 +133,8 @@ def webhook_send(*, delivery_id: int) -> bool:
     body = webhook_body(delivery.payload)
     timestamp = int(time.time())
     code, excerpt, error = None, "", ""
-    problem = webhook_url_problem(endpoint.url)  # the settings may have changed since
+    # The settings may have changed since, and a name may resolve inside now.
+    problem = webhook_url_problem(endpoint.url) or _resolved_problem(endpoint.url)
     if problem:
         error = problem
     else:

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from levee.integrations.models import DeliveryStatus, WebhookDelivery
+from levee.integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from levee.integrations.services import (
     webhook_endpoint_create,
     webhook_endpoint_disable,
@@ -189,6 +189,43 @@ def test_an_unreachable_receiver_is_retried_later(world):
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.last_error.startswith("Destinataire injoignable")
+
+
+def test_an_address_that_leads_inside_is_never_reached(world):
+    ccfi, admin = world
+    endpoint, _ = webhook_endpoint_create(
+        authority=ccfi, url="https://8.8.8.8/levee", events=["import.finished"], created_by=admin
+    )
+    # As if its name now resolved to a private network (or the settings had changed).
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="https://10.255.255.1/levee")
+    webhook_event_record(authority=ccfi, event="import.finished", payload={})
+    started = time.monotonic()
+    assert webhook_sweep() == 0
+    assert time.monotonic() - started < 0.5  # refused without trying to connect
+    delivery = WebhookDelivery.objects.get()
+    assert "réseau interne" in delivery.last_error
+    assert delivery.status == DeliveryStatus.PENDING and delivery.response_code is None
+
+
+def test_a_name_that_resolves_inside_is_never_reached(world, monkeypatch):
+    import socket
+
+    ccfi, admin = world
+    webhook_endpoint_create(
+        authority=ccfi,
+        url="https://logiciel.example.org/levee",
+        events=["import.finished"],
+        created_by=admin,
+    )
+    # The outside world faked: the name's DNS answer is a private address.
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))],
+    )
+    webhook_event_record(authority=ccfi, event="import.finished", payload={})
+    assert webhook_sweep() == 0
+    assert "réseau interne" in WebhookDelivery.objects.get().last_error
 
 
 def test_a_disabled_endpoint_is_sent_nothing(world, receiver):

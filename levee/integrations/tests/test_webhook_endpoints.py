@@ -30,6 +30,12 @@ def world():
         ("https://user:secret@logiciel.example.org/", False),
         ("ftp://logiciel.example.org/", False),
         ("logiciel.example.org", False),
+        ("https://10.0.0.1/hook", False),
+        ("https://192.168.1.20/hook", False),
+        ("https://169.254.169.254/latest/meta-data/", False),
+        ("https://[fd00::1]/hook", False),
+        ("https://0.0.0.0/hook", False),
+        ("https://8.8.8.8/hook", True),
     ],
 )
 def test_only_https_is_allowed_and_plain_http_on_the_loopback_when_set(settings, url, allowed):
@@ -37,9 +43,10 @@ def test_only_https_is_allowed_and_plain_http_on_the_loopback_when_set(settings,
     assert (webhook_url_problem(url) is None) is allowed
 
 
-def test_plain_http_on_the_loopback_is_refused_when_not_set(settings):
+def test_the_machine_itself_is_refused_when_not_set(settings):
     settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = False
-    assert "https://" in webhook_url_problem("http://127.0.0.1:8123/hook")
+    for url in ("http://127.0.0.1:8123/hook", "https://127.0.0.1/hook", "https://localhost/"):
+        assert "réseau interne" in webhook_url_problem(url)
 
 
 def test_an_endpoint_gets_a_secret_and_refuses_an_unknown_event(world, settings):
