@@ -163,3 +163,24 @@ def test_an_agent_logged_in_with_his_password_is_asked_for_proconnect(
     page.get_by_role("button", name="S'identifier avec ProConnect").click()
     choose_identity(page, assert_accessible, "Claire VERHAEGHE")
     expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
+
+
+def text_transforms(page, button_name: str) -> set[str]:
+    """The computed text-transform of the button and of each of its two lines."""
+    return set(
+        page.get_by_role("button", name=button_name).evaluate(
+            "b => [b, ...b.querySelectorAll('span')].map(e => getComputedStyle(e).textTransform)"
+        )
+    )
+
+
+def test_the_states_buttons_keep_their_own_case(
+    page, live_server, communes, assert_accessible, simulation
+):
+    ccfi_world()
+    page.goto("/flandre-interieure/connexion/")
+    assert text_transforms(page, "S'identifier avec FranceConnect") == {"none"}
+    assert_accessible(page)
+    page.goto("/backoffice/connexion/")
+    assert text_transforms(page, "S'identifier avec ProConnect") == {"none"}
+    assert_accessible(page)
