@@ -4,7 +4,7 @@ so an agent at the counter never creates nor revokes one (`not_on_behalf`)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
@@ -12,8 +12,8 @@ from levee.space.access import space_authority
 from levee.space.on_behalf import not_on_behalf
 from levee.space.views import account_from_request, space_context
 
+from .access import get_token_for_user
 from .forms import TokenCreateForm
-from .selectors import tokens_for_user
 from .services import token_create, token_revoke
 
 
@@ -50,7 +50,7 @@ def revoke(request, slug, pk):
     """« Révoquer »: asks for confirmation, then every call with the token is refused."""
     authority = space_authority(request, slug)
     account = account_from_request(request, authority)
-    token = get_object_or_404(tokens_for_user(request.user), pk=pk)
+    token = get_token_for_user(request.user, pk)
     if request.method == "POST":
         if token_revoke(user=request.user, token_id=token.pk):
             messages.success(request, f"Le jeton « {token.name} » est révoqué.")
