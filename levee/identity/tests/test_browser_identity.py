@@ -21,10 +21,20 @@ def simulation(settings):
         setattr(settings, f"{prefix}_ISSUER", "")
 
 
+def assert_in_landmarks(page):
+    """axe's « region » rule (a best practice, outside the WCAG tags assert_accessible runs):
+    every content of the page sits in a landmark. Run after assert_accessible (axe loaded)."""
+    results = page.evaluate("axe.run({runOnly: {type: 'rule', values: ['region']}})")
+    assert results["violations"] == [], [
+        node["html"] for v in results["violations"] for node in v["nodes"]
+    ]
+
+
 def choose_identity(page, assert_accessible, label: str):
     expect(page.get_by_role("heading", name="Choisissez une identité de test")).to_be_visible()
     expect(page.get_by_text("Simulation : ce n'est pas le vrai")).to_be_visible()
     assert_accessible(page)
+    assert_in_landmarks(page)
     page.get_by_label(label).check()
     page.get_by_role("button", name="Continuer").click()
 
@@ -64,6 +74,7 @@ def test_a_resident_links_franceconnect_then_logs_in_and_out_with_it(
     ).to_be_visible()
     expect(page.get_by_text("la session est terminée")).to_be_visible()
     assert_accessible(page)
+    assert_in_landmarks(page)
     page.get_by_role("link", name="Revenir sur Levée").click()
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
 
@@ -163,6 +174,27 @@ def test_an_agent_logged_in_with_his_password_is_asked_for_proconnect(
     page.get_by_role("button", name="S'identifier avec ProConnect").click()
     choose_identity(page, assert_accessible, "Claire VERHAEGHE")
     expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
+
+
+def text_transforms(page, button_name: str) -> set[str]:
+    """The computed text-transform of the button and of each of its two lines."""
+    return set(
+        page.get_by_role("button", name=button_name).evaluate(
+            "b => [b, ...b.querySelectorAll('span')].map(e => getComputedStyle(e).textTransform)"
+        )
+    )
+
+
+def test_the_states_buttons_keep_their_own_case(
+    page, live_server, communes, assert_accessible, simulation
+):
+    ccfi_world()
+    page.goto("/flandre-interieure/connexion/")
+    assert text_transforms(page, "S'identifier avec FranceConnect") == {"none"}
+    assert_accessible(page)
+    page.goto("/backoffice/connexion/")
+    assert text_transforms(page, "S'identifier avec ProConnect") == {"none"}
+    assert_accessible(page)
 
 
 def text_transforms(page, button_name: str) -> set[str]:
