@@ -168,6 +168,8 @@ class AuthorityPushResult(Schema):
 def _cell_reason(columns: list[str], values: list[str]) -> str | None:
     """Why an item cannot be a line of a file, or None: a line break, or another control
     character (which would make the whole file read as binary and refused)."""
+    if "".join(values).isprintable():  # the usual item: no control, no lone surrogate
+        return None
     for column, value in zip(columns, values, strict=True):
         if "\n" in value or "\r" in value:
             return f"retour à la ligne dans « {column} »"
