@@ -197,48 +197,6 @@ def test_the_states_buttons_keep_their_own_case(
     assert_accessible(page)
 
 
-def text_transforms(page, button_name: str) -> set[str]:
-    """The computed text-transform of the button and of each of its two lines."""
-    return set(
-        page.get_by_role("button", name=button_name).evaluate(
-            "b => [b, ...b.querySelectorAll('span')].map(e => getComputedStyle(e).textTransform)"
-        )
-    )
-
-
-def test_the_states_buttons_keep_their_own_case(
-    page, live_server, communes, assert_accessible, simulation
-):
-    ccfi_world()
-    page.goto("/flandre-interieure/connexion/")
-    assert text_transforms(page, "S'identifier avec FranceConnect") == {"none"}
-    assert_accessible(page)
-    page.goto("/backoffice/connexion/")
-    assert text_transforms(page, "S'identifier avec ProConnect") == {"none"}
-    assert_accessible(page)
-
-
-def text_transforms(page, button_name: str) -> set[str]:
-    """The computed text-transform of the button and of each of its two lines."""
-    return set(
-        page.get_by_role("button", name=button_name).evaluate(
-            "b => [b, ...b.querySelectorAll('span')].map(e => getComputedStyle(e).textTransform)"
-        )
-    )
-
-
-def test_the_states_buttons_keep_their_own_case(
-    page, live_server, communes, assert_accessible, simulation
-):
-    ccfi_world()
-    page.goto("/flandre-interieure/connexion/")
-    assert text_transforms(page, "S'identifier avec FranceConnect") == {"none"}
-    assert_accessible(page)
-    page.goto("/backoffice/connexion/")
-    assert text_transforms(page, "S'identifier avec ProConnect") == {"none"}
-    assert_accessible(page)
-
-
 def test_the_proconnect_test_identities_fit_a_320_px_screen(
     page, live_server, communes, assert_accessible, simulation
 ):
