@@ -34,7 +34,9 @@ def authorize(request, provider):
     redirect_uri = params.get("redirect_uri", "")
     if (
         params.get("client_id") != simulation.CLIENT_ID
-        or params.get("response_type", "code") != "code"
+        # Only the code flow: a request without response_type is refused here, not after
+        # the identity is chosen.
+        or params.get("response_type") != "code"
         or not _ours(request, redirect_uri)
         or not params.get("state")
         or not params.get("nonce")

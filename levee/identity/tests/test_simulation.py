@@ -80,3 +80,14 @@ def test_the_system_check_accepts_it_in_the_demo(settings):
     settings.EMBEDDED = True
     assert identity_simulation_check() == []
     call_command("check")
+
+
+def test_the_imitation_refuses_a_request_without_response_type_up_front(client, simulation):
+    ccfi_world()
+    start = client.post("/flandre-interieure/franceconnect/connexion/")
+    parts = urlsplit(start["Location"])
+    query = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "response_type"}
+    response = client.get(parts.path, query)
+    assert response.status_code == 400
+    assert "Demande refusée" in unescape(response.content.decode())
+    assert "Choisissez une identité de test" not in unescape(response.content.decode())
