@@ -1,14 +1,14 @@
 """The territory's invoice day (issue 15, item 2), for Locust, against the dataset of
 `build.py` served by gunicorn (`run.py` starts both and reads the figures).
 
-Residents (all users but 20): log in with the dataset's password, open « Mon espace », « Mes
+Residents (all users but the 20 agents and 10 references): log in with the dataset's password, open « Mon espace », « Mes
 bacs/levées », « Mes factures », a duplicata (PDF), « Suivi de mes demandes », send a
 « Nous contacter » request and pay their unpaid invoice through the sandbox (by debit,
 its quickest path), waiting 5 to 15 s between pages, as people do. Agents (20):
 log in with their password and the TOTP code computed from their secret, then work the
-request queue (the list, a request) and the accounts search. Between their pages the
-residents also request the trivial view on the same stack and session (`trivial_urls.py`): the
-reference of every ratio, measured under the same load.
+request queue (the list, a request) and the accounts search. Ten more users (`Reference`)
+log in as residents and request only the trivial view on the same stack and session
+(`trivial_urls.py`): the reference of every ratio, measured under the same load.
 
 Each resident takes the next account of the pool (`LOAD_FIRST` onwards, alternating the
 two authorities), so that no two users, nor two runs given different LOAD_FIRST, share
@@ -97,8 +97,8 @@ class Resident(HttpUser):
         """One page per task, in the order a resident follows on invoice day; then again
         from the home (without a second request or payment)."""
         step, self.step = self.step, self.step + 1
-        first_round = step < 9
-        match step % 9:
+        first_round = step < 8
+        match step % 8:
             case 0:
                 self.get("", "home", "Mon espace")
             case 1:
@@ -127,11 +127,6 @@ class Resident(HttpUser):
             case 6 if first_round:
                 self.pay()
             case 7:
-                with self.client.get(
-                    "/bench-trivial/", name="trivial", catch_response=True
-                ) as response:
-                    expect(response, 200, "ok")
-            case 8:
                 self.get("", "home", "Mon espace")
 
     def request_send(self):
@@ -247,3 +242,18 @@ class Agent(HttpUser):
                     catch_response=True,
                 ) as response:
                     expect(response, 200)
+
+
+class Reference(HttpUser):
+    """The reference: logged in as a resident (the next pool account), it requests only
+    the trivial view, every 5 to 15 s for the whole run, beside the others' pages."""
+
+    fixed_count = int(os.environ.get("LOAD_REFERENCE", "10"))  # of -u, as the agents
+    wait_time = WAIT
+    on_start = Resident.on_start
+    login = Resident.login
+
+    @task
+    def visit(self):
+        with self.client.get("/bench-trivial/", name="trivial", catch_response=True) as response:
+            expect(response, 200, "ok")

@@ -7,9 +7,10 @@ bench/RESULTS.md, p50/p95/p99 and requests per second per page beside the trivia
 served by the same processes in the same run, and the errors.
 
   .venv/bin/python bench/load/run.py --database-url postgres://postgres@127.0.0.1:5432/levee_load \\
-      --workers 2 4 --users 220 --time 3m [--results]
+      --workers 2 4 --users 230 --time 3m [--results]
 
---users counts the 20 agents (locustfile.py: Agent.fixed_count), the others are residents.
+--users counts the 20 agents and the 10 users of the trivial view (locustfile.py: their
+fixed_count), the others are residents.
 """
 
 import argparse
@@ -56,7 +57,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
-    parser.add_argument("--users", type=int, default=220)
+    parser.add_argument("--users", type=int, default=230)
     parser.add_argument("--spawn-rate", type=float, default=20)
     parser.add_argument("--time", default="3m")
     parser.add_argument("--port", type=int, default=8115)
@@ -250,7 +251,7 @@ def report(args, runs, when: str, commit: str) -> str:
         total = rows.get("Aggregated", {})
         lines.append(
             f"\n**{run['workers']} gunicorn workers** ({when}, commit {commit}, {machine()};"
-            f" {args.users - 20} residents and 20 agents, -r {args.spawn_rate:g}, -t {args.time};"
+            f" {args.users - 30} residents, 20 agents and 10 on the trivial view, -r {args.spawn_rate:g}, -t {args.time};"
             f" residents from account n° {run['first']}). Requests {total.get('Request Count')},"
             f" errors **{total.get('Failure Count')}**, {float(total.get('Requests/s', 0)):.1f}"
             f" req/s in all. Cores used on average (of {os.cpu_count()}): gunicorn"
@@ -270,7 +271,7 @@ def report(args, runs, when: str, commit: str) -> str:
             lines.append(
                 f"| {name} | {row['Request Count']} | {row['Failure Count']} |"
                 f" {float(row['Requests/s']):.2f} | {p50:.0f} ms | {p95:.0f} ms | {p99:.0f} ms |"
-                f" {p50 / t50 if t50 else 0:.1f}× | {p95 / t95 if t95 else 0:.1f}× |"
+                f" {f'{p50 / t50:.1f}×' if t50 else '—'} | {f'{p95 / t95:.1f}×' if t95 else '—'} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -288,8 +289,24 @@ def main() -> None:
     text = report(args, runs, when, commit)
     print(text)
     if args.results:
-        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results:
-            results.write(text)
+        results_insert(text)
+
+
+SECTION = "## Load test: the territory's invoice day (issue 15, item 2)"
+
+
+def results_insert(text: str) -> None:
+    """At the end of this test's section of RESULTS.md (other benchmarks append their own
+    lines at the end of the file: the section stays where it is)."""
+    path = ROOT / "bench" / "RESULTS.md"
+    content = path.read_text(encoding="utf-8")
+    if SECTION not in content:
+        content = content.rstrip("\n") + f"\n\n{SECTION}\n"
+    start = content.index(SECTION)
+    following = content.find("\n## ", start + len(SECTION))
+    end = len(content) if following < 0 else following
+    content = content[:end].rstrip("\n") + "\n" + text + content[end:]
+    path.write_text(content, encoding="utf-8")
 
 
 if __name__ == "__main__":
