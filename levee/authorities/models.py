@@ -171,12 +171,15 @@ class Authority(TimeStampedModel):
     )
     is_active = models.BooleanField("active", default=True)
     # Its own host name, set by the operator: the portal is then served there at the root
-    # (levee.authorities.middleware), and its emails link there.
+    # (levee.authorities.middleware), and its emails link there. The database knows its
+    # default too: code written against the table before the column (a data migration
+    # of another app, a process not yet restarted) still inserts authorities.
     host = models.CharField(
         "nom d'hôte",
         max_length=253,
         blank=True,
         default="",
+        db_default="",
         validators=[host_validator],
         help_text=(
             "Facultatif : le portail de la collectivité est alors servi à la racine de ce nom "
