@@ -390,6 +390,10 @@ def test_each_action_is_done_by_its_roles_and_refused_to_the_others(
     url, data, group = ACTIONS[action]
     allowed = role in getattr(roles, group)
     client.force_login(world["agents"][role].user)
+    if action == "proconnect_policy":  # required only from a session opened with ProConnect
+        session = client.session
+        session["identity_session"] = {"provider": "proconnect", "id_token": ""}
+        session.save()
     before = db_state()
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post("/backoffice/" + url.format(**world), data(world))

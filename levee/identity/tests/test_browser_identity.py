@@ -170,6 +170,7 @@ def test_an_agent_logged_in_with_his_password_is_asked_for_proconnect(
     ProConnectPolicy.objects.create(authority=authority, required=True)
     page.goto("/backoffice/")
     expect(page.get_by_role("heading", name="Connexion avec ProConnect exigée")).to_be_visible()
+    expect(page.get_by_role("button", name="Déconnexion")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="S'identifier avec ProConnect").click()
     choose_identity(page, assert_accessible, "Claire VERHAEGHE")
@@ -206,3 +207,27 @@ def test_the_proconnect_test_identities_fit_a_320_px_screen(
     expect(page.get_by_label("Jean INCONNU")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     choose_identity(page, assert_accessible, "Jean INCONNU")
+
+
+def test_an_administrator_in_a_password_session_cannot_require_proconnect(
+    page, live_server, communes, assert_accessible, simulation
+):
+    authority, _ = ccfi_world()
+    claire = make_user("agent.flandre@example.org")
+    Agent.objects.create(authority=authority, user=claire, role=AgentRole.ADMINISTRATEUR)
+    page.goto("/backoffice/connexion/")
+    field(page, "Adresse email").fill("agent.flandre@example.org")
+    field(page, "Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion", exact=True).click()
+    page.get_by_role("link", name="Agents").click()
+    expect(page.get_by_text("Connectez-vous avec ProConnect pour l'exiger")).to_be_visible()
+    page.get_by_label("Exiger ProConnect pour les agents de la collectivité").check()
+    page.get_by_role("button", name="Enregistrer").last.click()
+    expect(page.get_by_role("heading", name="Agents de la collectivité")).to_be_visible()
+    expect(page.locator(".message-error")).to_contain_text(
+        "Connectez-vous avec ProConnect pour l'exiger"
+    )
+    expect(page.locator(".message-success")).to_have_count(0)
+    expect(page.get_by_role("button", name="Déconnexion")).to_be_visible()
+    assert_accessible(page)
+    assert not ProConnectPolicy.objects.filter(required=True).exists()

@@ -97,7 +97,7 @@ def test_logout_ends_the_proconnect_session_too(client, fake_pc, claire):
 
 
 def test_an_administrator_requires_proconnect_and_passwords_no_longer_open(client, fake_pc, claire):
-    client.force_login(claire)
+    through_provider(client, START)  # he requires it from a session opened with ProConnect
     page = text(client.get("/backoffice/agents/"))
     assert "Exiger ProConnect pour les agents de la collectivité" in page
     response = client.post("/backoffice/agents/proconnect/", {"required": "on"})
@@ -135,3 +135,22 @@ def test_a_password_session_no_longer_opens_the_back_office_once_proconnect_is_r
     assert "Connexion avec ProConnect exigée" in text(response)
     through_provider(client, START)
     assert client.get("/backoffice/").status_code == 200
+
+
+def test_a_password_session_cannot_require_proconnect(client, fake_pc, claire):
+    client.force_login(claire)  # his password, not ProConnect
+    assert "Connectez-vous avec ProConnect pour l'exiger" in text(client.get("/backoffice/agents/"))
+    response = client.post("/backoffice/agents/proconnect/", {"required": "on"}, follow=True)
+    page = text(response)
+    assert "Connectez-vous avec ProConnect pour l'exiger" in page
+    assert "se connectent désormais avec ProConnect" not in page
+    assert not ProConnectPolicy.objects.filter(required=True).exists()
+    assert not AuditEntry.objects.filter(action="authority.proconnect_required").exists()
+    assert client.get("/backoffice/").status_code == 200  # still in
+
+
+def test_the_proconnect_required_page_offers_to_log_out(client, fake_pc, claire):
+    client.force_login(claire)
+    ProConnectPolicy.objects.create(authority=Agent.objects.get().authority, required=True)
+    page = text(client.get("/backoffice/"))
+    assert "S'identifier avec" in page and "Déconnexion" in page
