@@ -32,10 +32,12 @@ ALREADY_ANOTHER = {
 
 
 @transaction.atomic
-def identity_link_create(*, user, identity: Identity) -> IdentityLink:
+def identity_link_create(*, user, identity: Identity, logged_in: bool) -> IdentityLink:
     """Links the identity to `user`, who has just proved he holds the login (his password
     in this session, or his invoice references and the link sent to his email). An identity
-    reaches one login, a login one identity per provider: anything else is refused."""
+    reaches one login, a login one identity per provider: anything else is refused.
+    `logged_in`: the session is opened through the identity now (its last login is noted);
+    a link made from « Mon profil » or at activation is no login with it yet."""
     existing = (
         IdentityLink.objects.select_for_update()
         .filter(provider=identity.provider, subject=identity.sub)
@@ -53,7 +55,7 @@ def identity_link_create(*, user, identity: Identity) -> IdentityLink:
                 user=user,
                 provider=identity.provider,
                 subject=identity.sub,
-                last_login_at=timezone.now(),
+                last_login_at=timezone.now() if logged_in else None,
             )
     except IntegrityError:  # the same identity linked at the same instant elsewhere
         raise LinkRefused(LINKED_ELSEWHERE[identity.provider]) from None
@@ -92,7 +94,9 @@ def signup_identity_link(*, pending_signup, user) -> IdentityLink | None:
     waiting.delete()
     try:
         return identity_link_create(
-            user=user, identity=Identity(provider=waiting.provider, sub=waiting.subject)
+            user=user,
+            identity=Identity(provider=waiting.provider, sub=waiting.subject),
+            logged_in=False,
         )
     except LinkRefused:
         return None
@@ -130,6 +134,6 @@ def proconnect_link_record(*, user, identity: Identity) -> IdentityLink:
         IdentityLink.objects.filter(pk=existing.pk).delete()
         existing = None
     if existing is None:
-        return identity_link_create(user=user, identity=identity)
+        return identity_link_create(user=user, identity=identity, logged_in=True)
     identity_link_used(link=existing)
     return existing

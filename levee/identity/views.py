@@ -5,6 +5,7 @@ the logout at the provider when the person logs out of Levée."""
 
 import logging
 import secrets
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -12,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from levee.accounts.authentication import credentials_check, throttled_message
 from levee.accounts.forms import LoginForm
@@ -31,6 +31,31 @@ SESSION_KEY = "identity_session"  # provider and ID token of the session's login
 LOGOUT_KEY = "identity_logout"  # the state of a logout at the provider, and where to land
 
 FAILED = "La connexion avec FranceConnect n'a pas abouti. Réessayez, ou connectez-vous avec votre adresse mail et votre mot de passe."
+
+
+def post_only(landing):
+    """The view of a button (POST): its address opened directly (a bookmark, a reload, a link
+    copied) leads to the page the button belongs to, `landing(request, **kwargs)`, rather
+    than to an empty 405 page. Nothing is done."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "POST":
+                return redirect(landing(request, *args, **kwargs))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _to_login(request, slug):
+    return reverse("accounts:login", args=[slug])
+
+
+def _to_profile(request, slug):
+    return reverse("space:profile", args=[slug])
 
 
 def _config_or_404(name: str) -> oidc.ProviderConfig:
@@ -113,7 +138,7 @@ def failed_response(request, *, provider: str, authority=None, status: int = 400
 # --- FranceConnect ----------------------------------------------------------------------
 
 
-@require_POST
+@post_only(_to_login)
 def franceconnect_start(request, slug):
     """« S'identifier avec FranceConnect » (login page, « Je crée mon espace »), or « Lier
     mon identité FranceConnect » from « Mon profil » (`intent=link`, logged in)."""
@@ -166,7 +191,7 @@ def _link_from_profile(request, authority, flow, identity):
     if not user.is_authenticated or user.pk != flow.get("user"):
         return failed_response(request, provider=Provider.FRANCECONNECT, authority=authority)
     try:
-        services.identity_link_create(user=user, identity=identity)
+        services.identity_link_create(user=user, identity=identity, logged_in=False)
     except services.LinkRefused as refusal:
         messages.error(request, str(refusal))
     else:
@@ -204,7 +229,7 @@ def franceconnect_link(request, slug):
             form.add_error(None, "Identifiant ou mot de passe incorrect.")
         else:
             try:
-                services.identity_link_create(user=attempt.user, identity=identity)
+                services.identity_link_create(user=attempt.user, identity=identity, logged_in=True)
             except services.LinkRefused as refusal:
                 form.add_error(None, str(refusal))
             else:
@@ -221,7 +246,7 @@ def franceconnect_link(request, slug):
     )
 
 
-@require_POST
+@post_only(_to_login)
 def franceconnect_cancel(request, slug):
     """« Annuler »: the identity is forgotten, nothing was linked."""
     authority = authority_get_by_slug(slug)
@@ -230,9 +255,9 @@ def franceconnect_cancel(request, slug):
     return redirect("accounts:login", authority.slug)
 
 
+@post_only(_to_profile)
 @login_required
 @not_on_behalf
-@require_POST
 def franceconnect_unlink(request, slug):
     """« Retirer le lien avec FranceConnect » in « Mon profil »."""
     authority = authority_get_by_slug(slug)

@@ -5,14 +5,14 @@ password (and every colleague's) stops doing so."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
 from levee.agents import roles
 from levee.backoffice.access import agent_required
 
 from . import oidc, services
 from .models import Provider
-from .views import SESSION_KEY
+from .views import SESSION_KEY, post_only
 
 NOT_FROM_PASSWORD = (
     "Connectez-vous avec ProConnect pour l'exiger : votre session a été ouverte avec un mot "
@@ -21,7 +21,7 @@ NOT_FROM_PASSWORD = (
 
 
 @agent_required(roles.AGENTS)
-@require_POST
+@post_only(lambda request: reverse("backoffice:agents"))
 def proconnect_policy(request):
     required = bool(request.POST.get("required"))
     if required and not oidc.is_enabled(Provider.PROCONNECT):

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from levee.accounts.selectors import user_get_by_email
 from levee.agents.selectors import agent_active_exists
@@ -16,12 +15,19 @@ from levee.twofactor.access import PROVIDER_VERIFIED_KEY, second_factor_redirect
 
 from . import services
 from .models import Provider
-from .views import FlowFailed, failed_response, flow_finish, flow_start, login_through
+from .views import (
+    FlowFailed,
+    failed_response,
+    flow_finish,
+    flow_start,
+    login_through,
+    post_only,
+)
 
 CALLBACK = "identity:proconnect_callback"
 
 
-@require_POST
+@post_only(lambda request: reverse("backoffice:login"))
 def start(request):
     target = request.POST.get("next", "")
     return redirect(

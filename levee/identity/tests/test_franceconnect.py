@@ -287,3 +287,32 @@ def test_a_password_session_logs_out_without_franceconnect(client, fake_fc, mari
     response = client.post("/flandre-interieure/deconnexion/")
     assert response["Location"] == "/flandre-interieure/"
     assert fake_fc.logouts == []
+
+
+def test_linking_from_the_profile_tells_no_franceconnect_login_before_one(client, fake_fc, marie):
+    client.force_login(marie)
+    through_provider(client, START, {"intent": "link"})
+    profile = text(client.get("/flandre-interieure/espace/mon-profil/"))
+    assert "Votre espace est lié à votre identité FranceConnect depuis le" in profile
+    assert "dernière connexion avec FranceConnect" not in profile
+    client.logout()
+    through_provider(client, START)  # now a login with FranceConnect happens
+    profile = text(client.get("/flandre-interieure/espace/mon-profil/"))
+    assert "dernière connexion avec FranceConnect le" in profile
+
+
+@pytest.mark.parametrize(
+    "url, landing",
+    [
+        (START, LOGIN),
+        ("/flandre-interieure/franceconnect/annuler/", LOGIN),
+        ("/flandre-interieure/espace/franceconnect/retirer/", "/flandre-interieure/espace/"),
+        ("/backoffice/proconnect/connexion/", "/backoffice/connexion/"),
+    ],
+)
+def test_the_post_only_addresses_opened_directly_lead_to_a_login_page(
+    client, fake_fc, marie, url, landing
+):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(landing)
+    assert not IdentityLink.objects.exists()

@@ -91,3 +91,9 @@ def test_the_imitation_refuses_a_request_without_response_type_up_front(client, 
     assert response.status_code == 400
     assert "Demande refusée" in unescape(response.content.decode())
     assert "Choisissez une identité de test" not in unescape(response.content.decode())
+
+
+def test_the_end_of_session_opened_directly_says_no_session_was_ended(client, simulation):
+    page = unescape(client.get("/simulation/franceconnect/deconnexion/").content.decode())
+    assert "aucune session n'a été terminée" in page
+    assert "Vous êtes déconnecté" not in page
