@@ -17,7 +17,7 @@ from django.urls import reverse
 from levee.accounts.authentication import credentials_check, throttled_message
 from levee.accounts.forms import LoginForm
 from levee.accounts.selectors import accesses_for_user
-from levee.authorities.selectors import authority_get_by_slug
+from levee.authorities.selectors import authority_active_by_slug, authority_get_by_slug
 from levee.space.on_behalf import not_on_behalf, on_behalf_of, refused_response
 
 from . import oidc, selectors, services
@@ -80,7 +80,12 @@ def flow_start(request, *, provider: str, callback: str, **flow) -> str:
 
 
 class FlowFailed(Exception):
-    pass
+    """The provider's answer is refused; `flow` is this session's flow, if it had one (where
+    it started, to lead the person back there)."""
+
+    def __init__(self, reason: str, flow: dict | None = None):
+        super().__init__(reason)
+        self.flow = flow or {}
 
 
 def flow_finish(request, *, provider: str, callback: str) -> tuple[oidc.Identity | None, dict]:
@@ -90,9 +95,9 @@ def flow_finish(request, *, provider: str, callback: str) -> tuple[oidc.Identity
     flow = request.session.pop(FLOW_KEY, None)
     state = request.GET.get("state", "")
     if not flow or flow.get("provider") != provider or not state:
-        raise FlowFailed("no flow in this session")
+        raise FlowFailed("no flow in this session", flow if flow and state else None)
     if not secrets.compare_digest(state, flow["state"]):
-        raise FlowFailed("wrong state")
+        raise FlowFailed("wrong state", flow)
     if request.GET.get("error"):
         return None, flow
     config = _config_or_404(provider)
@@ -105,7 +110,7 @@ def flow_finish(request, *, provider: str, callback: str) -> tuple[oidc.Identity
         )
     except oidc.IdentityError as error:
         logger.warning("identity: %s refused: %s", provider, error)
-        raise FlowFailed(str(error)) from error
+        raise FlowFailed(str(error), flow) from error
     return identity, flow
 
 
@@ -127,10 +132,16 @@ def _space_of(user, authority) -> str:
 
 
 def failed_response(request, *, provider: str, authority=None, status: int = 400):
+    """« Connexion avec … interrompue », leading back to the person's space when he is
+    logged in, else to the login page the flow started from."""
+    user = request.user
+    space = None
+    if provider == Provider.FRANCECONNECT and user.is_authenticated:
+        space = _space_of(user, authority)
     return render(
         request,
         "identity/failed.html",
-        {"authority": authority, "provider": Provider(provider).label},
+        {"authority": authority, "provider": Provider(provider).label, "space": space},
         status=status,
     )
 
@@ -167,8 +178,10 @@ def franceconnect_callback(request):
         identity, flow = flow_finish(
             request, provider=Provider.FRANCECONNECT, callback="identity:franceconnect_callback"
         )
-    except FlowFailed:
-        return failed_response(request, provider=Provider.FRANCECONNECT)
+    except FlowFailed as failure:
+        slug = failure.flow.get("slug")
+        authority = authority_active_by_slug(slug) if slug else None
+        return failed_response(request, provider=Provider.FRANCECONNECT, authority=authority)
     authority = authority_get_by_slug(flow["slug"])
     if identity is None:
         messages.info(request, "Connexion avec FranceConnect annulée.")

@@ -209,6 +209,22 @@ def test_the_proconnect_test_identities_fit_a_320_px_screen(
     choose_identity(page, assert_accessible, "Jean INCONNU")
 
 
+def test_a_franceconnect_failure_leads_back_to_the_authoritys_login(
+    page, live_server, communes, assert_accessible, simulation
+):
+    ccfi_world()
+    page.goto("/flandre-interieure/connexion/")
+    page.get_by_role("button", name="S'identifier avec FranceConnect").click()
+    expect(page.get_by_role("heading", name="Choisissez une identité de test")).to_be_visible()
+    page.goto("/franceconnect/retour/?code=x&state=not-the-state")  # not this flow's state
+    expect(
+        page.get_by_role("heading", name="Connexion avec FranceConnect interrompue")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Revenir à la connexion").click()
+    expect(page).to_have_url(f"{live_server.url}/flandre-interieure/connexion/")
+
+
 def test_an_administrator_in_a_password_session_cannot_require_proconnect(
     page, live_server, communes, assert_accessible, simulation
 ):

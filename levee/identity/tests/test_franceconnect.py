@@ -289,6 +289,24 @@ def test_a_password_session_logs_out_without_franceconnect(client, fake_fc, mari
     assert fake_fc.logouts == []
 
 
+def test_a_failure_leads_back_to_the_login_of_the_authority_the_flow_came_from(
+    client, fake_fc, marie
+):
+    client.post(START)
+    response = client.get("/franceconnect/retour/?code=x&state=not-the-state")
+    assert response.status_code == 400
+    assert 'href="/flandre-interieure/connexion/"' in text(response)
+    assert "Revenir à l'accueil" not in text(response)
+
+
+def test_a_failure_leads_a_logged_in_person_back_to_his_space(client, fake_fc, marie):
+    client.force_login(marie)
+    client.post(START, {"intent": "link"})
+    response = client.get("/franceconnect/retour/?code=x&state=not-the-state")
+    assert response.status_code == 400
+    assert 'href="/flandre-interieure/espace/"' in text(response)
+
+
 def test_linking_from_the_profile_tells_no_franceconnect_login_before_one(client, fake_fc, marie):
     client.force_login(marie)
     through_provider(client, START, {"intent": "link"})
