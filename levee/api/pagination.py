@@ -128,11 +128,18 @@ def after_cursor(rows: list, *, field: str, cursor: str | None) -> list:
 
 
 def day_bounds(first: datetime.date | None, last: datetime.date | None):
-    """The aware [start, end) of the local days first..last, each end open when None."""
+    """The aware [start, end) of the local days first..last, each end open when None.
+
+    A bound at the edge of the calendar (0001-01-01, 9999-12-31) leaves that end open:
+    its instant has no UTC equivalent Python can hold, and no row lies beyond it anyway."""
     start = end = None
     if first is not None:
         start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
-    if last is not None:
+        try:
+            start.astimezone(datetime.UTC)
+        except OverflowError:
+            start = None
+    if last is not None and last < datetime.date.max:
         end = timezone.make_aware(
             datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min)
         )

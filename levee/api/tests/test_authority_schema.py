@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from levee.api import authority
 from levee.api.api import api
+from levee.api.tests.test_schema import EXTREME_DAYS, date_parameters
 from levee.integrations.models import ApiKey, Scope
 from levee.lib import throttle
 from testkit import ccfi_world, make_user
@@ -63,3 +64,12 @@ def test_the_authority_endpoints_answer_as_their_document_says(case, key):
     response = case.call()
     case.validate_response(response)
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("path,parameter", date_parameters("/api/v1/authority/"))
+@pytest.mark.parametrize("day", EXTREME_DAYS)
+def test_the_calendar_edges_answer_in_every_authority_date_parameter(
+    client, key, path, parameter, day
+):
+    response = client.get(path, {parameter: day}, HTTP_AUTHORIZATION=f"Bearer {SECRET}")
+    assert response.status_code == 200, response.content

@@ -109,3 +109,46 @@ def test_the_resident_endpoints_answer_as_their_document_says(case, world, gener
     response = case.call()
     case.validate_response(response)
     assert response.status_code < 500
+
+
+def date_parameters(prefix: str) -> list[tuple[str, str]]:
+    """Every (path, parameter) of the document under `prefix` that is a date: the calendar's
+    edges are tried on each, which hypothesis's few examples rarely reach."""
+    found = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        if not path.startswith(prefix):
+            continue
+        for parameter in operations.get("get", {}).get("parameters", []):
+            schema_ = parameter["schema"]
+            if "date" in {s.get("format") for s in [schema_, *schema_.get("anyOf", [])]}:
+                found.append((path, parameter["name"]))
+    return found
+
+
+EXTREME_DAYS = ["0001-01-01", "0001-01-02", "9999-12-30", "9999-12-31"]
+RESIDENT_DATES = date_parameters("/api/v1/accounts")
+
+
+def test_the_resident_date_parameters_are_found():
+    assert ("/api/v1/accounts/{account_id}/lifts", "jusqu_au") in RESIDENT_DATES
+    assert len(RESIDENT_DATES) >= 8
+
+
+@pytest.mark.parametrize("path,parameter", RESIDENT_DATES)
+@pytest.mark.parametrize("day", EXTREME_DAYS)
+def test_the_calendar_edges_answer_in_every_resident_date_parameter(
+    client, world, path, parameter, day
+):
+    url = path.replace("{account_id}", str(world.account.pk))
+    response = client.get(url, {parameter: day}, HTTP_AUTHORIZATION=f"Bearer {world.token}")
+    assert response.status_code == 200, response.content
+    everything = client.get(
+        url,
+        {"depuis": "0001-01-01", "jusqu_au": "9999-12-31"},
+        HTTP_AUTHORIZATION=f"Bearer {world.token}",
+    )
+    assert everything.status_code == 200
+    assert (
+        everything.json()["items"]
+        == client.get(url, HTTP_AUTHORIZATION=f"Bearer {world.token}").json()["items"]
+    )
