@@ -80,6 +80,15 @@ def _api_error(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    # ninja's only HttpError a client causes: a body its JSON parser cannot read (bad
+    # syntax, bytes that are not UTF-8, a form sent instead of JSON).
+    if str(exc).startswith("Cannot parse request body"):
+        return error_response(
+            400,
+            "invalid_json",
+            "Le corps de la requête n'est pas du JSON valide : envoyez un objet JSON encodé "
+            "en UTF-8, avec l'en-tête « Content-Type: application/json ».",
+        )
     return error_response(exc.status_code, "error", "La requête n'a pas pu aboutir.")
 
 

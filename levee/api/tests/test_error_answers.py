@@ -1,0 +1,33 @@
+"""The API's answers to requests it cannot serve: each a documented `code` and a French
+message saying what is wrong."""
+
+import pytest
+
+from levee.api.tests.test_authority import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w():
+    return World()
+
+
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        (b"{", "application/json"),
+        (b'{"items": ["\xff\xfe"]}', "application/json"),
+        (b"items=1", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_body_that_is_not_json_is_named_so(client, w, body, content_type):
+    response = client.post(
+        "/api/v1/authority/lifts",
+        body,
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {w.key}",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
+    assert "n'est pas du JSON valide" in response.json()["message"]
