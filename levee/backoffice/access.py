@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,12 @@ SESSION_KEY = "backoffice_authority"
 
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+FRANCECONNECT_REFUSED = (
+    "Une session ouverte avec FranceConnect n'ouvre pas le back office : FranceConnect "
+    "identifie les usagers. Connectez-vous ici avec votre adresse email et votre mot de passe "
+    "d'agent, ou avec ProConnect."
+)
 
 
 def agent_required(*args, writes=None):
@@ -71,6 +78,12 @@ def _agent_view(view, *, allowed, writers):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
+            return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+        opened = request.session.get(IDENTITY_SESSION_KEY) or {}
+        if opened.get("provider") == Provider.FRANCECONNECT:
+            # A resident's identity, even linked to a login that is also an agent's: only
+            # his password (and its second factor) or ProConnect open the back office.
+            messages.error(request, FRANCECONNECT_REFUSED)
             return redirect(f"{reverse('backoffice:login')}?next={request.path}")
         agents = list(
             Agent.objects.filter(user=request.user, is_active=True, authority__is_active=True)

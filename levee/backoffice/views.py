@@ -91,6 +91,8 @@ def login(request):
         else:
             auth_login(request, attempt.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(0)
+            # His password opens this session now, not the FranceConnect identity it held.
+            request.session.pop(identity_views.SESSION_KEY, None)
             target = request.GET.get("next", "")
             if not (
                 target.startswith("/backoffice/")

@@ -247,3 +247,25 @@ def test_an_administrator_in_a_password_session_cannot_require_proconnect(
     expect(page.get_by_role("button", name="Déconnexion")).to_be_visible()
     assert_accessible(page)
     assert not ProConnectPolicy.objects.filter(required=True).exists()
+
+
+def test_a_franceconnect_session_meets_the_agents_login_at_the_back_office(
+    page, live_server, communes, assert_accessible, simulation
+):
+    authority, account = ccfi_world()
+    marie = make_user("marie.martin@example.org", accounts=[account])
+    Agent.objects.create(authority=authority, user=marie, role=AgentRole.ADMINISTRATEUR)
+    IdentityLink.objects.create(
+        user=marie, provider="franceconnect", subject="simulation-fc-0001-marie-martin"
+    )
+    page.goto("/flandre-interieure/connexion/")
+    page.get_by_role("button", name="S'identifier avec FranceConnect").click()
+    choose_identity(page, assert_accessible, "Marie MARTIN")
+    expect(page.get_by_role("link", name="Mon profil").first).to_be_visible()
+    page.goto("/backoffice/")
+    expect(page.get_by_role("heading", name="Connexion des agents")).to_be_visible()
+    expect(
+        page.get_by_text("Une session ouverte avec FranceConnect n'ouvre pas le back office")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Tableau de bord")).to_have_count(0)
+    assert_accessible(page)

@@ -334,3 +334,24 @@ def test_the_post_only_addresses_opened_directly_lead_to_a_login_page(
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(landing)
     assert not IdentityLink.objects.exists()
+
+
+def test_a_franceconnect_session_does_not_open_the_back_office(client, fake_fc, marie):
+    from levee.agents.models import Agent
+
+    Agent.objects.create(authority=marie.account_accesses.first().authority, user=marie)
+    linked(marie)
+    through_provider(client, START)
+    assert client.session["_auth_user_id"] == str(marie.pk)
+    response = client.get("/backoffice/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/backoffice/connexion/")
+    page = text(response)
+    assert "Connexion des agents" in page
+    assert "Une session ouverte avec FranceConnect n'ouvre pas le back office" in page
+    assert "Tableau de bord" not in page
+    assert client.get("/backoffice/comptes/").status_code == 302
+    # His password (at the agents' login) opens it.
+    client.post(
+        "/backoffice/connexion/", {"email": "marie.martin@example.org", "password": PASSWORD}
+    )
+    assert client.get("/backoffice/").status_code == 200
