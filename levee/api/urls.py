@@ -15,12 +15,13 @@ def _json_method_not_allowed(view):
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allowed = [m.strip() for m in response.get("Allow", "GET").split(",") if m.strip()]
             return error_response(
                 405,
                 "method_not_allowed",
-                f"Méthode {request.method} non permise à cette adresse (les adresses des "
-                "usagers sont en lecture seule).",
-                headers={"Allow": response.get("Allow", "GET")},
+                f"Méthode {request.method} non permise à cette adresse, qui n'accepte que "
+                f"{' ou '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
             )
         return response
 

@@ -31,3 +31,15 @@ def test_a_body_that_is_not_json_is_named_so(client, w, body, content_type):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_json"
     assert "n'est pas du JSON valide" in response.json()["message"]
+
+
+def test_a_method_an_address_does_not_take_is_named_with_those_it_takes(client, w):
+    response = client.get("/api/v1/authority/lifts", HTTP_AUTHORIZATION=f"Bearer {w.key}")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response.json()["message"] == (
+        "Méthode GET non permise à cette adresse, qui n'accepte que POST."
+    )
+    assert response["Allow"] == "POST"
+    resident = client.delete("/api/v1/me")
+    assert resident.json()["message"].endswith("qui n'accepte que GET.")
