@@ -92,7 +92,8 @@ def field_message(error: dict) -> str:
     if kind in _MESSAGES:
         return _MESSAGES[kind]
     if kind == "enum" or kind == "literal_error":
-        expected = ctx.get("expected", "")
+        # pydantic lists them in English: « 'a', 'b' or 'c' ».
+        expected = str(ctx.get("expected", "")).replace("' or '", "' ou '")
         return f"Valeur inconnue. Valeurs possibles : {expected}."
     if kind in ("greater_than_equal", "greater_than"):
         return f"La valeur doit être au moins {ctx.get('ge', ctx.get('gt'))}."

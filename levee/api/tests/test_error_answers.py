@@ -43,3 +43,13 @@ def test_a_method_an_address_does_not_take_is_named_with_those_it_takes(client, 
     assert response["Allow"] == "POST"
     resident = client.delete("/api/v1/me")
     assert resident.json()["message"].endswith("qui n'accepte que GET.")
+
+
+def test_an_unknown_flux_is_refused_in_french(world, api_get):
+    response = api_get(
+        f"/api/v1/accounts/{world.account.pk}/lifts", token=world.token, flux="plastique"
+    )
+    assert response.status_code == 422
+    message = response.json()["errors"][0]["message"]
+    assert message.startswith("Valeur inconnue. Valeurs possibles : 'ordures_menageres', ")
+    assert "' ou '" in message and " or " not in message
