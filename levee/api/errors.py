@@ -95,6 +95,8 @@ def field_message(error: dict) -> str:
         # pydantic lists them in English: « 'a', 'b' or 'c' ».
         expected = str(ctx.get("expected", "")).replace("' or '", "' ou '")
         return f"Valeur inconnue. Valeurs possibles : {expected}."
+    if kind == "extra_forbidden":
+        return "Champ inconnu."
     if kind in ("greater_than_equal", "greater_than"):
         return f"La valeur doit être au moins {ctx.get('ge', ctx.get('gt'))}."
     if kind in ("less_than_equal", "less_than"):
@@ -105,14 +107,43 @@ def field_message(error: dict) -> str:
     return "Valeur invalide."
 
 
-def field_name(error: dict) -> str:
+# The names pydantic gives the members of a union (a cell is `str | int | float`): the last
+# part of an error's loc, not a field of ours.
+_UNION_MEMBERS = {"str": "un texte", "int": "un nombre", "float": "un nombre"}
+
+
+def _location(error: dict) -> tuple[list[str], str | None]:
+    """The error's field path, and the union member it names, if any."""
     # loc is ("query", "flux"), ("path", "account_id"), ("body", "payload", "name")…
     location = [str(part) for part in error.get("loc", ())[1:] if part != "payload"]
-    return ".".join(location) or "requête"
+    if len(location) > 1 and location[-1] in _UNION_MEMBERS:
+        return location[:-1], location[-1]
+    return location, None
+
+
+def field_name(error: dict) -> str:
+    return ".".join(_location(error)[0]) or "requête"
+
+
+def _fields(errors: list[dict]) -> list[dict]:
+    """One entry per field: a value refused by every member of a union is one error saying
+    what it may be (« un texte ou un nombre »), not one per member."""
+    fields, members = {}, {}
+    for error in errors:
+        name, member = field_name(error), _location(error)[1]
+        if member is not None:
+            kinds = members.setdefault(name, [])
+            if _UNION_MEMBERS[member] not in kinds:
+                kinds.append(_UNION_MEMBERS[member])
+        fields.setdefault(name, field_message(error))
+    for name, kinds in members.items():
+        if len(kinds) > 1:
+            fields[name] = f"Indiquez {' ou '.join(kinds)}."
+    return [{"field": name, "message": message} for name, message in fields.items()]
 
 
 def validation_response(errors: list[dict]) -> JsonResponse:
-    fields = [{"field": field_name(e), "message": field_message(e)} for e in errors]
+    fields = _fields(errors)
     first = fields[0] if fields else {"field": "requête", "message": "Requête invalide."}
     return error_response(
         422,

@@ -3,7 +3,7 @@ message saying what is wrong."""
 
 import pytest
 
-from levee.api.tests.test_authority import World
+from levee.api.tests.test_authority import World, call
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,16 @@ def test_an_unknown_flux_is_refused_in_french(world, api_get):
     message = response.json()["errors"][0]["message"]
     assert message.startswith("Valeur inconnue. Valeurs possibles : 'ordures_menageres', ")
     assert "' ou '" in message and " or " not in message
+
+
+def test_a_cell_of_the_wrong_type_is_named_by_its_field_and_says_what_it_may_be(client, w):
+    response = call(
+        client, "post", "/authority/lifts", w.key, json={"items": [{"puce": True, "x": "1"}]}
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert errors == [
+        {"field": "items.0.puce", "message": "Indiquez un texte ou un nombre."},
+        {"field": "items.0.x", "message": "Champ inconnu."},
+    ]
+    assert response.json()["field"] == "items.0.puce"
