@@ -3,14 +3,24 @@ from functools import wraps
 from django.urls import URLPattern, path, re_path
 from django.views.generic import RedirectView
 
+from levee.lib.middleware import answers_bad_characters
+
 from . import views
 from .api import api
-from .errors import error_response
+from .errors import error_response, invalid_parameter
+
+
+def _nul_refused(request, parameter):
+    error = invalid_parameter(
+        parameter or "adresse", "le caractère nul (\\0, %00) n'est permis nulle part."
+    )
+    return error_response(error.status, error.code, error.message, **error.extra)
 
 
 def _json_method_not_allowed(view):
     """ninja answers a method no operation has with a plain-text 405: ours is JSON."""
 
+    @answers_bad_characters(_nul_refused)
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
@@ -43,5 +53,5 @@ urlpatterns = [
     path("docs", views.docs, name="api_docs"),
     path("", RedirectView.as_view(pattern_name="api_docs")),
     path("", _api_patterns()),
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    re_path(r"^(?P<rest>.*)$", answers_bad_characters(_nul_refused)(views.not_found)),
 ]

@@ -3,6 +3,8 @@ the login) and under /<slug>/ (that authority's accounts), the second named `…
 
 from django.urls import path
 
+from levee.lib.middleware import answers_bad_characters
+
 from . import views
 
 app_name = "ecocito"
@@ -20,6 +22,15 @@ _PATHS = [
         "dropoff_statistics",
     ),
 ]
+
+# Those whose clients read JSON: a NUL in their query string is answered in JSON too.
+for json_view in (
+    views.get_collecte,
+    views.get_apport,
+    views.lift_statistics,
+    views.dropoff_statistics,
+):
+    answers_bad_characters(views.nul_refused)(json_view)
 
 urlpatterns = [path(route, view, name=name) for route, view, name in _PATHS] + [
     path(f"<slug:slug>/{route}", view, name=f"{name}_authority") for route, view, name in _PATHS

@@ -178,6 +178,16 @@ def _bad_request(form) -> JsonResponse:
     )
 
 
+def nul_refused(request, parameter) -> JsonResponse:
+    """A NUL in the query string (levee.lib.middleware): the 400 of a bad parameter."""
+    message = "Le caractère nul (\\0, %00) n'est permis dans aucun paramètre."
+    return JsonResponse(
+        {"message": message, "erreurs": {parameter or "adresse": [message]}},
+        status=400,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
 def _json(payload) -> JsonResponse:
     return JsonResponse(payload, safe=False, json_dumps_params={"ensure_ascii": False})
 

@@ -3,24 +3,55 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from levee.lib.uploads import oversize_of
 
 
+def answers_bad_characters(respond):
+    """Marks a view whose clients read JSON, not pages: a NUL in its query string is
+    answered by `respond(request, parameter)` (the parameter's name, "" for the path)
+    instead of the HTML error page."""
+
+    def mark(view):
+        view.bad_characters_answer = respond
+        return view
+
+    return mark
+
+
 class RejectNullCharactersMiddleware:
     """A NUL character has no business in a URL or a form, and PostgreSQL refuses it in
-    text: answer 400 with the French error page before any view sees it."""
+    text: answer 400 with the French error page before any view sees it (or the view's own
+    JSON error, see answers_bad_characters)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        values = [request.path]
-        values += [v for _k, vs in request.GET.lists() for v in vs]
-        if any("\x00" in v for v in values):
+        bad = None
+        if "\x00" in request.path:
+            bad = ""
+        else:
+            bad = next(
+                (k for k, vs in request.GET.lists() if "\x00" in k or any("\x00" in v for v in vs)),
+                None,
+            )
+        if bad is not None:
+            respond = self._json_answer(request)
+            if respond is not None:
+                return respond(request, bad.replace("\x00", ""))
             return HttpResponseBadRequest(render_to_string("400.html"))
         return self.get_response(request)
+
+    @staticmethod
+    def _json_answer(request):
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return None
+        return getattr(match.func, "bad_characters_answer", None)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # The form is read once its view is known: an upload over the limit its view

@@ -66,3 +66,15 @@ def test_a_cell_of_the_wrong_type_is_named_by_its_field_and_says_what_it_may_be(
         {"field": "items.0.x", "message": "Champ inconnu."},
     ]
     assert response.json()["field"] == "items.0.puce"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/me", "/api/v1/authority/requests", "/api/v1/nulle-part", "/api/v1/openapi.json"],
+)
+def test_a_nul_in_the_query_string_is_an_invalid_parameter_in_json(client, path):
+    response = client.get(path, {"limite": "1\x00"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_parameter"
+    assert response.json()["field"] == "limite"
+    assert "caractère nul" in response.json()["message"]
