@@ -206,14 +206,11 @@ def _push(request, *, scope: Scope, kind: str, items: list[dict], every_column: 
             f"{_number(len(items))} reçus. Envoyez-les en plusieurs lots.",
         )
     if not items:
-        return {
-            "import_id": None,
-            "received": 0,
-            "imported": 0,
-            "unchanged": 0,
-            "rejected": 0,
-            "results": [],
-        }
+        raise ApiError(
+            422,
+            "empty_batch",
+            "Aucun élément : envoyez au moins un élément dans « items ».",
+        )
     layout = importer_for(kind).layout
     if every_column:
         columns = list(layout.columns)

@@ -204,15 +204,15 @@ def test_unknown_fields_are_refused_and_nothing_changes(client, w):
     assert Account.objects.get(code="00001").last_name == "DUPONT"
 
 
-def test_an_empty_batch_does_nothing(client, w):
-    body = call(client, "post", "/authority/lifts", w.key, json={"items": []}).json()
-    assert body == {
-        "import_id": None,
-        "received": 0,
-        "imported": 0,
-        "unchanged": 0,
-        "rejected": 0,
-        "results": [],
+@pytest.mark.parametrize(
+    "path", ["/authority/lifts", "/authority/dropoffs", "/authority/subscribers"]
+)
+def test_an_empty_batch_is_refused(client, w, path):
+    response = call(client, "post", path, w.key, json={"items": []})
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "empty_batch",
+        "message": "Aucun élément : envoyez au moins un élément dans « items ».",
     }
     assert not ImportBatch.objects.exists()
 
