@@ -60,7 +60,13 @@ ERRORS = {401: Error, 403: Error, 422: Error, 429: Error}
 
 
 class KeyAuth(HttpBearer):
-    """`Authorization: Bearer <clé>`: an authority's API key, limited per key."""
+    """`Authorization: Bearer <clé>`: an authority's API key, limited per key; with a
+    `scope`, a key without it is refused here (403 `scope_missing`), before the body is
+    read and validated."""
+
+    def __init__(self, scope: Scope | None = None):
+        super().__init__()
+        self.scope = scope
 
     def __call__(self, request):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
@@ -82,6 +88,8 @@ class KeyAuth(HttpBearer):
                 401, refused.code, refused.message, headers={"WWW-Authenticate": "Bearer"}
             ) from None
         limit_calls(KEY_CALLS, f"key:{key.pk}")
+        if self.scope is not None:
+            _require(key, self.scope)
         return key
 
 
@@ -90,7 +98,10 @@ router = Router(auth=KeyAuth(), tags=["Collectivité / Authority"])
 
 def _scope(request, scope: Scope):
     """The request's key, if it holds `scope`; else 403 `scope_missing`."""
-    key = request.auth
+    return _require(request.auth, scope)
+
+
+def _require(key, scope: Scope):
     if scope not in key.scopes:
         raise ApiError(
             403,
@@ -308,6 +319,7 @@ PUSH_DESCRIPTION = (
 
 @router.post(
     "/authority/lifts",
+    auth=KeyAuth(Scope.LIFTS_WRITE),
     response={200: AuthorityPushResult, **ERRORS},
     summary="Envoyer des levées / Push lifts",
     description=PUSH_DESCRIPTION.format(what="Envoie des levées", en="Pushes lifts")
@@ -322,6 +334,7 @@ def lifts_push(request, payload: AuthorityLifts):
 
 @router.post(
     "/authority/dropoffs",
+    auth=KeyAuth(Scope.DROPOFFS_WRITE),
     response={200: AuthorityPushResult, **ERRORS},
     summary="Envoyer des apports / Push drop-offs",
     description=PUSH_DESCRIPTION.format(what="Envoie des apports", en="Pushes drop-offs")
@@ -340,6 +353,7 @@ def dropoffs_push(request, payload: AuthorityDropOffs):
 
 @router.post(
     "/authority/subscribers",
+    auth=KeyAuth(Scope.SUBSCRIBERS_WRITE),
     response={200: AuthorityPushResult, **ERRORS},
     summary="Créer ou mettre à jour des abonnés et leurs bacs / Upsert subscribers and bins",
     description=PUSH_DESCRIPTION.format(

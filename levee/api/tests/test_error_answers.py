@@ -78,3 +78,12 @@ def test_a_nul_in_the_query_string_is_an_invalid_parameter_in_json(client, path)
     assert response.json()["code"] == "invalid_parameter"
     assert response.json()["field"] == "limite"
     assert "caractère nul" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/authority/lifts", "/authority/dropoffs", "/authority/subscribers"]
+)
+def test_a_key_without_the_scope_is_refused_before_its_body_is_read(client, w, path):
+    response = call(client, "post", path, w.reader_key, json={"items": [{"inconnu": True}]})
+    assert response.status_code == 403
+    assert response.json()["code"] == "scope_missing"
