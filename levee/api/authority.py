@@ -12,7 +12,9 @@ Every push is written to the audit log with the key as its author."""
 import csv
 import datetime
 import io
+import math
 import re
+from decimal import Decimal
 from typing import Annotated
 
 from django.db import transaction
@@ -200,10 +202,16 @@ def _number(n: int) -> str:
 
 
 def _text(value: Value) -> str:
+    """The cell a file would hold: a float written out in full (1e308 is a huge weight, not
+    a text the import cannot read; 1e-07 has too many decimals), never in exponent form."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(value) if value != int(value) else str(int(value))
+        if not math.isfinite(value):  # JSON's NaN and Infinity, which json.loads reads
+            return repr(value)
+        if value == int(value):
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
     return str(value)
 
 

@@ -87,3 +87,28 @@ def test_a_key_without_the_scope_is_refused_before_its_body_is_read(client, w, p
     response = call(client, "post", path, w.reader_key, json={"items": [{"inconnu": True}]})
     assert response.status_code == 403
     assert response.json()["code"] == "scope_missing"
+
+
+@pytest.mark.parametrize(
+    "weight,reason",
+    [
+        (1e308, "poids supérieur à 2 000 kg"),
+        (10_000_000_000, "poids supérieur à 2 000 kg"),
+        (1e-07, "3 décimales au plus"),
+    ],
+)
+def test_a_huge_weight_is_too_heavy_as_in_the_csv_import(client, w, weight, reason):
+    item = {"horodatage": "2026-01-05 06:30", "puce": "E0040001", "poids_kg": weight}
+    response = call(client, "post", "/authority/lifts", w.key, json={"items": [item]})
+    assert response.status_code == 200
+    assert reason in response.json()["results"][0]["reason"]
+
+
+def test_a_json_infinity_is_no_weight(client, w):
+    response = client.post(
+        "/api/v1/authority/lifts",
+        '{"items": [{"horodatage": "2026-01-05 06:30", "puce": "E0040001", "poids_kg": Infinity}]}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w.key}",
+    )
+    assert response.status_code < 500

@@ -123,7 +123,7 @@ def _parse(fields: tuple | str, now) -> tuple | str:
         if isinstance(grams, str):
             return grams
         if grams > MAX_WEIGHT_GRAMS:
-            return f"poids trop grand : « {weight} » kg"
+            return f"poids trop grand : « {shown(weight)} » kg"
     return occurred_at, kind_code, code, badge, site, flux, amount, unit_code, grams
 
 

@@ -25,7 +25,7 @@ from levee.authorities.models import Authority
 
 from ..models import Bin, CancelledLift, Flux, ImportBatch, ImportKind, Lift
 from .batches import REPORT_MAX_LINES, Importer, Outcome, import_file, insert_new
-from .reading import MAX_LINE_BYTES, TOO_LONG_REASON, CsvLayout, CsvRows, columns_reason
+from .reading import MAX_LINE_BYTES, TOO_LONG_REASON, CsvLayout, CsvRows, columns_reason, shown
 from .values import (
     FLUX_CODES,
     flux_parse,
@@ -112,7 +112,7 @@ def _grams(text: str) -> int | str:
         return "poids manquant"
     grams = thousandths_parse(text, "poids")
     if isinstance(grams, int) and grams > MAX_WEIGHT_GRAMS:
-        return f"poids supérieur à 2 000 kg : « {text} »"
+        return f"poids supérieur à 2 000 kg : « {shown(text)} »"
     return grams
 
 

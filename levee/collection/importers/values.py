@@ -40,7 +40,7 @@ TIMESTAMP_RE = re.compile(
     re.ASCII,
 )
 DATE_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)|(\d\d)/(\d\d)/(\d{4})", re.ASCII)
-DECIMAL_RE = re.compile(r"(\d{1,9})(?:[.,](\d+))?", re.ASCII)
+DECIMAL_RE = re.compile(r"(\d+)(?:[.,](\d+))?", re.ASCII)
 
 
 @functools.lru_cache(maxsize=256)
@@ -147,7 +147,11 @@ def thousandths_parse(text: str, label: str, *, negative: str = "négatif") -> i
         return f"{label} non numérique : « {shown(text)} »"
     whole, decimals = match.groups()
     if decimals and len(decimals) > 3:
-        return f"{label} invalide : « {text} » (3 décimales au plus)"
+        return f"{label} invalide : « {shown(text)} » (3 décimales au plus)"
+    # A number, however long: each caller refuses it above its own maximum (« trop
+    # lourd »). Beyond 12 digits (a billion tonnes) its exact value no longer matters.
+    if len(whole.lstrip("0")) > 12:
+        whole = "9" * 13
     return int(whole) * 1000 + int((decimals or "").ljust(3, "0"))
 
 
