@@ -28,12 +28,24 @@ Les listes sont paginées par curseur (`curseur`, `limite`) ; les dates se filtr
 `depuis` et `jusqu_au` (AAAA-MM-JJ, inclus, heure de Paris) ; les flux ont des codes \
 stables, les mêmes dans chaque collectivité.
 
+Une **collectivité** envoie et lit ses données sous `/api/v1/authority/` avec une clé d'API \
+créée par un « Administrateur » dans le back office (« Intégrations », « Clés d'API »), chacune avec ses \
+droits : envoyer des levées, des apports, des abonnés et leurs bacs par lots de 10 000 au \
+plus (un résultat par élément, avec les motifs de l'import CSV), exporter les factures et \
+les règlements depuis un jour, lister les demandes des usagers.
+
 **EN** — Levée's API: a resident reads his own data (accounts, bins, lifts, drop-offs, \
 statistics, invoices, requests, next collections) with a personal access token created in \
 « Mon profil » (`Authorization: Bearer <token>`). Errors are JSON: `{"code": "…", \
 "message": "…"}`, `code` stable, `message` in French. Lists are cursor-paginated \
 (`curseur`, `limite`); dates are filtered by `depuis` and `jusqu_au` (YYYY-MM-DD, \
 inclusive, Paris time); flux have stable codes, the same in every authority.
+
+An **authority** pushes and reads its data under `/api/v1/authority/` with an API key \
+created by an « Administrateur » in the back office (« Intégrations », « Clés d'API »), each with its \
+scopes: push lifts, drop-offs, subscribers and their bins in batches of up to 10,000 (a \
+result per item, with the CSV import's reasons), export invoices and payments since a day, \
+list the residents' requests.
 """
 
 api = NinjaAPI(

@@ -2,6 +2,9 @@
 document, the documentation page."""
 
 import pytest
+from django.conf import settings
+
+from levee.api.api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +71,18 @@ def test_the_docs_page_shows_the_descriptions_markdown_as_html_and_escapes_the_r
     html = client.get("/api/v1/docs").content.decode()
     assert "<strong>FR</strong>" in html and "**FR**" not in html
     assert "<code>Authorization: Bearer &lt;jeton&gt;</code>" in html
+
+
+def test_the_document_describes_both_parts_in_both_languages(client):
+    description = client.get("/api/v1/openapi.json").json()["info"]["description"]
+    french, english = description.split("**EN**")
+    assert "/api/v1/authority/" in french and "clé d'API" in french
+    assert "/api/v1/authority/" in english and "API key" in english
+
+
+def test_the_readme_lists_every_resident_path():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    for path in api.get_openapi_schema()["paths"]:
+        if path.startswith(("/api/v1/me", "/api/v1/accounts")):
+            shown = path.replace("{account_id}", "{id}").replace("{invoice_id}", "{invoice}")
+            assert f"| `{shown}` |" in readme, path
