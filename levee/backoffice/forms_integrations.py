@@ -3,6 +3,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from levee.integrations.models import Scope, WebhookEvent
@@ -60,12 +61,20 @@ class ApiKeyForm(Form):
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
+WEBHOOK_URL_HINT = (
+    "L'adresse de votre logiciel qui recevra les événements, commençant par https://."
+)
+WEBHOOK_URL_HINT_LOOPBACK = (
+    "L'adresse de votre logiciel qui recevra les événements, commençant par https:// "
+    "(ou http:// pour un récepteur sur cette machine : 127.0.0.1, ::1 ou localhost)."
+)
+
+
 class WebhookForm(Form):
     url = forms.CharField(
         label="Adresse (URL) du webhook",
         max_length=500,
-        help_text="L'adresse de votre logiciel qui recevra les événements, commençant par "
-        "https://.",
+        help_text=WEBHOOK_URL_HINT,
         widget=forms.URLInput(attrs={"autocomplete": "url"}),
         error_messages={
             "required": "Indiquez l'adresse du webhook.",
@@ -78,6 +87,11 @@ class WebhookForm(Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": EVENTS_REQUIRED, "invalid_choice": EVENTS_REQUIRED},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOK_ALLOW_LOOPBACK_HTTP:  # the embedded demo, the tests
+            self.fields["url"].help_text = WEBHOOK_URL_HINT_LOOPBACK
 
     def clean_url(self):
         url = self.cleaned_data["url"].strip()

@@ -2,6 +2,8 @@
 
 import pytest
 
+from levee.integrations.models import DeliveryStatus, WebhookDelivery
+from levee.integrations.services import webhook_endpoint_create, webhook_event_record
 from levee.integrations.tests.test_backoffice import admin, text  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +29,32 @@ def test_a_webhook_s_secret_is_spoken_of_in_the_masculine(client, admin):  # noq
     page = text(client.get("/backoffice/webhooks/"))
     assert "Copiez-le maintenant et gardez-le en lieu sûr : il ne sera plus jamais affiché." in page
     assert "Si vous le perdez, désactivez ce webhook" in page
+
+
+def test_the_webhook_address_hint_mentions_plain_http_only_where_it_is_allowed(
+    client,
+    admin,  # noqa: F811
+    settings,
+):
+    settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    page = text(client.get("/backoffice/webhooks/"))
+    assert "commençant par https://." in page and "127.0.0.1" not in page
+    settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = True
+    page = text(client.get("/backoffice/webhooks/"))
+    assert "(ou http:// pour un récepteur sur cette machine : 127.0.0.1, ::1 ou localhost)" in page
+
+
+def test_what_waited_for_a_disabled_webhook_says_it_will_not_be_sent(client, admin):  # noqa: F811
+    endpoint, _ = webhook_endpoint_create(
+        authority=admin.agent_roles.get().authority,
+        url="https://a.example.org/",
+        events=["payment.confirmed"],
+        created_by=admin,
+    )
+    webhook_event_record(authority=endpoint.authority, event="payment.confirmed", payload={})
+    WebhookDelivery.objects.update(status=DeliveryStatus.PENDING, attempts=1)
+    assert "À envoyer" in text(client.get(f"/backoffice/webhooks/{endpoint.pk}/"))
+    client.post(f"/backoffice/webhooks/{endpoint.pk}/desactiver/")
+    page = text(client.get(f"/backoffice/webhooks/{endpoint.pk}/"))
+    assert "Annulé : webhook désactivé" in page
+    assert "À envoyer" not in page and "prochaine tentative" not in page
