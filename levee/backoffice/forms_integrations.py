@@ -33,8 +33,8 @@ class ApiKeyForm(Form):
     expires_on = forms.DateField(
         label="Expire le (facultatif)",
         required=False,
-        help_text="Au format JJ/MM/AAAA. La clé est refusée à partir de ce jour ; sans date, "
-        "elle vaut jusqu'à sa révocation.",
+        help_text="Au format JJ/MM/AAAA. Le dernier jour où la clé fonctionne (inclus) ; sans "
+        "date, elle vaut jusqu'à sa révocation.",
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
         error_messages={
             "invalid": "Indiquez une date au format JJ/MM/AAAA, par exemple 31/12/2027."
@@ -54,11 +54,13 @@ class ApiKeyForm(Form):
         return day
 
     def expires_at(self) -> datetime.datetime | None:
-        """The first instant of the chosen day, Paris time: the key is refused that day."""
+        """The end of the chosen day, Paris time: the key works until that day included."""
         day = self.cleaned_data["expires_on"]
         if day is None:
             return None
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+        return timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+        )
 
 
 WEBHOOK_URL_HINT = (

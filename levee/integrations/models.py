@@ -1,5 +1,7 @@
 """API keys of an authority's software, and the webhooks it is told events by."""
 
+import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -47,6 +49,14 @@ class ApiKey(TimeStampedModel):
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def last_valid_day(self):
+        """The last day it works, in Paris time (it expires at the end of that day), as a
+        personal access token's."""
+        if self.expires_at is None:
+            return None
+        return timezone.localtime(self.expires_at - datetime.timedelta(microseconds=1)).date()
 
     @property
     def is_active(self) -> bool:

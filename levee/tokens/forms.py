@@ -19,8 +19,8 @@ class TokenCreateForm(Form):
     expires_on = forms.DateField(
         label="Date d'expiration (facultative)",
         required=False,
-        help_text="Le jeton ne fonctionne plus après ce jour. Laissez vide pour un jeton "
-        "sans expiration, que vous révoquerez quand vous n'en aurez plus besoin.",
+        help_text="Le dernier jour où le jeton fonctionne (inclus). Laissez vide pour un "
+        "jeton sans expiration, que vous révoquerez quand vous n'en aurez plus besoin.",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."},
     )

@@ -1,10 +1,14 @@
 """The back office's words about keys and webhooks agree with what they name."""
 
-import pytest
+import datetime
 
-from levee.integrations.models import DeliveryStatus, WebhookDelivery
+import pytest
+from django.utils import timezone
+
+from levee.integrations.models import ApiKey, DeliveryStatus, WebhookDelivery
 from levee.integrations.services import webhook_endpoint_create, webhook_event_record
 from levee.integrations.tests.test_backoffice import admin, text  # noqa: F401 (a fixture)
+from levee.tokens.forms import TokenCreateForm
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +62,22 @@ def test_what_waited_for_a_disabled_webhook_says_it_will_not_be_sent(client, adm
     page = text(client.get(f"/backoffice/webhooks/{endpoint.pk}/"))
     assert "Annulé : webhook désactivé" in page
     assert "À envoyer" not in page and "prochaine tentative" not in page
+
+
+def test_a_key_s_expiry_is_its_last_day_included_as_a_token_s(client, admin):  # noqa: F811
+    page = text(client.get("/backoffice/cles-api/"))
+    assert "Le dernier jour où la clé fonctionne (inclus)" in page
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    client.post(
+        "/backoffice/cles-api/",
+        {"name": "Camions", "scopes": ["lifts:write"], "expires_on": day.strftime("%d/%m/%Y")},
+    )
+    key = ApiKey.objects.get()
+    assert timezone.localtime(key.expires_at) == timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    )
+    assert key.last_valid_day == day
+    page = text(client.get("/backoffice/cles-api/"))
+    assert f"Active, jusqu'au {day:%d/%m/%Y} inclus" in page
+    token_hint = TokenCreateForm().fields["expires_on"].help_text
+    assert token_hint.startswith("Le dernier jour où le jeton fonctionne (inclus).")
