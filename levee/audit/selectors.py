@@ -5,6 +5,7 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 
 from .models import AuditEntry
+from .sentences import actor_name
 
 # « Type d'action » of the Journal's filters: the prefixes of the action codes of each kind.
 ACTION_KINDS = {
@@ -95,3 +96,19 @@ def audit_actors(authority) -> list:
             )
         ).order_by("last_name", "first_name", "email")
     )
+
+
+def import_pushers(authority, batches) -> dict[int, str]:
+    """batch pk → « Clé API Camions (créée par Pierrick Dupont) », for the batches an
+    authority's software pushed through the API (their audit entry names the key)."""
+    ids = [str(b.pk) for b in batches if b.created_by_id is None]
+    if not ids:
+        return {}
+    entries = AuditEntry.objects.filter(
+        authority=authority,
+        action="import.api_push",
+        object_type="collection.ImportBatch",
+        object_id__in=ids,
+        api_key__isnull=False,
+    ).select_related("api_key__created_by")
+    return {int(e.object_id): actor_name(e) for e in entries}

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from levee.agents import roles
+from levee.audit.selectors import import_pushers
 from levee.collection import services as services_imports
 from levee.collection.importers.docs import format_documentation
 from levee.collection.models import ImportKind
@@ -68,6 +69,9 @@ def _imports_page(request, form, *, status=200):
     page = Paginator(import_batches(request.agent.authority), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    pushers = import_pushers(request.agent.authority, page.object_list)
+    for batch in page.object_list:
+        batch.pushed_by = pushers.get(batch.pk)
     return render(
         request,
         "backoffice/imports.html",
@@ -79,6 +83,7 @@ def _imports_page(request, form, *, status=200):
 @agent_required
 def import_detail(request, pk):
     batch = get_import_batch_for_agent(request, pk)
+    batch.pushed_by = import_pushers(request.agent.authority, [batch]).get(batch.pk)
     return render(request, "backoffice/imports_detail.html", {"batch": batch})
 
 

@@ -5,9 +5,15 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from levee.collection.tests.conftest import make_bin
 from levee.integrations.models import ApiKey, DeliveryStatus, WebhookDelivery
-from levee.integrations.services import webhook_endpoint_create, webhook_event_record
+from levee.integrations.services import (
+    api_key_create,
+    webhook_endpoint_create,
+    webhook_event_record,
+)
 from levee.integrations.tests.test_backoffice import admin, text  # noqa: F401 (a fixture)
+from levee.subscribers.models import Account
 from levee.tokens.forms import TokenCreateForm
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +87,25 @@ def test_a_key_s_expiry_is_its_last_day_included_as_a_token_s(client, admin):  #
     assert f"Active, jusqu'au {day:%d/%m/%Y} inclus" in page
     token_hint = TokenCreateForm().fields["expires_on"].help_text
     assert token_hint.startswith("Le dernier jour où le jeton fonctionne (inclus).")
+
+
+def test_an_api_push_is_listed_in_imports_by_its_key_and_its_creator(client, admin):  # noqa: F811
+    authority = admin.agent_roles.get().authority
+    make_bin(Account.objects.get(authority=authority), chip="E0040001")
+    _, secret = api_key_create(
+        authority=authority, name="Camions", scopes=["lifts:write"], created_by=admin
+    )
+    item = {"horodatage": "2026-01-05 06:30", "puce": "E0040001", "poids_kg": 12.5}
+    pushed = client.post(
+        "/api/v1/authority/lifts",
+        {"items": [item]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert pushed.status_code == 200
+    who = "Clé API Camions (créée par admin@flandre.example.org)"
+    listing = text(client.get("/backoffice/imports/"))
+    assert who in listing and "commande" not in listing
+    detail = text(client.get(f"/backoffice/imports/{pushed.json()['import_id']}/"))
+    assert f"par {who}" in detail
+    assert "(commande)" not in detail and "Taille du fichier" not in detail
