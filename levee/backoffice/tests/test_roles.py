@@ -385,12 +385,13 @@ CASES = [(name, role) for name in ACTIONS for role in AgentRole]
 
 @pytest.mark.parametrize("action, role", CASES)
 def test_each_action_is_done_by_its_roles_and_refused_to_the_others(
-    client, world, action, role, django_capture_on_commit_callbacks
+    client, world, action, role, django_capture_on_commit_callbacks, settings
 ):
     url, data, group = ACTIONS[action]
     allowed = role in getattr(roles, group)
     client.force_login(world["agents"][role].user)
     if action == "proconnect_policy":  # required only from a session opened with ProConnect
+        settings.IDENTITY_SIMULATION = settings.EMBEDDED = True  # ProConnect offered
         session = client.session
         session["identity_session"] = {"provider": "proconnect", "id_token": ""}
         session.save()
