@@ -59,6 +59,8 @@ MAX_ITEMS = 10_000
 # A 422 is either the framework's (with `field` and `errors`) or this module's own (a batch
 # too large, empty, refused): both hold `code` and `message`.
 ERRORS = {401: Error, 403: Error, 422: Error, 429: Error}
+# A push's body that is not JSON: 400 `invalid_json`.
+PUSH_ERRORS = {400: Error, **ERRORS}
 
 
 class KeyAuth(HttpBearer):
@@ -148,18 +150,23 @@ ITEMS = (
 )
 
 
+# Documented, not enforced by pydantic: an empty list is answered 422 `empty_batch` (_push).
+AT_LEAST_ONE = {"minItems": 1}
+
+
 class AuthorityLifts(Schema):
-    items: list[AuthorityLift] = Field(description=ITEMS)
+    items: list[AuthorityLift] = Field(description=ITEMS, json_schema_extra=AT_LEAST_ONE)
 
 
 class AuthorityDropOffs(Schema):
-    items: list[AuthorityDropOff] = Field(description=ITEMS)
+    items: list[AuthorityDropOff] = Field(description=ITEMS, json_schema_extra=AT_LEAST_ONE)
 
 
 class AuthoritySubscribers(Schema):
     items: list[AuthoritySubscriber] = Field(
+        json_schema_extra=AT_LEAST_ONE,
         description=ITEMS + " FR — Une colonne absente de tous les éléments est laissée telle "
-        "quelle. EN — A column left out of every item is left as it is."
+        "quelle. EN — A column left out of every item is left as it is.",
     )
 
 
@@ -328,7 +335,7 @@ PUSH_DESCRIPTION = (
 @router.post(
     "/authority/lifts",
     auth=KeyAuth(Scope.LIFTS_WRITE),
-    response={200: AuthorityPushResult, **ERRORS},
+    response={200: AuthorityPushResult, **PUSH_ERRORS},
     summary="Envoyer des levées / Push lifts",
     description=PUSH_DESCRIPTION.format(what="Envoie des levées", en="Pushes lifts")
     + " Droit / scope : `lifts:write`.",
@@ -343,7 +350,7 @@ def lifts_push(request, payload: AuthorityLifts):
 @router.post(
     "/authority/dropoffs",
     auth=KeyAuth(Scope.DROPOFFS_WRITE),
-    response={200: AuthorityPushResult, **ERRORS},
+    response={200: AuthorityPushResult, **PUSH_ERRORS},
     summary="Envoyer des apports / Push drop-offs",
     description=PUSH_DESCRIPTION.format(what="Envoie des apports", en="Pushes drop-offs")
     + " Droit / scope : `dropoffs:write`.",
@@ -362,7 +369,7 @@ def dropoffs_push(request, payload: AuthorityDropOffs):
 @router.post(
     "/authority/subscribers",
     auth=KeyAuth(Scope.SUBSCRIBERS_WRITE),
-    response={200: AuthorityPushResult, **ERRORS},
+    response={200: AuthorityPushResult, **PUSH_ERRORS},
     summary="Créer ou mettre à jour des abonnés et leurs bacs / Upsert subscribers and bins",
     description=PUSH_DESCRIPTION.format(
         what="Crée ou met à jour des comptes usagers, abonnements et bacs",
