@@ -252,10 +252,8 @@ def test_manage_py_periodic_runs_the_sweep(world, receiver):
     assert len(target.received) == 1
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks: PostgreSQL only (SQLite has none, the conditional claim suffices there)",
-)
+# Row locks: PostgreSQL only (SQLite has none, the conditional claim suffices there).
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(settings):
     settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = True
