@@ -5,7 +5,9 @@
 --
 -- Every draw is rnd(key, salt): hashint8extended of a row's key with the seed, so the
 -- same rows come out whatever plan (parallel or not) PostgreSQL chooses; random() after
--- setseed() would depend on the order rows are produced in.
+-- setseed() would depend on the order rows are produced in. Keys are made of ranks (the
+-- authority's letter, the account's n, the bin's flux), never of database ids, which
+-- depend on what the database held before: the same seed gives the same data anywhere.
 
 CREATE FUNCTION pg_temp.rnd(k bigint, salt int) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -23,7 +25,7 @@ $$;
 -- year, paying « à réception de facture », no request open, last year's invoice unpaid).
 CREATE TEMPORARY TABLE load_account AS
 SELECT a.authority_id, a.letter, a.slug, a.communes, n,
-       (a.authority_id * 10000000 + n) AS k,
+       ((CASE a.letter WHEN 'a' THEN 1 ELSE 2 END) * 10000000 + n)::bigint AS k,
        n <= current_setting('load.pool')::int AS pool
 FROM (
     SELECT current_setting('load.authority_a')::bigint AS authority_id, 'a' AS letter,
@@ -122,12 +124,14 @@ WHERE pg_temp.rnd(l.k, 21) < 0.1;
 -- 26 times a year, skewed to the low end; some every week, 52; a few rarely), a little
 -- jitter from year to year, prorated to the days it was there (first year, this year).
 CREATE TEMPORARY TABLE load_bin_year AS
-SELECT b.id AS bin_id, b.authority_id, b.subscription_id, b.flux, b.volume_litres, y AS year,
+SELECT b.id AS bin_id, l.k * 2 + (b.flux = 'recyclables')::int AS bkey, b.authority_id,
+       b.subscription_id, b.flux, b.volume_litres, y AS year,
        greatest(make_date(y, 1, 1), b.delivered_on) AS first_day,
        least(make_date(y, 12, 31), current_setting('load.today')::date) AS last_day,
        h.habit
-FROM collection_bin b
-CROSS JOIN LATERAL (SELECT pg_temp.rnd(b.id, 30) AS p, pg_temp.rnd(b.id, 31) AS u) r
+FROM collection_bin b JOIN load_account l ON l.account_id = b.account_id
+CROSS JOIN LATERAL (SELECT pg_temp.rnd(l.k * 2 + (b.flux = 'recyclables')::int, 30) AS p,
+                           pg_temp.rnd(l.k * 2 + (b.flux = 'recyclables')::int, 31) AS u) r
 CROSS JOIN LATERAL (SELECT CASE
         WHEN b.flux = 'recyclables' THEN 4 + floor(14 * r.u)
         WHEN r.p < 0.04 THEN 52
@@ -140,7 +144,7 @@ CROSS JOIN generate_series(
 ALTER TABLE load_bin_year ADD COLUMN days int, ADD COLUMN lifts int;
 UPDATE load_bin_year SET days = last_day - first_day + 1;
 UPDATE load_bin_year SET lifts = least(days, greatest(0, round(
-    (CASE WHEN habit = 52 THEN 52 ELSE habit + floor(5 * pg_temp.rnd(bin_id * 100 + year, 32)) - 2 END)
+    (CASE WHEN habit = 52 THEN 52 ELSE habit + floor(5 * pg_temp.rnd(bkey * 100 + year, 32)) - 2 END)
     * days / 365.0)))::int;
 DELETE FROM load_bin_year WHERE lifts = 0;
 ANALYZE load_bin_year;
@@ -149,12 +153,12 @@ ANALYZE load_bin_year;
 INSERT INTO collection_lift (authority_id, bin_id, lifted_at, net_weight_grams, vehicle, import_batch_id)
 SELECT y.authority_id, y.bin_id,
        ((y.first_day + (i * y.days) / y.lifts) + time '05:30'
-        + make_interval(secs => floor(pg_temp.rnd(y.bin_id * 64 + i, y.year) * 25200)))
+        + make_interval(secs => floor(pg_temp.rnd(y.bkey * 64 + i, y.year) * 25200)))
            AT TIME ZONE 'Europe/Paris',
-       (CASE WHEN y.flux = 'recyclables' THEN 2000 + floor(pg_temp.rnd(y.bin_id * 64 + i, y.year + 7) * 6000)
-             ELSE y.volume_litres * 40 + floor(pg_temp.rnd(y.bin_id * 64 + i, y.year + 7) * y.volume_litres * 110)
+       (CASE WHEN y.flux = 'recyclables' THEN 2000 + floor(pg_temp.rnd(y.bkey * 64 + i, y.year + 7) * 6000)
+             ELSE y.volume_litres * 40 + floor(pg_temp.rnd(y.bkey * 64 + i, y.year + 7) * y.volume_litres * 110)
         END)::int,
-       'BOM-' || lpad((1 + y.bin_id % 12)::text, 2, '0'), NULL
+       'BOM-' || lpad((1 + y.bkey % 12)::text, 2, '0'), NULL
 FROM load_bin_year y CROSS JOIN generate_series(0, y.lifts - 1) i
 ORDER BY y.bin_id, 3;
 
