@@ -6,12 +6,12 @@ invoice, one line per invoice line of a positive amount), then, when the authori
 the PES_PJ block with each invoice's PDF as issued (gzip, then base64).
 
 Memory stays flat whatever the run's size, and the writing keeps close to the time of the
-queries reading the same fields: each file reads its own range of invoices by index, in
-three queries side by side, each ordered by invoice (the invoices, their lines, their
-debits), `chunk_size` rows at a time as plain tuples (no model instance), and the accounts
-of each chunk by primary key; each piece is written from strings, what does not
-change from piece to piece computed once per file, the texts folded once and cached; the
-pieces go to disk `chunk_size` at a time. The PDFs are compressed and encoded one at a
+queries reading the same fields: each file reads its own range of invoices by index,
+`chunk_size` invoices at a time as plain tuples (no model instance), each chunk's
+invoices, accounts (by primary key), lines and debits read whole before it is written, so
+that no read stays open while the writer calls back (`_chunks`); each piece is written
+from strings, what does not change from piece to piece computed once per file, the texts
+folded once and cached; the pieces go to disk `chunk_size` at a time. The PDFs are compressed and encoded one at a
 time, in slices. The file is byte for byte the one lxml would serialise from the same
 elements (`tests/test_pes_golden.py`).
 
@@ -24,7 +24,6 @@ import base64
 import datetime
 import functools
 import gzip
-import itertools
 import operator
 import re
 import unicodedata
@@ -653,69 +652,62 @@ _InvoiceRef = namedtuple("_InvoiceRef", ("number", "vat_cents"))
 _LineRow = namedtuple("_LineRow", ("kind", "label", "amount_cents"))
 
 
-def _streams(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
-    """Three queries read side by side, each ordered by invoice: the invoices (with their
-    account, read for each chunk of invoices), their lines, their debits (with each
-    mandate's first and last due dates). Each reads the file's range of invoices by index:
-    the time of a file does not grow with the run's size."""
-    invoices = titled_invoices(run).filter(pk__gte=first_id, pk__lte=last_id)
-    in_file = {
-        "authority_id": run.authority_id,
-        "invoice_id__gte": first_id,
-        "invoice_id__lte": last_id,
-        "invoice_id__in": invoices.values("pk"),
-    }
-    lines = (
-        InvoiceLine.objects.filter(**in_file)
-        .order_by("invoice_id", "position")
-        .values_list(*LINE_FIELDS)
-    )
-    same_mandate = ScheduledDebit.objects.filter(mandate_id=OuterRef("mandate_id")).exclude(
-        status=DebitStatus.CANCELLED
-    )
-    debits = (
-        ScheduledDebit.objects.filter(**in_file)
-        .exclude(status=DebitStatus.CANCELLED)
-        .annotate(
-            mandate_first_due=Subquery(same_mandate.order_by("due_on").values("due_on")[:1]),
-            mandate_last_due=Subquery(same_mandate.order_by("-due_on").values("due_on")[:1]),
-        )
-        .order_by("invoice_id", "due_on", "pk")
-        .values_list(*DEBIT_FIELDS)
-    )
-    return (
-        invoices.values_list(*INVOICE_FIELDS).iterator(chunk_size=chunk_size),
-        lines.iterator(chunk_size=chunk_size),
-        debits.iterator(chunk_size=chunk_size),
-    )
-
-
-def _with_accounts(rows, authority_id: int, chunk_size: int):
-    """Each invoice row with its account's fields, the accounts read by one query per
-    chunk of invoices (by primary key: a join would read every account of the authority
-    for each file)."""
-    while chunk := list(itertools.islice(rows, chunk_size)):
+def _chunks(run: BillingRun, first_id: int, last_id: int, chunk_size: int):
+    """The file's invoices a chunk at a time, each chunk read whole before it is written:
+    its invoices, their accounts, their lines and their debits (with each mandate's first
+    and last due dates), four queries per chunk, each by index over the chunk's range of
+    invoices (the time of a file does not grow with the run's size). No query stays open
+    while the caller writes the chunk or tells its progress: on SQLite an open read keeps
+    the connection's snapshot, and its next write fails at once (« database is locked »)
+    once another person wrote meanwhile."""
+    titled = titled_invoices(run)
+    after = first_id - 1
+    while rows := list(
+        titled.filter(pk__gt=after, pk__lte=last_id).values_list(*INVOICE_FIELDS)[:chunk_size]
+    ):
+        low, high = rows[0][0], rows[-1][0]
+        in_chunk = {
+            "authority_id": run.authority_id,
+            "invoice_id__gte": low,
+            "invoice_id__lte": high,
+            "invoice_id__in": titled.filter(pk__gte=low, pk__lte=high).values("pk"),
+        }
         accounts = {
             values[0]: _AccountRow._make(values[1:])
             for values in Account.objects.filter(
-                authority_id=authority_id, pk__in={row[6] for row in chunk}
+                authority_id=run.authority_id, pk__in={row[6] for row in rows}
             ).values_list("pk", *ACCOUNT_FIELDS)
         }
-        for row in chunk:
-            yield row, accounts[row[6]]
+        lines = _by_invoice(
+            InvoiceLine.objects.filter(**in_chunk)
+            .order_by("invoice_id", "position")
+            .values_list(*LINE_FIELDS)
+        )
+        same_mandate = ScheduledDebit.objects.filter(mandate_id=OuterRef("mandate_id")).exclude(
+            status=DebitStatus.CANCELLED
+        )
+        debits = _by_invoice(
+            ScheduledDebit.objects.filter(**in_chunk)
+            .exclude(status=DebitStatus.CANCELLED)
+            .annotate(
+                mandate_first_due=Subquery(same_mandate.order_by("due_on").values("due_on")[:1]),
+                mandate_last_due=Subquery(same_mandate.order_by("-due_on").values("due_on")[:1]),
+            )
+            .order_by("invoice_id", "due_on", "pk")
+            .values_list(*DEBIT_FIELDS)
+        )
+        yield [
+            (row, accounts[row[6]], lines.get(row[0], []), debits.get(row[0], [])) for row in rows
+        ]
+        after = high
 
 
-def _grouped(rows, invoice_id: int, pending: list):
-    """The rows of `invoice_id` from a stream ordered by invoice (`pending` holds the
-    row read ahead)."""
-    group = []
-    row = pending[0]
-    while row is not None and row[0] <= invoice_id:
-        if row[0] == invoice_id:
-            group.append(row)
-        row = next(rows, None)
-    pending[0] = row
-    return group
+def _by_invoice(rows) -> dict[int, list]:
+    """Rows ordered by invoice, grouped by invoice (each group in the order read)."""
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return grouped
 
 
 class _PieceWriter:
@@ -971,49 +963,40 @@ def pes_file_write(
     run = spec.run
     writer = _PieceWriter(spec, period_digit(run))
     written = FileWritten()
-    invoices, lines, debits = _streams(run, spec.first_id, spec.last_id, chunk_size)
-    pending_line, pending_debit = [next(lines, None)], [next(debits, None)]
     with open(path, "wb") as handle:
         handle.write(_encoded(_header(spec)))
-        buffer: list[str] = []
-        try:
-            pieces = _with_accounts(invoices, run.authority_id, chunk_size)
-            for index, (row, account) in enumerate(pieces, 1):
-                invoice_id = row[0]
+        for chunk in _chunks(run, spec.first_id, spec.last_id, chunk_size):
+            buffer: list[str] = []
+            for row, account, lines, debits in chunk:
+                written.pieces += 1
                 piece, line_count, debited = writer.piece(
-                    index,
-                    row,
-                    account,
-                    _grouped(lines, invoice_id, pending_line),
-                    _grouped(debits, invoice_id, pending_debit),
+                    written.pieces, row, account, lines, debits
                 )
                 buffer.append(piece)
-                written.invoice_ids.append(invoice_id)
-                written.pieces += 1
+                written.invoice_ids.append(row[0])
                 written.lines += line_count
                 written.debited += debited
                 written.total_ht_cents += row[2]
                 written.vat_cents += max(row[3], 0)
-                if index % chunk_size == 0:
-                    handle.write(_encoded("".join(buffer)))
-                    buffer.clear()
-                    if progress:
-                        progress(index)
-        finally:
-            for stream in (invoices, lines, debits):
-                stream.close()
-        buffer.append("</Bordereau></PES_RecetteAller>")
-        handle.write(_encoded("".join(buffer)))
+            handle.write(_encoded("".join(buffer)))
+            if progress and written.pieces % chunk_size == 0:
+                progress(written.pieces)
+        handle.write(b"</Bordereau></PES_RecetteAller>")
         if settings.attach_pdfs:
             handle.write(_encoded(f"<PES_PJ><EnTetePES_PJ>{leaf('IdVer', '1')}</EnTetePES_PJ>"))
-            pj_invoices = (
-                titled_invoices(run)
-                .filter(pk__gte=spec.first_id, pk__lte=spec.last_id)
-                .select_related("account", "authority", "subscription")
+            pj_invoices = titled_invoices(run).select_related(
+                "account", "authority", "subscription"
             )
-            for invoice in pj_invoices.iterator(chunk_size=chunk_size):
-                _write_pj(handle, spec, invoice, pdf_of(invoice))
-                written.attachments += 1
+            after = spec.first_id - 1
+            # Each chunk read whole before its PDFs: `pdf_of` may keep an invoice's PDF (a
+            # write), which an open read would make fail on SQLite (see `_chunks`).
+            while chunk := list(
+                pj_invoices.filter(pk__gt=after, pk__lte=spec.last_id)[:chunk_size]
+            ):
+                for invoice in chunk:
+                    _write_pj(handle, spec, invoice, pdf_of(invoice))
+                    written.attachments += 1
+                after = chunk[-1].pk
             handle.write(b"</PES_PJ>")
         handle.write(b"</n:PES_Aller>")
     if progress:
