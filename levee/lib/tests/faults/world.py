@@ -100,3 +100,82 @@ def lifts_csv(households: int = HOUSEHOLDS, weeks: int = 30) -> str:
             grams = 8000 + (i * 7 + w * 13) % 14000
             lines.append(f"{at:%Y-%m-%d %H:%M:%S};E{i:08d};;om;{grams / 1000:.3f};BOM-{i % 9}")
     return "\n".join(lines) + "\n"
+
+
+AGENT_EMAIL = "facturation@pannes.example.org"
+AGENT_PASSWORD = "Pannes2essai@"
+AGENT_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, in hex
+PAYMENTS = 500
+
+
+def order_id(i: int) -> str:
+    """PayFiP's operation id (idOp) of the world's payment `i`."""
+    return f"pannes-op-{i:04d}"
+
+
+def payfip_world_build(payments: int = PAYMENTS) -> None:
+    """Beside the template's world, for a test of its own: an administrator agent of the
+    authority (password and TOTP device), the authority on PayFiP, and `payments` open
+    invoices of 2022 (one per household, numbered apart from the 2023 run's sequence), each
+    with an online payment waiting at PayFiP under `order_id(i)`."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from levee.accounts.models import User
+    from levee.agents.models import Agent
+    from levee.agents.roles import AgentRole
+    from levee.authorities.models import Authority
+    from levee.billing.models import Invoice, InvoiceStatus
+    from levee.payments.models import GatewayName, PayfipMode, Payment, PaymentSettings
+    from levee.subscribers.models import Subscription
+
+    authority = Authority.objects.get(slug=SLUG)
+    user = User.objects.create(
+        email=AGENT_EMAIL,
+        password=make_password(AGENT_PASSWORD),
+        first_name="Agent",
+        last_name="PANNES",
+        is_active=True,
+    )
+    Agent.objects.create(authority=authority, user=user, role=AgentRole.ADMINISTRATEUR)
+    TOTPDevice.objects.create(user=user, name="Application", confirmed=True, key=AGENT_TOTP_KEY)
+    PaymentSettings.objects.create(
+        authority=authority,
+        gateway=GatewayName.PAYFIP,
+        payfip_numcli="012345",
+        payfip_saisie=PayfipMode.TEST,
+    )
+    today = timezone.localdate()
+    subscriptions = Subscription.objects.filter(authority=authority).order_by("reference")
+    invoices = Invoice.objects.bulk_create(
+        Invoice(
+            authority=authority,
+            account_id=subscription.account_id,
+            subscription=subscription,
+            number=f"2200590{i:06d}",
+            status=InvoiceStatus.OPEN,
+            year=2022,
+            issued_on=today - datetime.timedelta(days=10),
+            due_on=today + datetime.timedelta(days=20),
+            period_start=datetime.date(2022, 1, 1),
+            period_end=datetime.date(2022, 12, 31),
+            total_ht_cents=8794,
+            total_cents=8794,
+            payer_name=f"FOYER {i}",
+            payer_address="1 rue de la Panne 59270 Bailleul",
+            published_at=timezone.now(),
+        )
+        for i, subscription in enumerate(subscriptions[:payments])
+    )
+    Payment.objects.bulk_create(
+        Payment(
+            authority=authority,
+            invoice=invoice,
+            account_id=invoice.account_id,
+            gateway=GatewayName.PAYFIP,
+            amount_cents=invoice.total_cents,
+            order_id=order_id(i),
+        )
+        for i, invoice in enumerate(invoices)
+    )
