@@ -74,6 +74,13 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def mode_label(text: str) -> str:
+    """What a line's « mode » says, as the screens name the mode (« cheque » → « Chèque »);
+    a mode the import did not know, as the file wrote it."""
+    method = MODES.get(_plain(text))
+    return PaymentMethod(method).label if method else text
+
+
 def _amount(text: str) -> int | None:
     """« 87,94 » → 8794, « -12,00 » → -1200; None when it is not an amount in euros."""
     cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")

@@ -13,7 +13,7 @@ from levee.lib.templatetags.levee_format import euros
 from levee.lib.text import plural_fr
 
 from .access_backoffice import get_collection_import_for_agent
-from .collection_files import CollectionFileError, collections_import
+from .collection_files import CollectionFileError, collections_import, mode_label
 from .forms_backoffice import CollectionFileForm
 from .selectors import collection_imports_of
 
@@ -68,7 +68,11 @@ def collections(request):
 @agent_required
 def collection_import(request, pk):
     imported = get_collection_import_for_agent(request, pk)
-    report = imported.report or []
+    # The report keeps each line as the file wrote it; its mode shows by its label.
+    report = [
+        {**entry, "mode": mode_label(entry["mode"]) if entry.get("mode") else ""}
+        for entry in imported.report or []
+    ]
     return render(
         request,
         "payments/backoffice/collection_import.html",

@@ -265,11 +265,34 @@ def test_the_agent_imports_and_reads_the_result(client, billing):
     assert response.url == reverse("billing_bo:collection_import", args=[imported.pk])
     page = plain(client.get(response.url))
     assert "Encaissements importés : 1 règlement enregistré (87,94 €), 1 ligne ignorée" in page
-    assert "2300240069928 Chèque" not in page  # the mode as the file says it
-    assert "2 2300240069928 cheque 1 87,94 € Facture réglée." in page
-    assert "3 2399999999999 cheque 2 10,00 Facture « 2399999999999 » inconnue" in page
+    assert "2 2300240069928 Chèque 1 87,94 € Facture réglée." in page
+    assert "3 2399999999999 Chèque 2 10,00 Facture « 2399999999999 » inconnue" in page
     listing = plain(client.get(URL))
     assert "encaissements.csv 1 sur 2 lignes 1 87,94 €" in listing
+
+
+def test_the_report_names_each_mode_as_the_screens_do(client, billing):
+    billing.third = make_invoice(billing.account, number="2300240069930", total_cents=3000)
+    response = upload(
+        client,
+        billing,
+        csv_of(
+            f"2300240069928;{ON};87,94;CHÈQUE;1",
+            f"2300240069929;{ON};50,00;especes;",
+            f"2300240069930;{ON};30,00;virement;VIR-7",
+            f"2399999999999;{ON};10,00;Numéraire;",
+            f"2300240069930;{ON};10,00;bitcoin;",
+        ),
+    )
+    page = plain(client.get(response.url))
+    assert "2 2300240069928 Chèque 1 87,94 € Facture réglée." in page
+    assert "3 2300240069929 Espèces — 50,00 € Facture réglée." in page
+    assert "4 2300240069930 Virement VIR-7 30,00 € Facture réglée." in page
+    assert "5 2399999999999 Espèces — 10,00 Facture « 2399999999999 » inconnue" in page
+    # A mode the import does not know stays as the file wrote it.
+    assert "6 2300240069930 bitcoin — 10,00 Le mode « bitcoin » est inconnu" in page
+    for code in ("cheque", "especes", "virement"):
+        assert f" {code} " not in page
 
 
 def test_a_refused_file_is_told_next_to_the_field(client, billing):
