@@ -249,9 +249,12 @@ def _text(value: Value) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):  # JSON's NaN and Infinity, which json.loads reads
             return repr(value)
+        text = repr(value)  # the shortest that reads back the same: 12.982
+        if "e" not in text and value:  # (-0.0 is written 0)
+            return text.removesuffix(".0")
         if value == int(value):
             return str(int(value))
-        return format(Decimal(repr(value)), "f")
+        return format(Decimal(text), "f")
     return str(value)
 
 
