@@ -341,6 +341,7 @@ def results_write(line: str, *, title: str = TITLE, intro: str | None = None) ->
 def main() -> None:
     Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # an authority saved forgets its hosts
     n = ARGS.size
     world = world_create(n)
     agent = User.objects.create_user("bench.pes@example.org", "x")
