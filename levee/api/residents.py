@@ -7,7 +7,6 @@ that the token's login does not reach is a 404, as one that does not exist."""
 import datetime
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from ninja import Query, Router, Schema
 
 from levee.billing.access import get_invoice_for_user
 from levee.billing.models import InvoiceStatus
-from levee.billing.pdf import invoice_pdf_filename, invoice_pdf_kept, invoice_pdf_render
+from levee.billing.pdf import invoice_duplicata, invoice_pdf_filename
 from levee.billing.space import invoices_for_account
 from levee.calendars.selectors import next_collections_for_account
 from levee.collection.models import Flux
@@ -493,13 +492,10 @@ def invoices(
 def invoice_pdf(request, account_id: int, invoice_id: int):
     found = get_account_for_token(request, account_id)
     invoice = get_invoice_for_user(request, found.authority, invoice_id)
+    # A simulation is no invoice of the API (its lists leave them out).
     if invoice.account_id != found.pk or invoice.status == InvoiceStatus.SIMULATED:
         raise ApiError(404, "not_found", "Ressource introuvable.")
-    # As « Duplicata » does: the invoice as issued is kept on first demand (for the public
-    # accountant), the duplicata is rendered now.
-    invoice_pdf_kept(invoice=invoice)
-    content = ContentFile(invoice_pdf_render(invoice, duplicata=True)).read()
-    response = HttpResponse(content, content_type="application/pdf")
+    response = HttpResponse(invoice_duplicata(invoice).read(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
     return response
 

@@ -277,6 +277,16 @@ def invoice_pdf_kept(*, invoice: Invoice):
     return invoice.pdf
 
 
+def invoice_duplicata(invoice: Invoice):
+    """What « Duplicata » gives, in the space and through the API: the invoice as issued is
+    kept on first demand (for the public accountant), then stamped « DUPLICATA » with where
+    its payment stands, rendered now; a simulation's PDF is its kept file. A file object."""
+    kept = invoice_pdf_kept(invoice=invoice)
+    if invoice.status == InvoiceStatus.SIMULATED:
+        return kept
+    return ContentFile(invoice_pdf_render(invoice, duplicata=True))
+
+
 def invoice_pdfs_render_missing(invoice_ids, *, workers: int = 1) -> int:
     """Renders and keeps the PDF as issued of each invoice of `invoice_ids` that has none
     kept yet (`invoice_pdf_kept`), in `workers` processes (one per CPU is the most that

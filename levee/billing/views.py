@@ -4,7 +4,6 @@ settlement, the latest « facture à blanc », and the paperless choice."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
@@ -16,8 +15,7 @@ from levee.space.on_behalf import on_behalf_of
 from levee.space.views import account_from_request, space_context
 
 from .access import get_invoice_for_user
-from .models import InvoiceStatus
-from .pdf import invoice_pdf_filename, invoice_pdf_kept, invoice_pdf_render
+from .pdf import invoice_duplicata, invoice_pdf_filename
 from .selectors_credit_notes import credit_notes_by_invoice
 from .space import (
     account_paperless_update,
@@ -76,14 +74,9 @@ def invoices(request, slug):
 
 @login_required
 def duplicata(request, slug, pk):
-    """« Duplicata »: the invoice as issued (kept on first demand, for the accountant),
-    stamped « DUPLICATA » with where its payment stands, rendered now. A simulation's PDF
-    is its kept file."""
+    """« Duplicata » (invoice_duplicata)."""
     authority = authority_get_by_slug(slug)
     invoice = get_invoice_for_user(request, authority, pk)
-    kept = invoice_pdf_kept(invoice=invoice)
-    if invoice.status != InvoiceStatus.SIMULATED:
-        kept = ContentFile(invoice_pdf_render(invoice, duplicata=True))
-    response = private_file_response(kept, content_type="application/pdf")
+    response = private_file_response(invoice_duplicata(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
     return response
