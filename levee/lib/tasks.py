@@ -45,6 +45,9 @@ def enqueue_retry(task: Task, *args, attempt: int, **kwargs) -> TaskResult | Non
 
 
 LEASE_EXPIRED = "levee.lib.tasks.LeaseExpired"
+# A task whose worker died under it this many times is not enqueued again: what kills its
+# worker (a file too large for the memory, say) would kill the next one too, for ever.
+LEASE_MAX_ATTEMPTS = 3
 
 
 def tasks_lease_expired_requeue(*, limit: int = 100) -> int:
@@ -57,6 +60,10 @@ def tasks_lease_expired_requeue(*, limit: int = 100) -> int:
     makes two sweeps at once enqueue it once. Levée's tasks are idempotent (a billing run
     resumes where it stopped, an outbox message is sent once), so a task re-enqueued while
     it was in fact still running changes nothing twice.
+
+    The same call (task and arguments) whose worker died `LEASE_MAX_ATTEMPTS` times is
+    marked FAILED and left so, logged as an error for the operator; before that, each time
+    waits longer (the retry helper's delay of its attempt).
     """
     from django_tasks_db.models import DBTaskResult
 
@@ -74,6 +81,16 @@ def tasks_lease_expired_requeue(*, limit: int = 100) -> int:
         except (ImportError, SuspiciousOperation):
             logger.exception("task %s left running cannot be enqueued again", result.pk)
             continue
+        # The earlier deaths of the same call: each was a row of its own, marked so.
+        died = (
+            1
+            + DBTaskResult.objects.filter(
+                task_path=result.task_path,
+                args_kwargs=result.args_kwargs,
+                exception_class_path=LEASE_EXPIRED,
+            ).count()
+        )
+        given_up = died >= LEASE_MAX_ATTEMPTS
         with transaction.atomic():
             taken = DBTaskResult.objects.filter(
                 pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
@@ -83,16 +100,29 @@ def tasks_lease_expired_requeue(*, limit: int = 100) -> int:
                 exception_class_path=LEASE_EXPIRED,
                 traceback=(
                     f"Still running {settings.TASK_LEASE_SECONDS} s after it started: its "
-                    "worker is taken for dead and the task is enqueued again."
+                    + (
+                        f"worker is taken for dead ({died} times for this call): it is not "
+                        "enqueued again."
+                        if given_up
+                        else "worker is taken for dead and the task is enqueued again."
+                    )
                 ),
             )
             if not taken:
+                continue
+            if given_up:
+                logger.error(
+                    "task %s (%s) left running %s times: not enqueued again",
+                    result.pk,
+                    task.name,
+                    died,
+                )
                 continue
             logger.warning("task %s (%s) left running: enqueued again", result.pk, task.name)
             enqueue_retry(
                 task,
                 *result.args_kwargs["args"],
-                attempt=len(result.worker_ids),
+                attempt=died,
                 **result.args_kwargs["kwargs"],
             )
         requeued += 1

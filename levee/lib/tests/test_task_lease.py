@@ -75,3 +75,42 @@ def test_manage_periodic_enqueues_the_tasks_left_running(database_tasks):
 
     assert "tasks left running: 1 task(s) past their lease enqueued again" in out.getvalue()
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+
+
+def test_each_death_of_the_same_call_waits_longer_and_the_third_is_the_last(database_tasks):
+    """A call whose worker keeps dying (what kills it would kill the next one) is enqueued
+    again after 1 then 2 minutes, and left FAILED the third time, logged for the operator."""
+    waits = []
+    for _ in range(2):
+        left_running(minutes_ago=11)
+        before = timezone.now()
+        assert tasks_lease_expired_requeue() == 1
+        [again] = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+        waits.append(round((again.run_after - before) / timedelta(minutes=1)))
+        again.delete()  # as if a worker had claimed it, then died: the next left_running
+    assert waits == [1, 2]
+
+    last = left_running(minutes_ago=11)
+    assert tasks_lease_expired_requeue() == 0  # marked failed, not enqueued again
+    last.refresh_from_db()
+    assert last.status == TaskResultStatus.FAILED
+    assert "(3 times for this call): it is not enqueued again" in last.traceback
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+
+
+def test_another_call_of_the_same_task_counts_its_own_deaths(database_tasks):
+    for _ in range(2):
+        left_running(minutes_ago=11)
+        tasks_lease_expired_requeue()
+        DBTaskResult.objects.filter(status=TaskResultStatus.READY).delete()
+    other = record_call.enqueue("another run", flag=True)
+    DBTaskResult.objects.filter(pk=other.id).update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=11),
+        worker_ids=["dead-worker"],
+    )
+
+    assert tasks_lease_expired_requeue() == 1
+
+    [again] = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    assert again.args_kwargs == {"args": ["another run"], "kwargs": {"flag": True}}
