@@ -52,7 +52,7 @@ def text(n: int, *, minimum: int = 1) -> Check:
     def check(v):
         if not minimum <= len(v) <= n:
             return f"doit compter de {minimum} à {n} caractères"
-        if minimum and (v in (" ", ".") or v.lower() == "nc" or set(v) <= {"0"}):
+        if minimum and (v in (" ", ".") or v.lower() == "nc" or not v.strip("0")):
             return "ne peut pas être vide, « . », « nc » ni zéro"
         return None
 
@@ -65,7 +65,7 @@ def alnum(n: int, *, light: bool = False) -> Check:
     def check(v):
         if not pattern.match(v):
             return f"doit compter au plus {n} lettres ou chiffres"
-        if not light and set(v) <= {"0"}:
+        if not light and not v.strip("0"):
             return "ne peut pas valoir zéro"
         return None
 
@@ -90,12 +90,15 @@ def num_light(n: int) -> Check:
     return check
 
 
+DECIMAL = re.compile(r"^\d+(\.\d{1,2})?$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def decimal(total_digits: int) -> Check:
     def check(v):
-        if not re.match(r"^\d+(\.\d{1,2})?$", v):
+        if not DECIMAL.match(v):
             return "doit être un nombre positif à deux décimales au plus, avec un point"
-        value = Decimal(v)
-        if value <= 0:
+        if Decimal(v) <= 0:
             return "doit être supérieur à zéro"
         if len(v.replace(".", "").lstrip("0")) > total_digits:
             return f"compte plus de {total_digits} chiffres"
@@ -109,7 +112,7 @@ def date(v):
         datetime.date.fromisoformat(v)
     except ValueError:
         return "doit être une date AAAA-MM-JJ"
-    return None if re.match(r"^\d{4}-\d{2}-\d{2}$", v) else "doit être une date AAAA-MM-JJ"
+    return None if ISO_DATE.match(v) else "doit être une date AAAA-MM-JJ"
 
 
 def boolean(v):
@@ -329,8 +332,24 @@ UNITS = {"Enveloppe", "EnTetePES", "EnTeteRecette", "BlocBordereau", "Piece", "E
 CONTAINERS = {"PES_Aller", "PES_RecetteAller", "Bordereau", "PES_PJ"}
 
 
+# Each kind's children by name, and the children's sequences already found right (a few
+# per kind: a file repeats the same shapes), so that each piece costs one walk of its tree.
+BY_NAME = {kind: {child: sub for child, _mn, _mx, sub in spec} for kind, spec in TREE.items()}
+SEQUENCES_KNOWN = 64
+_right_sequences: dict[str, set[tuple[str, ...]]] = {kind: set() for kind in TREE}
+_LOCAL_KNOWN = 512
+_locals: dict[str, str] = {}
+
+
 def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    name = _locals.get(tag)
+    if name is None:
+        name = etree.QName(tag).localname
+        if len(_locals) < _LOCAL_KNOWN:
+            _locals[tag] = name
+    return name
 
 
 def sequence_problems(names: list[tuple[str, int]], spec) -> list[str]:
@@ -353,33 +372,25 @@ def sequence_problems(names: list[tuple[str, int]], spec) -> list[str]:
     return problems
 
 
-def _runs(element) -> list[tuple[str, int]]:
-    runs: list[tuple[str, int]] = []
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        name = _local(child.tag)
-        if runs and runs[-1][0] == name:
-            runs[-1] = (name, runs[-1][1] + 1)
-        else:
-            runs.append((name, 1))
-    return runs
-
-
 def tree_problems(element, kind: str) -> list[str]:
     """An element of type `kind` and everything under it, against TREE."""
     if kind == "Fichier":
         return []
-    spec = TREE[kind]
-    problems = [f"{kind} : {p}" for p in sequence_problems(_runs(element), spec)]
-    by_name = {child: sub for child, _mn, _mx, sub in spec}
+    by_name = BY_NAME[kind]
+    names: list[str] = []
+    problems: list[str] = []
     for child in element:
-        name = _local(child.tag)
+        tag = child.tag
+        if tag.__class__ is not str:  # a comment or a processing instruction
+            continue
+        name = _locals.get(tag) or _local(tag)
+        names.append(name)
         sub = by_name.get(name)
         if sub is None:
             continue
-        if isinstance(sub, str):
-            problems += tree_problems(child, sub)
+        if sub.__class__ is str:
+            if sub != "Fichier":
+                problems += tree_problems(child, sub)
             continue
         value = child.get("V")
         if value is None:
@@ -390,12 +401,58 @@ def tree_problems(element, kind: str) -> list[str]:
             message = sub(value)
             if message:
                 problems.append(f"{name} « {value} » {message}")
+    shape = tuple(names)
+    right = _right_sequences[kind]
+    if shape not in right:
+        wrong = sequence_problems(_name_runs(names), TREE[kind])
+        if wrong:
+            return [f"{kind} : {p}" for p in wrong] + problems
+        if len(right) < SEQUENCES_KNOWN:
+            right.add(shape)
     return problems
+
+
+def _name_runs(names: list[str]) -> list[tuple[str, int]]:
+    runs: list[tuple[str, int]] = []
+    for name in names:
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + 1)
+        else:
+            runs.append((name, 1))
+    return runs
 
 
 def _v(element, path: str) -> str:
     found = element.find(path)
     return found.get("V", "") if found is not None else ""
+
+
+def _firsts(element) -> dict:
+    """Each tag's first child, as `element.find(tag)` finds it, in one walk."""
+    firsts = {}
+    for child in element:
+        tag = child.tag
+        if tag not in firsts:
+            firsts[tag] = child
+    return firsts
+
+
+def _grandchildren(element) -> dict:
+    """Each (child tag, grandchild tag)'s first grandchild, as `element.find("A/B")` finds
+    it (the first A holding a B, its first B), in one walk."""
+    found = {}
+    for child in element:
+        tag = child.tag
+        for grandchild in child:
+            key = (tag, grandchild.tag)
+            if key not in found:
+                found[key] = grandchild
+    return found
+
+
+def _value(found: dict, key) -> str:
+    element = found.get(key)
+    return element.get("V", "") if element is not None else ""
 
 
 class _State:
@@ -416,16 +473,24 @@ class _State:
 
 def _piece_problems(piece, state: _State) -> list[str]:
     problems = []
-    bloc = piece.find("BlocPiece")
+    bloc = None
+    lignes = []
+    for child in piece:
+        tag = child.tag
+        if tag == "LigneDePiece":
+            lignes.append(child)
+        elif tag == "BlocPiece" and bloc is None:
+            bloc = child
     if bloc is None:
         return problems
-    id_pce = _v(bloc, "IdPce")
+    fields = _firsts(bloc)
+    id_pce = _value(fields, "IdPce")
     if id_pce in state.ids:
         problems.append(f"IdPce {id_pce} est en double")
     state.ids.add(id_pce)
-    if state.typ_bord == "06" and _v(bloc, "TypPce") != "15":
+    if state.typ_bord == "06" and _value(fields, "TypPce") != "15":
         problems.append("un bordereau ORMC (TypBord 06) ne porte que des titres ORMC (TypPce 15)")
-    debt, per = _v(bloc, "NumDette"), _v(bloc, "Per")
+    debt, per = _value(fields, "NumDette"), _value(fields, "Per")
     if state.typ_bord == "02":
         problems += _credit_piece_problems(piece, bloc, debt, per)
     if state.typ_bord == "06":
@@ -440,61 +505,65 @@ def _piece_problems(piece, state: _State) -> list[str]:
                 debt=debt,
             )
             expected2 = cle2(year=state.exer, period=per, debt=debt)
-            if _v(bloc, "Cle1") != expected1:
-                problems.append(f"Cle1 « {_v(bloc, 'Cle1')} » devrait valoir {expected1}")
-            if _v(bloc, "Cle2") != expected2:
-                problems.append(f"Cle2 « {_v(bloc, 'Cle2')} » devrait valoir {expected2}")
-    refs = bloc.findall("PJRef")
+            if (found := _value(fields, "Cle1")) != expected1:
+                problems.append(f"Cle1 « {found} » devrait valoir {expected1}")
+            if (found := _value(fields, "Cle2")) != expected2:
+                problems.append(f"Cle2 « {found} » devrait valoir {expected2}")
+    refs = [child for child in bloc if child.tag == "PJRef"] if "PJRef" in fields else []
     for ref in refs:
         state.pj_refs.add(_v(ref, "IdUnique"))
-    if _v(bloc, "Edition") == "01" and not refs:
+    if _value(fields, "Edition") == "01" and not refs:
         problems.append("Edition 01 demande une référence de pièce jointe (PJRef)")
     line_ids = set()
     sepa_blocks = set()
     has_bank = False
-    for ligne in piece.findall("LigneDePiece"):
-        info = ligne.find("BlocLignePiece/InfoLignePiece")
+    for ligne in lignes:
+        below = _grandchildren(ligne)
+        info = below.get(("BlocLignePiece", "InfoLignePiece"))
         if info is None:
             continue
-        id_ligne = _v(info, "IdLigne")
+        values = _firsts(info)
+        id_ligne = _value(values, "IdLigne")
         if id_ligne in line_ids:
             problems.append(f"IdLigne {id_ligne} est en double")
         line_ids.add(id_ligne)
         try:
-            state.ht += Decimal(_v(info, "MtHT") or "0")
-            mt_tva = _v(info, "MtTVA")
+            state.ht += Decimal(_value(values, "MtHT") or "0")
+            mt_tva = _value(values, "MtTVA")
             if mt_tva:
                 state.vat += Decimal(mt_tva)
                 state.vat_lines += 1
-                if not _v(info, "TxTva"):
+                if not _value(values, "TxTva"):
                     problems.append(f"ligne {id_ligne} : MtTVA sans TxTva")
         except InvalidOperation:
             pass
-        if _v(info, "Majo") == "0" and (
-            info.find("DteMajo") is not None or info.find("TxMajo") is not None
-        ):
+        if _value(values, "Majo") == "0" and ("DteMajo" in values or "TxMajo" in values):
             problems.append(f"ligne {id_ligne} : DteMajo et TxMajo interdits quand Majo vaut 0")
-        if state.typ_bord == "06" and ligne.find("BlocLignePiece/RattachPiece") is not None:
+        if state.typ_bord == "06" and ("BlocLignePiece", "RattachPiece") in below:
             problems.append(
                 f"ligne {id_ligne} : un titre ORMC (TypBord 06) ne se rattache à aucune pièce "
                 "(RattachPiece)"
             )
-        sepa = ligne.find("BlocLignePiece/InfoPrelevementSEPA")
+        sepa = below.get(("BlocLignePiece", "InfoPrelevementSEPA"))
         if sepa is not None:
             sepa_blocks.add(
                 tuple((_local(c.tag), c.get("V")) for c in sepa if _local(c.tag) != "MtPrel")
             )
-        for tiers in ligne.findall("Tiers"):
-            if _v(tiers, "InfoTiers/CatTiers") == "01":
+        for tiers in ligne:
+            if tiers.tag != "Tiers":
+                continue
+            found = _grandchildren(tiers)
+            if _value(found, ("InfoTiers", "CatTiers")) == "01":
                 for required in ("Civilite", "Prenom"):
-                    if not _v(tiers, f"InfoTiers/{required}"):
+                    if not _value(found, ("InfoTiers", required)):
                         problems.append(f"{required} est requis pour une personne physique")
-            resident, country = _v(tiers, "Adresse/CodRes"), _v(tiers, "Adresse/CodPays")
+            resident = _value(found, ("Adresse", "CodRes"))
+            country = _value(found, ("Adresse", "CodPays"))
             if resident == "1" and not country:
                 problems.append("CodPays est requis pour un non-résident")
             elif resident == "0" and country not in ("", "100"):
                 problems.append("CodPays doit être absent ou valoir 100 pour un résident")
-            if _v(tiers, "CpteBancaire/IBAN"):
+            if _value(found, ("CpteBancaire", "IBAN")):
                 has_bank = True
     if len(sepa_blocks) > 1:
         problems.append("le prélèvement SEPA diffère d'une ligne à l'autre (hors MtPrel)")
@@ -567,7 +636,12 @@ def pes_check(path, *, limit: int = 50) -> list[str]:
     """The problems of the PES file at `path`, in French; [] when it passes."""
     problems: list[str] = []
     state = _State()
+    # The open containers from the root down, each with its children's names (run-length).
     stack: list[tuple[str, list[tuple[str, int]]]] = []
+    # Below a container's child, the stream only counts the depth: that child is checked
+    # whole at its end (a unit), or left to its container's sequence (anything else).
+    depth = 0
+    child_name = ""
 
     def add(found: list[str], prefix: str = "") -> None:
         for problem in found:
@@ -579,37 +653,49 @@ def pes_check(path, *, limit: int = 50) -> list[str]:
             str(path), events=("start", "end"), huge_tree=True, resolve_entities=False
         )
         for event, element in context:
-            name = _local(element.tag)
-            if event == "start":
-                if not stack and element.tag != ROOT_TAG:
+            if depth:
+                if event == "start":
+                    depth += 1
+                    continue
+                depth -= 1
+                if depth or child_name not in UNITS:
+                    continue
+                add(*_unit_problems(element, child_name, state))
+                element.clear(keep_tail=True)
+                parent = element.getparent()
+                while element.getprevious() is not None:
+                    del parent[0]
+                continue
+            if event == "end":  # a container's, the others ending above
+                name, runs = stack.pop()
+                add([f"{name} : {p}" for p in sequence_problems(runs, TREE[name])])
+                if name == "Bordereau":
+                    add(_bordereau_totals(state), f"bordereau {state.id_bord} : ")
+                elif name == "PES_Aller":
+                    add(_references_problems(state))
+                continue
+            if not stack:
+                if element.tag != ROOT_TAG:
                     add([f"l'élément racine doit être PES_Aller de l'espace {NAMESPACE}"])
                     return problems
-                if stack and stack[-1][0] in CONTAINERS:
-                    runs = stack[-1][1]
-                    if runs and runs[-1][0] == name:
-                        runs[-1] = (name, runs[-1][1] + 1)
-                    else:
-                        runs.append((name, 1))
+                stack.append(("PES_Aller", []))
+                continue
+            name = _local(element.tag)
+            runs = stack[-1][1]
+            if runs and runs[-1][0] == name:
+                runs[-1] = (name, runs[-1][1] + 1)
+            else:
+                runs.append((name, 1))
+            if name in CONTAINERS:
                 stack.append((name, []))
                 if name == "Bordereau":
                     state.ids = set()
                     state.pieces = 0
                     state.ht = state.vat = Decimal(0)
                     state.vat_lines = 0
-                continue
-            _name, runs = stack.pop()
-            if name in CONTAINERS and (not stack or stack[-1][0] in CONTAINERS):
-                add([f"{name} : {p}" for p in sequence_problems(runs, TREE[name])])
-                if name == "Bordereau":
-                    add(_bordereau_totals(state), f"bordereau {state.id_bord} : ")
-                elif name == "PES_Aller":
-                    add(_references_problems(state))
-            elif name in UNITS and stack and stack[-1][0] in CONTAINERS:
-                add(*_unit_problems(element, name, state))
-                element.clear(keep_tail=True)
-                parent = element.getparent()
-                while parent is not None and element.getprevious() is not None:
-                    del parent[0]
+            else:
+                depth = 1
+                child_name = name
     except etree.XMLSyntaxError as error:
         add([f"le fichier n'est pas un XML lisible : {error}"])
     return problems
