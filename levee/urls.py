@@ -1,11 +1,22 @@
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.static import serve
 
 from levee.twofactor.forms import OperatorLoginForm
 
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico, pages without an icon link included (the
+    error pages, the admin, the API's documentation): the site's icon, found at request time
+    (the static files' manifest is read then, not when the URLs are loaded)."""
+    return redirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("backoffice/", include("levee.backoffice.urls")),
     path("backoffice/facturation/", include("levee.billing.urls_backoffice")),
     path("backoffice/comptabilite-publique/", include("levee.treasury.urls_backoffice")),
