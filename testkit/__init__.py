@@ -197,3 +197,26 @@ def field(page, label: str):
     import re
 
     return page.get_by_label(re.compile(r"^\s*" + re.escape(label) + r"(\s*\*)?\s*$"))
+
+
+def log_in_by_cookie(page, live_server, user, **session):
+    """The session a login leaves (with `session`'s values), set as the browser's cookie
+    (no login page loaded)."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    if session:
+        stored = client.session
+        stored.update(session)
+        stored.save()
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )

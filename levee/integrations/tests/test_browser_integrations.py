@@ -4,13 +4,11 @@ page. axe on each page, and on a 320 px phone the page never scrolls sideways wh
 tables keep their words whole (a narrow screen scrolls the table in its region)."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from levee.agents.models import Agent
 from levee.agents.roles import AgentRole
-from testkit import ccfi_world, make_user
+from testkit import ccfi_world, log_in_by_cookie, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,20 +20,6 @@ def administrator(live_server, communes, settings):
     user = make_user("admin@flandre.example.org")
     Agent.objects.create(authority=authority, user=user, role=AgentRole.ADMINISTRATEUR)
     return user
-
-
-def log_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def on_a_phone(page, region_label: str) -> None:
@@ -52,7 +36,7 @@ def on_a_phone(page, region_label: str) -> None:
 def test_an_administrator_creates_a_key_and_registers_a_webhook(
     page, live_server, administrator, assert_accessible
 ):
-    log_in(page, live_server, administrator)
+    log_in_by_cookie(page, live_server, administrator)
     page.goto(f"{live_server.url}/backoffice/cles-api/")
     assert_accessible(page)
     page.get_by_label("Nom de la clé").fill("Camions de collecte")

@@ -10,9 +10,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.tokens import default_token_generator
-from django.test import Client
 from django.urls import resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -31,7 +29,7 @@ from levee.payments.models import CollectionImport, GatewayName, Payment, Paymen
 from levee.requests.tests.conftest import make_request
 from levee.space.tests.page_types import AGENT, ANONYMOUS, LOGIN, PAGE_TYPES, RESIDENT
 from levee.subscribers.models import Account
-from testkit import make_opening_request, make_user
+from testkit import log_in_by_cookie, make_opening_request, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,26 +159,6 @@ def user_token(user, generator=default_token_generator) -> dict:
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": generator.make_token(user),
     }
-
-
-def log_in_by_cookie(page, live_server, user, **session):
-    """The session a login leaves (with `session`'s values), set as the browser's cookie
-    (no login page loaded)."""
-    client = Client()
-    client.force_login(user)
-    if session:
-        stored = client.session
-        stored.update(session)
-        stored.save()
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def every_page_fits(page, world, visitor, assert_accessible):

@@ -4,14 +4,12 @@ revoked after confirmation; the API then refuses it. axe and a 320 px phone on e
 import datetime
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from levee.collection.models import Lift
 from levee.collection.tests.conftest import make_bin
-from testkit import ccfi_world, field, make_user
+from testkit import ccfi_world, field, log_in_by_cookie, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,20 +28,6 @@ def resident(live_server, communes):
     return user, account
 
 
-def log_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-
-
 def fits_a_phone(page):
     page.set_viewport_size({"width": 320, "height": 640})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, page.url
@@ -54,7 +38,7 @@ def test_a_resident_creates_a_token_reads_his_lifts_and_revokes_it(
     page, live_server, resident, assert_accessible
 ):
     user, account = resident
-    log_in(page, live_server, user)
+    log_in_by_cookie(page, live_server, user)
     page.goto("/flandre-interieure/espace/mon-profil/")
     section = page.locator("#jetons")
     expect(section.get_by_text("Vous n'avez aucun jeton.")).to_be_visible()
